@@ -1,0 +1,1 @@
+"""calfraise host tools: simulate, analyze and (later) sync sessions from the shoe clip."""

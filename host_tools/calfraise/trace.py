@@ -1,0 +1,170 @@
+"""Trace CSV: the IMU samples that the simulator writes, a device capture holds and the analyzer
+reads (docs/interfaces.md), plus the truth JSON that sits beside a simulated trace.
+
+Columns are found by header name, so their order does not matter and extra columns are ignored.
+Lines starting with `#` are comments, blank lines are skipped. Every problem is a TraceError
+reading "<path>:<line>: <what>", so a user can go straight to the faulty line.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from calfraise.errors import UserError
+
+COLUMNS = ("t_ms", "ax_g", "ay_g", "az_g", "gx_dps", "gy_dps", "gz_dps")
+
+
+class TraceError(UserError):
+    """A trace or truth file that cannot be used; line is None for whole-file problems."""
+
+    def __init__(self, path, line, what):
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {what}")
+        self.path = path
+        self.line = line
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Samples in file order: t_ms (N,) int64, accel_g and gyro_dps (N, 3) float64."""
+
+    path: Path
+    t_ms: np.ndarray
+    accel_g: np.ndarray
+    gyro_dps: np.ndarray
+    comments: tuple[str, ...]  # text after '#', one leading space removed
+
+    def __len__(self):
+        return len(self.t_ms)
+
+
+def _lines(path):
+    """(line number, text) for every line; decoding per line so bad bytes get a line number."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise TraceError(path, None, f"cannot read: {err.strerror}") from None
+    for n, chunk in enumerate(raw.splitlines(), 1):
+        try:
+            yield n, chunk.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise TraceError(path, n, "not UTF-8 text (is this a CSV file?)") from None
+
+
+def _header_index(path, n, text):
+    """Position of each required column in the header line."""
+    names = [name.strip() for name in text.split(",")]
+    seen = set()
+    for name in names:
+        if name in COLUMNS and name in seen:
+            raise TraceError(path, n, f"column {name} appears twice in the header")
+        seen.add(name)
+    missing = [c for c in COLUMNS if c not in seen]
+    if len(missing) == len(COLUMNS):
+        raise TraceError(path, n, f"not a trace CSV: header should be {','.join(COLUMNS)}")
+    if missing:
+        raise TraceError(path, n, f"header lacks column(s) {', '.join(missing)}")
+    return names, [names.index(c) for c in COLUMNS]
+
+
+def _number(path, n, column, text, kind):
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise TraceError(path, n, f"{column} is not {what}: {text!r}") from None
+    if not math.isfinite(value):
+        raise TraceError(path, n, f"{column} is not finite: {text!r}")
+    return value
+
+
+def read_trace(path):
+    """Parse a trace CSV; raises TraceError naming the file and line of the first problem."""
+    path = Path(path)
+    comments, rows = [], []
+    names = index = floats = None
+    header_line = last_t = None
+    seen_any = False
+    for n, text in _lines(path):
+        stripped = text.strip()
+        if not stripped:
+            continue
+        seen_any = True
+        if stripped.startswith("#"):
+            body = stripped[1:]
+            comments.append(body[1:] if body.startswith(" ") else body)
+            continue
+        if index is None:
+            names, index = _header_index(path, n, stripped)
+            floats = list(zip(COLUMNS[1:], index[1:], strict=True))
+            header_line = n
+            continue
+        fields = stripped.split(",")
+        if len(fields) != len(names):
+            raise TraceError(path, n, f"expected {len(names)} fields, got {len(fields)}")
+        t = _number(path, n, "t_ms", fields[index[0]].strip(), int)
+        if last_t is not None and t < last_t:
+            raise TraceError(path, n, f"t_ms goes backwards: {t} after {last_t}")
+        last_t = t
+        rows.append([t] + [_number(path, n, c, fields[i].strip(), float) for c, i in floats])
+    if index is None:
+        raise TraceError(path, 1, "no header line, only comments" if seen_any else "empty file")
+    if not rows:
+        raise TraceError(path, header_line, "header but no data rows")
+    data = np.array(rows, dtype=np.float64)
+    return Trace(path, data[:, 0].astype(np.int64), data[:, 1:4], data[:, 4:7], tuple(comments))
+
+
+def write_trace(path, t_ms, accel_g, gyro_dps, comments=()):
+    """Write a trace CSV (accel to 1e-5 g, gyro to 1e-3 dps); creates missing parent folders."""
+    t_ms = np.asarray(t_ms, dtype=np.int64)
+    accel_g = np.asarray(accel_g, dtype=np.float64)
+    gyro_dps = np.asarray(gyro_dps, dtype=np.float64)
+    n = len(t_ms)
+    if t_ms.shape != (n,) or accel_g.shape != (n, 3) or gyro_dps.shape != (n, 3):
+        raise ValueError(f"shapes differ: {t_ms.shape}, {accel_g.shape}, {gyro_dps.shape}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        for comment in comments:
+            f.write(f"# {comment}\n")
+        f.write(",".join(COLUMNS) + "\n")
+        rows = zip(t_ms.tolist(), accel_g.tolist(), gyro_dps.tolist(), strict=True)
+        for t, (ax, ay, az), (gx, gy, gz) in rows:
+            f.write(f"{t},{ax:.5f},{ay:.5f},{az:.5f},{gx:.3f},{gy:.3f},{gz:.3f}\n")
+
+
+def truth_path(csv_path):
+    """The truth JSON that belongs to a trace: same path, .json instead of .csv."""
+    return Path(csv_path).with_suffix(".json")
+
+
+def read_truth(csv_path):
+    """The truth dict beside a simulated trace (schema: docs/interfaces.md)."""
+    path = truth_path(csv_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise TraceError(path, None, f"cannot read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise TraceError(path, None, "not UTF-8 text") from None
+    try:
+        truth = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise TraceError(path, err.lineno, f"not valid JSON: {err.msg}") from None
+    if not isinstance(truth, dict):
+        raise TraceError(path, 1, "expected a JSON object")
+    return truth
+
+
+def write_truth(csv_path, truth):
+    """Write the truth dict beside the trace; returns the JSON's path."""
+    path = truth_path(csv_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    return path

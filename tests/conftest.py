@@ -1,0 +1,122 @@
+"""Shared test helpers: run code on the MicroPython unix port (and on CPython for comparison),
+and the `hil` marker for tests that need a real board (`pytest -m hil --board /dev/ttyUSB0`).
+
+Fixtures:
+  micropython        -> run_micropython(code=None, *, script=None, args=(), path=(), heapsize=None)
+  both_interpreters  -> the same call shape, parametrised over "cpython" and "micropython";
+                        the runner's `.name` says which one a test got.
+Runners return stdout and raise ScriptFailed (exit code, stdout, stderr) on a non-zero exit.
+Note: this MicroPython build prints uncaught tracebacks on stdout, so ScriptFailed shows both.
+"""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIRMWARE = REPO / "firmware"
+MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
+
+
+class ScriptFailed(AssertionError):
+    """A script exited non-zero; the message carries everything it printed."""
+
+    def __init__(self, interpreter, returncode, stdout, stderr):
+        super().__init__(
+            f"{interpreter} exited {returncode}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
+        )
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def _run(name, argv, env, cwd, timeout):
+    proc = subprocess.run(
+        argv,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise ScriptFailed(name, proc.returncode, proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+def _source(code, script):
+    if (code is None) == (script is None):
+        raise TypeError("give exactly one of code or script")
+    return ["-c", code] if code is not None else [str(script)]
+
+
+def run_micropython(
+    code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60
+):
+    """Run a snippet (code) or a file (script) on the unix port with firmware/ importable.
+
+    path: extra folders searched before firmware/ (fake `machine`, `bluetooth`, ...).
+    heapsize: e.g. "100K"; the default is the port's 2 MB. Returns stdout.
+    """
+    search = [str(p) for p in path] + [str(FIRMWARE), ".frozen"]
+    argv = [str(MICROPYTHON)]
+    if heapsize is not None:
+        argv += ["-X", f"heapsize={heapsize}"]
+    argv += _source(code, script) + [str(a) for a in args]
+    return _run("micropython", argv, {"MICROPYPATH": os.pathsep.join(search)}, cwd, timeout)
+
+
+def run_cpython(code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60):
+    """run_micropython's twin on this CPython (heapsize is ignored: CPython has no such limit)."""
+    search = [str(p) for p in path] + [str(FIRMWARE)]
+    argv = [sys.executable] + _source(code, script) + [str(a) for a in args]
+    return _run("cpython", argv, {"PYTHONPATH": os.pathsep.join(search)}, cwd, timeout)
+
+
+@pytest.fixture
+def micropython():
+    if not MICROPYTHON.exists():
+        pytest.fail(f"{MICROPYTHON} is missing: run `make venv`")
+    return run_micropython
+
+
+@dataclass(frozen=True)
+class Runner:
+    name: str  # "cpython" or "micropython"
+    run: Callable[..., str]
+
+    def __call__(self, *args, **kwargs):
+        return self.run(*args, **kwargs)
+
+
+@pytest.fixture(params=["cpython", "micropython"])
+def both_interpreters(request):
+    if request.param == "cpython":
+        return Runner("cpython", run_cpython)
+    return Runner("micropython", request.getfixturevalue("micropython"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--board", metavar="PORT", help="serial port of a board for `hil` tests")
+
+
+@pytest.fixture
+def board(request):
+    """The serial port given with --board (hil tests only run when there is one)."""
+    return request.config.getoption("--board")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--board"):
+        return
+    skip = pytest.mark.skip(reason="hardware-in-the-loop: give --board PORT")
+    for item in items:
+        if "hil" in item.keywords:
+            item.add_marker(skip)
