@@ -1,0 +1,619 @@
+"""Streaming heel-raise detector: raw IMU counts in, completed reps out.
+
+It runs inside the device's sampling loop, so the per-sample path is integer-only, never
+allocates, and does real work only once per ~40 ms block. The host imports this very module,
+so the analyzer and the board always agree. Design and tuning: docs/detector.md.
+
+Signal: a gravity ("up") vector in the sensor frame, turned by the gyro and pulled towards the
+accelerometer while that reads ~1 g. A heel raise tilts it away from its rest direction and back;
+the squared chord between the two (`s`, ~ angle squared) does not depend on how the clip sits.
+Rep phases are the 5 %/95 % crossings of each rep's own amplitude.
+
+Speed: the hot paths are @micropython.viper over one int32 state array. Values are stored plus
+_OFF so they are never negative: viper's ptr32 reads zero-extend on 64-bit ports, and this
+encoding reads back the same on the ESP32, the unix port and CPython.
+Range: every intermediate integer stays within +-2**29 (the ESP32's small ints hold 31 bits;
+tests/test_detector_ranges.py checks every arithmetic result), so t_ms must stay below 2**28.
+"""
+
+from array import array
+
+import micropython
+from micropython import const
+
+_BLOCK_HZ = const(25)  # decimated processing rate
+_RING = const(256)  # blocks of history (~10 s) to find where a rep started
+_MASK = const(255)
+_OFF = const(1 << 28)  # storage offset, see the module docstring
+
+_DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
+_S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
+_S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
+_S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
+_S_FLOOR = const(_DEG * _DEG * 3 // 2)  # ~1.2 deg: the lowest 5 % level we trust
+_S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
+_S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
+
+_STILL_DPS = const(3)  # gyro below this (bias removed) is still
+_BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its bias
+_BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
+_BLEND_DPS = const(40)  # faster turns carry linear acceleration: trust the gyro alone
+_RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
+_M2_1G = const(1 << 20)  # |a|^2 at 1 g, in (1/1024 g)^2
+_M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
+_M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
+_BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the tilt
+
+_CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
+_NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
+_SETTLE_MS = const(600)  # stillness needed to learn a rest after handling
+_RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
+_GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
+_MAX_REP_MS = const(15000)
+_MIN_PHASE_MS = const(100)
+_SET_GAP_MS = const(12000)  # a pause longer than this between reps starts a new set
+_PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
+
+# detector states
+_REST = const(0)
+_RISE = const(1)  # tilting up, or holding near the top
+_FALL = const(2)  # below 95 % of the top, waiting to reach rest
+_SPOILED = const(3)  # vetoed: wait for the signal to come back to rest
+_UNSETTLED = const(4)  # handled, re-clipped or a gap: wait for stillness, learn a new rest
+
+# fields of the state array
+_SAX = const(0)  # per-sample sums of the current block: accel x, y, z; gyro x, y, z
+_SGX = const(3)
+_N = const(6)  # samples in the current block
+_T_FIRST = const(7)  # t_ms of its first sample
+_BLOCK = const(8)  # configuration: samples per block, nominal block length
+_BLOCK_MS = const(9)
+_KA = const(10)  # accel block sum -> mean in 1/4096 g (* _KA >> 12)
+_KG = const(11)  # gyro block sum -> block rotation in 2**-16 rad (* _KG >> 12)
+_STILL2 = const(12)  # squared rotation thresholds for: still, bias learning, blend, veto
+_BIAS2 = const(13)
+_BLEND2 = const(14)
+_VETO2 = const(15)
+_BIAS_LIM = const(16)
+_T_PREV = const(17)  # t_ms of the previous block's last sample, -1 before the first
+_BX = const(18)  # gyro bias, raw block sums << 4
+_PGX = const(21)  # previous raw gyro sums (stillness before the bias is known)
+_UX = const(24)  # gravity estimate, 1/16384 g
+_GX = const(27)  # rest direction, 1/16384 g
+_M2REST = const(30)
+_CAL = const(31)  # still blocks used for the bias so far (capped)
+_STILL_MS = const(32)
+_HAVE_U = const(33)
+_RI = const(34)  # ring write index
+_STATE = const(35)
+_PREV_T = const(36)  # previous block's time and s
+_PREV_S = const(37)
+_EX_START = const(38)  # ring index just before the candidate crossed the trigger
+_S_MAX = const(39)
+_I_MAX = const(40)
+_DX = const(41)  # excursion vector at the top (1/4096 g)
+_LOWER = const(44)  # when the signal fell below 95 % of the top
+_HX = const(45)  # learned heel-raise direction, 0 while unknown
+_PEND = const(48)  # a finished rep waiting for _CONFIRM_MS
+_P_START = const(49)
+_P_TOP = const(50)
+_P_LOWER = const(51)
+_P_END = const(52)
+_P_SMAX = const(53)
+_P_DX = const(54)
+_AMP_REF = const(57)  # amplitude of recent full reps, 0.01 deg
+_LAST_REP = const(58)  # end of the last counted rep, -1 before the first
+_SET_NO = const(59)
+_REP_NO = const(60)
+_FIELDS = const(61)
+
+
+def _v(st, field):
+    """A field of the state array (stored plus _OFF)."""
+    return st[field] - _OFF
+
+
+def ptr32(buf):
+    """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
+    return buf
+
+
+class Rep:
+    """One completed heel raise; times in the caller's t_ms clock.
+
+    The detector reuses one instance: copy it (`as_dict()`) before the next update() if you keep it.
+    """
+
+    def __init__(self):
+        self.start_ms = 0
+        self.top_ms = 0
+        self.lower_ms = 0
+        self.end_ms = 0
+        self.amplitude_cdeg = 0
+        self.set = 0
+        self.rep = 0
+        self.partial = False
+
+    @property
+    def up_ms(self):
+        return self.top_ms - self.start_ms
+
+    @property
+    def hold_ms(self):
+        return self.lower_ms - self.top_ms
+
+    @property
+    def down_ms(self):
+        return self.end_ms - self.lower_ms
+
+    @property
+    def amplitude_deg(self):
+        return self.amplitude_cdeg / 100
+
+    def as_dict(self):
+        return {
+            "start_ms": self.start_ms,
+            "top_ms": self.top_ms,
+            "lower_ms": self.lower_ms,
+            "end_ms": self.end_ms,
+            "up_ms": self.up_ms,
+            "hold_ms": self.hold_ms,
+            "down_ms": self.down_ms,
+            "amplitude_deg": self.amplitude_deg,
+            "set": self.set,
+            "rep": self.rep,
+            "partial": self.partial,
+        }
+
+
+def isqrt(n):
+    """Integer square root (Newton); used once per rep, never per sample."""
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
+
+
+def chord2_to_cdeg(s):
+    """Squared chord between two 1 g vectors (units (1/4096 g)^2) to their angle in 0.01 deg."""
+    x = isqrt(s)  # the chord in 1/4096 is the half chord, sin(angle / 2), in 1/8192
+    if s - x * x > x:
+        x += 1  # nearest, not floor
+    x2 = (x * x + 4096) >> 13
+    x3 = (x2 * x + 4096) >> 13
+    x5 = (x3 * x2 + 4096) >> 13
+    x7 = (x5 * x2 + 4096) >> 13
+    half = x + (x3 + 3) // 6 + (3 * x5 + 20) // 40 + (5 * x7 + 56) // 112  # asin series
+    return (half * 36000 + 12868) // 25736  # 8192 * pi = 25736
+
+
+def crossing(t0, t1, s0, s1, level):
+    """When s passed `level` between two blocks (linear interpolation, kept within them)."""
+    num = level - s0
+    den = s1 - s0
+    if den == 0 or (num > 0) != (den > 0):
+        return t0
+    if (num > den) if den > 0 else (num < den):
+        return t1
+    while den > 0x7FFF or den < -0x7FFF:
+        num >>= 1
+        den >>= 1
+    return t0 + (t1 - t0) * num // den
+
+
+class RepDetector:
+    """Counts heel raises and times their phases, from raw IMU counts.
+
+    rate_hz: the IMU's output data rate (40-420); accel_lsb_per_g, gyro_lsb_per_dps: its scale.
+    update() takes t_ms (monotonic ms since reset, < 2**28) and six raw counts: a Rep or None.
+    Session state for the app: set_no, rep_no, in_set(t_ms), last_rep_ms.
+    """
+
+    def __init__(self, rate_hz=104, accel_lsb_per_g=4096, gyro_lsb_per_dps=32.8):
+        if not 40 <= rate_hz <= 420:
+            raise ValueError("rate_hz must be within 40..420")
+        if not 2048 <= accel_lsb_per_g <= 16384 or not 8 <= gyro_lsb_per_dps <= 262:
+            raise ValueError("accel/gyro scale outside what 16-bit IMUs report")
+        n = int(rate_hz / _BLOCK_HZ + 0.5)
+        rad_per_dps = 65536 * 3.14159265 / 180 * n / rate_hz  # block rotation units per dps
+        self._config = (
+            n,
+            int(1000 * n / rate_hz + 0.5),
+            int(4096 * 4096 / (accel_lsb_per_g * n) + 0.5),
+            int(4096 * 65536 * 3.14159265 / (180 * rate_hz * gyro_lsb_per_dps) + 0.5),
+            int(_STILL_DPS * rad_per_dps / 4) ** 2,
+            int(_BIAS_DPS * rad_per_dps / 4) ** 2,
+            int(_BLEND_DPS * rad_per_dps / 4) ** 2,
+            int(_RATE_VETO_DPS * rad_per_dps / 4) ** 2,
+            int(_BIAS_MAX_DPS * gyro_lsb_per_dps * n * 16),
+        )
+        self._st = array("i", bytes(4 * _FIELDS))
+        self._ring_t = array("i", bytes(4 * _RING))
+        self._ring_s = array("i", bytes(4 * _RING))
+        self.rep_out = Rep()
+        self.reset()
+
+    def _get(self, field):
+        return _v(self._st, field)
+
+    def _put(self, field, value):
+        self._st[field] = value + _OFF
+
+    def reset(self):
+        """Forget everything: a new session starts from rest."""
+        for i in range(_FIELDS):
+            self._st[i] = _OFF
+        for i, v in enumerate(self._config):
+            self._put(_BLOCK + i, v)
+        self._put(_T_PREV, -1)
+        self._put(_LAST_REP, -1)
+        self._put(_STATE, _UNSETTLED)
+
+    @property
+    def set_no(self):
+        """Current (or last) set number, 0 before the first rep."""
+        return self._get(_SET_NO)
+
+    @property
+    def rep_no(self):
+        """Reps counted in the current set."""
+        return self._get(_REP_NO)
+
+    @property
+    def last_rep_ms(self):
+        """When the last counted rep ended, -1 before the first."""
+        return self._get(_LAST_REP)
+
+    def in_set(self, t_ms):
+        """True while the last rep is recent enough that the next one joins its set."""
+        last = self._get(_LAST_REP)
+        return last >= 0 and t_ms - last <= _SET_GAP_MS
+
+    @micropython.viper
+    def update(self, t_ms: int, ax: int, ay: int, az: int, gx: int, gy: int, gz: int):
+        """Feed one sample of raw counts; returns a completed Rep (a reused object) or None."""
+        st = ptr32(self._st)
+        st[_SAX] += ax
+        st[_SAX + 1] += ay
+        st[_SAX + 2] += az
+        st[_SGX] += gx
+        st[_SGX + 1] += gy
+        st[_SGX + 2] += gz
+        n = st[_N] - _OFF + 1
+        if n == 1:
+            st[_T_FIRST] = t_ms + _OFF
+        if n < st[_BLOCK] - _OFF:
+            st[_N] = n + _OFF
+            return None
+        st[_N] = _OFF
+        return self._block(t_ms)
+
+    @micropython.viper
+    def _block(self, t_last: int):
+        """One block: update the tilt estimate, then step the rep state machine."""
+        st = ptr32(self._st)
+        t = (st[_T_FIRST] - _OFF + t_last) >> 1
+        block_ms = st[_BLOCK_MS] - _OFF
+        elapsed = block_ms
+        if st[_T_PREV] - _OFF >= 0:
+            elapsed = t_last - (st[_T_PREV] - _OFF)
+        st[_T_PREV] = t_last + _OFF
+
+        # accelerometer: block mean in 1/4096 g; |a|^2 in (1/1024 g)^2
+        ka = st[_KA] - _OFF
+        ax = ((st[_SAX] - _OFF) * ka) >> 12
+        ay = ((st[_SAX + 1] - _OFF) * ka) >> 12
+        az = ((st[_SAX + 2] - _OFF) * ka) >> 12
+        if ax > 16383 or ax < -16383 or ay > 16383 or ay < -16383 or az > 16383 or az < -16383:
+            ax = 16383  # > 4 g: an impact whatever its direction; keeps the squares small
+            ay = 0
+            az = 0
+        m2 = (ax >> 2) * (ax >> 2) + (ay >> 2) * (ay >> 2) + (az >> 2) * (az >> 2)
+        impact = 0
+        if m2 > _M2_HIGH or m2 < _M2_LOW:
+            impact = 1
+
+        # gyro: raw block sums, less the bias, as this block's rotation in 2**-16 rad
+        rgx = st[_SGX] - _OFF
+        rgy = st[_SGX + 1] - _OFF
+        rgz = st[_SGX + 2] - _OFF
+        i = 0
+        while i < 6:
+            st[_SAX + i] = _OFF
+            i += 1
+        kg = st[_KG] - _OFF
+        wx = ((rgx * kg) >> 12) - (((st[_BX] - _OFF) * kg) >> 16)
+        wy = ((rgy * kg) >> 12) - (((st[_BX + 1] - _OFF) * kg) >> 16)
+        wz = ((rgz * kg) >> 12) - (((st[_BX + 2] - _OFF) * kg) >> 16)
+        if elapsed > _GAP_MS:
+            st[_STATE] = _UNSETTLED + _OFF  # lost track of the orientation
+            st[_PEND] = _OFF
+            elapsed = block_ms
+        if elapsed > block_ms + (block_ms >> 1):  # samples were lost: the turn took longer
+            wx = wx * elapsed // block_ms
+            wy = wy * elapsed // block_ms
+            wz = wz * elapsed // block_ms
+        if wx > 23170 or wx < -23170 or wy > 23170 or wy < -23170 or wz > 23170 or wz < -23170:
+            # > 0.35 rad in one block is handling, never a calf raise: rather than overflow
+            # the products below, give up the orientation and learn a new rest later
+            st[_STATE] = _UNSETTLED + _OFF
+            st[_PEND] = _OFF
+            wx = 0
+            wy = 0
+            wz = 0
+        w2 = (wx >> 2) * (wx >> 2) + (wy >> 2) * (wy >> 2) + (wz >> 2) * (wz >> 2)
+        fast = 0
+        if w2 > st[_VETO2] - _OFF:
+            fast = 1
+
+        still = 0
+        if impact == 0:
+            if st[_CAL] - _OFF > 8:
+                if w2 < st[_STILL2] - _OFF:
+                    still = 1
+            else:  # bias unknown yet: judge stillness by a steady gyro instead
+                ddx = rgx - (st[_PGX] - _OFF)
+                ddy = rgy - (st[_PGX + 1] - _OFF)
+                ddz = rgz - (st[_PGX + 2] - _OFF)
+                lim = (st[_BIAS_LIM] - _OFF) >> 4  # above any still change, small enough to square
+                if -lim < ddx < lim and -lim < ddy < lim and -lim < ddz < lim:
+                    ddx = (ddx * kg) >> 14
+                    ddy = (ddy * kg) >> 14
+                    ddz = (ddz * kg) >> 14
+                    if ddx * ddx + ddy * ddy + ddz * ddz < st[_STILL2] - _OFF:
+                        still = 1
+        st[_PGX] = rgx + _OFF
+        st[_PGX + 1] = rgy + _OFF
+        st[_PGX + 2] = rgz + _OFF
+
+        # gravity estimate u (1/16384 g): turn it by the gyro, u + u x w + (u x w) x w / 2,
+        # then pull it towards the accelerometer while that reads ~1 g and the foot turns slowly
+        ux = st[_UX] - _OFF
+        uy = st[_UX + 1] - _OFF
+        uz = st[_UX + 2] - _OFF
+        dm = m2 - (st[_M2REST] - _OFF)
+        calm = -_BLEND_GATE < dm < _BLEND_GATE
+        if st[_HAVE_U] - _OFF == 0:
+            if impact or fast or m2 < _M2_1G >> 1 or m2 > _M2_1G << 1:
+                return None  # wait for a block of plain gravity (0.7-1.4 g) to start from
+            ux = ax << 2
+            uy = ay << 2
+            uz = az << 2
+            st[_HAVE_U] = 1 + _OFF
+            st[_M2REST] = m2 + _OFF  # this accelerometer's 1 g, bias and gain errors included
+        else:
+            qx = ux >> 2
+            qy = uy >> 2
+            qz = uz >> 2
+            vx = (qy * wz - qz * wy + 8192) >> 14
+            vy = (qz * wx - qx * wz + 8192) >> 14
+            vz = (qx * wy - qy * wx + 8192) >> 14
+            ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
+            uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
+            uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
+            if w2 < st[_BLEND2] - _OFF and calm:
+                k = 6
+                if still:
+                    k = 4
+                r = 1 << (k - 1)
+                ux += ((ax << 2) - ux + r) >> k
+                uy += ((ay << 2) - uy + r) >> k
+                uz += ((az << 2) - uz + r) >> k
+        st[_UX] = ux + _OFF
+        st[_UX + 1] = uy + _OFF
+        st[_UX + 2] = uz + _OFF
+
+        ex = (ux - (st[_GX] - _OFF)) >> 2  # excursion from rest, 1/4096 g
+        ey = (uy - (st[_GX + 1] - _OFF)) >> 2
+        ez = (uz - (st[_GX + 2] - _OFF)) >> 2
+        s = ex * ex + ey * ey + ez * ez
+        state = st[_STATE] - _OFF
+
+        still_ms = st[_STILL_MS] - _OFF
+        if still:
+            if still_ms < 60000:
+                still_ms += elapsed
+            # bias: fast at first, then only at rest and dead still, so that the slow start
+            # of a movement is not mistaken for drift
+            k = 0
+            if st[_CAL] - _OFF < 12:
+                k = 2
+            elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
+                k = 6
+            lim = st[_BIAS_LIM] - _OFF
+            if k and still_ms > 400 and -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (
+                -lim < rgz << 4 < lim
+            ):
+                b = st[_BX] - _OFF
+                st[_BX] = b + (((rgx << 4) - b) >> k) + _OFF
+                b = st[_BX + 1] - _OFF
+                st[_BX + 1] = b + (((rgy << 4) - b) >> k) + _OFF
+                b = st[_BX + 2] - _OFF
+                st[_BX + 2] = b + (((rgz << 4) - b) >> k) + _OFF
+                if st[_CAL] - _OFF < 100:
+                    st[_CAL] += 1
+        else:
+            still_ms = 0
+        st[_STILL_MS] = still_ms + _OFF
+
+        ri = st[_RI] - _OFF
+        ring_t = ptr32(self._ring_t)
+        ring_s = ptr32(self._ring_s)
+        ring_t[ri] = t
+        ring_s[ri] = s
+        st[_RI] = ((ri + 1) & _MASK) + _OFF
+
+        # the rep state machine; the rare, per-rep work is in plain methods
+        if state == _UNSETTLED:
+            if still and still_ms >= _SETTLE_MS:
+                self._learn_rest(m2)
+        elif still and still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
+            self._learn_rest(m2)  # re-clipped or changed posture without a fuss
+        elif still and still_ms >= _RESETTLE_MS and (
+            state == _SPOILED or (state == _FALL and s < (st[_S_MAX] - _OFF) >> 2)
+        ):
+            # came to rest off the old rest (a new posture, a shifted stance): a rep that was
+            # on its way down ended when the foot stopped
+            if state == _FALL:
+                st[_STATE] = _REST + _OFF
+                self._hold_pending(((st[_S_MAX] - _OFF) >> 8) * 231, s, t - still_ms)
+            self._learn_rest(m2)
+        elif state == _REST:
+            if s > _S_TRIGGER:
+                if fast or impact:
+                    st[_STATE] = _SPOILED + _OFF
+                else:
+                    st[_STATE] = _RISE + _OFF
+                    st[_EX_START] = ((ri - 1) & _MASK) + _OFF
+                    self._new_top(ri, s, ex, ey, ez)
+            elif still and (s < _S_SETTLED or still_ms >= _SETTLE_MS):
+                i = 0
+                while i < 3:  # follow slow postural drift
+                    g = st[_GX + i] - _OFF
+                    st[_GX + i] = g + ((st[_UX + i] - _OFF - g + 8) >> 4) + _OFF
+                    i += 1
+        elif state == _SPOILED:
+            if s < _S_TRIGGER:
+                st[_STATE] = _REST + _OFF
+        elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
+            st[_STATE] = _UNSETTLED + _OFF
+        elif impact:
+            st[_STATE] = _SPOILED + _OFF
+        elif s > st[_S_MAX] - _OFF:
+            st[_STATE] = _RISE + _OFF
+            self._new_top(ri, s, ex, ey, ez)
+        else:
+            s_max = st[_S_MAX] - _OFF
+            level95 = (s_max >> 8) * 231
+            if state == _RISE:
+                if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
+                    self._past_top(level95)
+            else:
+                level5 = s_max // 400
+                if level5 < _S_FLOOR:
+                    level5 = _S_FLOOR
+                if s < level5:
+                    st[_STATE] = _REST + _OFF
+                    self._hold_pending(level95, level5, crossing(
+                        st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5))
+        st[_PREV_T] = t + _OFF
+        st[_PREV_S] = s + _OFF
+        if st[_PEND] - _OFF:
+            return self._check_pending(t, ex, ey, ez, impact | fast)
+        return None
+
+    def _new_top(self, ri, s, ex, ey, ez):
+        self._put(_S_MAX, s)
+        self._put(_I_MAX, ri)
+        self._put(_DX, ex)
+        self._put(_DX + 1, ey)
+        self._put(_DX + 2, ez)
+
+    def _learn_rest(self, m2):
+        """The foot's present orientation becomes its rest; after a big change (a re-clip, a
+        plank) the heel-raise direction has to be learned again."""
+        st = self._st
+        moved = 0
+        for i in range(3):
+            d = (_v(st, _UX + i) - _v(st, _GX + i)) >> 2
+            moved += d * d
+            st[_GX + i] = st[_UX + i]
+        if moved > _S_NEW_CLIP:
+            for i in range(3):
+                self._put(_HX + i, 0)
+        self._put(_M2REST, m2)
+        self._put(_AMP_REF, 0)
+        self._put(_STATE, _REST)
+
+    def _past_top(self, level95):
+        """The signal is on its way down: a rep if it was big enough and tilted the right way.
+        It left the top ("lower") at its last 95 % crossing."""
+        st = self._st
+        dot = 0
+        for i in range(3):
+            dot += _v(st, _DX + i) * _v(st, _HX + i)
+        if _v(st, _S_MAX) < _S_MIN_AMP or dot < 0:  # too small, or the way a toe raise tilts
+            self._put(_STATE, _SPOILED)
+            return
+        rt = self._ring_t
+        rs = self._ring_s
+        j = (_v(st, _RI) - 1) & _MASK  # the newest block
+        i_max = _v(st, _I_MAX)
+        while j != i_max and rs[(j - 1) & _MASK] < level95:
+            j = (j - 1) & _MASK
+        i = (j - 1) & _MASK
+        self._put(_LOWER, crossing(rt[i], rt[j], rs[i], rs[j], level95))
+        self._put(_STATE, _FALL)
+
+    def _hold_pending(self, level95, level5, end):
+        """Find where the rep started and topped out; keep it until it is confirmed."""
+        rt = self._ring_t
+        rs = self._ring_s
+        st = self._st
+        i = _v(st, _EX_START)
+        i_max = _v(st, _I_MAX)
+        while i != i_max and rs[(i + 1) & _MASK] < level95:
+            i = (i + 1) & _MASK
+        j = (i + 1) & _MASK
+        top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
+        oldest = _v(st, _RI)
+        while i != oldest and rs[i] >= level5:
+            i = (i - 1) & _MASK
+        j = (i + 1) & _MASK
+        start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
+        lower = _v(st, _LOWER)
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+            return
+        self._put(_P_START, start)
+        self._put(_P_TOP, top)
+        self._put(_P_LOWER, lower)
+        self._put(_P_END, end)
+        self._put(_P_SMAX, _v(st, _S_MAX))
+        self._put(_PEND, 1)
+        for i in range(3):
+            self._st[_P_DX + i] = self._st[_DX + i]
+
+    def _check_pending(self, t, ex, ey, ez, jolt):
+        """Confirm or drop the rep that ended last; returns the Rep once it counts."""
+        st = self._st
+        back = ex * _v(st, _P_DX) + ey * _v(st, _P_DX + 1) + ez * _v(st, _P_DX + 2)
+        tilted = ex * ex + ey * ey + ez * ez > _S_TRIGGER
+        if jolt or (back < 0 and tilted):
+            self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
+            return None
+        if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
+            return None  # (the next raise already under way confirms this one)
+        self._put(_PEND, 0)
+        return self._emit()
+
+    def _emit(self):
+        st = self._st
+        start = _v(st, _P_START)
+        last = _v(st, _LAST_REP)
+        if last < 0 or start - last > _SET_GAP_MS:
+            self._put(_SET_NO, _v(st, _SET_NO) + 1)
+            self._put(_REP_NO, 0)
+        self._put(_REP_NO, _v(st, _REP_NO) + 1)
+        self._put(_LAST_REP, _v(st, _P_END))
+        amp = chord2_to_cdeg(_v(st, _P_SMAX))
+        ref = _v(st, _AMP_REF)
+        partial = ref > 0 and amp * 100 < ref * _PARTIAL_PCT
+        if not partial:
+            self._put(_AMP_REF, amp if amp > ref else (ref * 3 + amp) >> 2)
+        for i in range(3):  # learn which way this clip tilts in a heel raise
+            h = _v(st, _HX + i)
+            self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
+        rep = self.rep_out
+        rep.start_ms = start
+        rep.top_ms = _v(st, _P_TOP)
+        rep.lower_ms = _v(st, _P_LOWER)
+        rep.end_ms = _v(st, _P_END)
+        rep.amplitude_cdeg = amp
+        rep.set = _v(st, _SET_NO)
+        rep.rep = _v(st, _REP_NO)
+        rep.partial = partial
+        return rep

@@ -1,0 +1,170 @@
+"""The rep detector: properties over simulated motion, and the same answer on MicroPython.
+
+Counting properties come from the physics: turning the clip, changing the ODR or the tempo
+changes the signals completely but not the number of heel raises.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
+
+from calfraise.analyze import detect, raw_samples
+from calfraise.sim import plan_reps, plan_still, plan_walking, render, simulate_session
+from calfraise_fw.detector import Rep, RepDetector, chord2_to_cdeg, crossing
+
+MP_SCRIPT = Path(__file__).parent / "mp" / "detect_locked.py"
+RATES = (50, 52, 100, 104, 200, 208)
+PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+REPS = plan_reps(8, up_s=1.2, hold_s=0.5, down_s=1.4, pause_s=0.8, seed=3)
+
+
+def count(trace):
+    return len(detect(trace, trace.rate_hz))
+
+
+def clip_rotations():
+    return st.integers(0, 2**32 - 1).map(lambda s: Rotation.random(random_state=s))
+
+
+# --------------------------------------------------------------------------------- properties
+
+
+@PROPERTY
+@given(clip=clip_rotations())
+def test_any_clip_orientation_gives_the_same_count(clip):
+    assert count(render(REPS, clip=clip)) == 8
+
+
+@PROPERTY
+@given(rate=st.sampled_from(RATES), clip=clip_rotations())
+def test_every_output_data_rate_gives_the_same_count(rate, clip):
+    assert count(render(REPS, rate_hz=rate, clip=clip)) == 8
+
+
+@PROPERTY
+@given(scale=st.floats(0.5, 2.0), clip=clip_rotations())
+def test_tempo_scaled_half_to_double_keeps_the_count(scale, clip):
+    assert count(render(REPS, time_scale=scale, clip=clip)) == 8
+
+
+@PROPERTY
+@given(clip=clip_rotations(), seed=st.integers(0, 1000))
+def test_standing_still_counts_nothing(clip, seed):
+    assert count(render(plan_still(60, seed=seed), clip=clip)) == 0
+
+
+@PROPERTY
+@given(clip=clip_rotations(), seed=st.integers(0, 1000))
+def test_walking_counts_nothing(clip, seed):
+    assert count(render(plan_walking(40, seed=seed), clip=clip)) == 0
+
+
+@pytest.mark.parametrize("posture", ["standing", "seated", "plank"])
+def test_every_posture_counts(posture):
+    plan = plan_reps(10, posture=posture, amplitude_deg=20.0, seed=11)
+    assert count(render(plan)) == 10
+
+
+def test_fast_and_slow_reps_count_and_are_timed():
+    fast = plan_reps(6, up_s=0.3, hold_s=0.0, down_s=0.4, pause_s=0.4, seed=1)
+    slow = plan_reps(4, up_s=2.0, hold_s=3.0, down_s=5.0, pause_s=1.0, seed=2)
+    for plan, truth_key in ((fast, "fast"), (slow, "slow")):
+        trace = render(plan)
+        found = detect(trace, trace.rate_hz)
+        truth = trace.truth["reps"]
+        assert len(found) == len(truth), truth_key
+        for f, t in zip(found, truth, strict=True):
+            assert abs(f["up_ms"] - t["up_ms"]) <= 120, (truth_key, f, t)
+            assert abs(f["down_ms"] - t["down_ms"]) <= 120, (truth_key, f, t)
+
+
+def test_partial_reps_count_and_are_flagged():
+    trace = render(plan_reps(8, partial=(5, 7), seed=4))
+    found = detect(trace, trace.rate_hz)
+    assert [r["partial"] for r in found] == [r["partial"] for r in trace.truth["reps"]]
+
+
+def test_a_long_rest_starts_a_new_set():
+    first = plan_reps(4, tail_s=20.0, seed=5)
+    second = plan_reps(5, lead_s=0.5, set_no=2, seed=6)
+    found = detect(trace := render(first + second), trace.rate_hz)
+    assert [(r["set"], r["rep"]) for r in found] == [(1, i) for i in range(1, 5)] + [
+        (2, i) for i in range(1, 6)
+    ]
+
+
+def test_session_state_for_the_app():
+    det = RepDetector(104, 4096, 32.8)
+    assert (det.set_no, det.rep_no, det.last_rep_ms, det.in_set(0)) == (0, 0, -1, False)
+    trace = render(plan_reps(3, seed=7))
+    last = None
+    for sample in raw_samples(trace).tolist():
+        rep = det.update(*sample)
+        if rep is not None:
+            last = rep.as_dict()
+    assert (det.set_no, det.rep_no, det.last_rep_ms) == (1, 3, last["end_ms"])
+    assert det.in_set(last["end_ms"] + 5000)
+    assert not det.in_set(last["end_ms"] + 60000)
+
+
+# ----------------------------------------------------------------------------- small pieces
+
+
+def test_rep_fields_derive_from_the_four_times():
+    rep = Rep()
+    rep.start_ms, rep.top_ms, rep.lower_ms, rep.end_ms = 1000, 2500, 3000, 4800
+    rep.amplitude_cdeg = 2750
+    d = rep.as_dict()
+    assert (d["up_ms"], d["hold_ms"], d["down_ms"], d["amplitude_deg"]) == (1500, 500, 1800, 27.5)
+
+
+@pytest.mark.parametrize("degrees", [1, 5, 12.5, 30, 45, 60])
+def test_chord_to_angle(degrees):
+    chord = 2 * np.sin(np.radians(degrees) / 2) * 4096
+    assert chord2_to_cdeg(round(chord * chord)) == pytest.approx(degrees * 100, abs=3)
+
+
+def test_crossing_interpolates_and_stays_between_the_blocks():
+    assert crossing(100, 140, 0, 400, 100) == 110
+    assert crossing(100, 140, 0, 400, 500) == 140
+    assert crossing(100, 140, 400, 0, 300) == 110
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"rate_hz": 10}, {"rate_hz": 1000}, {"accel_lsb_per_g": 100}, {"gyro_lsb_per_dps": 1000}],
+)
+def test_settings_outside_any_real_imu_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        RepDetector(**kwargs)
+
+
+# ------------------------------------------------------------------------------ MicroPython
+
+
+@pytest.fixture(scope="module")
+def varied_session():
+    return simulate_session("varied", 4)
+
+
+def test_micropython_gives_the_same_reps_without_allocating(micropython, varied_session, tmp_path):
+    """Differential test on the unix port, the whole session under heap_lock()."""
+    trace = varied_session
+    raw = tmp_path / "session.raw"
+    raw_samples(trace).astype("<i4").tofile(raw)
+    out = micropython(script=MP_SCRIPT, args=(str(raw), str(trace.rate_hz)), heapsize="8M")
+    *lines, tail = out.strip().splitlines()
+    assert tail == f"samples {len(trace)}"
+    on_board = [json.loads(line) for line in lines]
+    on_host = detect(trace, trace.rate_hz)
+    assert len(on_host) >= 30
+    fields = ("start_ms", "top_ms", "lower_ms", "end_ms", "set", "rep")
+    assert [[r[k] for k in fields] + [round(r["amplitude_deg"] * 100), r["partial"]]
+            for r in on_host] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])]
+                                  for r in on_board]
