@@ -165,6 +165,6 @@ def test_micropython_gives_the_same_reps_without_allocating(micropython, varied_
     on_host = detect(trace, trace.rate_hz)
     assert len(on_host) >= 30
     fields = ("start_ms", "top_ms", "lower_ms", "end_ms", "set", "rep")
-    assert [[r[k] for k in fields] + [round(r["amplitude_deg"] * 100), r["partial"]]
-            for r in on_host] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])]
-                                  for r in on_board]
+    assert [
+        [r[k] for k in fields] + [round(r["amplitude_deg"] * 100), r["partial"]] for r in on_host
+    ] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])] for r in on_board]

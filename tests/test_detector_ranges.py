@@ -27,9 +27,7 @@ class _CheckArithmetic(ast.NodeTransformer):
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
-        return ast.copy_location(
-            ast.Call(ast.Name("_checked", ast.Load()), [node], []), node
-        )
+        return ast.copy_location(ast.Call(ast.Name("_checked", ast.Load()), [node], []), node)
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)

@@ -425,8 +425,12 @@ class RepDetector:
             elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
                 k = 6
             lim = st[_BIAS_LIM] - _OFF
-            if k and still_ms > 400 and -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (
-                -lim < rgz << 4 < lim
+            if (
+                k
+                and still_ms > 400
+                and -lim < rgx << 4 < lim
+                and -lim < rgy << 4 < lim
+                and (-lim < rgz << 4 < lim)
             ):
                 b = st[_BX] - _OFF
                 st[_BX] = b + (((rgx << 4) - b) >> k) + _OFF
@@ -453,8 +457,10 @@ class RepDetector:
                 self._learn_rest(m2)
         elif still and still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
             self._learn_rest(m2)  # re-clipped or changed posture without a fuss
-        elif still and still_ms >= _RESETTLE_MS and (
-            state == _SPOILED or (state == _FALL and s < (st[_S_MAX] - _OFF) >> 2)
+        elif (
+            still
+            and still_ms >= _RESETTLE_MS
+            and (state == _SPOILED or (state == _FALL and s < (st[_S_MAX] - _OFF) >> 2))
         ):
             # came to rest off the old rest (a new posture, a shifted stance): a rep that was
             # on its way down ended when the foot stopped
@@ -498,8 +504,11 @@ class RepDetector:
                     level5 = _S_FLOOR
                 if s < level5:
                     st[_STATE] = _REST + _OFF
-                    self._hold_pending(level95, level5, crossing(
-                        st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5))
+                    self._hold_pending(
+                        level95,
+                        level5,
+                        crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
+                    )
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_PEND] - _OFF:

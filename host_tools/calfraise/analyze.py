@@ -1,0 +1,146 @@
+"""`calfraise analyze`: count and time the reps in a trace CSV with the firmware's own detector.
+
+The trace is turned back into the raw int16 counts the IMU would have produced and fed to
+calfraise_fw.detector sample by sample, so the host and the board always give the same answer.
+"""
+
+import json
+import sys
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from calfraise.trace import TraceError, read_trace
+from calfraise_fw.detector import RepDetector
+
+ACCEL_LSB_PER_G = 4096  # +-8 g full scale
+GYRO_LSB_PER_DPS = 32.8  # +-1000 dps full scale
+INT16_MIN = -32768
+INT16_MAX = 32767
+
+
+def add_analyze_parser(subparsers):
+    p = subparsers.add_parser("analyze", help="count and time the reps in a trace CSV")
+    p.add_argument("trace", metavar="TRACE.csv", help="trace CSV (simulated or captured)")
+    p.add_argument("--json", action="store_true", help="print reps and sets as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    trace = read_trace(args.trace)
+    rate_hz = estimate_rate_hz(trace)
+    reps = detect(trace, rate_hz)
+    sets = summarize_sets(reps)
+    if args.json:
+        json.dump({"reps": reps, "sets": sets}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_summary(Console(), trace, rate_hz, reps, sets)
+    return 0
+
+
+def to_raw(values, lsb_per_unit):
+    """Physical units to the IMU's int16 counts, saturating like the chip does at full scale."""
+    counts = np.rint(np.asarray(values) * lsb_per_unit)
+    return np.clip(counts, INT16_MIN, INT16_MAX).astype(np.int64)
+
+
+def estimate_rate_hz(trace):
+    """Output data rate from the timestamps.
+
+    The median step finds the regular sampling interval (gaps and jitter do not move it); the mean
+    over steps near it then undoes the rounding of integer-ms stamps (104 Hz steps are 9 or 10 ms).
+    """
+    steps = np.diff(trace.t_ms)
+    if len(steps) == 0:
+        raise TraceError(trace.path, None, "only one sample: cannot tell the sample rate")
+    typical = float(np.median(steps))
+    if typical <= 0:
+        raise TraceError(trace.path, None, "timestamps do not advance: cannot tell the sample rate")
+    regular = steps[(steps > typical / 2) & (steps < typical * 3 / 2)]
+    return round(1000.0 / float(regular.mean()), 1)
+
+
+def raw_samples(trace):
+    """The trace as the board would read it: an (N, 7) int array of t_ms and six raw counts."""
+    return np.column_stack(
+        (
+            np.asarray(trace.t_ms, dtype=np.int64),
+            to_raw(trace.accel_g, ACCEL_LSB_PER_G),
+            to_raw(trace.gyro_dps, GYRO_LSB_PER_DPS),
+        )
+    )
+
+
+def detect(trace, rate_hz):
+    """Run the firmware detector over the trace; returns the reps as dicts, in order."""
+    det = RepDetector(
+        rate_hz=rate_hz, accel_lsb_per_g=ACCEL_LSB_PER_G, gyro_lsb_per_dps=GYRO_LSB_PER_DPS
+    )
+    reps = []
+    for sample in raw_samples(trace).tolist():  # Python ints, as on the board
+        rep = det.update(*sample)
+        if rep is not None:
+            reps.append(rep.as_dict())  # the detector reuses its Rep object
+    return reps
+
+
+def summarize_sets(reps):
+    """Per-set totals, in set order."""
+    sets = []
+    for set_no in sorted({r["set"] for r in reps}):
+        members = [r for r in reps if r["set"] == set_no]
+        sets.append(
+            {
+                "set": set_no,
+                "reps": len(members),
+                "start_ms": members[0]["start_ms"],
+                "end_ms": members[-1]["end_ms"],
+                "partial": sum(1 for r in members if r["partial"]),
+                "mean_up_ms": round(sum(r["up_ms"] for r in members) / len(members)),
+                "mean_down_ms": round(sum(r["down_ms"] for r in members) / len(members)),
+            }
+        )
+    return sets
+
+
+def _s(ms):
+    return f"{ms / 1000:.2f}"
+
+
+def _clock(ms):
+    seconds = round(ms / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def print_summary(console, trace, rate_hz, reps, sets):
+    """One table per set (tempo and range of every rep), then the session's totals."""
+    for s in sets:
+        table = Table(
+            title=f"Set {s['set']}: {s['reps']} reps, {s['partial']} partial, "
+            f"{_clock(s['end_ms'] - s['start_ms'])} long",
+            title_justify="left",
+        )
+        for name in ("Rep", "Up s", "Hold s", "Down s", "Amplitude °", "Partial"):
+            table.add_column(name, justify="left" if name == "Partial" else "right")
+        for r in (r for r in reps if r["set"] == s["set"]):
+            table.add_row(
+                str(r["rep"]),
+                _s(r["up_ms"]),
+                _s(r["hold_ms"]),
+                _s(r["down_ms"]),
+                f"{r['amplitude_deg']:.1f}",
+                "partial" if r["partial"] else "",
+            )
+        table.add_section()
+        table.add_row("mean", _s(s["mean_up_ms"]), "", _s(s["mean_down_ms"]), "", "", style="bold")
+        console.print(table)
+    partial = sum(s["partial"] for s in sets)
+    duration = int(trace.t_ms[-1] - trace.t_ms[0])
+    console.print(
+        f"[bold]Session:[/] {len(sets)} sets, {len(reps)} reps ({partial} partial) "
+        f"in {_clock(duration)} of trace at {rate_hz:g} Hz ({escape(str(trace.path))})",
+        highlight=False,
+    )

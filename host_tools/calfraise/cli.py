@@ -1,0 +1,31 @@
+"""`calfraise` command line. This module only wires sub-commands; each lives in its own module.
+
+A sub-command module offers add_*_parser(subparsers), which sets `func` (args -> exit code).
+Input problems are raised as UserError and reported here as one line with exit code 2.
+"""
+
+import argparse
+import sys
+
+from calfraise.analyze import add_analyze_parser
+from calfraise.errors import UserError
+from calfraise.sim.cli import add_simulate_parser
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="calfraise", description="Calf-raise rep counter: host tools."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_simulate_parser(sub)
+    add_analyze_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"calfraise: error: {err}", file=sys.stderr)
+        return 2
