@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
 from calfraise.analyze import detect, raw_samples
-from calfraise.sim import plan_reps, plan_still, plan_walking, render, simulate_session
+from calfraise.sim import (
+    plan_reps,
+    plan_still,
+    plan_toe_raises,
+    plan_walking,
+    render,
+    simulate_session,
+)
 from calfraise_fw.detector import Rep, RepDetector, chord2_to_cdeg, crossing
 
 MP_SCRIPT = Path(__file__).parent / "mp" / "detect_locked.py"
@@ -168,3 +175,25 @@ def test_micropython_gives_the_same_reps_without_allocating(micropython, varied_
     assert [
         [r[k] for k in fields] + [round(r["amplitude_deg"] * 100), r["partial"]] for r in on_host
     ] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])] for r in on_board]
+
+
+# --------------------------------------------------------------------- heel vs toe raises
+
+
+def test_toe_raises_after_a_set_do_not_count():
+    heel = plan_reps(10, tail_s=5.0, seed=8)
+    toes = plan_toe_raises(6, lead_s=2.0, seed=9)
+    trace = render(heel + toes, clip=Rotation.random(random_state=8))
+    assert count(trace) == 10
+
+
+def test_a_set_after_a_toe_raise_bout_is_counted_in_full():
+    """Right after clipping on, a toe-raise bout can teach the detector the wrong direction;
+    the heel raises that follow outvote it and every one of them is counted."""
+    toes = plan_toe_raises(5, tail_s=8.0, seed=10)
+    heel = plan_reps(12, lead_s=2.0, seed=11)
+    trace = render(toes + heel, clip=Rotation.random(random_state=10))
+    found = detect(trace, trace.rate_hz)
+    truth = trace.truth["reps"]
+    heel_found = [f for f in found if f["start_ms"] >= truth[0]["start_ms"] - 500]
+    assert len(heel_found) == 12

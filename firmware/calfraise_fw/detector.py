@@ -53,6 +53,9 @@ _MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(100)
 _SET_GAP_MS = const(12000)  # a pause longer than this between reps starts a new set
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
+_VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
+_BACKLOG = const(10)  # reps held while the tilt direction is in doubt
+_BACK_FIELDS = const(5)  # start, top, lower, end, s_max
 
 # detector states
 _REST = const(0)
@@ -105,7 +108,11 @@ _AMP_REF = const(57)  # amplitude of recent full reps, 0.01 deg
 _LAST_REP = const(58)  # end of the last counted rep, -1 before the first
 _SET_NO = const(59)
 _REP_NO = const(60)
-_FIELDS = const(61)
+_VOTE = const(61)  # reps that agreed with the learned heel-raise direction (capped)
+_OPP = const(62)  # reps since then that tilted the other way, kept in the backlog
+_NBACK = const(63)  # reps in the backlog
+_RELEASE = const(64)  # the backlog won the vote: hand its reps out, one a block
+_FIELDS = const(65)
 
 
 def _v(st, field):
@@ -234,6 +241,7 @@ class RepDetector:
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
         self._ring_s = array("i", bytes(4 * _RING))
+        self._back = array("i", bytes(4 * _BACKLOG * _BACK_FIELDS))
         self.rep_out = Rep()
         self.reset()
 
@@ -511,8 +519,8 @@ class RepDetector:
                     )
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
-        if st[_PEND] - _OFF:
-            return self._check_pending(t, ex, ey, ez, impact | fast)
+        if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
+            return self._after_block(t, ex, ey, ez, impact | fast)
         return None
 
     def _new_top(self, ri, s, ex, ey, ez):
@@ -534,18 +542,19 @@ class RepDetector:
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
+            self._put(_VOTE, 0)
+            self._put(_OPP, 0)
+            if not _v(st, _RELEASE):
+                self._put(_NBACK, 0)
         self._put(_M2REST, m2)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
 
     def _past_top(self, level95):
-        """The signal is on its way down: a rep if it was big enough and tilted the right way.
-        It left the top ("lower") at its last 95 % crossing."""
+        """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
+        at its last 95 % crossing."""
         st = self._st
-        dot = 0
-        for i in range(3):
-            dot += _v(st, _DX + i) * _v(st, _HX + i)
-        if _v(st, _S_MAX) < _S_MIN_AMP or dot < 0:  # too small, or the way a toe raise tilts
+        if _v(st, _S_MAX) < _S_MIN_AMP:  # sway or a weight shift
             self._put(_STATE, _SPOILED)
             return
         rt = self._ring_t
@@ -586,6 +595,11 @@ class RepDetector:
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
+    def _after_block(self, t, ex, ey, ez, jolt):
+        if _v(self._st, _RELEASE):
+            return self._release_one()
+        return self._check_pending(t, ex, ey, ez, jolt)
+
     def _check_pending(self, t, ex, ey, ez, jolt):
         """Confirm or drop the rep that ended last; returns the Rep once it counts."""
         st = self._st
@@ -597,30 +611,82 @@ class RepDetector:
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
             return None  # (the next raise already under way confirms this one)
         self._put(_PEND, 0)
-        return self._emit()
+        return self._vote()
 
-    def _emit(self):
+    def _vote(self):
+        """Heel and toe raises tilt the foot opposite ways, and which way is which depends on
+        the clip. The direction most reps agree on is the heel raise; reps against it wait in
+        the backlog, and if they outnumber the reps that set it, they were the heel raises."""
         st = self._st
-        start = _v(st, _P_START)
+        dot = 0
+        for i in range(3):
+            dot += _v(st, _P_DX + i) * _v(st, _HX + i)
+        if dot < 0:
+            self._keep()
+            opp = _v(st, _OPP) + 1
+            self._put(_OPP, opp)
+            if opp <= _v(st, _VOTE):
+                return None  # most likely a toe raise
+            for i in range(3):
+                st[_HX + i] = st[_P_DX + i]
+            self._put(_VOTE, min(opp, _VOTE_MAX))
+            self._put(_OPP, 0)
+            self._put(_RELEASE, 1)
+            return self._release_one()
+        self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
+        self._put(_OPP, 0)
+        self._put(_NBACK, 0)  # the doubted reps were toe raises after all
+        for i in range(3):  # follow this clip's heel-raise direction
+            h = _v(st, _HX + i)
+            self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
+        return self._emit(
+            _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
+        )
+
+    def _keep(self):
+        """Append the pending rep to the backlog, dropping the oldest when it is full."""
+        back = self._back
+        n = _v(self._st, _NBACK)
+        if n == _BACKLOG:
+            for i in range(_BACK_FIELDS * (_BACKLOG - 1)):
+                back[i] = back[i + _BACK_FIELDS]
+            n -= 1
+        k = n * _BACK_FIELDS
+        for i in range(4):
+            back[k + i] = _v(self._st, _P_START + i)
+        back[k + 4] = _v(self._st, _P_SMAX)
+        self._put(_NBACK, n + 1)
+
+    def _release_one(self):
+        """Hand out the oldest backlog rep (one per block, so the caller sees each)."""
+        back = self._back
+        n = _v(self._st, _NBACK)
+        rep = self._emit(back[0], back[1], back[2], back[3], back[4])
+        for i in range(_BACK_FIELDS * (n - 1)):
+            back[i] = back[i + _BACK_FIELDS]
+        self._put(_NBACK, n - 1)
+        if n == 1:
+            self._put(_RELEASE, 0)
+        return rep
+
+    def _emit(self, start, top, lower, end, s_max):
+        st = self._st
         last = _v(st, _LAST_REP)
         if last < 0 or start - last > _SET_GAP_MS:
             self._put(_SET_NO, _v(st, _SET_NO) + 1)
             self._put(_REP_NO, 0)
         self._put(_REP_NO, _v(st, _REP_NO) + 1)
-        self._put(_LAST_REP, _v(st, _P_END))
-        amp = chord2_to_cdeg(_v(st, _P_SMAX))
+        self._put(_LAST_REP, end)
+        amp = chord2_to_cdeg(s_max)
         ref = _v(st, _AMP_REF)
         partial = ref > 0 and amp * 100 < ref * _PARTIAL_PCT
         if not partial:
             self._put(_AMP_REF, amp if amp > ref else (ref * 3 + amp) >> 2)
-        for i in range(3):  # learn which way this clip tilts in a heel raise
-            h = _v(st, _HX + i)
-            self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
         rep = self.rep_out
         rep.start_ms = start
-        rep.top_ms = _v(st, _P_TOP)
-        rep.lower_ms = _v(st, _P_LOWER)
-        rep.end_ms = _v(st, _P_END)
+        rep.top_ms = top
+        rep.lower_ms = lower
+        rep.end_ms = end
         rep.amplitude_cdeg = amp
         rep.set = _v(st, _SET_NO)
         rep.rep = _v(st, _REP_NO)
