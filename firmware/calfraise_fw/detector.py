@@ -30,14 +30,14 @@ _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
 _S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
-_S_FLOOR = const(_DEG * _DEG * 3 // 2)  # ~1.2 deg: the lowest 5 % level we trust
+_S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
 
 _STILL_DPS = const(3)  # gyro below this (bias removed) is still
 _BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its bias
 _BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
-_BLEND_DPS = const(40)  # faster turns carry linear acceleration: trust the gyro alone
+_BLEND_DPS = const(60)  # faster turns carry linear acceleration: trust the gyro alone
 _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
 _M2_1G = const(1 << 20)  # |a|^2 at 1 g, in (1/1024 g)^2
 _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
@@ -404,13 +404,9 @@ class RepDetector:
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
             if w2 < st[_BLEND2] - _OFF and calm:
-                k = 6
-                if still:
-                    k = 4
-                r = 1 << (k - 1)
-                ux += ((ax << 2) - ux + r) >> k
-                uy += ((ay << 2) - uy + r) >> k
-                uz += ((az << 2) - uz + r) >> k
+                ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
+                uy += ((ay << 2) - uy + 8) >> 4
+                uz += ((az << 2) - uz + 8) >> 4
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -463,6 +459,8 @@ class RepDetector:
         if state == _UNSETTLED:
             if still and still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
+        elif state == _RISE and still and still_ms >= _SETTLE_MS and st[_S_MAX] - _OFF < _S_MIN_AMP:
+            self._learn_rest(m2)  # a small tilt that stayed: a new stance, not a rep
         elif still and still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
             self._learn_rest(m2)  # re-clipped or changed posture without a fuss
         elif (
