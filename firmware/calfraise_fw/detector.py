@@ -30,6 +30,7 @@ _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
 _S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
 _S_STANCE = const(12 * 12 * _DEG * _DEG)  # a still plateau below this is a new stance
+_S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a new posture
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
@@ -466,10 +467,15 @@ class RepDetector:
             still
             and still_ms >= _RESETTLE_MS
             and state != _REST
-            and (state == _SPOILED or s < (st[_S_MAX] - _OFF) >> 2 or st[_S_MAX] - _OFF < _S_STANCE)
+            and (
+                state == _SPOILED
+                or s < (st[_S_MAX] - _OFF) >> 2  # a rep came down to a new rest
+                or st[_S_MAX] - _OFF < _S_STANCE  # a small tilt that stayed: a new stance
+                or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
+            )
         ):
-            # still, off the old rest, not at a rep's top: a new stance or posture. A rep on its
-            # way down ended when the foot stopped; a small tilt that stayed was no rep at all.
+            # still, off the old rest, not at a rep's top. A rep on its way down ended when the
+            # foot stopped; a tilt that stayed small, or steeper than any rep, was no rep at all.
             if state == _FALL and s < (st[_S_MAX] - _OFF) >> 2:
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(((st[_S_MAX] - _OFF) >> 8) * 231, s, t - still_ms)
