@@ -48,7 +48,8 @@ def cost_table():
             f"| x86 instructions per sample at {c['rate_hz']:g} Hz (callgrind, unix port, "
             f"detector only; target ≤ 10,000) | {instr} |",
             f"| the same for a naive float complementary filter (baseline) | {naive} |",
-            f"| µs per sample (unix port, this machine, detector only) | {c['us']:.2f} |",
+            f"| µs per sample, loop + update() (unix port, this machine) | {c['us']:.2f} |",
+            f"| µs per sample, loop + do-nothing update() | {c['null_us']:.2f} |",
             f"| firmware .mpy size (xtensawin) | {mpy_size():,} bytes |",
         ]
     )
