@@ -17,28 +17,32 @@ POSTURES = ("standing", "seated", "plank")
 SWAY_GAIN = {"standing": 1.0, "seated": 0.5, "plank": 1.5}
 
 
-def _scaled(seg, k, names):
-    return replace(seg, **{n: getattr(seg, n) * k for n in names})
+class _Timed:
+    """A segment whose `phases` fields (seconds) add up to its duration and, with `also_scaled`,
+    stretch with the tempo; impact physics (ring frequency, decay, spike length) does not."""
+
+    phases = ("seconds",)
+    also_scaled = ()
+
+    @property
+    def duration(self):
+        return sum(getattr(self, n) for n in self.phases)
+
+    def scaled(self, k):
+        return replace(self, **{n: getattr(self, n) * k for n in self.phases + self.also_scaled})
 
 
 @dataclass(frozen=True)
-class Still:
+class Still(_Timed):
     """Standing, sitting or holding a plank without moving (postural sway only)."""
 
     seconds: float
     posture: str = "standing"
     kind = None
 
-    @property
-    def duration(self):
-        return self.seconds
-
-    def scaled(self, k):
-        return _scaled(self, k, ("seconds",))
-
 
 @dataclass(frozen=True)
-class Rep:
+class Rep(_Timed):
     """One heel raise about the ball of the foot, followed by its pause."""
 
     amplitude_deg: float
@@ -56,16 +60,11 @@ class Rep:
     yaw_deg: float = 0.0
     kind = None
 
-    @property
-    def duration(self):
-        return self.up_s + self.hold_s + self.down_s + self.pause_s
-
-    def scaled(self, k):
-        return _scaled(self, k, ("up_s", "hold_s", "down_s", "pause_s"))
+    phases = ("up_s", "hold_s", "down_s", "pause_s")
 
 
 @dataclass(frozen=True)
-class ToeRaise:
+class ToeRaise(_Timed):
     """Toes up about the heel contact (the opposite pitch to a heel raise), then a pause."""
 
     amplitude_deg: float
@@ -76,16 +75,11 @@ class ToeRaise:
     posture: str = "standing"
     kind = "toe_raise"
 
-    @property
-    def duration(self):
-        return self.up_s + self.hold_s + self.down_s + self.pause_s
-
-    def scaled(self, k):
-        return _scaled(self, k, ("up_s", "hold_s", "down_s", "pause_s"))
+    phases = ("up_s", "hold_s", "down_s", "pause_s")
 
 
 @dataclass(frozen=True)
-class WeightShift:
+class WeightShift(_Timed):
     """A slow there-and-back lean: small pitch (heel or toes unload) and roll, no heel lift."""
 
     seconds: float
@@ -94,16 +88,9 @@ class WeightShift:
     posture: str = "standing"
     kind = "weight_shift"
 
-    @property
-    def duration(self):
-        return self.seconds
-
-    def scaled(self, k):
-        return _scaled(self, k, ("seconds",))
-
 
 @dataclass(frozen=True)
-class Bump:
+class Bump(_Timed):
     """A knock on the shoe at `at_s`: the clip rings about its own mount, plus a short jolt."""
 
     seconds: float
@@ -118,16 +105,11 @@ class Bump:
     posture: str = "standing"
     kind = "bump"
 
-    @property
-    def duration(self):
-        return self.seconds
-
-    def scaled(self, k):
-        return _scaled(self, k, ("seconds", "at_s"))
+    also_scaled = ("at_s",)
 
 
 @dataclass(frozen=True)
-class Stride:
+class Stride(_Timed):
     """One gait cycle of the instrumented foot: heel-off, swing, heel strike, foot flat."""
 
     heel_off_s: float
@@ -142,9 +124,7 @@ class Stride:
     impact_g: float  # heel-strike jolt
     impact_s: float
 
-    @property
-    def duration(self):
-        return self.heel_off_s + self.swing_s + self.strike_s + self.flat_s
+    phases = ("heel_off_s", "swing_s", "strike_s", "flat_s")
 
 
 @dataclass(frozen=True)
@@ -160,16 +140,11 @@ class Walk:
         return sum(s.duration for s in self.strides)
 
     def scaled(self, k):
-        return replace(
-            self,
-            strides=tuple(
-                _scaled(s, k, ("heel_off_s", "swing_s", "strike_s", "flat_s")) for s in self.strides
-            ),
-        )
+        return replace(self, strides=tuple(s.scaled(k) for s in self.strides))
 
 
 @dataclass(frozen=True)
-class Handle:
+class Handle(_Timed):
     """The sensor is taken off the shoe, turned about in the hand and clipped back on as `mount`.
 
     keys: ((u in 0..1, rotation vector deg, offset m), ...) — orientation relative to the
@@ -187,16 +162,9 @@ class Handle:
     def kind(self):
         return self.what
 
-    @property
-    def duration(self):
-        return self.seconds
-
-    def scaled(self, k):
-        return _scaled(self, k, ("seconds",))
-
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(_Timed):
     """Changing posture (e.g. standing -> plank) in a smooth 2-4 s move; the foot may be lifted
     and put down elsewhere."""
 
@@ -207,13 +175,6 @@ class Transition:
     lift_m: float = 0.0
     wiggle_deg: float = 0.0  # pitch of the foot while it is repositioned
     kind = None
-
-    @property
-    def duration(self):
-        return self.seconds
-
-    def scaled(self, k):
-        return _scaled(self, k, ("seconds",))
 
 
 @dataclass(frozen=True)
