@@ -458,6 +458,8 @@ class RepDetector:
         st[_RI] = ((ri + 1) & _MASK) + _OFF
 
         # the rep state machine; the rare, per-rep work is in plain methods
+        s_max = st[_S_MAX] - _OFF  # the current excursion's top (stale while at rest)
+        level95 = (s_max >> 8) * 231
         if state == _UNSETTLED:
             if still and still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
@@ -469,16 +471,16 @@ class RepDetector:
             and state != _REST
             and (
                 state == _SPOILED
-                or s < (st[_S_MAX] - _OFF) >> 2  # a rep came down to a new rest
-                or st[_S_MAX] - _OFF < _S_STANCE  # a small tilt that stayed: a new stance
+                or s < s_max >> 2  # a rep came down to a new rest
+                or s_max < _S_STANCE  # a small tilt that stayed: a new stance
                 or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
             )
         ):
             # still, off the old rest, not at a rep's top. A rep on its way down ended when the
             # foot stopped; a tilt that stayed small, or steeper than any rep, was no rep at all.
-            if state == _FALL and s < (st[_S_MAX] - _OFF) >> 2:
+            if state == _FALL and s < s_max >> 2:
                 st[_STATE] = _REST + _OFF
-                self._hold_pending(((st[_S_MAX] - _OFF) >> 8) * 231, s, t - still_ms)
+                self._hold_pending(level95, s, t - still_ms)
             self._learn_rest(m2)
         elif state == _REST:
             if s > _S_TRIGGER:
@@ -501,12 +503,10 @@ class RepDetector:
             st[_STATE] = _UNSETTLED + _OFF
         elif impact:
             st[_STATE] = _SPOILED + _OFF
-        elif s > st[_S_MAX] - _OFF:
+        elif s > s_max:
             st[_STATE] = _RISE + _OFF
             self._new_top(ri, s, ex, ey, ez)
         else:
-            s_max = st[_S_MAX] - _OFF
-            level95 = (s_max >> 8) * 231
             if state == _RISE:
                 if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
                     self._past_top(level95)
