@@ -58,26 +58,31 @@ def _source(code, script):
 
 
 def run_micropython(
-    code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60
+    code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60, env=None
 ):
     """Run a snippet (code) or a file (script) on the unix port with firmware/ importable.
 
     path: extra folders searched before firmware/ (fake `machine`, `bluetooth`, ...).
-    heapsize: e.g. "100K"; the default is the port's 2 MB. Returns stdout.
+    heapsize: e.g. "100K"; the default is the port's 2 MB. env: extra environment (such as
+    CALFRAISE_SIM, see calfraise.device.simconfig). Returns stdout.
     """
     search = [str(p) for p in path] + [str(FIRMWARE), ".frozen"]
     argv = [str(MICROPYTHON)]
     if heapsize is not None:
         argv += ["-X", f"heapsize={heapsize}"]
     argv += _source(code, script) + [str(a) for a in args]
-    return _run("micropython", argv, {"MICROPYPATH": os.pathsep.join(search)}, cwd, timeout)
+    env = {**(env or {}), "MICROPYPATH": os.pathsep.join(search)}
+    return _run("micropython", argv, env, cwd, timeout)
 
 
-def run_cpython(code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60):
+def run_cpython(
+    code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60, env=None
+):
     """run_micropython's twin on this CPython (heapsize is ignored: CPython has no such limit)."""
     search = [str(p) for p in path] + [str(FIRMWARE)]
     argv = [sys.executable] + _source(code, script) + [str(a) for a in args]
-    return _run("cpython", argv, {"PYTHONPATH": os.pathsep.join(search)}, cwd, timeout)
+    env = {**(env or {}), "PYTHONPATH": os.pathsep.join(search)}
+    return _run("cpython", argv, env, cwd, timeout)
 
 
 @pytest.fixture

@@ -1,0 +1,168 @@
+"""`machine` for the firmware on the unix port: the ESP32 API, over simulated hardware.
+
+I2C reaches the chip models in simhw (register-level, with injected faults); Pin reads the
+scripted button and records outputs; ADC reads configured millivolts; WDT resets the "board"
+(ends the run with exit code 3) when not fed in time. Only what the firmware uses, with the
+real signatures, so the same code runs here and on the ESP32.
+"""
+
+import json
+import sys
+import time
+
+from simhw import config
+from simhw.bus import bus
+
+EXIT_WDT = 3  # process exit code of a watchdog reset
+EXIT_RESET = 4  # ... of machine.reset()
+
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+
+
+def _emit(record):
+    record["t_ms"] = time.sim_ms()
+    print(json.dumps(record))
+
+
+def reset():
+    _emit({"type": "sim.reset", "cause": "machine.reset"})
+    sys.exit(EXIT_RESET)
+
+
+def soft_reset():
+    reset()
+
+
+def reset_cause():
+    return config.get("reset_cause", PWRON_RESET)
+
+
+def unique_id():
+    return bytes.fromhex(config.get("unique_id", "24a160c0ffee"))
+
+
+def freq(hz=None):
+    return 240000000
+
+
+def idle():
+    pass
+
+
+class I2C:
+    def __init__(self, id=-1, *, scl=None, sda=None, freq=400000, timeout=50000):  # noqa: A002
+        self._bus = bus()
+
+    def scan(self):
+        return sorted(self._bus.chips)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        self._bus.read(addr, memaddr, buf, len(buf))
+
+    def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
+        buf = bytearray(nbytes)
+        self._bus.read(addr, memaddr, buf, nbytes)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        self._bus.write(addr, memaddr, buf, len(buf))
+
+
+SoftI2C = I2C
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_UP = 1
+    PULL_DOWN = 2
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):  # noqa: A002
+        self.id = id
+        self._level = 0 if value is None else int(bool(value))
+        button = config.get("button")
+        self._button = button if button and button.get("pin") == id else None
+
+    def init(self, mode=-1, pull=-1, *, value=None):
+        if value is not None:
+            self.value(value)
+
+    def value(self, x=None):
+        if x is None:
+            if self._button is not None:
+                return self._button_level()
+            return self._level
+        level = int(bool(x))
+        if level != self._level and config.get("log_outputs"):
+            _emit({"type": "sim.pin", "pin": self.id, "value": level})
+        self._level = level
+        return None
+
+    def _button_level(self):
+        now = time.sim_ms()
+        pressed = False
+        for at_ms, duration_ms in self._button.get("presses", ()):
+            if at_ms <= now < at_ms + duration_ms:
+                pressed = True
+        active_low = self._button.get("active_low", True)
+        return int(pressed != active_low)
+
+    def __call__(self, x=None):
+        return self.value(x)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class ADC:
+    ATTN_0DB = 0
+    ATTN_2_5DB = 1
+    ATTN_6DB = 2
+    ATTN_11DB = 3
+
+    def __init__(self, pin, *, atten=ATTN_11DB):
+        self._mv = config.get("adc_mv", {}).get(str(pin.id), 0)
+
+    def read_uv(self):
+        return self._mv * 1000
+
+    def read_u16(self):
+        return min(65535, self._mv * 65535 // 3300)
+
+
+class WDT:
+    """Resets the board (ends the run, exit code 3) when not fed for `timeout` ms."""
+
+    def __init__(self, id=0, timeout=5000):  # noqa: A002
+        self._timeout_ms = timeout
+        self._fed_ms = time.sim_ms()
+        time.on_skip(self._check)
+
+    def feed(self):
+        self._check()
+        self._fed_ms = time.sim_ms()
+
+    def _check(self):
+        if time.sim_ms() - self._fed_ms > self._timeout_ms:
+            _emit({"type": "sim.reset", "cause": "watchdog"})
+            sys.exit(EXIT_WDT)
+
+
+def _power_off():
+    if time.sim_ms() >= config.get("power_off_ms"):
+        _emit({"type": "sim.power_off"})
+        sys.exit(0)
+
+
+if config.get("power_off_ms") is not None:
+    time.on_skip(_power_off)

@@ -1,0 +1,29 @@
+"""The simulated board's setup: a JSON file named by $CALFRAISE_SIM, read once at import.
+
+Keys (all optional):
+  realtime      false: waits are skipped (fast replay); true: waits are real
+  trace         binary trace the IMU measures (calfraise.device.tracebin writes it)
+  chips         [{"kind": "lsm6dsox", "addr": 106}, ...] on every I2C bus
+  faults        [{"at_ms", "addr", "kind": "eio|etimedout|enodev|crash", "count", "after_bytes",
+                  "min_len"}]: the next `count` transfers of at least min_len bytes to addr from
+                  at_ms on move after_bytes bytes and then fail
+  button        {"pin", "active_low", "presses": [[at_ms, duration_ms], ...]}
+  adc_mv        {"35": 1950}: millivolts at an ADC pin
+  power_off_ms  the board loses power at this simulated time (the run ends, exit code 0)
+  log_outputs   true: print LED and output-pin changes as {"type": "sim.led"|"sim.pin"} lines
+Times are simulated ms since the run started.
+"""
+
+import json
+import os
+
+_path = os.getenv("CALFRAISE_SIM")
+if _path:
+    with open(_path) as f:
+        _config = json.load(f)
+else:
+    _config = {}
+
+
+def get(key, default=None):
+    return _config.get(key, default)

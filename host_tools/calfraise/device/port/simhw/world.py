@@ -1,0 +1,59 @@
+"""The athlete's movement, as the IMU would measure it: a binary trace played back in time.
+
+File (calfraise.device.tracebin writes it): b"CFTR", then little-endian int32 rows of
+t_ms, ax, ay, az (1e-5 g), gx, gy, gz (1e-3 deg/s). Rows are read in chunks into buffers
+allocated once, so playing a session of any length takes fixed memory and no allocation.
+"""
+
+from array import array
+
+MAGIC = b"CFTR"
+_COLS = 7
+_CHUNK = 64  # rows per read
+
+
+class World:
+    def __init__(self, path):
+        self._file = open(path, "rb")
+        if self._file.read(4) != MAGIC:
+            raise ValueError("not a calfraise binary trace: " + path)
+        self._buf = array("i", bytes(4 * _COLS * _CHUNK))
+        self._pos = 0
+        self._fill = 0
+        self._cur = array("i", bytes(4 * _COLS))
+        self._nxt = array("i", bytes(4 * _COLS))
+        self._has_next = self._load(self._cur) and self._load(self._nxt)
+        self._origin_us = 0
+        self._engaged = False
+
+    def engage(self):
+        """The sample read last went into a FIFO: the trace's time starts with it."""
+        self._engaged = True
+
+    def _load(self, row):
+        """Next row of the file into `row`; False at the end."""
+        if self._pos == self._fill:
+            self._fill = self._file.readinto(self._buf) // (4 * _COLS)
+            self._pos = 0
+            if self._fill == 0:
+                return False
+        base = self._pos * _COLS
+        for i in range(_COLS):
+            row[i] = self._buf[base + i]
+        self._pos += 1
+        return True
+
+    def sample(self, t_us, out):
+        """The row nearest to t_us (calls must not go back in time) into out[0:6].
+
+        The trace starts with the first sample that reaches a FIFO (see engage()): until then
+        every call reads row 0. After the last row the foot keeps still.
+        """
+        if not self._engaged:
+            self._origin_us = t_us
+        t_us -= self._origin_us
+        while self._has_next and self._nxt[0] * 1000 - t_us <= t_us - self._cur[0] * 1000:
+            self._cur, self._nxt = self._nxt, self._cur
+            self._has_next = self._load(self._nxt)
+        for i in range(6):
+            out[i] = self._cur[i + 1]

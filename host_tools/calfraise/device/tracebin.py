@@ -1,0 +1,23 @@
+"""Trace CSV samples to the binary rows the simulated IMU plays back (port/simhw/world.py).
+
+Integers so that MicroPython reads them without floats: accel in 1e-5 g and gyro in 1e-3 deg/s,
+the trace CSV's own resolution, so nothing is lost in the conversion.
+"""
+
+import numpy as np
+
+MAGIC = b"CFTR"
+ACCEL_UNIT = 100_000  # per g
+GYRO_UNIT = 1000  # per deg/s
+
+
+def write_tracebin(path, t_ms, accel_g, gyro_dps):
+    """Write samples (t_ms (N,), accel_g (N, 3), gyro_dps (N, 3)) as a binary trace."""
+    rows = np.empty((len(t_ms), 7), dtype="<i4")
+    rows[:, 0] = t_ms
+    rows[:, 1:4] = np.rint(np.asarray(accel_g) * ACCEL_UNIT)
+    rows[:, 4:7] = np.rint(np.asarray(gyro_dps) * GYRO_UNIT)
+    with open(path, "wb") as f:
+        f.write(MAGIC)
+        f.write(rows.tobytes())
+    return path
