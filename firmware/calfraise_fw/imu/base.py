@@ -1,0 +1,137 @@
+"""What every IMU driver shares: bus access with retries, the identity check, and the counters
+the app reports (I2C errors, re-inits, FIFO overflows, samples lost).
+
+Drivers subclass FifoImu and fill in _identify-free parts: _reset(), _configure(), read().
+read() must not allocate: bursts go through memoryviews made once (self.views[k] covers k
+frames of self.raw) and decode into the caller's array.
+"""
+
+import time
+
+RETRIES = 3  # attempts per register access before the driver gives up (ImuError)
+
+
+class ImuError(Exception):
+    """The IMU is absent, is another chip, or keeps failing: str() says which, on which bus."""
+
+
+class FifoImu:
+    NAME = "IMU"  # chip name for messages, e.g. "MPU-6050"
+    WHO_AM_I_REG = 0x0F
+    WHO_AM_I: tuple = ()  # identities this driver accepts
+    FRAME = 12  # FIFO bytes per burst unit (a sample, or a tagged word)
+    MAX_BATCH = 32  # burst units per read
+
+    def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
+        self.i2c = i2c
+        self.addr = addr
+        self.bus = bus  # how messages name the bus, e.g. "I2C(0, scl=22, sda=21)"
+        self.axes = axes
+        self.requested_hz = rate_hz
+        # the actual output data rate and scale: subclasses set them in their constructor,
+        # so the app can size its detector before the chip ever answers
+        self.rate_hz = 0
+        self.accel_lsb_per_g = 0
+        self.gyro_lsb_per_dps = 0
+        self.raw = bytearray(self.FRAME * self.MAX_BATCH)
+        mv = memoryview(self.raw)
+        self.views = [mv[: self.FRAME * k] for k in range(self.MAX_BATCH + 1)]
+        self.reg = bytearray(1)
+        self.reg2 = bytearray(2)
+        self.errors = 0  # failed I2C transfers
+        self.reinits = 0  # start() calls after the first
+        self.overflows = 0  # FIFO overflows seen
+        self.lost = 0  # samples lost to overflows and failed bursts, in all
+        self.gap = 0  # samples lost just before the batch the last read() returned
+        self.last_read_ms = 0
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self):
+        """Check the chip's identity, reset it, configure it and start its FIFO.
+
+        Raises ImuError naming the expected chip, the bus and the address.
+        """
+        if self._started:
+            self.reinits += 1
+        self._started = True
+        self._identify()
+        self._reset()
+        self._configure()
+        self.last_read_ms = time.ticks_ms()
+
+    def _identify(self):
+        try:
+            self.i2c.readfrom_mem_into(self.addr, self.WHO_AM_I_REG, self.reg)
+        except OSError as err:
+            self.errors += 1
+            raise ImuError(
+                f"{self.NAME} not found at 0x{self.addr:02x} on {self.bus} ({err})"
+            ) from err
+        if self.reg[0] not in self.WHO_AM_I:
+            raise ImuError(
+                f"expected {self.NAME} (WHO_AM_I 0x{self.WHO_AM_I[0]:02x}) at 0x{self.addr:02x}"
+                f" on {self.bus}, found WHO_AM_I 0x{self.reg[0]:02x}"
+            )
+
+    def _reset(self):
+        raise NotImplementedError
+
+    def _configure(self):
+        raise NotImplementedError
+
+    def read(self, out):
+        """Drain the FIFO into out (array('h'), 6 counts a sample: ax, ay, az, gx, gy, gz in the
+        board frame); returns the number of samples. Sets self.gap. Raises ImuError."""
+        raise NotImplementedError
+
+    # --- bus access -----------------------------------------------------------------------
+    def read_reg(self, reg):
+        self.read_into(reg, self.reg)
+        return self.reg[0]
+
+    def write_reg(self, reg, value):
+        self.reg[0] = value
+        for _ in range(RETRIES):
+            try:
+                self.i2c.writeto_mem(self.addr, reg, self.reg)
+                return
+            except OSError:
+                self.errors += 1
+        raise self._failed(reg)
+
+    def read_into(self, reg, buf):
+        """Register read, retried: registers (unlike the FIFO) read the same twice."""
+        for _ in range(RETRIES):
+            try:
+                self.i2c.readfrom_mem_into(self.addr, reg, buf)
+                return
+            except OSError:
+                self.errors += 1
+        raise self._failed(reg)
+
+    def burst(self, reg, frames):
+        """One FIFO burst of `frames` units into self.raw; False (and counted) if it failed.
+
+        Never retried: the chip has already moved its FIFO on by what it sent.
+        """
+        try:
+            self.i2c.readfrom_mem_into(self.addr, reg, self.views[frames])
+            return True
+        except OSError:
+            self.errors += 1
+            return False
+
+    def _failed(self, reg):
+        return ImuError(
+            f"{self.NAME} at 0x{self.addr:02x} on {self.bus} stopped answering"
+            f" (register 0x{reg:02x}, {RETRIES} tries)"
+        )
+
+    # --- loss accounting ------------------------------------------------------------------
+    def since_last_read(self):
+        """Samples the chip made since the previous read() (by the clock), and restart it."""
+        now = time.ticks_ms()
+        elapsed = time.ticks_diff(now, self.last_read_ms)
+        self.last_read_ms = now
+        return elapsed * self.rate_hz // 1000
