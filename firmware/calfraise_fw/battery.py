@@ -1,0 +1,113 @@
+"""The battery's voltage and charge, from whatever the board senses it with.
+
+open_battery(board.battery, i2c) gives a reader with millivolts() and percent(), or None for a
+board without battery sensing. The app reads it about once a minute, so allocation is fine here;
+what matters is that a reading never takes the app down: a failed read (OSError on the bus or
+the ADC) gives the last good value, or None before the first one.
+"""
+
+from calfraise_fw.boardspec import AdcBattery, Axp192Battery
+
+# LiPo open-circuit voltage (mV) at 100, 90, ..., 0 % charge, linear in between: the Li-ion/LiPo
+# curve of Meshtastic's firmware (src/power.h, OCV_ARRAY).
+LIPO_OCV_MV = (4190, 4050, 3990, 3890, 3800, 3720, 3630, 3530, 3420, 3300, 3100)
+
+# AXP192 registers (datasheet register map; Linux drivers/iio/adc/axp20x_adc.c reads the same):
+# REG82H bit 7 enables the battery-voltage ADC; REG78H holds its top 8 bits and REG79H bits 3..0
+# the low 4 of a 12-bit reading at 1.1 mV per step.
+_AXP_ADC_EN1 = 0x82
+_AXP_ADC_EN1_BATT_V = 0x80
+_AXP_BATT_V = 0x78
+
+
+def lipo_percent(mv):
+    """Charge (0..100) of a single LiPo cell at mv millivolts, by LIPO_OCV_MV; clamped."""
+    if mv >= LIPO_OCV_MV[0]:
+        return 100
+    for i in range(1, len(LIPO_OCV_MV)):
+        low = LIPO_OCV_MV[i]
+        if mv >= low:
+            span = LIPO_OCV_MV[i - 1] - low
+            return 100 - 10 * i + (10 * (mv - low) + span // 2) // span
+    return 0
+
+
+def open_battery(spec, i2c):
+    """A reader for spec (a boardspec AdcBattery or Axp192Battery) or None for spec None.
+
+    i2c: the board's bus (the AXP192 sits on it). Raises ValueError for another kind of spec,
+    or when the ADC cannot use the pin.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, AdcBattery):
+        return _AdcReader(spec.pin, spec.ratio)
+    if isinstance(spec, Axp192Battery):
+        return _Axp192Reader(i2c, spec.addr)
+    raise ValueError(f"unknown battery sensing {spec!r}: expected AdcBattery or Axp192Battery")
+
+
+class _Reader:
+    """millivolts() and percent() over a subclass's _read_mv(), keeping the last good value."""
+
+    def __init__(self):
+        self._mv = None
+
+    def millivolts(self):
+        """The battery voltage in mV: a fresh reading, else the last good one, else None."""
+        try:
+            mv = self._read_mv()
+        except OSError:
+            mv = None
+        if mv is not None:
+            self._mv = mv
+        return self._mv
+
+    def percent(self):
+        """The charge (0..100) at the voltage millivolts() gives, or None."""
+        mv = self.millivolts()
+        return None if mv is None else lipo_percent(mv)
+
+    def _read_mv(self):
+        raise NotImplementedError
+
+
+class _AdcReader(_Reader):
+    """A LiPo through a divider into an ADC pin (11 dB: up to about 2.5 V at the pin)."""
+
+    def __init__(self, pin, ratio):
+        from machine import ADC, Pin
+
+        super().__init__()
+        self._ratio = ratio
+        try:
+            self._adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)
+        except ValueError as err:
+            raise ValueError(f"battery ADC pin {pin!r}: {err}") from err
+
+    def _read_mv(self):
+        return int(self._adc.read_uv() * self._ratio) // 1000
+
+
+class _Axp192Reader(_Reader):
+    """The AXP192 power chip's battery-voltage ADC, switched on at the first reading."""
+
+    def __init__(self, i2c, addr):
+        super().__init__()
+        self._i2c = i2c
+        self._addr = addr
+        self._adc_on = False
+
+    def _read_mv(self):
+        if not self._adc_on:
+            enable = self._i2c.readfrom_mem(self._addr, _AXP_ADC_EN1, 1)[0]
+            if not enable & _AXP_ADC_EN1_BATT_V:
+                self._i2c.writeto_mem(
+                    self._addr, _AXP_ADC_EN1, bytes((enable | _AXP_ADC_EN1_BATT_V,))
+                )
+            self._adc_on = True
+        high, low = self._i2c.readfrom_mem(self._addr, _AXP_BATT_V, 2)
+        raw = (high << 4) | (low & 0x0F)
+        if raw == 0:  # no battery, or the ADC has not converted yet: no reading
+            return None
+        return (raw * 11 + 5) // 10
