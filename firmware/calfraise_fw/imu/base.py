@@ -8,6 +8,8 @@ frames of self.raw) and decode into the caller's array.
 
 import time
 
+from calfraise_fw.imu.frames import decode
+
 RETRIES = 3  # attempts per register access before the driver gives up (ImuError)
 
 
@@ -36,6 +38,8 @@ class FifoImu:
         self.raw = bytearray(self.FRAME * self.MAX_BATCH)
         mv = memoryview(self.raw)
         self.views = [mv[: self.FRAME * k] for k in range(self.MAX_BATCH + 1)]
+        self.layout = bytearray(14)  # frames.frame_layout() of the chip's FIFO frame
+        self.broken = False  # the last bursts() broke off
         self.reg = bytearray(1)
         self.reg2 = bytearray(2)
         self.errors = 0  # failed I2C transfers
@@ -121,6 +125,26 @@ class FifoImu:
         except OSError:
             self.errors += 1
             return False
+
+    def bursts(self, reg, frames, out):
+        """Read up to `frames` fixed-layout frames (as many as out holds) from FIFO register
+        `reg` in bursts, decoded through self.layout into out; returns how many arrived.
+        self.broken tells whether a burst broke off (then the FIFO's alignment is lost)."""
+        todo = len(out) // 6
+        if frames < todo:
+            todo = frames
+        done = 0
+        self.broken = False
+        while done < todo:
+            k = todo - done
+            if k > self.MAX_BATCH:
+                k = self.MAX_BATCH
+            if not self.burst(reg, k):
+                self.broken = True
+                return done
+            decode(self.raw, k, self.layout, out, 6 * done)
+            done += k
+        return done
 
     def _failed(self, reg):
         return ImuError(

@@ -15,7 +15,7 @@ import time
 from micropython import const
 
 from calfraise_fw.imu.base import FifoImu, ImuError
-from calfraise_fw.imu.frames import decode, frame_layout
+from calfraise_fw.imu.frames import frame_layout
 
 _SMPLRT_DIV = const(0x19)  # sample rate = 1 kHz / (1 + SMPLRT_DIV) while the DLPF is on (RM 4.2)
 _CONFIG = const(0x1A)  # DLPF_CFG[2:0]
@@ -119,18 +119,9 @@ class _Mpu(FifoImu):
             self._flush()
             return 0
         frames = count // self.FRAME
-        todo = len(out) // 6
-        if frames < todo:
-            todo = frames
-        done = 0
-        while done < todo:
-            k = todo - done
-            if k > self.MAX_BATCH:
-                k = self.MAX_BATCH
-            if not self.burst(_FIFO_R_W, k):
-                return self._burst_failed(frames, done)
-            decode(self.raw, k, self.layout, out, 6 * done)
-            done += k
+        done = self.bursts(_FIFO_R_W, frames, out)
+        if self.broken:
+            return self._burst_failed(frames, done)
         self._left = frames - done
         return done
 
