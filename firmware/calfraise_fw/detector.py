@@ -283,6 +283,22 @@ class RepDetector:
         last = self._get(_LAST_REP)
         return last >= 0 and t_ms - last <= _SET_GAP_MS
 
+    @property
+    def gyro_bias(self):
+        """The gyro's zero-rate offset learned at rest, in raw counts x16 per sample per axis,
+        or None while still learning it. The app keeps it so the next boot starts calibrated."""
+        if self._get(_CAL) < 12:
+            return None
+        n = self._config[0]
+        return [self._get(_BX + i) // n for i in range(3)]
+
+    def restore_gyro_bias(self, bias):
+        """Start from a bias learned before (see gyro_bias); learning carries on from it."""
+        n = self._config[0]
+        for i in range(3):
+            self._put(_BX + i, bias[i] * n)
+        self._put(_CAL, 12)
+
     @micropython.viper
     def update(self, t_ms: int, ax: int, ay: int, az: int, gx: int, gy: int, gz: int):
         """Feed one sample of raw counts; returns a completed Rep (a reused object) or None."""

@@ -1,0 +1,112 @@
+"""The app: builds the board's parts and runs the tasks that connect them.
+
+    IMU --> Sampler --> Session --publish--> EventBus --> Feedback (LED), console, ...
+                ^                                      (storage and BLE subscribe here too)
+    Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
+
+Everything hardware-specific comes from the board file; everything the athlete chose from the
+settings file.
+"""
+
+import asyncio
+import gc
+import sys
+
+import machine
+
+from calfraise_fw import VERSION
+from calfraise_fw.battery import open_battery
+from calfraise_fw.button import Button
+from calfraise_fw.console import print_event
+from calfraise_fw.events import EventBus
+from calfraise_fw.feedback import Feedback
+from calfraise_fw.imu import open_imu
+from calfraise_fw.led import open_led
+from calfraise_fw.monitor import WDT_MS, Monitor
+from calfraise_fw.sampler import Sampler
+from calfraise_fw.session import Session
+
+
+class App:
+    def __init__(self, board, settings):
+        self.board = board
+        self.settings = settings
+        self.bus = EventBus()
+        self.publish = self.bus.publish
+        spec = board.i2c
+        i2c = machine.I2C(
+            spec.id, scl=machine.Pin(spec.scl), sda=machine.Pin(spec.sda), freq=spec.freq
+        )
+        imu = board.imu
+        self.imu = open_imu(
+            i2c, imu.kind, imu.addr, rate_hz=imu.rate_hz, axes=imu.axes, bus=str(spec)
+        )
+        self.sampler = Sampler(self.imu, self.publish, settings.get("gyro_bias_mdps"))
+        self.session = Session(self.publish, self.sampler, settings)
+        self.sampler.on_rep = self.session.on_rep
+        self.sampler.on_drain = self.session.tick
+        self.feedback = Feedback(open_led(board.led, settings["led_brightness"]), settings)
+        self.button = Button(board.button, self.on_press) if board.button else None
+        self.battery = open_battery(board.battery, i2c)
+        self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
+        self.bus.subscribe(print_event)
+        self.bus.subscribe(self.feedback.on_event)
+
+    def on_press(self, press):
+        self.publish({"type": "button", "press": press})
+        if press == "short":
+            if self.session.state == "idle":
+                self.session.start("button")
+            else:
+                self.session.stop("button")
+
+    def status(self, kind="status"):
+        """Everything a status readout shows, as an event dict."""
+        imu = self.imu
+        sampler = self.sampler
+        monitor = self.monitor
+        return {
+            "type": kind,
+            "state": self.session.state,
+            "set": self.session.set_no,
+            "rep": self.session.rep_no,
+            "imu_ok": sampler.imu_ok,
+            "samples": sampler.samples,
+            "fifo_overflows": imu.overflows,
+            "samples_lost": imu.lost,
+            "i2c_errors": imu.errors,
+            "imu_reinits": imu.reinits,
+            "worst_latency_ms": sampler.worst_latency_ms,
+            "heap_free": gc.mem_free(),
+            "heap_free_min": monitor.heap_free_min,
+            "heap_peak": monitor.heap_peak,
+            "gc_max_us": monitor.gc_max_us,
+            "events_dropped": self.bus.dropped,
+            "battery_mv": monitor.battery_mv,
+            "battery_pct": monitor.battery_pct,
+        }
+
+    async def run(self):
+        self.publish(
+            {
+                "type": "boot",
+                "board": self.board.name,
+                "firmware": VERSION,
+                "reset_cause": machine.reset_cause(),
+            }
+        )
+        asyncio.create_task(self.bus.run())
+        asyncio.create_task(self._guard("sampler", self.sampler.run()))
+        asyncio.create_task(self.feedback.run())
+        if self.button is not None:
+            asyncio.create_task(self.button.run())
+        await self.monitor.run()
+
+    async def _guard(self, name, coro):
+        """Report a task that died (the watchdog then resets the board if it mattered)."""
+        try:
+            await coro
+        except Exception as err:
+            sys.print_exception(err)
+            self.bus.dispatch({"type": "error", "code": name + "_crashed", "message": repr(err)})
+            raise

@@ -1,0 +1,43 @@
+"""The board's status light behind one call, show(r, g, b), whatever the board has: NeoPixels
+(colour, scaled by the brightness setting), a plain GPIO LED (on for any colour), or nothing."""
+
+from machine import Pin
+
+from calfraise_fw.boardspec import GpioLed, NeoPixelLed
+
+
+class NoLed:
+    def show(self, r, g, b):
+        pass
+
+
+class PixelLed:
+    def __init__(self, spec, brightness):
+        import neopixel
+
+        if spec.power_pin is not None:
+            Pin(spec.power_pin, Pin.OUT, value=1)
+        self._pixels = neopixel.NeoPixel(Pin(spec.pin, Pin.OUT), spec.count)
+        self.brightness = brightness
+
+    def show(self, r, g, b):
+        k = self.brightness
+        self._pixels.fill((r * k // 255, g * k // 255, b * k // 255))
+        self._pixels.write()
+
+
+class PinLed:
+    def __init__(self, spec):
+        self._on = 0 if spec.active_low else 1
+        self._pin = Pin(spec.pin, Pin.OUT, value=1 - self._on)
+
+    def show(self, r, g, b):
+        self._pin.value(self._on if r or g or b else 1 - self._on)
+
+
+def open_led(spec, brightness=40):
+    if isinstance(spec, NeoPixelLed):
+        return PixelLed(spec, brightness)
+    if isinstance(spec, GpioLed):
+        return PinLed(spec)
+    return NoLed()

@@ -1,0 +1,82 @@
+"""The main loop: feeds the watchdog while the sampling task is alive, collects garbage at a
+quiet moment every second (and times it), keeps the runtime stats, reads the battery, and saves
+the gyro calibration once the detector has learned it.
+
+If the sampling task dies or hangs, its heartbeat stops, the watchdog is no longer fed, and the
+board resets: better a reboot than a sensor that silently stopped counting.
+"""
+
+import asyncio
+import gc
+import time
+
+from calfraise_fw import settings as settings_file
+
+LOOP_MS = 1000
+WDT_MS = 8000  # watchdog timeout
+STALE_MS = 3000  # a sampler heartbeat older than this is a dead sampling task
+STATS_EVERY = 60  # loops between "stats" events
+BIAS_SAVE_MDPS = 100  # save the calibration again when it moved this far
+
+
+class Monitor:
+    def __init__(self, app, wdt):
+        self.app = app
+        self.wdt = wdt
+        self.gc_max_us = 0
+        self.heap_peak = 0
+        self.heap_free_min = gc.mem_free()
+        self.battery_mv = None
+        self.battery_pct = None
+        self._loops = 0
+
+    async def run(self):
+        while True:
+            sampler = self.app.sampler
+            if time.ticks_diff(time.ticks_ms(), sampler.heartbeat_ms) < STALE_MS:
+                self.wdt.feed()
+            self._collect()
+            if self._loops % STATS_EVERY == 0:
+                self._read_battery()
+                self._save_bias()
+            self._loops += 1
+            if self._loops % STATS_EVERY == 0:
+                self.app.publish(self.app.status("stats"))
+            await asyncio.sleep_ms(LOOP_MS)
+
+    def _collect(self):
+        used = gc.mem_alloc()
+        if used > self.heap_peak:
+            self.heap_peak = used
+        t0 = time.ticks_us()
+        gc.collect()
+        pause = time.ticks_diff(time.ticks_us(), t0)
+        if pause > self.gc_max_us:
+            self.gc_max_us = pause
+        free = gc.mem_free()
+        if free < self.heap_free_min:
+            self.heap_free_min = free
+
+    def _read_battery(self):
+        battery = self.app.battery
+        if battery is not None:
+            self.battery_mv = battery.millivolts()
+            self.battery_pct = battery.percent()
+
+    def _save_bias(self):
+        """Keep the detector's gyro bias (in mdps, so it survives a change of range)."""
+        app = self.app
+        bias = app.sampler.detector.gyro_bias
+        if bias is None:
+            return
+        k = 1000 / (16 * app.imu.gyro_lsb_per_dps)
+        mdps = [round(b * k) for b in bias]
+        app.sampler.gyro_bias_mdps = mdps
+        saved = app.settings.get("gyro_bias_mdps")
+        if saved and max(abs(a - b) for a, b in zip(mdps, saved)) < BIAS_SAVE_MDPS:
+            return
+        app.settings["gyro_bias_mdps"] = mdps
+        try:
+            settings_file.save(app.settings)
+        except OSError as err:
+            app.publish({"type": "error", "code": "settings_write", "message": str(err)})

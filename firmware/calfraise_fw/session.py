@@ -1,0 +1,105 @@
+"""The session: idle until the first rep (or the button, or a command), then sets of reps, then
+idle again after a long pause (or the button, or a command).
+
+Every session starts a fresh detector, so its sets and reps count from 1. It turns detector
+output into the app's events: "rep", "target" (the set reached the reps-per-set target),
+"set_end" and "state". Event times are ms since boot on the sample clock.
+"""
+
+IDLE = "idle"
+IN_SESSION = "in_session"
+
+
+class Session:
+    def __init__(self, publish, sampler, settings):
+        self.publish = publish
+        self.sampler = sampler
+        self.settings = settings
+        self.state = IDLE
+        self.set_no = 0  # current (or last) set
+        self.rep_no = 0  # reps in it
+        self.reps = 0  # reps in the session
+        self._set_open = False
+        self._last_ms = 0  # last rep or start, detector clock
+
+    def _now(self):
+        return self.sampler.t_ms
+
+    def _event(self, kind, t_ms):
+        return {"type": kind, "t_ms": self.sampler.epoch_ms + t_ms}
+
+    def start(self, reason):
+        """Begin a session (button, command); a rep while idle begins one by itself."""
+        if self.state == IN_SESSION:
+            return
+        self.sampler.restart_detector()
+        self._begin(reason, self._now())
+
+    def _begin(self, reason, t_ms):
+        self.state = IN_SESSION
+        self.set_no = self.rep_no = self.reps = 0
+        self._set_open = False
+        self._last_ms = t_ms
+        event = self._event("state", t_ms)
+        event["state"] = IN_SESSION
+        event["reason"] = reason
+        self.publish(event)
+
+    def stop(self, reason):
+        """End the session: "button", "command" or "timeout"."""
+        if self.state != IN_SESSION:
+            return
+        t_ms = self._now()
+        self._close_set(t_ms)
+        self.state = IDLE
+        event = self._event("state", t_ms)
+        event["state"] = IDLE
+        event["reason"] = reason
+        event["sets"] = self.set_no
+        event["reps"] = self.reps
+        self.publish(event)
+        self.sampler.restart_detector()
+
+    def on_rep(self, rep):
+        """A completed rep from the detector (called in the sampling task)."""
+        if self.state == IDLE:
+            self._begin("rep", rep.start_ms)
+        if rep.set != self.set_no:
+            self._close_set(rep.start_ms)
+            self.set_no = rep.set
+            self._set_open = True
+        self.rep_no = rep.rep
+        self.reps += 1
+        self._last_ms = rep.end_ms
+        event = rep.as_dict()
+        epoch = self.sampler.epoch_ms
+        for key in ("start_ms", "top_ms", "lower_ms", "end_ms"):
+            event[key] += epoch
+        event["type"] = "rep"
+        self.publish(event)
+        if rep.rep == self.settings["reps_per_set"]:
+            event = self._event("target", rep.end_ms)
+            event["set"] = rep.set
+            event["reps"] = rep.rep
+            self.publish(event)
+
+    def tick(self):
+        """After every FIFO drain: close a set after its pause, end an idle session."""
+        if self.state != IN_SESSION:
+            return
+        t_ms = self._now()
+        detector = self.sampler.detector
+        if self._set_open and detector is not None and not detector.in_set(t_ms):
+            self._close_set(t_ms)
+        if t_ms - self._last_ms > self.settings["idle_end_s"] * 1000:
+            self.stop("timeout")
+
+    def _close_set(self, t_ms):
+        if not self._set_open:
+            return
+        self._set_open = False
+        event = self._event("set_end", t_ms)
+        event["set"] = self.set_no
+        event["reps"] = self.rep_no
+        event["target"] = self.settings["reps_per_set"]
+        self.publish(event)

@@ -1,0 +1,76 @@
+"""Boot: find the board, honour safe mode, run the app.
+
+config.json names the board file (`{"board": "atom_matrix"}`; `make deploy` writes it).
+Holding the button at power-on is safe mode: the app does not start and the REPL stays free,
+so a broken build can always be replaced.
+"""
+
+import asyncio
+import gc
+import json
+import sys
+import time
+
+import machine
+
+from calfraise_fw import settings as settings_file
+from calfraise_fw.app import App
+from calfraise_fw.button import Button
+from calfraise_fw.console import print_event
+from calfraise_fw.led import open_led
+
+CONFIG = "config.json"
+SAFE_HOLD_MS = 300  # the button must read pressed this long at boot
+
+
+class ConfigError(Exception):
+    """config.json is missing, malformed or names no board file."""
+
+
+def load_board(path=CONFIG):
+    try:
+        with open(path) as f:
+            name = json.load(f)["board"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(path + ' must hold {"board": "<board file name>"}') from None
+    try:
+        __import__("boards." + name)
+    except ImportError as err:
+        raise ConfigError(f"no board file boards/{name}.py ({err})") from err
+    return sys.modules["boards." + name].BOARD
+
+
+def safe_mode_requested(board):
+    if board.button is None:
+        return False
+    button = Button(board.button, print)
+    for _ in range(SAFE_HOLD_MS // 20):
+        if not button.pressed():
+            return False
+        time.sleep_ms(20)
+    return True
+
+
+def main():
+    try:
+        board = load_board()
+    except ConfigError as err:
+        print_event({"type": "error", "code": "config", "message": str(err)})
+        return
+    if safe_mode_requested(board):
+        open_led(board.led).show(0, 0, 255)
+        print_event({"type": "safe_mode", "board": board.name})
+        return
+    settings, problems = settings_file.load()
+    gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
+    app = App(board, settings)
+    for problem in problems:
+        app.publish({"type": "error", "code": "settings", "message": problem})
+    try:
+        asyncio.run(app.run())
+    except Exception as err:
+        sys.print_exception(err)
+        print_event({"type": "error", "code": "app_crashed", "message": repr(err)})
+        open_led(board.led).show(255, 0, 0)
+        time.sleep_ms(3000)
+        machine.reset()
