@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from calfraise.analyze import add_analyze_parser
+from calfraise.device.cli import add_device_parser
 from calfraise.errors import UserError
 from calfraise.sim.cli import add_simulate_parser
 
@@ -19,6 +20,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_simulate_parser(sub)
     add_analyze_parser(sub)
+    add_device_parser(sub)
     return parser
 
 

@@ -1,0 +1,215 @@
+"""The whole firmware (firmware/main.py) on the unix port over simulated hardware, within the
+ESP32-like 100 KB heap: the reps it reports, its session events, the watchdog, settings that
+survive a restart, safe mode, and a missing or failing IMU."""
+
+import json
+
+import numpy as np
+import pytest
+
+from calfraise.analyze import detect
+from calfraise.device.runner import run_device
+from calfraise.sim.render import render
+from calfraise.sim.scenario import build_session_plan
+from calfraise.trace import read_trace, write_trace
+
+QUICK = {"idle_end_s": 200}  # a session ends 200 s after its last rep (rests are shorter)
+AFTER_MS = 210_000  # the board stays on this long after the trace
+
+
+def regular_trace(path, tier, seed, rate_hz):
+    """A simulated session with the stamps a FIFO-driven clock gives: round(k * 1000 / rate)."""
+    trace = render(build_session_plan(tier, seed), rate_hz=rate_hz)
+    t_ms = np.rint(np.arange(len(trace.t_ms)) * 1000 / rate_hz).astype(np.int64)
+    write_trace(path, t_ms, trace.accel_g, trace.gyro_dps)
+    return path
+
+
+def device_root(tmp_path, **settings):
+    root = tmp_path / "flash"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "settings.json").write_text(json.dumps({**QUICK, **settings}))
+    return root
+
+
+def still_trace(path, seconds, rate_hz=104):
+    n = int(seconds * rate_hz)
+    accel = np.tile([0.0, 0.0, 1.0], (n, 1))
+    t_ms = np.rint(np.arange(n) * 1000 / rate_hz).astype(np.int64)
+    write_trace(path, t_ms, accel, np.zeros((n, 3)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    """One clean 3-set session through the DevKitC board (MPU-6050 at 100 Hz, +-8 g,
+    +-1000 dps: the very scale `calfraise analyze` assumes)."""
+    tmp = tmp_path_factory.mktemp("clean")
+    csv = regular_trace(tmp / "clean.csv", "clean", 3, 100)
+    result = run_device(csv, board="devkitc_mpu6050", root=device_root(tmp), after_ms=AFTER_MS)
+    return csv, result
+
+
+def strip(event):
+    return {k: v for k, v in event.items() if k != "type"}
+
+
+def test_reps_equal_analyze(clean_run):
+    csv, result = clean_run
+    trace = read_trace(csv)
+    expected = detect(trace, 100.0)
+    assert result.returncode == 0, result.stderr
+    assert len(expected) >= 30
+    assert [strip(e) for e in result.of_type("rep")] == expected
+
+
+def test_session_events(clean_run):
+    _, result = clean_run
+    reps = result.of_type("rep")
+    states = result.of_type("state")
+    assert [s["state"] for s in states] == ["in_session", "idle"]
+    assert states[0]["reason"] == "rep" and states[1]["reason"] == "timeout"
+    assert states[1]["reps"] == len(reps) and states[1]["sets"] == reps[-1]["set"]
+    set_ends = result.of_type("set_end")
+    assert [s["set"] for s in set_ends] == sorted({r["set"] for r in reps})
+    for s in set_ends:
+        assert s["reps"] == max(r["rep"] for r in reps if r["set"] == s["set"])
+    targets = result.of_type("target")
+    assert {t["set"] for t in targets} == {s["set"] for s in set_ends if s["reps"] >= 12}
+    assert result.of_type("boot")[0]["board"] == "devkitc_mpu6050"
+
+
+def test_runtime_stats_within_heap(clean_run):
+    _, result = clean_run
+    stats = result.of_type("stats")
+    assert stats, "a stats event every simulated minute"
+    last = stats[-1]
+    assert last["imu_ok"] and last["fifo_overflows"] == 0 and last["samples_lost"] == 0
+    assert 0 < last["heap_peak"] - result.sim_bytes < 100 * 1024
+    assert last["gc_max_us"] > 0
+    assert result.of_type("sim.reset") == []  # the watchdog was fed all along
+
+
+def test_sim_board_counts_like_analyze(tmp_path):
+    """The sim board's LSM6DSOX has its own sensitivity: the same reps, timing within a sample."""
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    result = run_device(csv, root=device_root(tmp_path), after_ms=AFTER_MS)
+    expected = detect(read_trace(csv), 104.0)
+    got = result.of_type("rep")
+    assert [(r["set"], r["rep"]) for r in got] == [(r["set"], r["rep"]) for r in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
+
+
+def test_watchdog_resets_when_the_sampler_dies(tmp_path):
+    csv = still_trace(tmp_path / "still.csv", 30)
+    crash = {"at_ms": 10_000, "addr": 0x6A, "kind": "crash", "count": 1}
+    result = run_device(csv, root=device_root(tmp_path), faults=[crash], after_ms=60_000)
+    assert result.returncode == 3, result.stderr
+    [error] = [e for e in result.of_type("error") if e["code"] == "sampler_crashed"]
+    [reset] = result.of_type("sim.reset")
+    assert reset["cause"] == "watchdog"
+    # fed while the heartbeat is under 3 s old, then the 8 s timeout runs out
+    assert 10_000 + 8_000 < reset["t_ms"] < 10_000 + 3_000 + 8_000 + 1_500
+
+
+def test_settings_and_calibration_survive_a_restart(tmp_path):
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    root = device_root(tmp_path, reps_per_set=5)
+    first = run_device(csv, root=root, after_ms=AFTER_MS)
+    saved = json.loads((root / "settings.json").read_text())
+    assert saved["reps_per_set"] == 5 and len(saved["gyro_bias_mdps"]) == 3
+    second = run_device(csv, root=root, after_ms=AFTER_MS)
+    for run in (first, second):
+        assert {t["reps"] for t in run.of_type("target")} == {5}
+    assert json.loads((root / "settings.json").read_text())["reps_per_set"] == 5
+
+
+def test_bad_settings_are_reported_and_defaults_used(tmp_path):
+    root = tmp_path / "flash"
+    root.mkdir()
+    (root / "settings.json").write_text('{"reps_per_set": "lots", "idle_end_s": 60}')
+    result = run_device(still_trace(tmp_path / "t.csv", 5), root=root, after_ms=5_000)
+    [error] = [e for e in result.of_type("error") if e["code"] == "settings"]
+    assert "reps_per_set" in error["message"]
+    assert result.returncode == 0
+
+
+def test_safe_mode_skips_the_app(tmp_path):
+    result = run_device(
+        still_trace(tmp_path / "t.csv", 5), root=device_root(tmp_path), presses=[(0, 2000)]
+    )
+    assert result.returncode == 0
+    assert [e["type"] for e in result.events if not e["type"].startswith("sim.")] == ["safe_mode"]
+
+
+def test_button_starts_and_stops_a_session(tmp_path):
+    result = run_device(
+        still_trace(tmp_path / "t.csv", 20),
+        root=device_root(tmp_path),
+        presses=[(5_000, 200), (12_000, 200), (16_000, 2_500)],
+        after_ms=2_000,
+    )
+    states = result.of_type("state")
+    assert [(s["state"], s["reason"]) for s in states] == [
+        ("in_session", "button"),
+        ("idle", "button"),
+    ]
+    assert [b["press"] for b in result.of_type("button")] == ["short", "short", "long"]
+
+
+def test_missing_imu_is_reported_and_the_app_keeps_going(tmp_path):
+    result = run_device(
+        still_trace(tmp_path / "t.csv", 20),
+        root=device_root(tmp_path),
+        extra={"chips": []},
+        after_ms=70_000,
+    )
+    assert result.returncode == 0  # power off, not a crash or a watchdog reset
+    errors = [e for e in result.of_type("error") if e["code"] == "imu_missing"]
+    assert len(errors) >= 3
+    assert "LSM6DSOX not found at 0x6a on I2C(0, scl=22, sda=21)" in errors[0]["message"]
+    assert result.of_type("stats")[-1]["imu_ok"] is False
+
+
+def test_i2c_errors_mid_session_are_survived(tmp_path):
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    clean = run_device(csv, root=device_root(tmp_path / "a"), after_ms=AFTER_MS)
+    faults = [{"at_ms": 60_000, "addr": 0x6A, "kind": "eio", "count": 10}]
+    faulty = run_device(csv, root=device_root(tmp_path / "b"), faults=faults, after_ms=AFTER_MS)
+    assert faulty.returncode == 0, faulty.stderr
+    assert [e["code"] for e in faulty.of_type("error")][:1] == ["imu_failed"]
+    assert faulty.of_type("imu")[-1]["reinits"] >= 1
+    assert abs(len(faulty.of_type("rep")) - len(clean.of_type("rep"))) <= 1
+
+
+def test_missing_config_is_a_clear_error(tmp_path, micropython):
+    from calfraise.device import PORT
+    from calfraise.device.runner import FIRMWARE, REPO
+
+    out = micropython(script=FIRMWARE / "main.py", path=[PORT, REPO], cwd=tmp_path)
+    event = json.loads(out.strip().splitlines()[-1])
+    assert event["code"] == "config" and "config.json" in event["message"]
+
+
+def test_sampling_path_never_allocates(tmp_path, micropython):
+    """FIFO burst reads, decoding, the detector and rep hand-off for a whole session, with the
+    heap locked (any allocation would raise MemoryError)."""
+    from calfraise.device import PORT
+    from calfraise.device.runner import REPO
+    from calfraise.device.simconfig import write_sim_config
+    from calfraise.device.tracebin import write_tracebin
+
+    csv = regular_trace(tmp_path / "s.csv", "clean", 3, 100)
+    trace = read_trace(csv)
+    binary = write_tracebin(tmp_path / "t.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
+    env = write_sim_config(
+        tmp_path / "sim.json", trace=str(binary), chips=[{"kind": "mpu6050", "addr": 0x68}]
+    )
+    seconds = int(trace.t_ms[-1] // 1000) + 1
+    out = micropython(
+        script=REPO / "tests" / "mp" / "sampler_locked.py", args=[seconds], path=[PORT], env=env
+    )
+    samples, reps = map(int, out.split())
+    assert samples >= len(trace.t_ms) - 100
+    assert reps == len(detect(trace, 100.0))
