@@ -42,6 +42,7 @@ test: lint
 demo: $(VENV_STAMP)
 	$(BIN)/calfraise simulate --tier varied --seed 7 -o build/demo/session.csv
 	$(BIN)/calfraise analyze build/demo/session.csv
+	$(BIN)/calfraise device run --trace build/demo/session.csv --events build/demo/events.jsonl
 
 bench: $(VENV_STAMP)
 	$(BIN)/python -m calfraise.bench

@@ -78,6 +78,7 @@ class App:
             "imu_reinits": imu.reinits,
             "worst_latency_ms": sampler.worst_latency_ms,
             "heap_free": gc.mem_free(),
+            "heap_total": gc.mem_free() + gc.mem_alloc(),
             "heap_free_min": monitor.heap_free_min,
             "heap_peak": monitor.heap_peak,
             "gc_max_us": monitor.gc_max_us,

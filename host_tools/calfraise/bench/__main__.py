@@ -6,6 +6,7 @@ import time
 from calfraise.bench.accuracy import WALKING, percentile
 from calfraise.bench.corpus import score_corpus
 from calfraise.bench.cost import mpy_size, per_sample_cost
+from calfraise.bench.device import device_table
 
 TIERS = ("clean", "varied", "hard")
 TARGET_F1 = {"clean": 0.99, "varied": 0.98, "hard": 0.96}
@@ -64,6 +65,8 @@ def main():
     print(accuracy_table(score_corpus(TIERS, args.sessions), args.sessions))
     print("\n## Cost\n")
     print(cost_table())
+    print("\n## Device runtime\n")
+    print(device_table())
     print(f"\n(bench took {time.time() - t0:.0f} s)")
 
 
