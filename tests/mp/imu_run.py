@@ -1,14 +1,15 @@
-"""Runs on the MicroPython unix port over simulated hardware (CALFRAISE_SIM): an LSM6DS driver
+"""Runs on the MicroPython unix port over simulated hardware (CALFRAISE_SIM): an IMU driver
 follows a plan of steps, and one JSON line says what came out.
 
-usage: micropython imu_lsm_run.py KIND ADDR RATE_HZ AXES PLAN
+usage: micropython imu_run.py KIND ADDR RATE_HZ AXES PLAN
 PLAN: steps joined by ",": "start" (an ImuError is recorded); "read:READS:EVERY_MS" (sleep
 EVERY_MS of simulated time, then read; READS times; an ImuError is recorded and answered with
 start(), as the app does); "locked:READS:EVERY_MS" (the same under heap_lock(): any allocation
 in the driver or the chip model fails the run).
-Output keys: samples (6 counts each), batches ([first sample, count, gap] per read),
-errors_seen ([sample index, message]), t_ms (simulated ms of the reading steps), the driver's
-rate, sensitivities and counters.
+A read gets room for MAX_BATCH + 8 samples, so a long one takes more than one burst.
+Output keys: samples (6 counts each), batches ([first sample, count, gap] per read), raised
+([sample index, message] per ImuError), t_ms (simulated ms of the reading steps), the driver's
+rate_hz, lsb ([accel, gyro] counts per g and per deg/s) and counters.
 """
 
 import json
@@ -23,7 +24,7 @@ from calfraise_fw.imu import open_imu
 from calfraise_fw.imu.base import ImuError
 
 BUS = "I2C(0, scl=22, sda=21)"
-MAX_SAMPLES = 5000
+MAX_SAMPLES = 6000
 MAX_READS = 400
 COUNTERS = ("rate_hz", "overflows", "lost", "errors", "reinits")
 
@@ -36,7 +37,7 @@ class Log:
         self.batches = array("i", bytes(4 * 3 * MAX_READS))
         self.kept = 0
         self.reads = 0
-        self.errors = []
+        self.raised = []
 
     def add(self, out, n, gap):
         r = 3 * self.reads
@@ -55,7 +56,7 @@ def follow(imu, reads, every_ms, out, log):
         try:
             n = imu.read(out)
         except ImuError as err:
-            log.errors.append([log.kept, str(err)])
+            log.raised.append([log.kept, str(err)])
             imu.start()
             continue
         log.add(out, n, imu.gap)
@@ -64,7 +65,7 @@ def follow(imu, reads, every_ms, out, log):
 def main():
     kind, addr, rate, axes, plan = sys.argv[1:6]
     imu = open_imu(I2C(0), kind, int(addr), rate_hz=int(rate), axes=axes, bus=BUS)
-    out = array("h", bytes(2 * 6 * imu.MAX_BATCH))
+    out = array("h", bytes(2 * 6 * (imu.MAX_BATCH + 8)))
     log = Log()
     t_ms = 0
     for step in plan.split(","):
@@ -73,7 +74,7 @@ def main():
             try:
                 imu.start()
             except ImuError as err:
-                log.errors.append([log.kept, str(err)])
+                log.raised.append([log.kept, str(err)])
             continue
         t0 = time.sim_ms()
         reads, every_ms = int(what[1]), int(what[2])
@@ -90,7 +91,7 @@ def main():
     result["lsb"] = [imu.accel_lsb_per_g, imu.gyro_lsb_per_dps]
     result["samples"] = list(log.samples[: 6 * log.kept])
     result["batches"] = [list(log.batches[3 * i : 3 * i + 3]) for i in range(log.reads)]
-    result["errors_seen"] = log.errors
+    result["raised"] = log.raised
     result["t_ms"] = t_ms
     print(json.dumps(result))
 
