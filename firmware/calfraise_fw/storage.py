@@ -1,0 +1,425 @@
+"""Sessions on the board's LittleFS: one append-only record log per session, an index, and the
+rules for a full flash, built so that a power cut loses nothing that was durable.
+
+LittleFS commits a file only at flush()/close() (os.sync() does nothing there), and every commit
+copies the file's last block to a freshly erased one. So records wait in a small RAM buffer and
+the app's 1-s timer commits them (due(), flush()): a rep is durable within a second of its
+completion, and a session costs at most one block erase per second in which something happened.
+Format, policy and measured figures: docs/storage.md.
+"""
+
+import os
+
+from calfraise_fw import records
+
+BLOCK = 4096
+MARGIN_BLOCKS = 8  # never counted as free: copy-on-write, the index, settings, bond keys
+RESERVE_BYTES = 16384  # room a new session needs: a 1-hour log is ~11.6 KB (docs/storage.md)
+FLASH_BYTES_PER_HOUR = 49152  # typical ~6-min sessions, a 4-KB block each (docs/storage.md)
+_HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per hour
+_SUFFIX = ".cfs"
+_TMP = ".tmp"
+_INDEX = "index"
+
+
+class StorageFull(Exception):
+    """No room for a new session without deleting one the host has not synced yet."""
+
+
+def _session_name(sid):
+    return f"{sid:06d}{_SUFFIX}"
+
+
+def _session_id(name):
+    """The id of a session file's name, or None for any other file."""
+    if not name.endswith(_SUFFIX):
+        return None
+    try:
+        return int(name[: -len(_SUFFIX)])
+    except ValueError:
+        return None
+
+
+class _Scan:
+    """What recovery needs from a session log, read record by record (never all in RAM)."""
+
+    def __init__(self, f):
+        reader = records.Reader(f)
+        self.reps = self.sets = self.last_ms = 0
+        self.end_reason = None  # the END record's reason, if the log ends with one
+        try:
+            for kind, rec in reader:
+                self.end_reason = rec["reason"] if kind == records.END else None
+                if kind == records.REP:
+                    self.reps += 1
+                    self.sets = max(self.sets, rec["set"])
+                self.last_ms = max(self.last_ms, rec.get("end_ms", rec.get("at_ms", 0)))
+        except records.RecordError:
+            pass  # bytes but no good record: nothing in it was durable
+        self.good = reader.good
+        self.good_end = reader.good_end
+        self.size = reader.size
+
+
+class SessionStore:
+    """The sessions on flash: recover at boot, record one session at a time, list and delete.
+
+    root: the folder of session logs and the index. delete_unsynced: when space runs out, delete
+    the oldest unsynced sessions too (the user's choice); otherwise only synced ones go and a new
+    session is refused. reserve_bytes: the free space a new session needs (one hour of sessions).
+    hold_ms: how long due() lets a pending record wait for company (0: the next tick commits).
+    Times given to the store are on the detector's clock; the files hold session-relative times.
+    """
+
+    def __init__(
+        self,
+        root="sessions",
+        delete_unsynced=False,
+        reserve_bytes=RESERVE_BYTES,
+        hold_ms=0,
+        buffer_size=256,
+    ):
+        self.root = root
+        self.delete_unsynced = delete_unsynced
+        self.reserve_bytes = reserve_bytes
+        self.hold_ms = hold_ms
+        self.full = False  # the last begin() was refused, or a session stopped for lack of room
+        self.lost = 0  # unsynced sessions deleted for room (only with delete_unsynced)
+        self.sid = None  # the open session, if any
+        self._entries = {}  # id -> [size, duration ms, flags]
+        self._next_id = 1
+        self._recovered = False
+        self._buf = bytearray(buffer_size)
+        self._mv = memoryview(self._buf)
+        self._scratch = bytearray(32)  # one fixed-size frame, outside the pending buffer
+        self._n = 0  # pending bytes in _buf
+        self._since = 0  # detector ms of the oldest pending record
+        self._file = None
+        self._t0 = self._size = self._grown = self._budget = 0
+        self.reps = self.sets = self._last_ms = 0
+
+    # --- files -----------------------------------------------------------------------------
+
+    def path(self, sid):
+        """The log file of session sid (what the host downloads)."""
+        return f"{self.root}/{_session_name(sid)}"
+
+    def _index_path(self, suffix=""):
+        return f"{self.root}/{_INDEX}{suffix}"
+
+    def _load_index(self):
+        self._entries = {}
+        self._next_id = 1
+        try:
+            f = open(self._index_path(), "rb")
+        except OSError:
+            return  # none yet, or lost: rebuilt from the files
+        try:
+            for kind, rec in records.Reader(f):
+                if kind == records.INDEX:
+                    self._next_id = rec["next_id"]
+                elif kind == records.ENTRY:
+                    self._entries[rec["id"]] = [rec["size"], rec["ms"], rec["flags"]]
+        except records.RecordError:
+            pass
+        finally:
+            f.close()
+
+    def _save_index(self):
+        """Write-then-rename: after a power cut the index is the old one or the new one."""
+        tmp = self._index_path(_TMP)
+        buf = self._scratch
+        with open(tmp, "wb") as f:
+            f.write(memoryview(buf)[: records.put(buf, 0, records.INDEX, self._next_id)])
+            for sid in sorted(self._entries):
+                size, ms, flags = self._entries[sid]
+                n = records.put(buf, 0, records.ENTRY, sid, size, ms, flags)
+                f.write(memoryview(buf)[:n])
+        os.rename(tmp, self._index_path())
+
+    # --- boot --------------------------------------------------------------------------------
+
+    def recover(self):
+        """At boot: match the index to the files, close every session left open by a power cut
+        or a crash as "interrupted" (a torn tail is dropped first) and delete logs that hold no
+        good record. Returns the ids closed as interrupted. ValueError while a session is open."""
+        if self.sid is not None:
+            raise ValueError("recover() is for boot: a session is open")
+        try:
+            os.mkdir(self.root)
+        except OSError:
+            pass  # it exists
+        self._load_index()
+        found = []
+        for name in os.listdir(self.root):
+            if name.endswith(_TMP):
+                os.remove(f"{self.root}/{name}")  # a write-then-rename cut short
+            sid = _session_id(name)
+            if sid is not None:
+                found.append(sid)
+        dirty = False
+        for sid in list(self._entries):
+            if sid not in found:
+                del self._entries[sid]  # deleted, but the index was not rewritten yet
+                dirty = True
+        closed = []
+        for sid in sorted(found):
+            self._next_id = max(self._next_id, sid + 1)
+            entry = self._entries.setdefault(sid, [0, 0, 0])  # unknown: unsynced, maybe open
+            if not entry[2] & records.CLOSED:
+                dirty = True
+                if self._close_left_open(sid, entry):
+                    closed.append(sid)
+        if dirty:
+            self._save_index()
+        self._recovered = True
+        return closed
+
+    def _close_left_open(self, sid, entry):
+        """Ends a log that the index does not know as closed; True if it ends "interrupted"."""
+        path = self.path(sid)
+        with open(path, "rb") as f:
+            scan = _Scan(f)
+        if not scan.good:
+            os.remove(path)
+            del self._entries[sid]
+            return False
+        n = 0
+        if not scan.end_reason:
+            n = records.put_end(
+                self._scratch, 0, "interrupted", scan.last_ms, scan.reps, scan.sets, 0
+            )
+        if scan.size > scan.good_end:
+            self._rewrite(path, scan.good_end, n)
+        elif n:
+            with open(path, "ab") as f:
+                f.write(memoryview(self._scratch)[:n])
+        entry[:] = [scan.good_end + n, scan.last_ms, entry[2] | records.CLOSED]
+        return n > 0 or scan.end_reason == "interrupted"  # or a recovery cut short closed it
+
+    def _rewrite(self, path, keep, end):
+        """The first `keep` bytes of path plus `end` bytes of _scratch, swapped in by rename."""
+        tmp = path + _TMP
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            while keep:
+                n = src.readinto(self._mv[: min(keep, len(self._buf))])
+                if not n:
+                    break
+                dst.write(self._mv[:n])
+                keep -= n
+            dst.write(memoryview(self._scratch)[:end])
+        os.rename(tmp, path)
+
+    # --- recording ---------------------------------------------------------------------------
+
+    def begin(self, t_ms, firmware, board, settings, wall_ms=None):
+        """Starts a session at detector time t_ms; returns its id.
+
+        firmware, board: names for the header; settings: a dict of the settings in force;
+        wall_ms: Unix ms now, or None if unknown (clock_fix() can date the session later).
+        An open session is ended first ("ended"). Deletes the oldest synced sessions (and
+        unsynced ones if delete_unsynced) to make reserve_bytes free; raises StorageFull, and
+        sets `full`, when it cannot. The header is durable when begin() returns.
+        """
+        if not self._recovered:
+            self.recover()
+        if self.sid is not None:
+            self.end("ended", t_ms)
+        free = self._make_room(self.reserve_bytes)
+        if free < self.reserve_bytes:
+            self.full = True
+            raise StorageFull(
+                f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
+            )
+        head = records.header(self._next_id, t_ms, wall_ms, firmware, board, settings)
+        sid = self._next_id
+        self._next_id += 1
+        f = open(self.path(sid), "wb")
+        try:
+            f.write(head)
+            f.flush()
+        except Exception:
+            f.close()  # now, not in a finaliser later
+            raise
+        self.full = False
+        self.sid = sid
+        self._file = f
+        self._t0 = self._last_ms = t_ms
+        self._size = len(head)
+        self._grown = 0
+        self._budget = free
+        self.reps = self.sets = 0
+        self._entries[sid] = [self._size, 0, 0]
+        self._save_index()
+        return sid
+
+    def _room_for(self, size, t_ms):
+        """Makes room in the pending buffer for a frame of `size` bytes added at t_ms."""
+        if self._n + size > len(self._buf):
+            self._commit()
+        if not self._n:
+            self._since = t_ms
+        self._last_ms = max(self._last_ms, t_ms)
+
+    def rep(self, rep):
+        """Queues a completed detector Rep; False (nothing recorded) if no session is open.
+
+        ValueError if a phase is longer than 65.5 s (the detector's reps last under 15 s).
+        """
+        if self.sid is None:
+            return False
+        self._room_for(records.frame_size(records.REP), rep.end_ms)
+        self._n = records.put_rep(self._buf, self._n, rep, self._t0)
+        self.reps += 1
+        self.sets = max(self.sets, rep.set)
+        return True
+
+    def set_end(self, set_no, reps, start_ms, end_ms):
+        """Queues a set boundary: the set's number, its reps, its first rep's start and its end
+        (detector ms). False if no session is open."""
+        if self.sid is None:
+            return False
+        self._room_for(records.frame_size(records.SET_END), end_ms)
+        self._n = records.put_set_end(self._buf, self._n, set_no, reps, start_ms, end_ms, self._t0)
+        return True
+
+    def clock_fix(self, t_ms, wall_ms):
+        """Queues the wall clock (Unix ms) read at detector time t_ms, for a session begun
+        without it. False if no session is open."""
+        if self.sid is None:
+            return False
+        self._room_for(records.frame_size(records.CLOCK_FIX), t_ms)
+        self._n = records.put_clock_fix(self._buf, self._n, t_ms, wall_ms, self._t0)
+        return True
+
+    def due(self, now_ms):
+        """True when flush() has work: records are pending and the oldest waited hold_ms."""
+        return self._n > 0 and now_ms - self._since >= self.hold_ms
+
+    def flush(self):
+        """Commits the pending records (one LittleFS sync: one block erase). Near the end of
+        the free space it deletes what the policy allows, or ends the session as "full"."""
+        self._commit()
+        if self.sid is not None and self._grown >= self._budget - BLOCK:
+            free = self._make_room(self.reserve_bytes)
+            if free < BLOCK:
+                self.full = True
+                self.end("full", self._last_ms)
+            else:
+                self._grown = 0
+                self._budget = free
+
+    def _commit(self):
+        if not self._n:
+            return
+        f = self._file
+        if f is None:
+            raise ValueError("no open session")
+        f.write(self._mv[: self._n])
+        f.flush()
+        self._size += self._n
+        self._grown += self._n
+        self._n = 0
+
+    def end(self, reason, t_ms):
+        """Ends the open session (reason: ended, timeout, button or full) at detector time t_ms;
+        durable when it returns. Does nothing if no session is open."""
+        if self.sid is None:
+            return
+        self._room_for(records.frame_size(records.END), t_ms)
+        self._n = records.put_end(self._buf, self._n, reason, t_ms, self.reps, self.sets, self._t0)
+        sid, f = self.sid, self._file
+        try:
+            self._commit()
+        finally:
+            self.sid = self._file = None
+            if f is not None:
+                f.close()
+        self._entries[sid] = [self._size, max(0, t_ms - self._t0), records.CLOSED]
+        self._save_index()
+
+    # --- the host's side: list, synced, delete -------------------------------------------------
+
+    def sessions(self):
+        """[(id, size in bytes, synced, open)] oldest first; the open one with its durable size."""
+        out = []
+        for sid in sorted(self._entries):
+            size, _ms, flags = self._entries[sid]
+            if sid == self.sid:
+                size = self._size
+            out.append((sid, size, bool(flags & records.SYNCED), sid == self.sid))
+        return out
+
+    def _closed_entry(self, sid):
+        if sid not in self._entries:
+            raise ValueError(f"no session {sid}")
+        if sid == self.sid:
+            raise ValueError(f"session {sid} is still being recorded")
+        return self._entries[sid]
+
+    def mark_synced(self, sid):
+        """The host has session sid: it may now be deleted to make room. ValueError if there is
+        no such closed session."""
+        self._closed_entry(sid)[2] |= records.SYNCED
+        self._save_index()
+
+    def delete(self, sid):
+        """Deletes closed session sid (the host's command). ValueError if there is none."""
+        self._closed_entry(sid)
+        self._drop(sid)
+        self._save_index()
+
+    def _drop(self, sid):
+        del self._entries[sid]
+        os.remove(self.path(sid))
+
+    # --- space -------------------------------------------------------------------------------
+
+    def free_bytes(self):
+        """Free flash beyond the margin the filesystem keeps for itself."""
+        st = os.statvfs(self.root)
+        return max(0, (st[4] - MARGIN_BLOCKS) * st[0])
+
+    def _victim(self):
+        """The oldest closed session the policy lets go, synced first; None if there is none."""
+        for need in (records.SYNCED, 0) if self.delete_unsynced else (records.SYNCED,):
+            for sid in sorted(self._entries):
+                flags = self._entries[sid][2]
+                if sid != self.sid and flags & records.CLOSED and (flags & need) == need:
+                    return sid
+        return None
+
+    def _make_room(self, need):
+        """Deletes victims until `need` bytes are free or none is left; the free bytes."""
+        free = self.free_bytes()
+        deleted = False
+        while free < need:
+            sid = self._victim()
+            if sid is None:
+                break
+            if not self._entries[sid][2] & records.SYNCED:
+                self.lost += 1
+            self._drop(sid)
+            deleted = True
+            free = self.free_bytes()
+        if deleted:
+            self._save_index()
+        return free
+
+    def hours_left(self):
+        """Hours of sessions that still fit: free space plus what the policy may delete, at the
+        flash per hour of the stored sessions (once they add up to an hour; short sessions
+        take a whole block each), else FLASH_BYTES_PER_HOUR."""
+        room = self.free_bytes()
+        used = ms = 0
+        for sid, (size, duration, flags) in self._entries.items():
+            if sid == self.sid:
+                continue
+            blocks = (size + BLOCK - 1) // BLOCK * BLOCK
+            used += blocks
+            ms += duration
+            if self.delete_unsynced or flags & records.SYNCED:
+                room += blocks
+        if ms < _HISTORY_MS:
+            return room / FLASH_BYTES_PER_HOUR
+        return room / used * ms / 3600000

@@ -1,0 +1,111 @@
+"""The session store on LittleFS over simulated NOR flash, on the unix port: durability by the
+1-s timer, recovery at boot, the index, the full-flash policy (tests/mp/storage_scenarios.py)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from calfraise.device import PORT
+
+SCENARIOS = Path(__file__).parent / "mp" / "storage_scenarios.py"
+
+
+@pytest.fixture
+def scenario(micropython):
+    def run(name):
+        return json.loads(micropython(script=SCENARIOS, args=[name], path=[PORT]))
+
+    return run
+
+
+def test_records_wait_for_the_timer_and_a_commit_costs_one_erase(scenario):
+    got = scenario("durability")
+    # hold_ms=500: due() once the oldest pending record is 500 ms old, not before
+    assert got["due"] == [[False, False, True]] * 20
+    assert got["due_after_flush"] is False
+    # LittleFS keeps a small file inline (no erase); later each commit copies the last block
+    assert got["erases"][:3] == [0, 0, 0] and set(got["erases"][3:]) == {1}
+    # the 21st rep was pending when power failed: lost; the 20 committed ones all survive
+    assert got["reps"] == list(range(1, 21))
+    assert got["closed"] == [1]
+    assert got["end"] == {"reason": "interrupted", "end_ms": 61000, "reps": 20, "sets": 1}
+
+
+def test_recovery_closes_the_cut_session_and_tidies_up(scenario):
+    got = scenario("recovery")
+    assert got["closed"] == [2] and got["again"] == []
+    # the torn record was dropped and the log closed after its last good record
+    assert (got["reps"], got["skipped"]) == (3, 0)
+    assert got["end"] == {"reason": "interrupted", "end_ms": 9000, "reps": 3, "sets": 2}
+    # the empty log (header never committed) is gone; its id is not reused
+    assert got["files"] == ["000001.cfs", "000002.cfs", "index"]
+    assert got["next"] == 10
+    assert [s[:1] + s[2:] for s in got["sessions"]] == [[1, True, False], [2, False, False]]
+    # a lost index is rebuilt from the logs: nothing is lost, synced flags are forgotten
+    assert [(s[0], s[2]) for s in got["rebuilt"]] == [(1, False), (2, False), (10, False)]
+    assert got["rebuilt_closed"] == [2]
+
+
+def test_index_lists_sizes_and_synced_flags_across_reboots(scenario):
+    got = scenario("index")
+    a, b = got["sizes"]
+    assert got["listed_open"] == [[1, a, True, False], [2, b, False, False], [3, 37, False, True]]
+    assert got["errors"] == [
+        "session 3 is still being recorded",
+        "session 3 is still being recorded",
+        "no session 99",
+    ]
+    assert got["closed"] == []
+    assert [s[0] for s in got["after"]] == [1, 3]
+    assert got["after"][0] == [1, a, True, False]
+    assert got["files"] == ["000001.cfs", "000003.cfs", "index"]
+
+
+def test_a_full_flash_refuses_a_new_session_rather_than_lose_an_unsynced_one(scenario):
+    got = scenario("full")
+    assert got["refused"].endswith("a session needs 8192: sync with the host")
+    assert got["full"] is True and got["lost"] == 0
+    assert got["hours"] == sorted(got["hours"], reverse=True) and got["hours"][-1] > 0
+    # once the host has session 2, it (and only it) makes room for the next one
+    assert got["after_sync"] == len(got["made"]) + 1
+    assert got["sessions"] == [s for s in got["made"] if s != 2] + [got["after_sync"]]
+    assert got["full_after"] is False
+
+
+def test_the_user_may_let_the_oldest_unsynced_sessions_go(scenario):
+    got = scenario("full_delete_unsynced")
+    assert got["refused"] is None and got["full"] is False
+    assert got["made"] == list(range(1, 13))
+    assert got["lost"] == 12 - len(got["sessions"]) > 0
+    assert got["sessions"] == got["made"][got["lost"] :]  # the oldest went first
+
+
+def test_a_session_that_outgrows_the_flash_ends_as_full(scenario):
+    got = scenario("fills_up")
+    assert got["end"]["reason"] == "full" and got["full"] is True
+    assert got["reps"] == got["end"]["reps"] == got["sent"]  # everything committed is kept
+    assert got["refused_rep"] is False  # no session open any more
+
+
+def test_clock_fix_bad_input_and_a_second_begin(scenario):
+    got = scenario("records_api")
+    assert got["no_session"] == [False, False, False]
+    assert got["errors"] == [
+        "hold_ms 70300 outside 0..65535",
+        "end reason 'lunch' is not one of ('ended', 'timeout', 'button', 'interrupted', 'full')",
+    ]
+    assert got["header"]["wall_ms"] is None and got["header"]["settings"] == {"tempo_cue": True}
+    assert got["wall_ms"] == 1700000000000 - 3000
+    assert got["sets"] == [{"set": 1, "reps": 1, "start_ms": 1000, "end_ms": 15000}]
+    assert got["second"] == 2 and got["reps"] == 1
+    assert got["end"] == {"reason": "ended", "end_ms": 25000, "reps": 1, "sets": 1}
+
+
+def test_free_space_in_hours_learns_from_the_stored_sessions(scenario):
+    got = scenario("hours")
+    free, hours = got["first"]
+    assert hours == free / 49152  # no history yet: typical short sessions, a block each
+    free, hours = got["unsynced"]
+    assert hours == pytest.approx(free / 2048)  # 4096 bytes held two hours of session
+    assert got["synced"] == pytest.approx((free + 4096) / 2048)  # a synced one may go
