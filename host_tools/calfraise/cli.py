@@ -10,6 +10,13 @@ import sys
 from calfraise.analyze import add_analyze_parser
 from calfraise.device.cli import add_device_parser
 from calfraise.errors import UserError
+from calfraise.host.cli import (
+    add_db_option,
+    add_export_parser,
+    add_plot_parser,
+    add_sessions_parser,
+    add_show_parser,
+)
 from calfraise.sim.cli import add_simulate_parser
 
 
@@ -17,10 +24,15 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="calfraise", description="Calf-raise rep counter: host tools."
     )
+    add_db_option(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_simulate_parser(sub)
     add_analyze_parser(sub)
     add_device_parser(sub)
+    add_sessions_parser(sub)
+    add_show_parser(sub)
+    add_export_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 

@@ -1,0 +1,111 @@
+"""`calfraise sessions | show | export | plot`: the stored sessions, read from the database.
+
+--db PATH is a global option (calfraise --db PATH COMMAND); these commands also take it after
+their name. They never create a database: a missing one is reported, so a mistyped path is not
+mistaken for an empty history.
+"""
+
+import argparse
+import json
+import sys
+from contextlib import closing
+
+from rich.console import Console
+
+from calfraise.host.db import default_path, open_db
+from calfraise.host.export import FORMATS, encode, format_for, write_output
+from calfraise.host.plot import render_png
+from calfraise.host.queries import list_sessions, load_session
+from calfraise.host.tables import print_session, print_session_list
+
+DB_HELP = "session database (default: $XDG_DATA_HOME/calfraise/calfraise.db)"
+
+
+def add_db_option(parser, default=None):
+    """--db PATH. A sub-command's copy defaults to SUPPRESS: given, it overrides the global one;
+    not given, it leaves the global one alone."""
+    parser.add_argument("--db", metavar="PATH", default=default, help=DB_HELP)
+
+
+def db_path(args):
+    """The database a command works on: --db if given, else the default location."""
+    return args.db if getattr(args, "db", None) else default_path()
+
+
+def _read_only(args):
+    return closing(open_db(db_path(args), create=False))
+
+
+def _command(subparsers, name, help_text, func):
+    p = subparsers.add_parser(name, help=help_text)
+    add_db_option(p, default=argparse.SUPPRESS)
+    p.set_defaults(func=func)
+    return p
+
+
+def _session_id(p):
+    p.add_argument("id", type=int, metavar="ID", help="session id (see `calfraise sessions`)")
+
+
+def _print_json(value):
+    json.dump(value, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+def add_sessions_parser(subparsers):
+    p = _command(subparsers, "sessions", "list the sessions in the database", run_sessions)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def run_sessions(args):
+    with _read_only(args) as db:
+        sessions = list_sessions(db)
+    if args.json:
+        _print_json(sessions)
+    else:
+        print_session_list(Console(), sessions, db_path(args))
+    return 0
+
+
+def add_show_parser(subparsers):
+    p = _command(subparsers, "show", "one stored session, set by set", run_show)
+    _session_id(p)
+    p.add_argument("--json", action="store_true", help="print the session as JSON")
+
+
+def run_show(args):
+    with _read_only(args) as db:
+        session = load_session(db, args.id)
+    if args.json:
+        _print_json(session)
+    else:
+        print_session(Console(), session)
+    return 0
+
+
+def add_export_parser(subparsers):
+    p = _command(subparsers, "export", "write a session as CSV, JSON or FIT", run_export)
+    _session_id(p)
+    p.add_argument("--format", choices=FORMATS, help="default: from the output file's suffix")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+
+
+def run_export(args):
+    fmt = format_for(args.output, args.format)
+    with _read_only(args) as db:
+        session = load_session(db, args.id)
+    write_output(args.output, encode(session, fmt))
+    return 0
+
+
+def add_plot_parser(subparsers):
+    p = _command(subparsers, "plot", "draw a session's reps, sets and tempo as PNG", run_plot)
+    _session_id(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.png", help="PNG to write")
+
+
+def run_plot(args):
+    with _read_only(args) as db:
+        session = load_session(db, args.id)
+    write_output(args.output, render_png(session))
+    return 0

@@ -1,0 +1,161 @@
+"""The session database: where it lives, opening it, and migrating its schema.
+
+SQLite keeps the schema version in PRAGMA user_version and our mark in PRAGMA application_id.
+MIGRATIONS[i] takes the schema from version i to i + 1; opening an older database runs the
+missing steps in one transaction, a newer one is refused (an older calfraise must not guess at
+tables it does not know). The schema is described in docs/host.md.
+"""
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from calfraise.errors import UserError
+
+APPLICATION_ID = 0x43464C52  # "CFLR": tells our file from any other SQLite database
+BUSY_TIMEOUT_S = 10  # how long a command waits while another one writes (e.g. a sync)
+
+MIGRATIONS = (
+    (
+        """CREATE TABLE devices (
+            id INTEGER PRIMARY KEY,
+            device_id TEXT NOT NULL UNIQUE,
+            board TEXT,
+            firmware TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        )""",
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            device INTEGER NOT NULL REFERENCES devices(id),
+            device_session INTEGER NOT NULL,
+            start_ms INTEGER,
+            t0_ms INTEGER,
+            end_ms INTEGER NOT NULL,
+            end_reason TEXT,
+            board TEXT,
+            firmware TEXT,
+            settings TEXT NOT NULL,
+            raw BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            crc32 INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            imported_at TEXT NOT NULL,
+            UNIQUE (device, device_session)
+        )""",
+        """CREATE TABLE sets (
+            session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_no INTEGER NOT NULL,
+            reps INTEGER NOT NULL,
+            start_ms INTEGER NOT NULL,
+            end_ms INTEGER NOT NULL,
+            ended INTEGER NOT NULL,
+            PRIMARY KEY (session, set_no)
+        )""",
+        """CREATE TABLE reps (
+            session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            set_no INTEGER NOT NULL,
+            rep INTEGER NOT NULL,
+            start_ms INTEGER NOT NULL,
+            top_ms INTEGER NOT NULL,
+            lower_ms INTEGER NOT NULL,
+            end_ms INTEGER NOT NULL,
+            amplitude_cdeg INTEGER NOT NULL,
+            partial INTEGER NOT NULL,
+            PRIMARY KEY (session, seq)
+        )""",
+    ),
+)
+
+
+class DatabaseError(UserError):
+    """The database cannot be used: missing, not ours, too new, or not SQLite at all."""
+
+
+def default_path(environ=None):
+    """$XDG_DATA_HOME/calfraise/calfraise.db, else ~/.local/share/calfraise/calfraise.db."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is to be ignored
+        base = Path(environ.get("HOME") or Path.home()) / ".local" / "share"
+    return Path(base) / "calfraise" / "calfraise.db"
+
+
+def open_db(path=None, *, create=True):
+    """A connection to the database at path (the default location if None), migrated.
+
+    create=False (the read-only commands) refuses to make a new file, so a mistyped --db is
+    an error rather than an empty list. Rows come as sqlite3.Row; the connection is in
+    autocommit mode (writers use `transaction`). Raises DatabaseError.
+    """
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"no database at {path}: `calfraise sync` creates it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as err:
+        raise DatabaseError(f"cannot open {path}: {err}") from None
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, path)
+    except sqlite3.Error as err:
+        conn.close()
+        raise DatabaseError(f"{path}: {err}") from None
+    except DatabaseError:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn):
+    """`with transaction(conn):` one write transaction, rolled back if the block raises.
+
+    BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing
+    half-way through.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn):
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _check_ours(conn, path, version):
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app != APPLICATION_ID and (app or version or tables):
+        raise DatabaseError(f"{path} is an SQLite database, but not calfraise's")
+    target = len(MIGRATIONS)
+    if version > target:
+        raise DatabaseError(
+            f"{path} has schema version {version}, newer than this calfraise knows ({target}): "
+            "upgrade calfraise"
+        )
+
+
+def _migrate(conn, path):
+    """Bring the schema up to len(MIGRATIONS), all steps or none."""
+    _check_ours(conn, path, schema_version(conn))
+    target = len(MIGRATIONS)
+    if schema_version(conn) == target:
+        return
+    with transaction(conn):
+        version = schema_version(conn)  # again under the lock: another process may have migrated
+        _check_ours(conn, path, version)
+        for steps in MIGRATIONS[version:]:
+            for sql in steps:
+                conn.execute(sql)
+        conn.execute(f"PRAGMA user_version = {target}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

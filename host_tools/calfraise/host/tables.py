@@ -1,0 +1,102 @@
+"""What `sessions` and `show` print for a person: rich tables in the style of `analyze`."""
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from calfraise.host.times import clock, local
+
+
+def _s(ms):
+    return f"{ms / 1000:.2f}"
+
+
+def print_session_list(console, sessions, db_path):
+    if not sessions:
+        console.print(f"No sessions in {escape(str(db_path))} yet: `calfraise sync` fetches them.")
+        return
+    table = Table(
+        title=f"Sessions in {escape(str(db_path))}", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for name in ("ID", "Start", "Length", "Sets", "Reps", "Partial", "Ended by", "Device"):
+        table.add_column(
+            name, justify="right" if name in ("ID", "Sets", "Reps") else "left", no_wrap=True
+        )
+    for s in sessions:
+        table.add_row(
+            str(s["id"]),
+            local(s["start_ms"], seconds=False),
+            clock(s["duration_ms"]),
+            str(s["sets"]),
+            str(s["reps"]),
+            str(s["partial"]) if s["partial"] else "",
+            s["end_reason"] or "not recorded",
+            escape(f"{s['device']} #{s['device_session']}"),
+        )
+    console.print(table)
+
+
+def _targets(settings):
+    """The tempo the athlete aimed at, as a caption, if the session's settings name one."""
+    if "tempo_up_ms" not in settings or "tempo_down_ms" not in settings:
+        return None
+    return f"target: up {_s(settings['tempo_up_ms'])} s, down {_s(settings['tempo_down_ms'])} s"
+
+
+# (heading, how a rep shows in it, what the set's summary row shows there)
+REP_COLUMNS = (
+    ("Rep", lambda r: str(r["rep"]), lambda s: "mean"),
+    ("At", lambda r: clock(r["start_ms"]), None),
+    ("Up s", lambda r: _s(r["up_ms"]), lambda s: _s(s["mean_up_ms"])),
+    ("Hold s", lambda r: _s(r["hold_ms"]), None),
+    ("Down s", lambda r: _s(r["down_ms"]), lambda s: _s(s["mean_down_ms"])),
+    ("Amplitude °", lambda r: f"{r['amplitude_deg']:.1f}", None),
+    ("Partial", lambda r: "partial" if r["partial"] else "", None),
+)
+
+
+def set_table(s, reps, caption=None):
+    """One set's reps (tempo, range, partial) and its mean tempo, as a rich Table."""
+    title = (
+        f"Set {s['set']}: {s['reps']} reps, {s['partial']} partial, "
+        f"{clock(s['end_ms'] - s['start_ms'])} long"
+    )
+    table = Table(
+        title=title + ("" if s["ended"] else " (end not recorded)"),
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    for name, _, _ in REP_COLUMNS:
+        table.add_column(name, justify="left" if name == "Partial" else "right")
+    for r in (r for r in reps if r["set"] == s["set"]):
+        table.add_row(*(show(r) for _, show, _ in REP_COLUMNS))
+    table.add_section()
+    table.add_row(*(total(s) if total else "" for _, _, total in REP_COLUMNS), style="bold")
+    return table
+
+
+def print_session(console, session):
+    """A heading, one table per set (tempo and range of every rep), then the totals."""
+    console.print(
+        f"[bold]Session {session['id']}[/]: {local(session['start_ms'])}, "
+        f"{escape(session['device'])} #{session['device_session']} "
+        f"({escape(session['board'] or 'unknown board')}, firmware "
+        f"{escape(session['firmware'] or '?')})",
+        highlight=False,
+    )
+    for s in session["sets"]:
+        console.print(set_table(s, session["reps"], _targets(session["settings"])))
+    partial = sum(s["partial"] for s in session["sets"])
+    ended = session["end_reason"] or "no end recorded"
+    console.print(
+        f"[bold]Total:[/] {len(session['sets'])} sets, {len(session['reps'])} reps "
+        f"({partial} partial) in {clock(session['duration_ms'])}, ended: {ended}",
+        highlight=False,
+    )
+    if session["skipped"]:
+        console.print(
+            f"[yellow]{session['skipped']} damaged stretch(es) of the session file were "
+            "skipped on import[/]",
+            highlight=False,
+        )

@@ -1,0 +1,118 @@
+"""Export formats: CSV rows per rep, JSON as stored, and a FIT strength-training activity that
+fit-tool decodes back to calf-raise sets with the right reps, times and summaries."""
+
+import csv
+import io
+import json
+from itertools import pairwise
+
+import pytest
+from fit_tool.data_message import DataMessage
+from fit_tool.fit_file import FitFile
+from fit_tool.profile.profile_type import (
+    ExerciseCategory,
+    FileType,
+    SetType,
+    Sport,
+    SubSport,
+)
+
+from calfraise.errors import UserError
+from calfraise.host.db import open_db
+from calfraise.host.export import CSV_COLUMNS, encode, format_for
+from calfraise.host.importer import import_session
+from calfraise.host.queries import load_session
+from host_sessions import WALL_MS, session_file, workout
+
+REPS = workout(sets=3, reps_per_set=5)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    conn = open_db(tmp_path_factory.mktemp("db") / "c.db")
+    got = import_session(conn, "CF-1", session_file(4, REPS))
+    yield load_session(conn, got.id)
+    conn.close()
+
+
+def test_csv_has_a_row_per_rep(session):
+    rows = list(csv.DictReader(io.StringIO(encode(session, "csv").decode())))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == len(REPS)
+    for row, made in zip(rows, REPS, strict=True):
+        assert int(row["set"]) == made["set"] and int(row["rep"]) == made["rep"]
+        assert int(row["start_ms"]) == made["start_ms"] and int(row["end_ms"]) == made["end_ms"]
+        assert int(row["down_ms"]) == made["end_ms"] - made["lower_ms"]
+        assert float(row["amplitude_deg"]) == made["amplitude_cdeg"] / 100
+        assert row["partial"] == ("1" if made["partial"] else "0")
+
+
+def test_json_is_the_stored_session(session):
+    doc = json.loads(encode(session, "json"))
+    assert doc == session
+    assert {"id", "device", "start", "settings", "sets", "reps"} <= set(doc)
+
+
+def _messages(data):
+    """(global message number, message) of every data message in a FIT file."""
+    fit = FitFile.from_bytes(data)
+    return [
+        (r.message.global_id, r.message) for r in fit.records if isinstance(r.message, DataMessage)
+    ]
+
+
+def _only(messages, number):
+    found = [m for n, m in messages if n == number]
+    assert len(found) == 1, f"message {number}: {len(found)} found"
+    return found[0]
+
+
+def test_fit_is_a_strength_activity_of_calf_raise_sets(session):
+    messages = _messages(encode(session, "fit"))
+    assert messages[0][0] == 0  # file_id first
+    file_id = messages[0][1]
+    assert file_id.type == FileType.ACTIVITY.value and file_id.time_created == WALL_MS
+    sets = [m for n, m in messages if n == 225]
+    assert [m.set_type for m in sets] == [1, 0, 1, 0, 1]  # active, rest, active, rest, active
+    assert [m.message_index for m in sets] == list(range(5))
+    active = [m for m in sets if m.set_type == SetType.ACTIVE.value]
+    for m, s in zip(active, session["sets"], strict=True):
+        assert m.category == [ExerciseCategory.CALF_RAISE.value]
+        assert m.repetitions == s["reps"] == 5
+        assert m.duration == pytest.approx((s["end_ms"] - s["start_ms"]) / 1000, abs=0.001)
+        assert abs(m.start_time - (WALL_MS + s["start_ms"])) < 1000  # FIT times are whole seconds
+    rests = [m for m in sets if m.set_type == SetType.REST.value]
+    for m, (before, after) in zip(rests, pairwise(session["sets"]), strict=True):
+        assert m.repetitions is None and m.category is None
+        assert m.duration == pytest.approx((after["start_ms"] - before["end_ms"]) / 1000, abs=0.001)
+    seconds = session["duration_ms"] / 1000
+    for number in (18, 19):  # session, lap
+        summary = _only(messages, number)
+        assert (summary.sport, summary.sub_sport) == (
+            Sport.TRAINING.value,
+            SubSport.STRENGTH_TRAINING.value,
+        )
+        assert summary.start_time == WALL_MS
+        assert summary.total_elapsed_time == pytest.approx(seconds, abs=0.001)
+    activity = _only(messages, 34)
+    assert activity.num_sessions == 1
+    order = [n for n, _ in messages]
+    assert order.index(21) < order.index(225) < order.index(19) < order.index(18) < order.index(34)
+    assert 20 in order  # record: the activity file type requires one
+
+
+def test_fit_needs_a_date(tmp_path):
+    conn = open_db(tmp_path / "c.db")
+    got = import_session(conn, "CF-1", session_file(4, REPS, wall_ms=None))
+    undated = load_session(conn, got.id)
+    conn.close()
+    with pytest.raises(UserError, match="has no date"):
+        encode(undated, "fit")
+    assert encode(undated, "csv")  # the other formats need none
+
+
+def test_format_from_the_suffix():
+    assert format_for("out/a.FIT", None) == "fit"
+    assert format_for("a.csv", "json") == "json"
+    with pytest.raises(UserError, match="cannot tell the format from a.txt"):
+        format_for("a.txt", None)
