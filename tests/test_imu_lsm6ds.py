@@ -4,7 +4,9 @@ specifics."""
 
 import json
 
-from calfraise_fw.imu.lsm6ds import LSM6DS3, LSM6DS3TRC, LSM6DSOX, nearest_odr
+from calfraise_fw.imu.lsm6ds import nearest_odr
+from calfraise_fw.imu.lsm6ds3 import LSM6DS3, LSM6DS3TRC
+from calfraise_fw.imu.lsm6dsox import LSM6DSOX
 from imu_contract import ImuDriverContract
 
 
@@ -31,7 +33,7 @@ def test_tagged_words_pair_by_time_slot(both_interpreters):
     """Words whose mates were overwritten (gyro of slot 1, accel of slot 2) are dropped, other
     tags skipped, an unpaired word waits for the next read: a pair is one slot's gyro, accel."""
     code = (
-        "from calfraise_fw.imu.lsm6ds import pair_words\n"
+        "from calfraise_fw.imu.lsm6dsox import pair_words\n"
         "def words(*specs):\n"
         "    return bytearray(b''.join(bytes([t << 3 | c << 1] + [b + i for i in range(6)])\n"
         "                              for t, c, b in specs))\n"

@@ -6,6 +6,8 @@ what matters is that a reading never takes the app down: a failed read (OSError 
 the ADC) gives the last good value, or None before the first one.
 """
 
+from micropython import const
+
 from calfraise_fw.boardspec import AdcBattery, Axp192Battery
 
 # LiPo open-circuit voltage (mV) at 100, 90, ..., 0 % charge, linear in between: the Li-ion/LiPo
@@ -15,9 +17,9 @@ LIPO_OCV_MV = (4190, 4050, 3990, 3890, 3800, 3720, 3630, 3530, 3420, 3300, 3100)
 # AXP192 registers (datasheet register map; Linux drivers/iio/adc/axp20x_adc.c reads the same):
 # REG82H bit 7 enables the battery-voltage ADC; REG78H holds its top 8 bits and REG79H bits 3..0
 # the low 4 of a 12-bit reading at 1.1 mV per step.
-_AXP_ADC_EN1 = 0x82
-_AXP_ADC_EN1_BATT_V = 0x80
-_AXP_BATT_V = 0x78
+_AXP_ADC_EN1 = const(0x82)
+_AXP_ADC_EN1_BATT_V = const(0x80)
+_AXP_BATT_V = const(0x78)
 
 
 def lipo_percent(mv):
@@ -38,20 +40,34 @@ def open_battery(spec, i2c):
     i2c: the board's bus (the AXP192 sits on it). Raises ValueError for another kind of spec,
     or when the ADC cannot use the pin.
     """
-    if spec is None:
-        return None
-    if isinstance(spec, AdcBattery):
-        return _AdcReader(spec.pin, spec.ratio)
-    if isinstance(spec, Axp192Battery):
-        return _Axp192Reader(i2c, spec.addr)
-    raise ValueError(f"unknown battery sensing {spec!r}: expected AdcBattery or Axp192Battery")
+    return None if spec is None else Battery(spec, i2c)
 
 
-class _Reader:
-    """millivolts() and percent() over a subclass's _read_mv(), keeping the last good value."""
+class Battery:
+    """millivolts() and percent() from an ADC divider or the AXP192, keeping the last good
+    value."""
 
-    def __init__(self):
+    def __init__(self, spec, i2c):
         self._mv = None
+        if isinstance(spec, AdcBattery):
+            from machine import ADC, Pin
+
+            self._ratio = spec.ratio
+            try:
+                # 11 dB: up to about 2.5 V at the pin
+                self._adc = ADC(Pin(spec.pin), atten=ADC.ATTN_11DB)
+            except ValueError as err:
+                raise ValueError(f"battery ADC pin {spec.pin!r}: {err}") from err
+            self._read_mv = self._adc_mv
+        elif isinstance(spec, Axp192Battery):
+            self._i2c = i2c
+            self._addr = spec.addr
+            self._adc_on = False
+            self._read_mv = self._axp192_mv
+        else:
+            raise ValueError(
+                f"unknown battery sensing {spec!r}: expected AdcBattery or Axp192Battery"
+            )
 
     def millivolts(self):
         """The battery voltage in mV: a fresh reading, else the last good one, else None."""
@@ -68,37 +84,12 @@ class _Reader:
         mv = self.millivolts()
         return None if mv is None else lipo_percent(mv)
 
-    def _read_mv(self):
-        raise NotImplementedError
-
-
-class _AdcReader(_Reader):
-    """A LiPo through a divider into an ADC pin (11 dB: up to about 2.5 V at the pin)."""
-
-    def __init__(self, pin, ratio):
-        from machine import ADC, Pin
-
-        super().__init__()
-        self._ratio = ratio
-        try:
-            self._adc = ADC(Pin(pin), atten=ADC.ATTN_11DB)
-        except ValueError as err:
-            raise ValueError(f"battery ADC pin {pin!r}: {err}") from err
-
-    def _read_mv(self):
+    def _adc_mv(self):
+        """A LiPo through a divider into an ADC pin."""
         return int(self._adc.read_uv() * self._ratio) // 1000
 
-
-class _Axp192Reader(_Reader):
-    """The AXP192 power chip's battery-voltage ADC, switched on at the first reading."""
-
-    def __init__(self, i2c, addr):
-        super().__init__()
-        self._i2c = i2c
-        self._addr = addr
-        self._adc_on = False
-
-    def _read_mv(self):
+    def _axp192_mv(self):
+        """The AXP192's battery-voltage ADC, switched on at the first reading."""
         if not self._adc_on:
             enable = self._i2c.readfrom_mem(self._addr, _AXP_ADC_EN1, 1)[0]
             if not enable & _AXP_ADC_EN1_BATT_V:

@@ -1,7 +1,7 @@
 """The board's button, polled: short presses and long presses become events.
 
 Polling every 20 ms debounces for free and needs no interrupt handler. A press shorter than
-LONG_MS is "short" (start/stop a session); holding it LONG_MS is "long" (pairing mode), reported
+2 s is "short" (start/stop a session); holding it 2 s is "long" (pairing mode), reported
 as soon as the time is reached, not on release.
 """
 
@@ -9,9 +9,10 @@ import asyncio
 import time
 
 from machine import Pin
+from micropython import const
 
-POLL_MS = 20
-LONG_MS = 2000
+_POLL_MS = const(20)
+_LONG_MS = const(2000)
 
 
 class Button:
@@ -30,13 +31,13 @@ class Button:
         down_ms = None
         long_sent = False
         while True:
-            await asyncio.sleep_ms(POLL_MS)
+            await asyncio.sleep_ms(_POLL_MS)
             now = time.ticks_ms()
             if self.pressed():
                 if down_ms is None:
                     down_ms = now
                     long_sent = False
-                elif not long_sent and time.ticks_diff(now, down_ms) >= LONG_MS:
+                elif not long_sent and time.ticks_diff(now, down_ms) >= _LONG_MS:
                     long_sent = True
                     self._on_press("long")
             elif down_ms is not None:

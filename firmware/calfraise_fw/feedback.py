@@ -1,32 +1,36 @@
 """What the athlete sees: a short flash per rep, distinct cues for a set's target and its end,
 an optional tempo metronome during a session, and a steady error blink while the IMU is gone.
 
-Events choose a pattern (colour, ms steps); one task plays it. A newer pattern cuts an older
-one short, so the light never lags behind the reps.
+Events choose a pattern (colour, ms, colour, ms, ...); one task plays it. A newer pattern cuts
+an older one short, so the light never lags behind the reps. Colours are 0xRRGGBB.
 """
 
 import asyncio
 
-OFF = (0, 0, 0)
-GREEN = (0, 255, 0)
-AMBER = (255, 110, 0)
-BLUE = (0, 0, 255)
-WHITE = (255, 255, 255)
-RED = (255, 0, 0)
-DIM_UP = (0, 40, 10)  # metronome: heels going up
-DIM_DOWN = (0, 10, 40)  # ... and coming down
+from micropython import const
+
+_OFF = const(0x000000)
+_GREEN = const(0x00FF00)
+_AMBER = const(0xFF6E00)
+_BLUE = const(0x0000FF)
+_WHITE = const(0xFFFFFF)
+_RED = const(0xFF0000)
+_DIM_UP = const(0x00280A)  # metronome: heels going up
+_DIM_DOWN = const(0x000A28)  # ... and coming down
 
 PATTERNS = {
-    "boot": ((WHITE, 300),),
-    "rep": ((GREEN, 80),),
-    "partial": ((AMBER, 80),),
-    "target": ((GREEN, 100), (OFF, 100), (GREEN, 100), (OFF, 100), (GREEN, 100)),
-    "set_end": ((BLUE, 600),),
-    "start": ((WHITE, 150), (OFF, 100), (WHITE, 150)),
-    "stop": ((BLUE, 300), (OFF, 150), (BLUE, 300), (OFF, 150), (BLUE, 300)),
-    "long_press": ((BLUE, 1000),),
+    "boot": (_WHITE, 300),
+    "rep": (_GREEN, 80),
+    "partial": (_AMBER, 80),
+    "target": (_GREEN, 100, _OFF, 100, _GREEN, 100, _OFF, 100, _GREEN, 100),
+    "set_end": (_BLUE, 600),
+    "start": (_WHITE, 150, _OFF, 100, _WHITE, 150),
+    "stop": (_BLUE, 300, _OFF, 150, _BLUE, 300, _OFF, 150, _BLUE, 300),
+    "long_press": (_BLUE, 1000),
 }
-ERROR_BLINK = ((RED, 100), (OFF, 400))
+ERROR_BLINK = (_RED, 100, _OFF, 400)
+# error events that keep the error blink going until the trouble is over
+ERROR_CODES = {"imu_missing": "imu", "imu_failed": "imu", "storage_full": "storage"}
 
 
 class Feedback:
@@ -34,7 +38,7 @@ class Feedback:
         self.led = led
         self.settings = settings
         self.in_session = False
-        self.errors = set()  # what is wrong now: "imu", later "storage_full"
+        self.errors = set()  # what is wrong now: "imu", "storage"
         self._pattern = PATTERNS["boot"]
         self._wake = asyncio.Event()
 
@@ -49,9 +53,11 @@ class Feedback:
             self.play("start" if self.in_session else "stop")
         elif kind == "button" and event["press"] == "long":
             self.play("long_press")
-        elif kind == "error" and event["code"].startswith("imu"):
-            self.errors.add("imu")
+        elif kind == "error" and event["code"] in ERROR_CODES:
+            self.errors.add(ERROR_CODES[event["code"]])
             self._wake.set()
+        elif kind == "recording":
+            self.errors.discard("storage")
         elif kind == "imu":
             self.errors.discard("imu")
 
@@ -66,14 +72,17 @@ class Feedback:
             if pattern is None:
                 pattern = self._background()
             if pattern is None:
-                self.led.show(*OFF)
+                self._show(_OFF)
                 await self._wake.wait()
                 self._wake.clear()
                 continue
-            for colour, ms in pattern:
-                self.led.show(*colour)
-                if await self._interrupted(ms):
+            for i in range(0, len(pattern), 2):
+                self._show(pattern[i])
+                if await self._interrupted(pattern[i + 1]):
                     break
+
+    def _show(self, rgb):
+        self.led.show(rgb >> 16, rgb >> 8 & 0xFF, rgb & 0xFF)
 
     def _background(self):
         """The pattern when no event asks for one: an error blink, or the metronome."""
@@ -81,7 +90,7 @@ class Feedback:
             return ERROR_BLINK
         if self.in_session and self.settings["tempo_cue"]:
             s = self.settings
-            return ((DIM_UP, s["tempo_up_ms"]), (DIM_DOWN, s["tempo_down_ms"]))
+            return (_DIM_UP, s["tempo_up_ms"], _DIM_DOWN, s["tempo_down_ms"])
         return None
 
     async def _interrupted(self, ms):

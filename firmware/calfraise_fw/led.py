@@ -6,38 +6,30 @@ from machine import Pin
 from calfraise_fw.boardspec import GpioLed, NeoPixelLed
 
 
-class NoLed:
-    def show(self, r, g, b):
-        pass
-
-
-class PixelLed:
+class Led:
     def __init__(self, spec, brightness):
-        import neopixel
+        self.brightness = brightness  # 0..255, NeoPixels only
+        self._pixels = None
+        self._pin = None
+        if isinstance(spec, NeoPixelLed):
+            import neopixel
 
-        if spec.power_pin is not None:
-            Pin(spec.power_pin, Pin.OUT, value=1)
-        self._pixels = neopixel.NeoPixel(Pin(spec.pin, Pin.OUT), spec.count)
-        self.brightness = brightness
-
-    def show(self, r, g, b):
-        k = self.brightness
-        self._pixels.fill((r * k // 255, g * k // 255, b * k // 255))
-        self._pixels.write()
-
-
-class PinLed:
-    def __init__(self, spec):
-        self._on = 0 if spec.active_low else 1
-        self._pin = Pin(spec.pin, Pin.OUT, value=1 - self._on)
+            if spec.power_pin is not None:
+                Pin(spec.power_pin, Pin.OUT, value=1)
+            self._pixels = neopixel.NeoPixel(Pin(spec.pin, Pin.OUT), spec.count)
+        elif isinstance(spec, GpioLed):
+            self._on = 0 if spec.active_low else 1
+            self._pin = Pin(spec.pin, Pin.OUT, value=1 - self._on)
 
     def show(self, r, g, b):
-        self._pin.value(self._on if r or g or b else 1 - self._on)
+        if self._pixels is not None:
+            k = self.brightness
+            self._pixels.fill((r * k // 255, g * k // 255, b * k // 255))
+            self._pixels.write()
+        elif self._pin is not None:
+            self._pin.value(self._on if r or g or b else 1 - self._on)
 
 
 def open_led(spec, brightness=40):
-    if isinstance(spec, NeoPixelLed):
-        return PixelLed(spec, brightness)
-    if isinstance(spec, GpioLed):
-        return PinLed(spec)
-    return NoLed()
+    """The light of a board's led spec (NeoPixelLed, GpioLed or None)."""
+    return Led(spec, brightness)

@@ -4,12 +4,13 @@ open_imu(i2c, kind, addr, ...) builds the driver a board names; the drivers shar
 (imu/base.py): identity check, retries, re-init and the loss counters the app reports.
 """
 
+# kind -> "module.Class" in this package; a board loads only its own driver's module
 _DRIVERS = {
-    "mpu6050": ("calfraise_fw.imu.mpu6xxx", "MPU6050"),
-    "mpu6886": ("calfraise_fw.imu.mpu6xxx", "MPU6886"),
-    "lsm6ds3": ("calfraise_fw.imu.lsm6ds", "LSM6DS3"),
-    "lsm6ds3trc": ("calfraise_fw.imu.lsm6ds", "LSM6DS3TRC"),
-    "lsm6dsox": ("calfraise_fw.imu.lsm6ds", "LSM6DSOX"),
+    "mpu6050": "mpu6xxx.MPU6050",
+    "mpu6886": "mpu6xxx.MPU6886",
+    "lsm6ds3": "lsm6ds3.LSM6DS3",
+    "lsm6ds3trc": "lsm6ds3.LSM6DS3TRC",
+    "lsm6dsox": "lsm6dsox.LSM6DSOX",
 }
 KINDS = tuple(sorted(_DRIVERS))  # the names a board's Imu.kind may use
 
@@ -20,6 +21,7 @@ def open_imu(i2c, kind, addr, **options):
 
     if kind not in _DRIVERS:
         raise ValueError(f"unknown IMU kind {kind!r} (known: {', '.join(KINDS)})")
-    module, cls = _DRIVERS[kind]
-    __import__(module)
-    return getattr(sys.modules[module], cls)(i2c, addr, **options)
+    module, cls = _DRIVERS[kind].split(".")
+    path = "calfraise_fw.imu." + module
+    __import__(path)
+    return getattr(sys.modules[path], cls)(i2c, addr, **options)

@@ -2,15 +2,18 @@
 the app reports (I2C errors, re-inits, FIFO overflows, samples lost).
 
 Drivers subclass FifoImu and fill in _identify-free parts: _reset(), _configure(), read().
-read() must not allocate: bursts go through memoryviews made once (self.views[k] covers k
-frames of self.raw) and decode into the caller's array.
+read() must not allocate: bursts go through memoryviews made once and decode into the caller's
+array. Bursts come in power-of-two sizes (self.views[i] covers 2**i frames of self.raw), so a
+handful of views serves every count.
 """
 
 import time
 
+from micropython import const
+
 from calfraise_fw.imu.frames import decode
 
-RETRIES = 3  # attempts per register access before the driver gives up (ImuError)
+_RETRIES = const(3)  # attempts per register access before the driver gives up (ImuError)
 
 
 class ImuError(Exception):
@@ -22,14 +25,12 @@ class FifoImu:
     WHO_AM_I_REG = 0x0F
     WHO_AM_I: tuple = ()  # identities this driver accepts
     FRAME = 12  # FIFO bytes per burst unit (a sample, or a tagged word)
-    MAX_BATCH = 32  # burst units per read
+    MAX_BATCH = 32  # burst units per read: a power of two
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
         self.i2c = i2c
         self.addr = addr
         self.bus = bus  # how messages name the bus, e.g. "I2C(0, scl=22, sda=21)"
-        self.axes = axes
-        self.requested_hz = rate_hz
         # the actual output data rate and scale: subclasses set them in their constructor,
         # so the app can size its detector before the chip ever answers
         self.rate_hz = 0
@@ -37,7 +38,11 @@ class FifoImu:
         self.gyro_lsb_per_dps = 0
         self.raw = bytearray(self.FRAME * self.MAX_BATCH)
         mv = memoryview(self.raw)
-        self.views = [mv[: self.FRAME * k] for k in range(self.MAX_BATCH + 1)]
+        self.views = []
+        k = 1
+        while k <= self.MAX_BATCH:
+            self.views.append(mv[: self.FRAME * k])
+            k *= 2
         self.layout = bytearray(14)  # frames.frame_layout() of the chip's FIFO frame
         self.broken = False  # the last bursts() broke off
         self.reg = bytearray(1)
@@ -96,7 +101,7 @@ class FifoImu:
 
     def write_reg(self, reg, value):
         self.reg[0] = value
-        for _ in range(RETRIES):
+        for _ in range(_RETRIES):
             try:
                 self.i2c.writeto_mem(self.addr, reg, self.reg)
                 return
@@ -106,7 +111,7 @@ class FifoImu:
 
     def read_into(self, reg, buf):
         """Register read, retried: registers (unlike the FIFO) read the same twice."""
-        for _ in range(RETRIES):
+        for _ in range(_RETRIES):
             try:
                 self.i2c.readfrom_mem_into(self.addr, reg, buf)
                 return
@@ -115,16 +120,20 @@ class FifoImu:
         raise self._failed(reg)
 
     def burst(self, reg, frames):
-        """One FIFO burst of `frames` units into self.raw; False (and counted) if it failed.
+        """One FIFO burst into self.raw of the largest power of two of units up to `frames` (and
+        MAX_BATCH); returns how many it read, or 0 (and counted) if it failed.
 
         Never retried: the chip has already moved its FIFO on by what it sent.
         """
+        i = len(self.views) - 1
+        while i and 1 << i > frames:
+            i -= 1
         try:
-            self.i2c.readfrom_mem_into(self.addr, reg, self.views[frames])
-            return True
+            self.i2c.readfrom_mem_into(self.addr, reg, self.views[i])
+            return 1 << i
         except OSError:
             self.errors += 1
-            return False
+            return 0
 
     def bursts(self, reg, frames, out):
         """Read up to `frames` fixed-layout frames (as many as out holds) from FIFO register
@@ -136,10 +145,8 @@ class FifoImu:
         done = 0
         self.broken = False
         while done < todo:
-            k = todo - done
-            if k > self.MAX_BATCH:
-                k = self.MAX_BATCH
-            if not self.burst(reg, k):
+            k = self.burst(reg, todo - done)
+            if not k:
                 self.broken = True
                 return done
             decode(self.raw, k, self.layout, out, 6 * done)
@@ -147,10 +154,11 @@ class FifoImu:
         return done
 
     def _failed(self, reg):
-        return ImuError(
-            f"{self.NAME} at 0x{self.addr:02x} on {self.bus} stopped answering"
-            f" (register 0x{reg:02x}, {RETRIES} tries)"
-        )
+        return self._error(f"stopped answering (register 0x{reg:02x}, {_RETRIES} tries)")
+
+    def _error(self, what):
+        """ImuError("<chip> at 0x<addr> on <bus> <what>")."""
+        return ImuError(f"{self.NAME} at 0x{self.addr:02x} on {self.bus} {what}")
 
     # --- loss accounting ------------------------------------------------------------------
     def since_last_read(self):

@@ -14,7 +14,7 @@ import time
 
 from micropython import const
 
-from calfraise_fw.imu.base import FifoImu, ImuError
+from calfraise_fw.imu.base import FifoImu
 from calfraise_fw.imu.frames import frame_layout
 
 _SMPLRT_DIV = const(0x19)  # sample rate = 1 kHz / (1 + SMPLRT_DIV) while the DLPF is on (RM 4.2)
@@ -37,9 +37,10 @@ _FIFO_OFLOW_INT = const(0x10)
 _FS_1000_DPS = const(0x10)  # FS_SEL = 2: 32.8 LSB/(deg/s) (RM 4.19)
 _FS_8_G = const(0x10)  # AFS_SEL = 2: 4096 LSB/g (PS 6.2)
 
-FIFO_BYTES = 1024
-RESET_MS = 100  # RM p. 41, PWR_MGMT_1 note: wait 100 ms after DEVICE_RESET
-GYRO_SETTLE_MS = 50  # PS 6.1: the gyro's zero-rate output settles in 30 ms (typ) after waking
+_FIFO_BYTES = const(1024)
+_RESET_MS = const(100)  # RM p. 41, PWR_MGMT_1 note: wait 100 ms after DEVICE_RESET
+# PS 6.1: the gyro's zero-rate output settles in 30 ms (typ) after waking
+_GYRO_SETTLE_MS = const(50)
 
 # (output data rate in Hz, DLPF_CFG): the rates 1 kHz / (1 + SMPLRT_DIV) makes in whole hertz,
 # each with the widest low-pass filter below its Nyquist frequency (DLPF_CFG 1..5: about 180,
@@ -74,11 +75,9 @@ class _Mpu(FifoImu):
 
     def _reset(self):
         self.write_reg(_PWR_MGMT_1, _DEVICE_RESET)
-        time.sleep_ms(RESET_MS)
+        time.sleep_ms(_RESET_MS)
         if self.read_reg(_PWR_MGMT_1) & _DEVICE_RESET:
-            raise ImuError(
-                f"{self.NAME} at 0x{self.addr:02x} on {self.bus} did not finish its reset"
-            )
+            raise self._error("did not finish its reset")
         self.write_reg(_PWR_MGMT_1, _CLKSEL_PLL)
 
     def _configure(self):
@@ -88,7 +87,7 @@ class _Mpu(FifoImu):
         self._filter_accel(dlpf)
         self.write_reg(_GYRO_CONFIG, _FS_1000_DPS)
         self.write_reg(_ACCEL_CONFIG, _FS_8_G)
-        time.sleep_ms(GYRO_SETTLE_MS)
+        time.sleep_ms(_GYRO_SETTLE_MS)
         self.write_reg(_FIFO_EN, self.FIFO_SOURCES)
         self._flush()
         self.read_reg(_INT_STATUS)  # forget an overflow from before the flush
@@ -110,7 +109,7 @@ class _Mpu(FifoImu):
         count = (self.reg2[0] << 8) | self.reg2[1]
         # Only a full FIFO can have overflowed: check the flag then, as InvenSense's inv_mpu.c
         # does once the FIFO is half full.
-        if count >= FIFO_BYTES // 2 and self.read_reg(_INT_STATUS) & _FIFO_OFLOW_INT:
+        if count >= _FIFO_BYTES // 2 and self.read_reg(_INT_STATUS) & _FIFO_OFLOW_INT:
             lost = since + self._left
             self.overflows += 1
             self.lost += lost
