@@ -2,7 +2,10 @@
 # Fixed against the MicroPython docs and the ESP32 port: connection and attribute handles are
 # int (not memoryview); gatts_notify/gatts_indicate take (conn_handle, value_handle, data=None);
 # gatts_set_buffer takes a value handle; writes accept any buffer; IRQ data mixes int and
-# memoryview; gatts_register_services returns int handles.
+# memoryview; gatts_register_services returns int handles. Also per the docs and modbluetooth.c:
+# gap_advertise(None) stops advertising; UUID() takes a buffer too (an IRQ's uuid memoryview) and
+# is one (bytes(uuid): its little-endian bytes, as ble_advertising.py uses); active(x) returns
+# the state.
 """
 Low-level Bluetooth radio functionality.
 
@@ -52,7 +55,7 @@ class UUID:
     class UUID
     ----------
     """
-    def __init__(self, value: int | str, /) -> None:
+    def __init__(self, value: int | str | AnyReadableBuf, /) -> None:
         """
         Creates a UUID instance with the specified **value**.
 
@@ -61,6 +64,8 @@ class UUID:
         - A 16-bit integer. e.g. ``0x2908``.
         - A 128-bit UUID string. e.g. ``'6E400001-B5A3-F393-E0A9-E50E24DCCA9E'``.
         """
+    def __bytes__(self) -> bytes:
+        """The buffer protocol: the UUID's bytes, little-endian."""
 
 class BLE:
     """
@@ -440,7 +445,7 @@ class BLE:
         ...
     def gap_advertise(
         self,
-        interval_us: int,
+        interval_us: int | None,
         adv_data: AnyReadableBuf | None = None,
         /,
         *,
@@ -768,7 +773,7 @@ class BLE:
         """
 
     @overload
-    def active(self, active: bool, /) -> None:
+    def active(self, active: bool, /) -> bool:
         """
         Optionally changes the active state of the BLE radio, and returns the
         current state.
@@ -786,7 +791,7 @@ class BLE:
         """
 
     @overload
-    def active(self, active: bool, /) -> None:
+    def active(self, active: bool, /) -> bool:
         """
         Optionally changes the active state of the BLE radio, and returns the
         current state.

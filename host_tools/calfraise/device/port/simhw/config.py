@@ -11,6 +11,11 @@ Keys (all optional):
   adc_mv        {"35": 1950}: millivolts at an ADC pin
   power_off_ms  the board loses power at this simulated time (the run ends, exit code 0)
   log_outputs   true: print LED and output-pin changes as {"type": "sim.led"|"sim.pin"} lines
+  ble           {"socket": path or TCP port, "max_in_flight": 10}: the BLE bridge the fake
+                `bluetooth` talks to (calfraise.ble.bridge; without it nobody hears the radio),
+                and the notifications NimBLE may hold before gatts_notify raises ENOMEM
+  flash         {"image": path, "blocks": 512}: LittleFS on a NOR flash image (simhw/flash.py)
+  files         {"config.json": text, ...}: written to the flash before the firmware starts
 Times are simulated ms since the run started.
 """
 

@@ -1,0 +1,404 @@
+"""The host end of the virtual BLE link: the firmware's `bluetooth` calls, received over a socket
+(protocol: device/port/simhw/blelink.py), drive a Bumble peripheral on a software radio link
+that the host's central (and bleak, through bumble_backend.py) reaches like a real device.
+
+    bridge = Bridge(socket_path); await bridge.start()   # the central is bridge.central
+    bridge = Bridge(0)   # or TCP on 127.0.0.1 (0: any free port; bridge.address tells)
+    bridge.drop_link_after(n)   # link loss once n more bytes crossed the air
+    await bridge.close()
+
+The peripheral (random static address from the firmware) serves the GATT database the firmware
+registered, advertises what it asks, relays connections, writes and MTU exchanges to it, and
+returns a notification's buffer to it once the packet has left the host's queue. Each firmware
+session (a process, or active(True) after active(False)) gets its own controller; when its
+socket closes the centrals see the link lost.
+"""
+
+import asyncio
+import collections
+import json
+import logging
+import struct
+
+from bumble.att import ATT_Handle_Value_Notification
+from bumble.controller import Controller
+from bumble.device import AdvertisingType, Device
+from bumble.gatt import (
+    GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR,
+    Characteristic,
+    CharacteristicValue,
+    Descriptor,
+)
+from bumble.gatt import Service as GattService
+from bumble.hci import (
+    HCI_CONNECTION_TIMEOUT_ERROR,
+    HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR,
+    Address,
+)
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.profiles.gap import GenericAccessService
+from bumble.transport.common import AsyncPipeSink
+
+from calfraise.device.port.simhw import blelink
+
+CENTRAL_ADDRESS = "F0:CA:1F:00:00:01"  # random static (top bits 11), as LocalLink needs
+NOTIFY_OR_INDICATE = Characteristic.Properties.NOTIFY | Characteristic.Properties.INDICATE
+FLAG_READ = 0x0002
+FLAG_WRITES = 0x0004 | 0x0008  # write without response, write
+STATUS_ENOTCONN = 7  # NimBLE's BLE_HS_ENOTCONN: the indication's link went away
+STATUS_ETIMEOUT = 13  # BLE_HS_ETIMEOUT: no confirmation
+INDICATE_TIMEOUT_S = 30  # ATT's transaction timeout
+
+# A lost link leaves packets in flight; the virtual controllers warn about each one.
+logging.getLogger("bumble.controller").setLevel(logging.ERROR)
+
+
+def make_device(link, name, address):
+    """A Bumble Device on its own controller on `link`, with a random static address."""
+    controller = Controller(name, link=link)
+    host = Host(controller, AsyncPipeSink(controller))
+    device = Device(name=name, address=Address(address, Address.RANDOM_DEVICE_ADDRESS), host=host)
+    return device, controller
+
+
+class LossyLink(LocalLink):
+    """A LocalLink that counts the bytes its connections carry (L2CAP PDUs, both ways) and can
+    lose the links after a given number more: the packet that would cross the limit and all
+    after it vanish, what was sent before still arrives, then both ends see a supervision
+    timeout."""
+
+    def __init__(self):
+        super().__init__()
+        self.air_bytes = 0
+        self._drop_at = None
+        self._cut = False  # between the loss and the controllers learning of it
+
+    def drop_after(self, n_bytes):
+        self._drop_at = self.air_bytes + n_bytes
+
+    def send_acl_data(self, sender_controller, destination_address, transport, data):
+        if self._drop_at is not None and self.air_bytes + len(data) > self._drop_at:
+            self._drop_at = None
+            self._cut = True
+            # after the packets already on their way, which the controllers deliver first
+            asyncio.get_running_loop().call_soon(self._timeout, sender_controller)
+        if self._cut:
+            return
+        self.air_bytes += len(data)
+        super().send_acl_data(sender_controller, destination_address, transport, data)
+
+    def _timeout(self, controller):
+        self._cut = False
+        self.lose(controller)
+
+    def lose(self, controller):
+        """Every LE connection of `controller` ends with a timeout, at both ends."""
+        ends = [(controller, c) for c in controller.le_connections.values()]
+        for other in self.controllers:
+            for connection in other.le_connections.values():
+                if connection.peer_address == controller.random_address:
+                    ends.append((other, connection))
+        for owner, connection in ends:
+            owner.on_le_disconnected(connection, HCI_CONNECTION_TIMEOUT_ERROR)
+
+
+class Bridge:
+    """The radio link, the host's central and a socket server for the firmware's `bluetooth`
+    (the sim config's "ble": {"socket": bridge.address})."""
+
+    def __init__(self, address):
+        self.address = address if isinstance(address, int) else str(address)
+        self.link = LossyLink()
+        self.central = None
+        self._server = None
+        self._sessions = set()
+
+    async def start(self):
+        self.central, _ = make_device(self.link, "calfraise-host", CENTRAL_ADDRESS)
+        await self.central.power_on()
+        if isinstance(self.address, int):
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.address)
+            self.address = self._server.sockets[0].getsockname()[1]
+        else:
+            self._server = await asyncio.start_unix_server(self._serve, self.address)
+
+    async def close(self):
+        self._server.close()
+        for session in list(self._sessions):
+            session.writer.close()
+        await self._server.wait_closed()
+
+    @property
+    def air_bytes(self):
+        return self.link.air_bytes
+
+    def drop_link_after(self, n_bytes):
+        self.link.drop_after(n_bytes)
+
+    async def _serve(self, reader, writer):
+        session = Peripheral(self.link, writer)
+        self._sessions.add(session)
+        try:
+            while True:
+                header = await reader.readexactly(2)
+                body = await reader.readexactly(struct.unpack(">H", header)[0])
+                await session.handle(body[0], body[1:])
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._sessions.discard(session)
+            await session.close()
+            writer.close()
+
+
+class Peripheral:
+    """One firmware session: its Bumble device, GATT database, connections and buffers."""
+
+    def __init__(self, link, writer):
+        self.link = link
+        self.writer = writer
+        self.device = None
+        self.controller = None
+        self.values = {}  # value handle -> what a central reads (the firmware's local value)
+        self._base_attributes = 0  # Bumble's own GAP and GATT services come first
+        self._base_services = 0
+        self._tickets = collections.deque()  # ACL queue counts at which notifications left
+        self._lost = {}  # conn handle -> future set when the connection ends
+        self._tasks = set()
+        self._handlers = {
+            blelink.HELLO: self._hello,
+            blelink.CONFIG: self._config,
+            blelink.REGISTER: self._register,
+            blelink.ADVERTISE: self._advertise,
+            blelink.VALUE: self._value,
+            blelink.NOTIFY: self._notify,
+            blelink.INDICATE: self._indicate,
+            blelink.UPDATE: self._update,
+            blelink.DISCONNECT: self._disconnect,
+        }
+
+    async def handle(self, op, body):
+        await self._handlers[op](body)
+
+    async def close(self):
+        for task in self._tasks:
+            task.cancel()
+        if self.controller is None:
+            return
+        await self.device.stop_advertising()
+        self.link.lose(self.controller)
+        self.link.remove_controller(self.controller)
+        self.controller.link = None  # its timers must not reach the air any more
+
+    def send(self, frame):
+        if not self.writer.is_closing():
+            self.writer.write(frame)
+
+    # from the firmware
+
+    async def _hello(self, body):
+        info = json.loads(body)
+        address = ":".join(info["addr"][i : i + 2] for i in range(0, 12, 2))
+        self.device, self.controller = make_device(self.link, info["name"], address)
+        self.device.gatt_server.max_mtu = info["mtu"]
+        await self.device.power_on()
+        self._base_attributes = len(self.device.gatt_server.attributes)
+        self._base_services = len(self.device.gatt_server.services)
+        self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
+        self.device.host.le_acl_packet_queue.on("flow", self._release)
+
+    async def _config(self, body):
+        settings = json.loads(body)
+        if "name" in settings:
+            self.device.name = settings["name"]
+            for service in self.device.gatt_server.services:
+                if isinstance(service, GenericAccessService):
+                    service.device_name_characteristic.value = settings["name"].encode()
+        if "mtu" in settings:
+            self.device.gatt_server.max_mtu = settings["mtu"]
+
+    async def _register(self, body):
+        """Replace the firmware's services; answer with the value handles, NimBLE's shape."""
+        server = self.device.gatt_server
+        del server.attributes[self._base_attributes :]
+        del server.services[self._base_services :]
+        server.attributes_by_handle.clear()
+        self.values.clear()
+        handles = []
+        for service_uuid, characteristics in json.loads(body):
+            chars = [self._characteristic(*c) for c in characteristics]
+            server.add_service(GattService(service_uuid, chars))
+            handles.append([h for c in chars for h in _value_handles(c)])
+        self.send(blelink.as_json(blelink.HANDLES, handles))
+
+    async def _advertise(self, body):
+        advert = json.loads(body)
+        await self.device.stop_advertising()
+        if advert["interval_us"] is None:
+            return
+        resp = bytes.fromhex(advert["resp"])
+        if advert["connectable"]:
+            kind = AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE
+        elif resp:
+            kind = AdvertisingType.UNDIRECTED_SCANNABLE
+        else:
+            kind = AdvertisingType.UNDIRECTED
+        interval_ms = min(max(advert["interval_us"] / 1000, 20), 10240)
+        await self.device.start_advertising(
+            advertising_type=kind,
+            advertising_data=bytes.fromhex(advert["adv"]),
+            scan_response_data=resp,
+            advertising_interval_min=interval_ms,
+            advertising_interval_max=interval_ms,
+        )
+
+    async def _value(self, body):
+        (handle,) = struct.unpack_from(blelink.ONE_HANDLE, body)
+        self.values[handle] = bytes(body[2:])
+
+    async def _notify(self, body):
+        conn_handle, handle = struct.unpack_from(blelink.TWO_HANDLES, body)
+        connection = self.device.connections.get(conn_handle)
+        if connection is None:
+            self._credit(1)
+            return
+        value = bytes(body[4 : 4 + connection.att_mtu - 3])
+        pdu = ATT_Handle_Value_Notification(attribute_handle=handle, attribute_value=value)
+        self.device.gatt_server.send_gatt_pdu(connection, bytes(pdu))
+        self._tickets.append(self.device.host.le_acl_packet_queue.queued)
+        self._release()
+
+    async def _indicate(self, body):
+        conn_handle, handle = struct.unpack_from(blelink.TWO_HANDLES, body)
+        self._spawn(self._indication(conn_handle, handle, bytes(body[4:])))
+
+    async def _update(self, body):
+        (handle,) = struct.unpack(blelink.ONE_HANDLE, body)
+        attribute = self.device.gatt_server.get_attribute(handle)
+        value = self.values.get(handle, b"")
+        if attribute is not None:
+            self._spawn(self.device.gatt_server.notify_subscribers(attribute, value))
+            self._spawn(self.device.gatt_server.indicate_subscribers(attribute, value))
+
+    async def _disconnect(self, body):
+        (conn_handle,) = struct.unpack(blelink.ONE_HANDLE, body)
+        connection = self.device.connections.get(conn_handle)
+        if connection is not None:
+            await connection.disconnect(HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR)
+
+    # from the radio
+
+    def _on_connection(self, connection):
+        peer = _peer_fields(connection)
+        lost = asyncio.get_running_loop().create_future()
+        self._lost[connection.handle] = lost
+
+        def on_disconnection(_reason):
+            if not lost.done():
+                lost.set_result(None)
+            self._lost.pop(connection.handle, None)
+            self.send(blelink.packed(blelink.DISCONNECTED, blelink.PEER, *peer))
+            asyncio.get_running_loop().call_soon(self._release)  # after the host's flush
+
+        def on_mtu():
+            fields = (connection.handle, connection.att_mtu)
+            self.send(blelink.packed(blelink.MTU, blelink.TWO_HANDLES, *fields))
+
+        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+        connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE, on_mtu)
+        self.send(blelink.packed(blelink.CONNECTED, blelink.PEER, *peer))
+
+    def _characteristic(self, uuid, flags, descriptors):
+        """A characteristic whose value lives in the firmware, with NimBLE's CCCD first."""
+        properties = Characteristic.Properties(flags & 0xFF)
+        characteristic = Characteristic(uuid, properties, _permissions(flags))
+        characteristic.value = self._relay(characteristic)
+        extra = []
+        if characteristic.properties & NOTIFY_OR_INDICATE:
+            cccd_value = self.device.gatt_server.make_descriptor_value(characteristic)
+            cccd_permissions = Descriptor.READABLE | Descriptor.WRITEABLE
+            cccd = GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
+            extra.append(Descriptor(cccd, cccd_permissions, cccd_value))
+        for dsc_uuid, dsc_flags in descriptors:
+            descriptor = Descriptor(dsc_uuid, _permissions(dsc_flags))
+            descriptor.value = self._relay(descriptor)
+            extra.append(descriptor)
+        characteristic.descriptors = extra
+        return characteristic
+
+    def _relay(self, attribute):
+        """Reads serve the firmware's value; writes go to the firmware (_IRQ_GATTS_WRITE)."""
+
+        def read(_connection):
+            return self.values.get(attribute.handle, b"")
+
+        def write(connection, value):
+            fields = (connection.handle, attribute.handle)
+            self.send(blelink.with_data(blelink.WRITTEN, blelink.TWO_HANDLES, fields, value))
+
+        return CharacteristicValue(read=read, write=write)
+
+    async def _indication(self, conn_handle, handle, data):
+        connection = self.device.connections.get(conn_handle)
+        attribute = self.device.gatt_server.get_attribute(handle)
+        status = STATUS_ENOTCONN
+        if connection is not None and attribute is not None:
+            confirmed = asyncio.ensure_future(
+                self.device.indicate_subscriber(connection, attribute, data, force=True)
+            )
+            lost = self._lost[conn_handle]
+            await asyncio.wait(
+                {confirmed, lost}, timeout=INDICATE_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not confirmed.done():
+                confirmed.cancel()
+            elif confirmed.exception() is None:
+                status = 0
+            else:
+                status = STATUS_ETIMEOUT
+        self._credit(1)
+        fields = (conn_handle, handle, status)
+        self.send(blelink.packed(blelink.INDICATED, blelink.INDICATE_DONE, *fields))
+
+    def _release(self):
+        """Give the firmware back a buffer for each notification that left the host's queue."""
+        completed = self.device.host.le_acl_packet_queue.completed
+        count = 0
+        while self._tickets and self._tickets[0] <= completed:
+            self._tickets.popleft()
+            count += 1
+        self._credit(count)
+
+    def _credit(self, count):
+        if count:
+            self.send(blelink.packed(blelink.SENT, blelink.ONE_HANDLE, count))
+
+    def _spawn(self, coroutine):
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _permissions(flags):
+    permissions = 0
+    if flags & FLAG_READ:
+        permissions |= Characteristic.READABLE
+    if flags & FLAG_WRITES:
+        permissions |= Characteristic.WRITEABLE
+    return permissions
+
+
+def _value_handles(characteristic):
+    """The handles MicroPython returns for a characteristic: its value, then its descriptors
+    (not the CCCD, which NimBLE adds on its own)."""
+    yield characteristic.handle
+    for descriptor in characteristic.descriptors:
+        if descriptor.type != GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR:
+            yield descriptor.handle
+
+
+def _peer_fields(connection):
+    """conn handle, MicroPython's address type (0 public, 1 random), address MSB first."""
+    address = connection.peer_address
+    return connection.handle, 0 if address.is_public else 1, bytes(reversed(bytes(address)))

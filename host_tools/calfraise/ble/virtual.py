@@ -1,0 +1,186 @@
+"""The virtual device: the firmware on the MicroPython unix port, over simulated hardware, with a
+software BLE link to this process, so the host's bleak code runs with no radio at all.
+
+    async with VirtualDevice("session.csv") as dev:
+        device = await BleakScanner.find_device_by_name(name, backend=dev.scanner_backend)
+        async with BleakClient(device, backend=dev.client_backend) as client:
+            ...
+        event = await dev.next_event("rep")   # the firmware's console, one JSON event a line
+
+The firmware runs in real time by default (a live session plays at the athlete's pace); a
+watchdog or machine.reset() restarts it, as a board reboots. Link loss: drop_after_bytes=N, or
+dev.drop_link_after(N) at any time, cuts every connection once N more bytes crossed the air.
+"""
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from calfraise.ble.bridge import Bridge
+from calfraise.ble.bumble_backend import client_backend, scanner_backend
+from calfraise.device.runner import EXIT_CAUSES, parse_event, prepared
+from calfraise.errors import UserError
+
+RESETS = (3, 4)  # watchdog, machine.reset(): the board boots again
+STOP_GRACE_S = 3.0
+
+
+class DeviceStopped(UserError):
+    """The firmware's process ended while the host waited for one of its events."""
+
+
+class VirtualDevice:
+    """The firmware and its BLE bridge, for `async with`.
+
+    trace_csv: what the IMU measures (None: lying still). board: the board file. flash: the
+    flash image file kept between runs (None: a fresh one). realtime: waits are real (False:
+    skipped, see port/select.py). script: a MicroPython file to run instead of main.py.
+    max_in_flight: notifications NimBLE may hold before ENOMEM. setup: the other keywords of
+    calfraise.device.runner.prepared() (heap, files, presses, faults, extra, after_ms: None
+    keeps the power on)."""
+
+    def __init__(
+        self,
+        trace_csv=None,
+        *,
+        board="sim",
+        flash=None,
+        realtime=True,
+        script=None,
+        max_in_flight=10,
+        drop_after_bytes=None,
+        **setup,
+    ):
+        self._trace_csv = trace_csv
+        self._setup = {"board": board, "flash": flash, "script": script, "after_ms": None}
+        self._setup.update(setup)
+        self._realtime = realtime
+        self._max_in_flight = max_in_flight
+        self._drop_after_bytes = drop_after_bytes
+        self.events = []  # every event the firmware printed, across restarts
+        self.output = []  # its other console lines (tracebacks), stdout and stderr
+        self.returncodes = []  # one per process that ended
+        self.bridge = None
+        self._cursor = 0
+        self._changed = asyncio.Condition()
+        self._stack = contextlib.AsyncExitStack()
+        self._process = None
+        self._closing = False
+        self._stopped = False  # no process runs any more, none will
+        self._supervisor = None
+
+    # for bleak
+
+    @property
+    def scanner_backend(self):
+        """The class to pass as BleakScanner(..., backend=)."""
+        return scanner_backend(self.bridge.central)
+
+    @property
+    def client_backend(self):
+        """The class to pass as BleakClient(..., backend=)."""
+        return client_backend(self.bridge.central)
+
+    # link loss
+
+    @property
+    def air_bytes(self):
+        """Bytes the connections carried so far (L2CAP PDUs, both ways)."""
+        return self.bridge.air_bytes
+
+    def drop_link_after(self, n_bytes):
+        self.bridge.drop_link_after(n_bytes)
+
+    # the firmware's console
+
+    async def next_event(self, match, timeout=10.0):
+        """The next event (after those already returned) of type `match`, or for which
+        `match(event)` is true. Raises TimeoutError, or DeviceStopped if the firmware ended."""
+
+        def found():
+            for i in range(self._cursor, len(self.events)):
+                event = self.events[i]
+                if event.get("type") == match if isinstance(match, str) else match(event):
+                    self._cursor = i + 1
+                    return event
+            if self._stopped:
+                raise DeviceStopped(f"the virtual device stopped: {self.describe_exit()}")
+            return None
+
+        async with asyncio.timeout(timeout), self._changed:
+            while (event := found()) is None:
+                await self._changed.wait()
+            return event
+
+    def describe_exit(self):
+        causes = [EXIT_CAUSES.get(c, f"crashed (exit code {c})") for c in self.returncodes]
+        return ", ".join(causes) + ("\n" + "".join(self.output[-40:]) if self.output else "")
+
+    # lifetime
+
+    async def __aenter__(self):
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _start(self):
+        socket_dir = Path(tempfile.mkdtemp(prefix="cf-ble-"))  # short: a socket path is <108
+        self._stack.callback(shutil.rmtree, socket_dir, ignore_errors=True)
+        self.bridge = Bridge(socket_dir / "ble.sock")
+        await self.bridge.start()
+        self._stack.push_async_callback(self.bridge.close)
+        if self._drop_after_bytes is not None:
+            self.bridge.drop_link_after(self._drop_after_bytes)
+        ble = {"socket": self.bridge.address, "max_in_flight": self._max_in_flight}
+        extra = {**(self._setup.pop("extra", None) or {}), "realtime": self._realtime, "ble": ble}
+        launching = prepared(self._trace_csv, extra=extra, **self._setup)
+        launch = await asyncio.to_thread(self._stack.enter_context, launching)
+        self._supervisor = asyncio.create_task(self._supervise(launch))
+
+    async def __aexit__(self, *exc):
+        self._closing = True
+        await self.bridge.close()  # the firmware sees its link closed and powers off
+        try:
+            await asyncio.wait_for(asyncio.shield(self._supervisor), STOP_GRACE_S)
+        except TimeoutError:
+            self._process.kill()
+            await self._supervisor
+        await self._stack.aclose()
+
+    async def _supervise(self, launch):
+        while True:
+            self._process = await asyncio.create_subprocess_exec(
+                *launch.argv,
+                cwd=launch.cwd,
+                env=launch.env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await asyncio.gather(self._read_events(), self._read_stderr())
+            returncode = await self._process.wait()
+            self.returncodes.append(returncode)
+            if self._closing or returncode not in RESETS:
+                break
+        async with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+    async def _read_events(self):
+        async for raw in self._process.stdout:
+            line = raw.decode(errors="replace")
+            event = parse_event(line)
+            if event is None:
+                self.output.append(line)
+                continue
+            async with self._changed:
+                self.events.append(event)
+                self._changed.notify_all()
+
+    async def _read_stderr(self):
+        async for raw in self._process.stderr:
+            self.output.append(raw.decode(errors="replace"))

@@ -1,0 +1,55 @@
+"""The byte protocol between the fake `bluetooth` module (in the firmware's process, MicroPython)
+and the BLE bridge in the host process (calfraise.ble.bridge, CPython): both import this file.
+
+A frame is a big-endian u16 length, then an opcode byte and its body (the length counts both).
+Set-up frames carry JSON; the frequent ones carry packed big-endian fields and then raw bytes.
+Addresses travel most significant byte first, as MicroPython shows them.
+"""
+
+import json
+import struct
+
+# firmware -> bridge
+HELLO = 1  # JSON {"addr": hex, "name": str, "mtu": int}: the radio is on
+CONFIG = 2  # JSON {"name": str} and/or {"mtu": int}
+REGISTER = 3  # JSON [[uuid, [[uuid, flags, [[uuid, flags], ...]], ...]], ...]; answered by HANDLES
+ADVERTISE = 4  # JSON {"interval_us": int or null (stop), "adv": hex, "resp": hex, "connectable"}
+VALUE = 5  # >H value handle, then the local value (what a central reads)
+NOTIFY = 6  # >HH conn handle, value handle, then the payload
+INDICATE = 7  # >HH conn handle, value handle, then the payload
+UPDATE = 8  # >H value handle: notify/indicate the centrals subscribed to it (send_update=True)
+DISCONNECT = 9  # >H conn handle
+# closing the socket switches the radio off: the bridge drops the connections and advertising
+
+# bridge -> firmware
+HANDLES = 64  # JSON [[value handles of one service, in definition order], ...]
+CONNECTED = 65  # >HB6s conn handle, address type, address
+DISCONNECTED = 66  # >HB6s conn handle, address type, address
+WRITTEN = 67  # >HH conn handle, attribute handle, then the bytes the central wrote
+MTU = 68  # >HH conn handle, exchanged MTU
+SENT = 69  # >H count of notifications/indications that left: their buffers are free again
+INDICATED = 70  # >HHB conn handle, value handle, status (0: the central acknowledged)
+
+HEADER = ">HB"
+HEADER_SIZE = 3
+PEER = ">HB6s"
+TWO_HANDLES = ">HH"
+ONE_HANDLE = ">H"
+INDICATE_DONE = ">HHB"
+
+
+def frame(op, body=b""):
+    return struct.pack(HEADER, len(body) + 1, op) + body
+
+
+def packed(op, fmt, *fields):
+    return frame(op, struct.pack(fmt, *fields))
+
+
+def with_data(op, fmt, fields, data):
+    """A frame of packed fields followed by raw bytes (data: any buffer)."""
+    return frame(op, struct.pack(fmt, *fields) + bytes(data))
+
+
+def as_json(op, obj):
+    return frame(op, json.dumps(obj).encode())

@@ -1,0 +1,19 @@
+"""Simulated hardware that talks to the host over a socket (the BLE link), seen by select.poll().
+
+The firmware idles in asyncio's poll; a board's radio interrupts that idle when a central
+writes. So every poller also waits on these sockets and, when one is ready, hands it to its
+source (which dispatches the IRQs) instead of returning it to asyncio, which never registered
+it. A source has `stream` (what poll registers), `on_ready(flags)`, and `busy()`: true while
+it waits for the host (notifications in flight), when fast mode must wait for real.
+"""
+
+sources = []
+
+
+def add(source):
+    sources.append(source)
+
+
+def remove(source):
+    if source in sources:
+        sources.remove(source)
