@@ -2,16 +2,18 @@
 ESP32-like 100 KB heap: the reps it reports, its session events, the watchdog, settings that
 survive a restart, safe mode, and a missing or failing IMU."""
 
+import io
 import json
 
 import numpy as np
 import pytest
 
 from calfraise.analyze import detect
-from calfraise.device.runner import run_device
+from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
 from calfraise.sim.render import render
 from calfraise.sim.scenario import build_session_plan
 from calfraise.trace import read_trace, write_trace
+from calfraise_fw.records import read_session
 
 QUICK = {"idle_end_s": 200}  # a session ends 200 s after its last rep (rests are shorter)
 AFTER_MS = 210_000  # the board stays on this long after the trace
@@ -25,11 +27,9 @@ def regular_trace(path, tier, seed, rate_hz):
     return path
 
 
-def device_root(tmp_path, **settings):
-    root = tmp_path / "flash"
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "settings.json").write_text(json.dumps({**QUICK, **settings}))
-    return root
+def quick(**settings):
+    """Provisioned files: settings that end a session soon after its last rep."""
+    return {"settings.json": json.dumps({**QUICK, **settings})}
 
 
 def still_trace(path, seconds, rate_hz=104):
@@ -46,7 +46,7 @@ def clean_run(tmp_path_factory):
     +-1000 dps: the very scale `calfraise analyze` assumes)."""
     tmp = tmp_path_factory.mktemp("clean")
     csv = regular_trace(tmp / "clean.csv", "clean", 3, 100)
-    result = run_device(csv, board="devkitc_mpu6050", root=device_root(tmp), after_ms=AFTER_MS)
+    result = run_device(csv, board="devkitc_mpu6050", files=quick(), after_ms=AFTER_MS)
     return csv, result
 
 
@@ -85,7 +85,7 @@ def test_runtime_stats_within_heap(clean_run):
     assert stats, "a stats event every simulated minute"
     last = stats[-1]
     assert last["imu_ok"] and last["fifo_overflows"] == 0 and last["samples_lost"] == 0
-    assert 0 < last["heap_peak"] - result.sim_bytes < 100 * 1024
+    assert 0 < last["heap_peak"] - result.sim_bytes < parse_heap(HEAP)
     assert last["gc_max_us"] > 0
     assert result.of_type("sim.reset") == []  # the watchdog was fed all along
 
@@ -93,7 +93,7 @@ def test_runtime_stats_within_heap(clean_run):
 def test_sim_board_counts_like_analyze(tmp_path):
     """The sim board's LSM6DSOX has its own sensitivity: the same reps, timing within a sample."""
     csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
-    result = run_device(csv, root=device_root(tmp_path), after_ms=AFTER_MS)
+    result = run_device(csv, files=quick(), after_ms=AFTER_MS)
     expected = detect(read_trace(csv), 104.0)
     got = result.of_type("rep")
     assert [(r["set"], r["rep"]) for r in got] == [(r["set"], r["rep"]) for r in expected]
@@ -104,7 +104,7 @@ def test_sim_board_counts_like_analyze(tmp_path):
 def test_watchdog_resets_when_the_sampler_dies(tmp_path):
     csv = still_trace(tmp_path / "still.csv", 30)
     crash = {"at_ms": 10_000, "addr": 0x6A, "kind": "crash", "count": 1}
-    result = run_device(csv, root=device_root(tmp_path), faults=[crash], after_ms=60_000)
+    result = run_device(csv, files=quick(), faults=[crash], after_ms=60_000)
     assert result.returncode == 3, result.stderr
     [error] = [e for e in result.of_type("error") if e["code"] == "sampler_crashed"]
     [reset] = result.of_type("sim.reset")
@@ -115,30 +115,26 @@ def test_watchdog_resets_when_the_sampler_dies(tmp_path):
 
 def test_settings_and_calibration_survive_a_restart(tmp_path):
     csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
-    root = device_root(tmp_path, reps_per_set=5)
-    first = run_device(csv, root=root, after_ms=AFTER_MS)
-    saved = json.loads((root / "settings.json").read_text())
+    flash = tmp_path / "flash.img"
+    first = run_device(csv, flash=flash, files=quick(reps_per_set=5), after_ms=AFTER_MS)
+    saved = json.loads(read_flash(flash, "settings.json").decode())
     assert saved["reps_per_set"] == 5 and len(saved["gyro_bias_mdps"]) == 3
-    second = run_device(csv, root=root, after_ms=AFTER_MS)
+    second = run_device(csv, flash=flash, after_ms=AFTER_MS)  # settings as the first run left them
     for run in (first, second):
         assert {t["reps"] for t in run.of_type("target")} == {5}
-    assert json.loads((root / "settings.json").read_text())["reps_per_set"] == 5
+    assert json.loads(read_flash(flash, "settings.json").decode()) == saved
 
 
 def test_bad_settings_are_reported_and_defaults_used(tmp_path):
-    root = tmp_path / "flash"
-    root.mkdir()
-    (root / "settings.json").write_text('{"reps_per_set": "lots", "idle_end_s": 60}')
-    result = run_device(still_trace(tmp_path / "t.csv", 5), root=root, after_ms=5_000)
+    bad = {"settings.json": '{"reps_per_set": "lots", "idle_end_s": 60}'}
+    result = run_device(still_trace(tmp_path / "t.csv", 5), files=bad, after_ms=5_000)
     [error] = [e for e in result.of_type("error") if e["code"] == "settings"]
     assert "reps_per_set" in error["message"]
     assert result.returncode == 0
 
 
 def test_safe_mode_skips_the_app(tmp_path):
-    result = run_device(
-        still_trace(tmp_path / "t.csv", 5), root=device_root(tmp_path), presses=[(0, 2000)]
-    )
+    result = run_device(still_trace(tmp_path / "t.csv", 5), files=quick(), presses=[(0, 2000)])
     assert result.returncode == 0
     assert [e["type"] for e in result.events if not e["type"].startswith("sim.")] == ["safe_mode"]
 
@@ -146,7 +142,7 @@ def test_safe_mode_skips_the_app(tmp_path):
 def test_button_starts_and_stops_a_session(tmp_path):
     result = run_device(
         still_trace(tmp_path / "t.csv", 20),
-        root=device_root(tmp_path),
+        files=quick(),
         presses=[(5_000, 200), (12_000, 200), (16_000, 2_500)],
         after_ms=2_000,
     )
@@ -161,7 +157,7 @@ def test_button_starts_and_stops_a_session(tmp_path):
 def test_missing_imu_is_reported_and_the_app_keeps_going(tmp_path):
     result = run_device(
         still_trace(tmp_path / "t.csv", 20),
-        root=device_root(tmp_path),
+        files=quick(),
         extra={"chips": []},
         after_ms=70_000,
     )
@@ -174,9 +170,9 @@ def test_missing_imu_is_reported_and_the_app_keeps_going(tmp_path):
 
 def test_i2c_errors_mid_session_are_survived(tmp_path):
     csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
-    clean = run_device(csv, root=device_root(tmp_path / "a"), after_ms=AFTER_MS)
+    clean = run_device(csv, files=quick(), after_ms=AFTER_MS)
     faults = [{"at_ms": 60_000, "addr": 0x6A, "kind": "eio", "count": 10}]
-    faulty = run_device(csv, root=device_root(tmp_path / "b"), faults=faults, after_ms=AFTER_MS)
+    faulty = run_device(csv, files=quick(), faults=faults, after_ms=AFTER_MS)
     assert faulty.returncode == 0, faulty.stderr
     assert [e["code"] for e in faulty.of_type("error")][:1] == ["imu_failed"]
     assert faulty.of_type("imu")[-1]["reinits"] >= 1
@@ -213,3 +209,40 @@ def test_sampling_path_never_allocates(tmp_path, micropython):
     samples, reps = map(int, out.split())
     assert samples >= len(trace.t_ms) - 100
     assert reps == len(detect(trace, 100.0))
+
+
+def stored_session(flash, sid):
+    data = read_flash(flash, f"sessions/{sid:06d}.cfs")
+    assert data is not None, f"session {sid} is not on the flash"
+    return read_session(io.BytesIO(data))
+
+
+def test_sessions_are_stored_on_the_flash(tmp_path):
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    flash = tmp_path / "flash.img"
+    result = run_device(csv, flash=flash, files=quick(), after_ms=AFTER_MS)
+    [recording] = result.of_type("recording")
+    stored = stored_session(flash, recording["session"])
+    live = result.of_type("rep")
+    t0 = result.of_type("state")[0]["t_ms"]
+    assert [(r["set"], r["rep"], r["start_ms"] + t0, r["end_ms"] + t0) for r in stored["reps"]] == [
+        (r["set"], r["rep"], r["start_ms"], r["end_ms"]) for r in live
+    ]
+    assert [s["reps"] for s in stored["sets"]] == [s["reps"] for s in result.of_type("set_end")]
+    assert stored["end"]["reason"] == "timeout" and stored["skipped"] == 0
+    assert stored["header"]["board"] == "sim"
+
+
+def test_a_power_cut_mid_session_keeps_every_durable_rep(tmp_path):
+    """Power fails 5 s after the trace's 20th rep: that rep (and all before) was durable."""
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    reps = detect(read_trace(csv), 104.0)
+    cut_ms = reps[19]["end_ms"] + 5_000
+    cut = run_device(csv, flash=tmp_path / "cut.img", files=quick(), extra={"power_off_ms": cut_ms})
+    live = cut.of_type("rep")
+    assert len(live) >= 20
+    again = run_device(still_trace(tmp_path / "t.csv", 3), flash=tmp_path / "cut.img", after_ms=0)
+    [recovered] = again.of_type("recovered")
+    stored = stored_session(tmp_path / "cut.img", recovered["sessions"][0])
+    assert stored["end"]["reason"] == "interrupted"
+    assert len(stored["reps"]) == len(live)  # all counted before the cut were durable

@@ -381,3 +381,9 @@ def test_corpus_gives_the_same_outcomes_on_both_interpreters(both_interpreters, 
     for data in blobs:
         check_command(data)
         check_decoders(data)
+
+
+def test_status_free_space_saturates():
+    """A PC's disk holds more than the field: the status says "at least this much"."""
+    status = P.decode_status(P.encode_status("idle", 0, 0, 0, None, 2**40, 10**6, 0))
+    assert status["free_bytes"] == 0xFFFFFFFF and status["free_hours"] == 6553.5

@@ -16,6 +16,7 @@ import machine
 
 from calfraise_fw import VERSION
 from calfraise_fw.battery import open_battery
+from calfraise_fw.ble import BleServer
 from calfraise_fw.button import Button
 from calfraise_fw.console import print_event
 from calfraise_fw.events import EventBus
@@ -23,8 +24,10 @@ from calfraise_fw.feedback import Feedback
 from calfraise_fw.imu import open_imu
 from calfraise_fw.led import open_led
 from calfraise_fw.monitor import WDT_MS, Monitor
+from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
+from calfraise_fw.storage import SessionStore
 
 
 class App:
@@ -48,9 +51,15 @@ class App:
         self.feedback = Feedback(open_led(board.led, settings["led_brightness"]), settings)
         self.button = Button(board.button, self.on_press) if board.button else None
         self.battery = open_battery(board.battery, i2c)
+        self.store = SessionStore(delete_unsynced=settings["delete_unsynced_when_full"])
+        self.recorder = Recorder(self.store, board.name, settings, self.publish, self.wall_ms)
+        self._wall = None  # (Unix ms, sample-clock ms) when the host last set the time
         self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
+        self.ble = BleServer(self)
         self.bus.subscribe(print_event)
         self.bus.subscribe(self.feedback.on_event)
+        self.bus.subscribe(self.recorder.on_event)
+        self.bus.subscribe(self.ble.on_event)
 
     def on_press(self, press):
         self.publish({"type": "button", "press": press})
@@ -59,6 +68,25 @@ class App:
                 self.session.start("button")
             else:
                 self.session.stop("button")
+
+    def now_ms(self):
+        """ms since the IMU started, on the sample clock (the time of every event)."""
+        return self.sampler.epoch_ms + self.sampler.t_ms
+
+    def set_wall_clock(self, epoch_s):
+        """The host told the time (Unix seconds)."""
+        now = self.now_ms()
+        self._wall = (epoch_s * 1000, now)
+        self.recorder.clock_set(now, epoch_s * 1000)
+
+    def wall_known(self):
+        return self._wall is not None
+
+    def wall_ms(self, t_ms):
+        """Unix ms at sample-clock time t_ms, or None until the host sets the time."""
+        if self._wall is None:
+            return None
+        return self._wall[0] + t_ms - self._wall[1]
 
     def status(self, kind="status"):
         """Everything a status readout shows, as an event dict."""
@@ -83,6 +111,9 @@ class App:
             "heap_peak": monitor.heap_peak,
             "gc_max_us": monitor.gc_max_us,
             "events_dropped": self.bus.dropped,
+            "storage_free": self.store.free_bytes(),
+            "storage_hours": round(self.store.hours_left(), 1),
+            "storage_full": self.store.full,
             "battery_mv": monitor.battery_mv,
             "battery_pct": monitor.battery_pct,
         }
@@ -96,11 +127,13 @@ class App:
                 "reset_cause": machine.reset_cause(),
             }
         )
+        self.recorder.recover()
         asyncio.create_task(self.bus.run())
         asyncio.create_task(self._guard("sampler", self.sampler.run()))
         asyncio.create_task(self.feedback.run())
         if self.button is not None:
             asyncio.create_task(self.button.run())
+        asyncio.create_task(self._guard("ble", self.ble.run()))
         await self.monitor.run()
 
     async def _guard(self, name, coro):

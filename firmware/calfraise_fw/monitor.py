@@ -1,6 +1,6 @@
-"""The main loop: feeds the watchdog while the sampling task is alive, collects garbage at a
-quiet moment every second (and times it), keeps the runtime stats, reads the battery, and saves
-the gyro calibration once the detector has learned it.
+"""The main loop: feeds the watchdog while the sampling task is alive, commits pending session
+records (durable within 1 s), collects garbage at a quiet moment every second (and times it),
+keeps the runtime stats, reads the battery, and saves the gyro calibration once learned.
 
 If the sampling task dies or hangs, its heartbeat stops, the watchdog is no longer fed, and the
 board resets: better a reboot than a sensor that silently stopped counting.
@@ -35,6 +35,7 @@ class Monitor:
             sampler = self.app.sampler
             if time.ticks_diff(time.ticks_ms(), sampler.heartbeat_ms) < STALE_MS:
                 self.wdt.feed()
+            self.app.recorder.tick(self.app.now_ms())
             self._collect()
             if self._loops % STATS_EVERY == 0:
                 self._read_battery()

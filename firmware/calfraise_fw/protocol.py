@@ -488,7 +488,8 @@ def missed(prev_seq, seq):
 
 def encode_status(state, set_no, rep_no, reps, battery_pct, free_bytes, free_hours, errors):
     """The status value (17 bytes). state: one of STATES; rep_no: reps in the current set;
-    reps: in the session; battery_pct: 0..100 or None; free_hours: a float; errors: E_* bits."""
+    reps: in the session; battery_pct: 0..100 or None; free_hours: a float; errors: E_* bits.
+    Free space saturates at its field's top (a PC's disk is larger than any board's flash)."""
     if state not in STATES:
         raise ValueError(f"state {state!r} is not one of {STATES!r}")
     battery = _NO_BATTERY if battery_pct is None else _percent(battery_pct)
@@ -501,8 +502,8 @@ def encode_status(state, set_no, rep_no, reps, battery_pct, free_bytes, free_hou
         rep_no,
         reps,
         battery,
-        free_bytes,
-        round(free_hours * 10),
+        min(free_bytes, 0xFFFFFFFF),
+        min(round(free_hours * 10), 0xFFFF),
     )
 
 

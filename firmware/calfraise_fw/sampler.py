@@ -15,7 +15,7 @@ from calfraise_fw.detector import RepDetector
 from calfraise_fw.imu.base import ImuError
 
 PERIOD_MS = 60  # drain period; the smallest FIFO (MPU-6886, 200 Hz) lasts 0.37 s
-BATCH = 64  # samples per read(); a fuller FIFO takes several reads
+BATCH = 32  # samples per read(); a fuller FIFO takes several reads
 RETRY_MS = (500, 1000, 2000, 5000, 10000)  # wait before re-initialising a failed IMU
 REBASE_MS = 1 << 26  # restart the detector's clock past this (it must stay below 2**28)
 
@@ -34,6 +34,7 @@ class Sampler:
         self.publish = publish  # events: the IMU failed, is missing, is back
         self.on_rep = _no_rep  # on_rep(rep) for every completed rep, in this task
         self.on_drain = _no_tick  # on_drain() after every drain (the session's timers)
+        self.on_raw = None  # on_raw(samples, n, index of the first) per batch: raw streaming
         self.detector = RepDetector(imu.rate_hz, imu.accel_lsb_per_g, imu.gyro_lsb_per_dps)
         self._step = 1000 // imu.rate_hz
         self._extra = 1000 % imu.rate_hz
@@ -115,6 +116,8 @@ class Sampler:
             if imu.gap:
                 self._skip(imu.gap)
             if n:
+                if self.on_raw is not None:
+                    self.on_raw(self._buf, n, self.samples)
                 self._feed(n)
             if n < BATCH:
                 self.on_drain()

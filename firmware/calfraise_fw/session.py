@@ -20,7 +20,8 @@ class Session:
         self.rep_no = 0  # reps in it
         self.reps = 0  # reps in the session
         self._set_open = False
-        self._last_ms = 0  # last rep or start, detector clock
+        self._set_start_ms = 0  # first rep of the current set began, detector clock
+        self._last_ms = 0  # last rep ended (or the session started), detector clock
 
     def _now(self):
         return self.sampler.t_ms
@@ -68,6 +69,7 @@ class Session:
             self._close_set(rep.start_ms)
             self.set_no = rep.set
             self._set_open = True
+            self._set_start_ms = rep.start_ms
         self.rep_no = rep.rep
         self.reps += 1
         self._last_ms = rep.end_ms
@@ -99,7 +101,10 @@ class Session:
             return
         self._set_open = False
         event = self._event("set_end", t_ms)
+        epoch = self.sampler.epoch_ms
         event["set"] = self.set_no
         event["reps"] = self.rep_no
+        event["start_ms"] = epoch + self._set_start_ms
+        event["end_ms"] = epoch + self._last_ms
         event["target"] = self.settings["reps_per_set"]
         self.publish(event)

@@ -357,6 +357,24 @@ class SessionStore:
             raise ValueError(f"session {sid} is still being recorded")
         return self._entries[sid]
 
+    def summary(self, sid):
+        """(start as Unix seconds or None, reps, sets) of a stored session, read from its log."""
+        start_s = None
+        reps = sets = 0
+        with open(self.path(sid), "rb") as f:
+            try:
+                for kind, rec in records.Reader(f):
+                    if kind == records.HEADER and rec["wall_ms"]:
+                        start_s = rec["wall_ms"] // 1000
+                    elif kind == records.CLOCK_FIX and start_s is None:
+                        start_s = (rec["wall_ms"] - rec["at_ms"]) // 1000
+                    elif kind == records.REP:
+                        reps += 1
+                        sets = max(sets, rec["set"])
+            except records.RecordError:
+                pass  # nothing readable: an empty summary
+        return start_s, reps, sets
+
     def mark_synced(self, sid):
         """The host has session sid: it may now be deleted to make room. ValueError if there is
         no such closed session."""

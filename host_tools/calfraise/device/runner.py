@@ -10,15 +10,15 @@ goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watc
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sysconfig
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from calfraise.device import PORT
-from calfraise.device.mpy import compile_tree
+from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import write_tracebin
 from calfraise.errors import UserError
@@ -29,6 +29,11 @@ FIRMWARE = REPO / "firmware"
 BOARDS = REPO / "boards"
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
 BUILD = REPO / "build" / "mpy" / "x64"  # what the unix port loads, compiled as for a board
+# The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
+# storage and BLE the firmware keeps ~131 KB alive on this 64-bit port (about half that on an
+# ESP32): docs/benchmark.md has the measured figures.
+HEAP = "160K"
+FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 AFTER_TRACE_MS = 310_000  # stay on after the trace: past the default 300 s session timeout
 BATTERY_MV = 3900
 EXIT_CAUSES = {0: "power off", 3: "watchdog reset", 4: "machine.reset()"}
@@ -68,7 +73,9 @@ def load_board(name):
 def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None):
     """The sim config for a board: its IMU (and power chip) on the bus, its button, battery."""
     chips = [{"kind": board.imu.kind, "addr": board.imu.addr}]
-    config = {"trace": str(trace_bin), "chips": chips, "power_off_ms": power_off_ms}
+    config = {"chips": chips, "power_off_ms": power_off_ms}
+    if trace_bin is not None:
+        config["trace"] = str(trace_bin)
     battery = board.battery
     if battery is not None and type(battery).__name__ == "Axp192Battery":
         chips.append({"kind": "axp192", "addr": battery.addr})
@@ -86,41 +93,91 @@ def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None)
     return config
 
 
-def run_device(
-    trace_csv,
+def run_device(trace_csv, *, on_event=None, timeout=600, **setup):
+    """Run the firmware on a trace until it stops; returns a DeviceRun. setup: prepared()'s
+    keywords (board, heap, flash, files, after_ms, presses, faults, extra)."""
+    with prepared(trace_csv, **setup) as launch:
+        return _run(launch, on_event, timeout)
+
+
+@dataclass
+class Launch:
+    """A firmware process ready to start: its command line, environment and working folder."""
+
+    argv: list
+    env: dict
+    cwd: Path
+    heap_bytes: int  # the firmware's heap budget plus the simulated hardware's footprint
+    sim_bytes: int
+
+
+@contextmanager
+def prepared(
+    trace_csv=None,
     *,
     board="sim",
-    heap="100K",
-    root=None,
+    heap=HEAP,
+    flash=None,
+    files=None,
     after_ms=AFTER_TRACE_MS,
     presses=(),
     faults=(),
     extra=None,
-    on_event=None,
-    timeout=600,
+    script=None,
 ):
-    """Run the firmware on a trace; returns a DeviceRun. root: the device's filesystem (a
-    folder kept between runs: settings survive); None for a fresh one."""
+    """The firmware built and its simulated board set up, in a temporary folder that lives as
+    long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
+    device keeps it running).
+
+    trace_csv: what the IMU measures (None: lying still, and the power stays on). flash: the
+    board's flash image file (LittleFS; settings and sessions survive between runs that share
+    it); None for a fresh one. files: {name: text} written to the flash first (config.json
+    naming the board always is). after_ms: the power goes off this long after the trace (None:
+    never). script: run this MicroPython file instead of firmware/main.py."""
     spec = load_board(board)
-    trace = read_trace(trace_csv)
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
-        root = Path(root) if root is not None else tmp / "flash"
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "config.json").write_text(json.dumps({"board": board}))
-        trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
-        power_off = int(trace.t_ms[-1]) + after_ms
+        trace_bin = power_off = None
+        if trace_csv is not None:
+            trace = read_trace(trace_csv)
+            trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
+            if after_ms is not None:
+                power_off = int(trace.t_ms[-1]) + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
+        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
+        config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
-        return _run(root, heap, env, on_event, timeout)
+        yield _launch(tmp, heap, env, script)
+
+
+def read_flash(image, name):
+    """The bytes of file `name` on a flash image (None if it is not there), read by LittleFS on
+    the unix port."""
+    script = (
+        "import os, sys, binascii\n"
+        "from simhw.norflash import FileFlash\n"
+        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {FLASH_BLOCKS})), '/flash')\n"
+        "try:\n"
+        f"    f = open('/flash/' + {name!r}, 'rb')\n"
+        "except OSError:\n"
+        "    sys.exit(1)\n"
+        "while True:\n"
+        "    chunk = f.read(512)\n"
+        "    if not chunk:\n"
+        "        break\n"
+        "    print(binascii.hexlify(chunk).decode())\n"
+    )
+    env = {**os.environ, "MICROPYPATH": os.pathsep.join(str(p) for p in build())}
+    proc = subprocess.run([str(MICROPYTHON), "-c", script], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return bytes.fromhex("".join(proc.stdout.split()))
 
 
 def build():
     """The firmware, the board files and the simulated hardware as x64 .mpy, with main.py as
     source beside them (as on a board); returns the module path for MICROPYPATH."""
-    compile_tree(FIRMWARE, BUILD / "firmware", "x64", skip=("main.py",))
-    shutil.copy2(FIRMWARE / "main.py", BUILD / "firmware" / "main.py")
-    compile_tree(BOARDS, BUILD / "boards" / "boards", "x64")
+    compile_firmware(FIRMWARE, BOARDS, BUILD, "x64")
     compile_tree(PORT, BUILD / "port", "x64")
     return [BUILD / "port", BUILD / "firmware", BUILD / "boards", ".frozen"]
 
@@ -141,21 +198,31 @@ def sim_footprint(env):
     return int(proc.stdout)
 
 
-def _run(root, heap, env, on_event, timeout):
+def _launch(cwd, heap, env, script):
     if not MICROPYTHON.exists():
         raise UserError(f"{MICROPYTHON} is missing: run `make venv`")
     path = os.pathsep.join(str(p) for p in build())
     env = {**os.environ, **env, "MICROPYPATH": path}
     sim_bytes = sim_footprint(env)
     heap_bytes = parse_heap(heap) + sim_bytes
-    argv = [str(MICROPYTHON), "-X", f"heapsize={heap_bytes}", str(BUILD / "firmware" / "main.py")]
+    main = Path(script).resolve() if script else BUILD / "firmware" / "main.py"
+    argv = [str(MICROPYTHON), "-X", f"heapsize={heap_bytes}", str(main)]
+    return Launch(argv, env, cwd, heap_bytes, sim_bytes)
+
+
+def _run(launch, on_event, timeout):
     events = []
     other = []
     with subprocess.Popen(
-        argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        launch.argv,
+        cwd=launch.cwd,
+        env=launch.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         for line in proc.stdout:
-            event = _parse(line)
+            event = parse_event(line)
             if event is None:
                 other.append(line)
                 continue
@@ -164,10 +231,12 @@ def _run(root, heap, env, on_event, timeout):
                 on_event(event)
         stderr = proc.stderr.read()
         returncode = proc.wait(timeout)
-    return DeviceRun(returncode, events, "".join(other) + stderr, heap_bytes, sim_bytes)
+    other_text = "".join(other) + stderr
+    return DeviceRun(returncode, events, other_text, launch.heap_bytes, launch.sim_bytes)
 
 
-def _parse(line):
+def parse_event(line):
+    """The firmware's console line as an event dict, or None when it is not one."""
     if not line.startswith("{"):
         return None
     try:

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from simhw import config
+from simhw import config, flash
 from simhw.bus import bus
 
 EXIT_WDT = 3  # process exit code of a watchdog reset
@@ -140,6 +140,37 @@ class ADC:
         return min(65535, self._mv * 65535 // 3300)
 
 
+class Timer:
+    """Periodic callbacks on the simulated clock, run after each skip for the periods that
+    passed (mpremote sessions feed the watchdog from one: calfraise.device.remote)."""
+
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=0, **kwargs):  # noqa: A002
+        self._callback = None
+        time.on_skip(self._tick)
+        if kwargs:
+            self.init(**kwargs)
+
+    def init(self, *, mode=PERIODIC, period=-1, callback=None):
+        self._mode = mode
+        self._period = max(1, period)
+        self._due = time.sim_ms() + self._period
+        self._callback = callback
+
+    def deinit(self):
+        self._callback = None
+
+    def _tick(self):
+        while self._callback is not None and time.sim_ms() >= self._due:
+            callback = self._callback
+            if self._mode == self.ONE_SHOT:
+                self._callback = None
+            self._due += self._period
+            callback(self)
+
+
 class WDT:
     """Resets the board (ends the run, exit code 3) when not fed for `timeout` ms."""
 
@@ -166,3 +197,4 @@ def _power_off():
 
 if config.get("power_off_ms") is not None:
     time.on_skip(_power_off)
+flash.mount()  # the board's filesystem, before the firmware opens its first file

@@ -1,0 +1,382 @@
+"""The board's BLE side: a GATT server on MicroPython's `bluetooth` module (NimBLE on ESP32).
+
+Live reps and status go out as notifications; the host's commands arrive on the control point
+and are answered there (protocol.py has every byte; docs/protocol.md). IRQ handlers only copy
+what they are given and wake the server's task, which does the work. Notifications wait in an
+outbox and are sent by that task: when NimBLE's buffers are full (ENOMEM) it waits and retries,
+so nothing is dropped and the sampling task never waits for the radio. A disconnect at any
+moment clears the connection's state and advertising resumes. The status value is kept current
+for reads; it is notified when the state, errors, battery or storage change, not for every rep.
+Each connection's end is published as a "ble" event with the notify retries so far.
+"""
+
+import asyncio
+from binascii import crc32, hexlify
+from collections import deque
+
+import bluetooth
+import machine
+from micropython import const
+
+from calfraise_fw import VERSION
+from calfraise_fw import protocol as p
+from calfraise_fw import settings as settings_file
+
+_IRQ_CENTRAL_CONNECT = const(1)
+_IRQ_CENTRAL_DISCONNECT = const(2)
+_IRQ_GATTS_WRITE = const(3)
+_IRQ_MTU_EXCHANGED = const(21)
+_ENOMEM = const(12)
+_ATT_DEFAULT_MTU = const(23)
+_ADV_INTERVAL_US = const(250000)
+_RETRY_MS = const(20)  # wait for NimBLE to free a buffer
+_OUTBOX = const(32)  # notifications waiting for the radio
+_RAW_ROOM = const(16)  # a raw batch waits for the next drain when the outbox is this full
+_CHUNKS_PER_TURN = const(8)  # a transfer yields to live notifications this often
+# events after which the status may have changed enough to notify (docs/protocol.md, Status)
+_STATUS_EVENTS = ("state", "error", "imu", "recording", "stats")
+_STATUS_COUNTERS = const(4)  # bytes 4-9 of the status value: set, rep, reps
+_STATUS_COUNTERS_END = const(10)
+_ERROR_BITS = {
+    "imu_missing": p.E_IMU_MISSING,
+    "imu_failed": p.E_IMU_FAILED,
+    "storage_full": p.E_STORAGE_FULL,
+    "storage": p.E_STORAGE_ERROR,
+    "settings": p.E_SETTINGS,
+}
+
+
+class BleServer:
+    def __init__(self, app):
+        self.app = app
+        self.retries = 0  # notifications that met ENOMEM and were sent again
+        self.raw_skipped = 0  # raw samples not streamed: the radio was behind
+        self.rep_seq = 0
+        self.errors = 0  # E_* bits now true
+        self._conn = None
+        self._conn_event = None  # "connected" / "disconnected": to publish from the task
+        self._mtu = _ATT_DEFAULT_MTU
+        self._inbox: deque = deque((), 4)  # control point writes, copied out of the IRQ
+        self._outbox: deque = deque((), _OUTBOX)  # (value handle, bytes)
+        self._wake = asyncio.ThreadSafeFlag()
+        self._status_due = False  # notify the status
+        self._status_stale = True  # refresh the status value
+        self._status_sent = b""  # the value last notified
+        self._transfer: list | None = None  # [file, offset, end] of a READ_SESSION underway
+        self._raw_base = 0  # the sampler's sample count at START_RAW
+        self._battery_pct = None  # what the battery level and the advertisement say
+        self._chunk = bytearray(p.PREFERRED_MTU)
+        ble = self._ble = bluetooth.BLE()
+        ble.active(True)
+        self.name = p.device_name(machine.unique_id())
+        ble.config(gap_name=self.name, mtu=p.PREFERRED_MTU)
+        ble.irq(self._irq)
+        services = tuple(
+            (bluetooth.UUID(uuid), tuple((bluetooth.UUID(c), flags) for c, flags in chars))
+            for uuid, chars in p.GATT
+        )
+        info, battery, ours = ble.gatts_register_services(services)
+        board = app.board
+        serial = hexlify(machine.unique_id()).decode()
+        for handle, text in zip(info, (p.MANUFACTURER, board.name, VERSION, serial)):
+            ble.gatts_write(handle, text.encode())
+        self._battery = battery[0]
+        self._rep, self._status, self._control, self._data, self._raw = ours
+        ble.gatts_set_buffer(self._control, p.MAX_COMMAND)
+        self._advertise()
+
+    # --- IRQ: copy, wake, return ------------------------------------------------------------
+    def _irq(self, event, data):
+        if event == _IRQ_CENTRAL_CONNECT:
+            self._conn = data[0]
+            self._mtu = _ATT_DEFAULT_MTU
+            self._status_stale = True
+            self._conn_event = "connected"
+        elif event == _IRQ_CENTRAL_DISCONNECT:
+            self._conn = None
+            self._conn_event = "disconnected"
+            self._advertise()
+        elif event == _IRQ_GATTS_WRITE and data[1] == self._control:
+            self._inbox.append(bytes(self._ble.gatts_read(self._control)))
+        elif event == _IRQ_MTU_EXCHANGED:
+            self._mtu = data[1]
+        self._wake.set()
+
+    def _advertise(self):
+        self._ble.gap_advertise(
+            _ADV_INTERVAL_US, p.adv_payload(self._battery_pct), resp_data=p.scan_response(self.name)
+        )
+
+    def _battery_changed(self):
+        """The Battery Level value (notified to subscribers) and, while nobody is connected,
+        the advertisement's battery data follow the monitor's reading."""
+        pct = self._battery_pct = self.app.monitor.battery_pct
+        if pct is not None:
+            self._ble.gatts_write(self._battery, bytes((pct,)), True)
+        if self._conn is None:
+            self._advertise()
+
+    # --- the app's events ---------------------------------------------------------------------
+    def on_event(self, event):
+        kind = event["type"]
+        if kind == "rep":
+            self.rep_seq += 1
+            if self._conn is not None:
+                self._outbox.append((self._rep, p.encode_rep(self.rep_seq, event)))
+        elif kind == "error" and event["code"] in _ERROR_BITS:
+            self.errors |= _ERROR_BITS[event["code"]]
+        elif kind == "imu":
+            self.errors &= ~(p.E_IMU_MISSING | p.E_IMU_FAILED)
+        elif kind == "recording":
+            self.errors &= ~p.E_STORAGE_FULL
+        if kind in _STATUS_EVENTS:
+            self._status_due = True
+        self._status_stale = True
+        self._wake.set()
+
+    def status_value(self):
+        app = self.app
+        session = app.session
+        store = app.store
+        return p.encode_status(
+            session.state,
+            session.set_no,
+            session.rep_no,
+            session.reps,
+            app.monitor.battery_pct,
+            store.free_bytes(),
+            store.hours_left(),
+            self.errors | (0 if app.wall_known() else p.E_CLOCK_UNSET),
+        )
+
+    # --- the server's task ----------------------------------------------------------------
+    async def run(self):
+        while True:
+            await self._wake.wait()
+            if self._conn_event is not None:
+                self._publish_link()
+            while self._inbox:
+                self._command(self._inbox.popleft())
+            if self._status_stale or self._status_due:
+                self._refresh_status()
+            if self.app.monitor.battery_pct != self._battery_pct:
+                self._battery_changed()
+            await self._flush()
+            while self._transfer is not None and self._conn is not None:
+                self._next_chunks()
+                await self._flush()
+                if self._inbox:
+                    self._wake.set()  # commands first, then the transfer goes on
+                    break
+            if self._conn is None:
+                self._drop_outbox()
+                self._end_transfer()
+
+    def _refresh_status(self):
+        """Write the status value; notify it if due and its state, errors, battery or storage
+        changed since the last notification (the counters alone do not count)."""
+        self._status_stale = False
+        value = self.status_value()
+        self._ble.gatts_write(self._status, value)
+        key = value[:_STATUS_COUNTERS] + value[_STATUS_COUNTERS_END:]
+        if self._status_due and key != self._status_sent:
+            self._status_sent = key
+            self._send_later(self._status, value)
+        self._status_due = False
+
+    def _publish_link(self):
+        event = self._conn_event
+        self._conn_event = None
+        if event == "connected":
+            self._status_sent = b""  # a new host has seen nothing yet
+        self.app.publish(
+            {
+                "type": "ble",
+                "link": event,
+                "retries": self.retries,
+                "raw_skipped": self.raw_skipped,
+            }
+        )
+
+    def _drop_outbox(self):
+        """Forget the notifications of a connection that is gone."""
+        while self._outbox:
+            self._outbox.popleft()
+
+    def _send_later(self, handle, value):
+        if self._conn is not None:
+            self._outbox.append((handle, value))
+
+    async def _flush(self):
+        """Send the outbox; on ENOMEM wait for NimBLE and try the same notification again.
+        Any other error means the link is gone (its IRQ may come later): the outbox goes."""
+        while self._outbox and self._conn is not None:
+            handle, value = self._outbox[0]
+            try:
+                self._ble.gatts_notify(self._conn, handle, value)
+            except OSError as err:
+                if err.args[0] != _ENOMEM:
+                    self._drop_outbox()
+                    return
+                self.retries += 1
+                await asyncio.sleep_ms(_RETRY_MS)
+                continue
+            self._outbox.popleft()
+
+    # --- commands ----------------------------------------------------------------------------
+    def _command(self, data):
+        try:
+            opcode, seq, args = p.parse_command(data)
+        except p.ProtocolError as err:
+            self._send_later(self._control, p.error_response(err))
+            return
+        if self._mtu < p.MIN_MTU and opcode != p.HELLO:
+            self._send_later(self._control, p.encode_response(opcode, seq, p.NOT_NOW))
+            return
+        try:
+            status, values = self._execute(opcode, args)
+        except ValueError:  # no such session (storage) or a value out of range
+            status, values = p.NO_SUCH_SESSION, ()
+        except OSError:
+            status, values = p.STORAGE_ERROR, ()
+        self._send_later(self._control, p.encode_response(opcode, seq, status, *values))
+        self._status_stale = self._status_due = True  # the clock, the session, free space
+
+    def _execute(self, opcode, args):
+        app = self.app
+        if opcode == p.HELLO:
+            status = p.OK if args[0] == p.VERSION else p.VERSION_MISMATCH
+            return status, (p.VERSION, VERSION, app.board.name)
+        if opcode == p.SET_TIME:
+            app.set_wall_clock(args[0])
+        elif opcode == p.START_SESSION:
+            if app.session.state != "idle":
+                return p.NOT_NOW, ()
+            app.session.start("command")
+        elif opcode == p.STOP_SESSION:
+            if app.session.state == "idle":
+                return p.NOT_NOW, ()
+            app.session.stop("command")
+        elif opcode == p.GET_SETTINGS:
+            names = args or p.SETTING_NAMES
+            return p.OK, tuple((name, app.settings[name]) for name in names)
+        elif opcode == p.SET_SETTINGS:
+            for name, value in args:
+                app.settings[name] = value
+            settings_file.save(app.settings)
+        elif opcode == p.LIST_SESSIONS:
+            return p.OK, self._list(args[0], args[1])
+        elif opcode == p.READ_SESSION:
+            return self._start_transfer(*args)
+        elif opcode in (p.MARK_SYNCED, p.DELETE_SESSION):
+            refused = self._refuse(args[0])
+            if refused:
+                return refused, ()
+            if opcode == p.MARK_SYNCED:
+                app.store.mark_synced(args[0])
+            elif self._transfer is not None:
+                return p.NOT_NOW, ()
+            else:
+                app.store.delete(args[0])
+        elif opcode == p.START_RAW:
+            imu = app.imu
+            if not app.sampler.imu_ok:
+                return p.NOT_NOW, ()
+            self._raw_base = app.sampler.samples
+            app.sampler.on_raw = self._raw_batch
+            return p.OK, (imu.rate_hz, imu.accel_lsb_per_g, imu.gyro_lsb_per_dps)
+        elif opcode == p.STOP_RAW:
+            app.sampler.on_raw = None
+        elif opcode == p.REBOOT:
+            asyncio.create_task(self._reboot())
+        return p.OK, ()
+
+    def _refuse(self, sid):
+        """NOT_NOW for the session being recorded, NO_SUCH_SESSION for an unknown id, else 0."""
+        store = self.app.store
+        if sid == store.sid:
+            return p.NOT_NOW
+        for entry in store.sessions():
+            if entry[0] == sid:
+                return 0
+        return p.NO_SUCH_SESSION
+
+    def _list(self, after_id, max_count):
+        store = self.app.store
+        room = p.list_capacity(self._mtu)
+        if max_count:
+            room = min(room, max_count)
+        entries = []
+        more = False
+        for sid, size, synced, is_open in store.sessions():
+            if sid <= after_id:
+                continue
+            if len(entries) == room:
+                more = True
+                break
+            start_s, reps, sets = store.summary(sid)
+            entries.append((sid, start_s, size, reps, sets, synced, is_open))
+        return more, entries
+
+    # --- bulk transfer --------------------------------------------------------------------------
+    def _start_transfer(self, sid, offset, max_bytes):
+        refused = self._refuse(sid)
+        if refused:
+            return refused, ()
+        f = open(self.app.store.path(sid), "rb")
+        size = 0
+        crc = 0
+        while True:
+            n = f.readinto(self._chunk)
+            if not n:
+                break
+            crc = crc32(memoryview(self._chunk)[:n], crc)
+            size += n
+        if offset > size:
+            f.close()
+            return p.OUT_OF_RANGE, ()
+        end = size if max_bytes == 0 else min(size, offset + max_bytes)
+        self._end_transfer()
+        f.seek(offset)
+        self._transfer = [f, offset, end]
+        return p.OK, (size, crc, end - offset)
+
+    def _next_chunks(self):
+        transfer = self._transfer
+        assert transfer is not None
+        f, offset, end = transfer
+        step = p.chunk_size(self._mtu)
+        for _ in range(_CHUNKS_PER_TURN):
+            if offset >= end:
+                self._end_transfer()
+                return
+            n = min(step, end - offset)
+            f.readinto(memoryview(self._chunk)[4 : 4 + n])
+            self._outbox.append((self._data, bytes(p.pack_chunk(self._chunk, offset, n))))
+            offset += n
+            transfer[1] = offset
+
+    def _end_transfer(self):
+        if self._transfer is not None:
+            self._transfer[0].close()
+            self._transfer = None
+
+    # --- raw IMU stream ------------------------------------------------------------------------
+    def _raw_batch(self, samples, n, first_index):
+        """From the sampling task after each drain: queue the batch (copied) for the radio."""
+        if self._conn is None or len(self._outbox) >= _RAW_ROOM:
+            self.raw_skipped += n  # the host sees the gap in the sample indices
+            return
+        room = p.raw_capacity(self._mtu)
+        done = 0
+        while done < n:
+            k = min(room, n - done)
+            index = first_index - self._raw_base + done
+            used = p.pack_raw(self._chunk, index, memoryview(samples)[6 * done :], k)
+            self._outbox.append((self._raw, bytes(self._chunk[:used])))
+            done += k
+        self._wake.set()
+
+    async def _reboot(self):
+        await asyncio.sleep_ms(500)  # let the response go out
+        machine.reset()

@@ -1,0 +1,82 @@
+"""Keeps every session on the flash: the event bus's storage subscriber.
+
+The session's events become SessionStore records (storage.py): "state" begins and ends a
+session log, "rep" and "set_end" append to it. Records wait in RAM and the main loop's tick()
+commits them once a second, so a rep is durable within 1 s and a quiet second costs no flash
+wear. Storage trouble is published as an "error" event and never stops the counting.
+"""
+
+from calfraise_fw import VERSION
+from calfraise_fw.storage import StorageFull
+
+# why the app ended a session -> the end reason the log records
+_END_REASONS = {"timeout": "timeout", "button": "button", "command": "ended"}
+
+
+class _RepView:
+    """A "rep" event read like the detector's Rep, which the record encoder takes."""
+
+    def __init__(self, event):
+        self._event = event
+
+    def __getattr__(self, name):
+        if name == "amplitude_cdeg":
+            return round(self._event["amplitude_deg"] * 100)
+        return self._event[name]
+
+
+class Recorder:
+    def __init__(self, store, board_name, settings, publish, wall_ms):
+        self.store = store
+        self.board_name = board_name
+        self.settings = settings
+        self.publish = publish
+        self.wall_ms = wall_ms  # wall_ms(t_ms): Unix ms at that time, None while unknown
+
+    def recover(self):
+        """At boot: close a session a power cut left open ("interrupted")."""
+        try:
+            closed = self.store.recover()
+        except (OSError, ValueError) as err:
+            self._failed("storage", err)
+            return
+        if closed:
+            self.publish({"type": "recovered", "sessions": closed})
+
+    def on_event(self, event):
+        kind = event["type"]
+        store = self.store
+        try:
+            if kind == "state" and event["state"] == "in_session":
+                t_ms = event["t_ms"]
+                wall = self.wall_ms(t_ms)
+                sid = store.begin(t_ms, VERSION, self.board_name, self.settings, wall)
+                self.publish({"type": "recording", "session": sid})
+            elif kind == "state":
+                store.end(_END_REASONS.get(event["reason"], "ended"), event["t_ms"])
+            elif kind == "rep":
+                store.rep(_RepView(event))
+            elif kind == "set_end":
+                store.set_end(event["set"], event["reps"], event["start_ms"], event["end_ms"])
+        except StorageFull as err:
+            self._failed("storage_full", err)
+        except (OSError, ValueError) as err:
+            self._failed("storage", err)
+
+    def clock_set(self, t_ms, wall_ms):
+        """The host told the time: date the open session too (records keep both clocks)."""
+        try:
+            self.store.clock_fix(t_ms, wall_ms)
+        except (OSError, ValueError) as err:
+            self._failed("storage", err)
+
+    def tick(self, now_ms):
+        """From the main loop, once a second: commit what is pending."""
+        if self.store.due(now_ms):
+            try:
+                self.store.flush()
+            except (OSError, ValueError) as err:
+                self._failed("storage", err)
+
+    def _failed(self, code, err):
+        self.publish({"type": "error", "code": code, "message": str(err)})
