@@ -12,7 +12,27 @@ EMPTY_VENV := .typings/empty-venv/lib/site-packages
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 export PYRIGHT_PYTHON_GLOBAL_NODE := 0
 
-.PHONY: venv stubs lint test demo bench clean distclean
+.PHONY: venv stubs lint test demo bench flash deploy repl logs shell hil clean distclean
+
+# A board on a serial port: BOARD is a file in boards/ (without .py), PORT its serial port.
+# DRY_RUN=1 prints every step of flash and deploy without a board.
+# `make flash` writes MicroPython v1.29.0 (what the firmware is tested on: unix port, mpy-cross,
+# stubs), the image for the board's chip, downloaded from micropython.org into build/images/
+# (kept by `make clean`) or named with IMAGE=path:
+#   esp32    ESP32_GENERIC-20260824-v1.29.0.bin     https://micropython.org/download/ESP32_GENERIC/
+#   esp32s3  ESP32_GENERIC_S3-20260824-v1.29.0.bin  https://micropython.org/download/ESP32_GENERIC_S3/
+#   esp32c3  ESP32_GENERIC_C3-20260824-v1.29.0.bin  https://micropython.org/download/ESP32_GENERIC_C3/
+# The image is checked against the board's chip before anything is erased (docs/deploy.md).
+BOARD ?=
+PORT ?=
+IMAGE ?=
+DRY_RUN ?=
+BOARDS := $(filter-out sim,$(sort $(basename $(notdir $(wildcard boards/*.py)))))
+DRY := $(if $(filter-out 0,$(DRY_RUN)),--dry-run)
+# $(call need,VAR): stop with a clear message when VAR is not given
+need = $(if $($(1)),,$(error $(1) is missing: make $@ $(USAGE_$(1))))
+USAGE_BOARD := BOARD=<$(subst $(eval) ,|,$(BOARDS))> PORT=/dev/ttyUSB0
+USAGE_PORT := PORT=/dev/ttyUSB0 (see `$(BIN)/mpremote devs`)
 
 venv: $(VENV_STAMP)
 
@@ -47,9 +67,40 @@ demo: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	$(BIN)/python -m calfraise.bench
 
+flash: $(VENV_STAMP)
+	$(call need,BOARD)$(call need,PORT)
+	$(BIN)/calfraise device flash --board $(BOARD) --port $(PORT) $(if $(IMAGE),--image $(IMAGE)) $(DRY)
+
+deploy: $(VENV_STAMP)
+	$(call need,BOARD)$(call need,PORT)
+	$(BIN)/calfraise device deploy --board $(BOARD) --port $(PORT) $(DRY)
+
+# The app stops (its watchdog is fed meanwhile); Ctrl-D restarts it, Ctrl-] leaves.
+repl: $(VENV_STAMP)
+	$(call need,PORT)
+	$(BIN)/calfraise device repl --port $(PORT)
+
+# The running app's console (one JSON event a line), without stopping it; Ctrl-] leaves.
+logs: $(VENV_STAMP)
+	$(call need,PORT)
+	$(BIN)/mpremote connect $(PORT) resume repl
+
+# A shell with the venv's tools on PATH: calfraise, mpremote, esptool, micropython, pytest.
+shell: $(VENV_STAMP)
+	@echo "venv tools on PATH; exit to leave"
+	@VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(BIN)):$$PATH $${SHELL:-/bin/sh}
+
+# Hardware-in-the-loop tests on the board at PORT (deployed first when BOARD is given).
+hil: $(VENV_STAMP)
+	$(call need,PORT)
+	$(if $(BOARD),$(BIN)/calfraise device deploy --board $(BOARD) --port $(PORT))
+	$(BIN)/python -m pytest -m hil --board $(PORT) -rs
+
+# Keeps build/images/: MicroPython images are downloaded by hand.
 clean:
-	rm -rf build .pytest_cache .ruff_cache .hypothesis
+	find build -mindepth 1 -maxdepth 1 ! -name images -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) .typings
+	rm -rf build $(VENV) .typings

@@ -5,8 +5,10 @@ import time
 
 from calfraise.bench.accuracy import WALKING, percentile
 from calfraise.bench.corpus import score_corpus
+from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
+from calfraise.bench.storage import storage_figures, storage_table
 
 TIERS = ("clean", "varied", "hard")
 TARGET_F1 = {"clean": 0.99, "varied": 0.98, "hard": 0.96}
@@ -38,22 +40,7 @@ def accuracy_table(totals, sessions):
 
 
 def cost_table():
-    c = per_sample_cost()
-    missing = "valgrind not found"
-    instr = f"{c['instructions']:,.0f}" if c["instructions"] is not None else missing
-    naive = f"{c['naive']:,.0f}" if c["naive"] is not None else missing
-    return "\n".join(
-        [
-            "| measure | value |",
-            "|---|---|",
-            f"| x86 instructions per sample at {c['rate_hz']:g} Hz (callgrind, unix port, "
-            f"detector only; target ≤ 10,000) | {instr} |",
-            f"| the same for a naive float complementary filter (baseline) | {naive} |",
-            f"| µs per sample, loop + update() (unix port, this machine) | {c['us']:.2f} |",
-            f"| µs per sample, loop + do-nothing update() | {c['null_us']:.2f} |",
-            f"| firmware .mpy size (xtensawin) | {mpy_size():,} bytes |",
-        ]
-    )
+    return format_cost_table(per_sample_cost(), mpy_size())
 
 
 def main():
@@ -67,6 +54,8 @@ def main():
     print(cost_table())
     print("\n## Device runtime\n")
     print(device_table())
+    print("\n## Storage\n")
+    print(storage_table(storage_figures()))
     print(f"\n(bench took {time.time() - t0:.0f} s)")
 
 

@@ -40,19 +40,32 @@ def _run(raw, n, kind, rate, valgrind):
     return micros / samples
 
 
-def per_sample_cost(tier="varied", seed=0, rate_hz=104):
-    """Per sample: instructions (detector only) and its naive baseline, or None without
-    valgrind; us and null_us, wall time of the whole loop with the detector and with a
-    do-nothing update() (their difference is below ticks_us's resolution to trust)."""
+def write_raw(path, tier="varied", seed=0, rate_hz=104, start=0, n=LONG):
+    """Samples start..start+n of a simulated session as mp_cost.py reads them; returns the
+    session's rate."""
     trace = render(build_session_plan(tier, seed), rate_hz=rate_hz)
+    raw_samples(trace)[start : start + n].astype("<i4").tofile(path)
+    return trace.rate_hz
+
+
+def loop_us(raw, n, rate, runs=5):
+    """Wall time per sample on the unix port (the best of `runs`): the loop with the detector's
+    update(), and with a do-nothing update() (their difference is below ticks_us's resolution
+    to trust)."""
+    us = min(_run(raw, n, "real", rate, False) for _ in range(runs))
+    null_us = min(_run(raw, n, "null", rate, False) for _ in range(runs))
+    return us, null_us
+
+
+def per_sample_cost(tier="varied", seed=0, rate_hz=104, instructions=True):
+    """Per sample: instructions (detector only) and its naive baseline, or None without
+    valgrind (or with instructions=False); us and null_us (loop_us)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "trace.raw"
-        raw_samples(trace)[:LONG].astype("<i4").tofile(raw)
-        rate = trace.rate_hz
-        us = min(_run(raw, LONG, "real", rate, False) for _ in range(5))
-        null_us = min(_run(raw, LONG, "null", rate, False) for _ in range(5))
-        instructions = naive = None
-        if shutil.which("valgrind"):
+        rate = write_raw(raw, tier, seed, rate_hz)
+        us, null_us = loop_us(raw, LONG, rate)
+        instr = naive = None
+        if instructions and shutil.which("valgrind"):
             counts = {
                 (kind, n): _run(raw, n, kind, rate, True)
                 for kind in ("real", "naive", "null")
@@ -63,15 +76,39 @@ def per_sample_cost(tier="varied", seed=0, rate_hz=104):
                 loop = counts["null", LONG] - counts["null", SHORT]
                 return (counts[kind, LONG] - counts[kind, SHORT] - loop) / (LONG - SHORT)
 
-            instructions = own("real")
-            naive = own("naive")
-    return {
-        "instructions": instructions,
-        "naive": naive,
-        "us": us,
-        "null_us": null_us,
-        "rate_hz": rate,
-    }
+            instr, naive = own("real"), own("naive")
+    return {"instructions": instr, "naive": naive, "us": us, "null_us": null_us, "rate_hz": rate}
+
+
+def cost_table(pc, mpy_bytes, board=None, board_title="board"):
+    """The cost table (Markdown) `make bench` prints. board: {"us", "null_us"} measured on a
+    real chip (make hil), shown in a column of its own beside the unix port's."""
+    missing = "valgrind not found" if shutil.which("valgrind") else "not measured"
+    instr = f"{pc['instructions']:,.0f}" if pc["instructions"] is not None else missing
+    naive = f"{pc['naive']:,.0f}" if pc["naive"] is not None else missing
+    rows = [
+        (
+            f"x86 instructions per sample at {pc['rate_hz']:g} Hz (callgrind, unix port, "
+            "detector only; target ≤ 10,000)",
+            instr,
+            "",
+        ),
+        ("the same for a naive float complementary filter (baseline)", naive, ""),
+        ("µs per sample, loop + update()", f"{pc['us']:.2f}", board and f"{board['us']:.2f}"),
+        (
+            "µs per sample, loop + do-nothing update()",
+            f"{pc['null_us']:.2f}",
+            board and f"{board['null_us']:.2f}",
+        ),
+        ("firmware .mpy size (xtensawin)", f"{mpy_bytes:,} bytes", ""),
+    ]
+    if board is None:
+        head = ["| measure | value |", "|---|---|"]
+        return "\n".join(head + [f"| {name} | {value} |" for name, value, _ in rows])
+    head = [f"| measure | unix port, this PC | {board_title} |", "|---|---|---|"]
+    return "\n".join(
+        head + [f"| {name} | {value} | {on_board} |" for name, value, on_board in rows]
+    )
 
 
 def mpy_size(arch="xtensawin"):

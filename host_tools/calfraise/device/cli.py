@@ -1,17 +1,24 @@
 """`calfraise device run`: the firmware, unchanged, on this PC: main.py on the MicroPython unix
 port, the board's chips simulated at register level, the IMU replaying a trace, faster than
-real time. Events print as they happen; --events keeps them as JSON lines."""
+real time. Events print as they happen; --events keeps them as JSON lines.
+
+`calfraise device deploy` / `flash`: the firmware onto a real board (deploy.py, flash.py)."""
 
 import json
 
 from rich.console import Console
 
-from calfraise.device.runner import board_names, run_device
+from calfraise.device.deploy import deploy
+from calfraise.device.flash import BAUD, flash
+from calfraise.device.remote import mpremote
+from calfraise.device.runner import HEAP, board_names, run_device
 from calfraise.errors import UserError
 
 
 def add_device_parser(subparsers):
-    p = subparsers.add_parser("device", help="run the firmware on this PC (simulated board)")
+    p = subparsers.add_parser(
+        "device", help="the firmware: on this PC (simulated board), or onto a real board"
+    )
     sub = p.add_subparsers(dest="device_command", required=True, metavar="ACTION")
     run = sub.add_parser("run", help="run firmware/main.py on the unix port over a trace")
     run.add_argument("--trace", required=True, metavar="TRACE.csv", help="what the IMU measures")
@@ -21,11 +28,15 @@ def add_device_parser(subparsers):
         help=f"board file to run (default sim; {', '.join(board_names())})",
     )
     run.add_argument(
-        "--heap", default="100K", help="MicroPython heap (default 100K: stricter than an ESP32)"
+        "--heap",
+        default=HEAP,
+        help=f"the firmware's MicroPython heap (default {HEAP}; 64-bit: objects twice an ESP32's)",
     )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
-        "--root", metavar="DIR", help="the device's filesystem, kept between runs (settings)"
+        "--flash",
+        metavar="FILE",
+        help="the board's flash image (LittleFS), kept between runs: settings, sessions",
     )
     run.add_argument(
         "--press",
@@ -35,6 +46,40 @@ def add_device_parser(subparsers):
         help="press the button at simulated time AT_MS (repeatable; default 200 ms long)",
     )
     run.set_defaults(func=run_command)
+
+    dep = sub.add_parser("deploy", help="compile the firmware for a board and copy what changed")
+    _board_options(dep)
+    dep.set_defaults(func=deploy_command)
+
+    fl = sub.add_parser("flash", help="erase a board, write MicroPython, then deploy")
+    _board_options(fl)
+    fl.add_argument(
+        "--image", metavar="FILE.bin", help="MicroPython image (default: build/images/, by chip)"
+    )
+    fl.add_argument("--baud", type=int, default=BAUD, help=f"esptool baud rate (default {BAUD})")
+    fl.set_defaults(func=flash_command)
+
+    repl = sub.add_parser("repl", help="stop the app on a board and open its REPL")
+    repl.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    repl.set_defaults(func=repl_command)
+
+
+def _board_options(parser):
+    parser.add_argument("--board", required=True, help=f"board file: {', '.join(board_names())}")
+    parser.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print every step; no board is needed"
+    )
+
+
+def deploy_command(args):
+    deploy(args.board, args.port, dry_run=args.dry_run)
+    return 0
+
+
+def flash_command(args):
+    flash(args.board, args.port, args.image, baud=args.baud, dry_run=args.dry_run)
+    return 0
 
 
 def parse_press(text):
@@ -54,7 +99,7 @@ def run_command(args):
             args.trace,
             board=args.board,
             heap=args.heap,
-            root=args.root,
+            flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),
         )
@@ -95,3 +140,9 @@ def show(console, event, out):
     elif kind in ("state", "error", "boot", "safe_mode", "target") or kind.startswith("sim."):
         fields = {k: v for k, v in event.items() if k not in ("type", "t_ms")}
         console.print(f"{t:8.1f} s  {kind} {fields}", markup=False, highlight=False)
+
+
+def repl_command(args):
+    """mpremote's REPL once the app is stopped and its watchdog fed (remote.QUIET_WDT)."""
+    print("The app is stopped. Ctrl-D restarts it, Ctrl-] leaves.")
+    return mpremote("open the REPL", args.port, ("repl",)).interact()
