@@ -52,6 +52,10 @@ class _PatternFifo(Lsm6ds):
         if self._fresh and words - skip >= _PATTERN:
             skip += _PATTERN  # DS 5.5: discard the first sample after a FIFO mode switch
             self._fresh = False
+        if overflowed and words - skip >= _PATTERN:
+            # A full FIFO keeps overwriting: a sample arriving before the burst would shift
+            # every word by a set. Dropping the oldest whole set leaves room for it.
+            skip += _PATTERN
         available = (words - skip) // _PATTERN
         self._account(due, available, overflowed)
         if skip and not self._discard(skip):
