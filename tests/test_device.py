@@ -77,6 +77,9 @@ def test_session_events(clean_run):
     targets = result.of_type("target")
     assert {t["set"] for t in targets} == {s["set"] for s in set_ends if s["reps"] >= 12}
     assert result.of_type("boot")[0]["board"] == "devkitc_mpu6050"
+    [selftest] = result.of_type("selftest")
+    assert selftest["ok"] and selftest["imu"] and selftest["storage"]
+    assert 0 < selftest["heap_free"] < parse_heap(HEAP) + result.sim_bytes
 
 
 def test_runtime_stats_within_heap(clean_run):
@@ -165,6 +168,8 @@ def test_missing_imu_is_reported_and_the_app_keeps_going(tmp_path):
     errors = [e for e in result.of_type("error") if e["code"] == "imu_missing"]
     assert len(errors) >= 3
     assert "LSM6DSOX not found at 0x6a on I2C(0, scl=22, sda=21)" in errors[0]["message"]
+    [selftest] = result.of_type("selftest")
+    assert not selftest["ok"] and not selftest["imu"] and selftest["storage"]
     assert result.of_type("stats")[-1]["imu_ok"] is False
 
 

@@ -128,6 +128,7 @@ class App:
             }
         )
         self.recorder.recover()
+        self.publish(self.self_test())
         asyncio.create_task(self.bus.run())
         asyncio.create_task(self._guard("sampler", self.sampler.run()))
         asyncio.create_task(self.feedback.run())
@@ -135,6 +136,25 @@ class App:
             asyncio.create_task(self.button.run())
         asyncio.create_task(self._guard("ble", self.ble.run()))
         await self.monitor.run()
+
+    def self_test(self):
+        """At boot: the IMU answers as the chip the board names, the flash is mounted and
+        writable, and the heap left. Failures also raise their own error events (LED, status)."""
+        imu_ok = self.sampler.start_imu()
+        try:
+            self.store.free_bytes()
+            storage_ok = True
+        except OSError as err:
+            storage_ok = False
+            self.publish({"type": "error", "code": "storage", "message": str(err)})
+        gc.collect()
+        return {
+            "type": "selftest",
+            "ok": imu_ok and storage_ok,
+            "imu": imu_ok,
+            "storage": storage_ok,
+            "heap_free": gc.mem_free(),
+        }
 
     async def _guard(self, name, coro):
         """Report a task that died (the watchdog then resets the board if it mattered)."""

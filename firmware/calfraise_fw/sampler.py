@@ -54,7 +54,7 @@ class Sampler:
         down_since = time.ticks_ms()
         while True:
             if not self.imu_ok:
-                if self._start_imu(down_since):
+                if self.start_imu(down_since):
                     failures = 0
                 else:
                     await self._wait(RETRY_MS[min(failures, len(RETRY_MS) - 1)])
@@ -84,14 +84,15 @@ class Sampler:
             self.worst_latency_ms = late
         self.heartbeat_ms = now
 
-    def _start_imu(self, down_since):
+    def start_imu(self, down_since=None):
+        """Start (or restart) the IMU; False, with an error event, if it does not answer."""
         try:
             self.imu.start()
         except ImuError as err:
             self.publish({"type": "error", "code": "imu_missing", "message": str(err)})
             return False
         imu = self.imu
-        if self.samples:  # a re-init: the samples the chip made while it was down are gone
+        if self.samples and down_since is not None:  # a re-init: samples made meanwhile are gone
             self._skip(time.ticks_diff(time.ticks_ms(), down_since) * imu.rate_hz // 1000)
         self.imu_ok = True
         self.publish({"type": "imu", "state": "ok", "rate_hz": imu.rate_hz, "reinits": imu.reinits})
