@@ -172,3 +172,21 @@ def test_real_detector_runs_on_a_still_trace(main, tmp_path, capsys):
     assert main(["analyze", str(_still(tmp_path / "still.csv")), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"reps", "sets"}
+
+
+def test_plot_draws_the_trace_and_its_reps(main, tmp_path):
+    from calfraise.sim import simulate_session
+
+    trace = simulate_session("clean", 1)
+    csv = tmp_path / "s.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+    png = tmp_path / "s.png"
+    assert main(["analyze", str(csv), "--json", "--plot", str(png)]) == 0
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_plot_to_an_unwritable_place_is_a_clear_error(main, tmp_path, capsys):
+    png = tmp_path / "missing" / "s.png"
+    assert main(["analyze", str(_still(tmp_path / "t.csv")), "--plot", str(png)]) == 2
+    assert "cannot write" in _one_error_line(capsys)

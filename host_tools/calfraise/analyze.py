@@ -6,13 +6,16 @@ calfraise_fw.detector sample by sample, so the host and the board always give th
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from calfraise.errors import UserError
 from calfraise.trace import TraceError, read_trace
+from calfraise.trace_plot import render_trace_png
 from calfraise_fw.detector import RepDetector
 
 ACCEL_LSB_PER_G = 4096  # +-8 g full scale
@@ -25,6 +28,9 @@ def add_analyze_parser(subparsers):
     p = subparsers.add_parser("analyze", help="count and time the reps in a trace CSV")
     p.add_argument("trace", metavar="TRACE.csv", help="trace CSV (simulated or captured)")
     p.add_argument("--json", action="store_true", help="print reps and sets as JSON")
+    p.add_argument(
+        "--plot", metavar="FILE.png", help="also draw the signal with the reps detected in it"
+    )
     p.set_defaults(func=run)
 
 
@@ -33,6 +39,11 @@ def run(args):
     rate_hz = estimate_rate_hz(trace)
     reps = detect(trace, rate_hz)
     sets = summarize_sets(reps)
+    if args.plot:
+        try:
+            Path(args.plot).write_bytes(render_trace_png(trace, reps))
+        except OSError as err:
+            raise UserError(f"cannot write {args.plot}: {err.strerror}") from None
     if args.json:
         json.dump({"reps": reps, "sets": sets}, sys.stdout, indent=1)
         sys.stdout.write("\n")
