@@ -8,6 +8,7 @@ from calfraise.bench.corpus import score_corpus
 from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
+from calfraise.bench.memory import memory_table, module_costs
 from calfraise.bench.storage import storage_figures, storage_table
 
 TIERS = ("clean", "varied", "hard")
@@ -54,6 +55,8 @@ def main():
     print(cost_table())
     print("\n## Device runtime\n")
     print(device_table())
+    print("\n## Firmware memory\n")
+    print(memory_table(module_costs()))
     print("\n## Storage\n")
     print(storage_table(storage_figures()))
     print(f"\n(bench took {time.time() - t0:.0f} s)")
