@@ -7,7 +7,8 @@ outbox and are sent by that task: when NimBLE's buffers are full (ENOMEM) it wai
 so nothing is dropped and the sampling task never waits for the radio. A disconnect at any
 moment clears the connection's state and advertising resumes. The status value is kept current
 for reads; it is notified when the state, errors, battery or storage change, not for every rep.
-Each connection's end is published as a "ble" event with the notify retries so far.
+Each connect and disconnect is published as a "ble" event with `retries` (notifications sent
+again after ENOMEM since boot) and `raw_skipped` (raw samples not streamed, the radio behind).
 """
 
 import asyncio

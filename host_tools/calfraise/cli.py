@@ -10,6 +10,12 @@ import sys
 from calfraise.analyze import add_analyze_parser
 from calfraise.device.cli import add_device_parser
 from calfraise.errors import UserError
+from calfraise.host.ble_cli import (
+    add_capture_parser,
+    add_live_parser,
+    add_scan_parser,
+    add_sync_parser,
+)
 from calfraise.host.cli import (
     add_db_option,
     add_export_parser,
@@ -17,6 +23,7 @@ from calfraise.host.cli import (
     add_sessions_parser,
     add_show_parser,
 )
+from calfraise.host.radio import add_radio_options
 from calfraise.sim.cli import add_simulate_parser
 
 
@@ -25,10 +32,15 @@ def build_parser():
         prog="calfraise", description="Calf-raise rep counter: host tools."
     )
     add_db_option(parser)
+    add_radio_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_simulate_parser(sub)
     add_analyze_parser(sub)
     add_device_parser(sub)
+    add_scan_parser(sub)
+    add_live_parser(sub)
+    add_sync_parser(sub)
+    add_capture_parser(sub)
     add_sessions_parser(sub)
     add_show_parser(sub)
     add_export_parser(sub)

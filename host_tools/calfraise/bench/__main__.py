@@ -4,6 +4,7 @@ import argparse
 import time
 
 from calfraise.bench.accuracy import WALKING, percentile
+from calfraise.bench.ble import ble_figures, ble_table
 from calfraise.bench.corpus import score_corpus
 from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
@@ -59,6 +60,8 @@ def main():
     print(memory_table(module_costs()))
     print("\n## Storage\n")
     print(storage_table(storage_figures()))
+    print("\n## BLE\n")
+    print(ble_table(ble_figures()))
     print(f"\n(bench took {time.time() - t0:.0f} s)")
 
 

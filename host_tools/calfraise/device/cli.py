@@ -127,7 +127,7 @@ def show(console, event, out):
     if out is not None:
         out.write(json.dumps(event) + "\n")
     kind = event["type"]
-    t = event.get("t_ms", 0) / 1000
+    t = event.get("t_ms", event.get("end_ms", 0)) / 1000
     if kind == "rep":
         flag = " [yellow]partial[/]" if event["partial"] else ""
         console.print(

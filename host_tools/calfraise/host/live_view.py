@@ -1,0 +1,141 @@
+"""What `calfraise live` shows a person: one line per rep, its tempo against the targets set on
+the device, a line per finished set, and a status bar that stays at the bottom."""
+
+import time
+
+from rich.live import Live
+from rich.text import Text
+
+TEMPO_TOLERANCE = 0.25  # within ±25 % of the target a phase shows green
+
+
+def phase(label, ms, target_ms=None):
+    """'up 1.62/2.0 s fast': a phase, its target and a colour when there is one (markup)."""
+    if not target_ms:
+        return f"{label} {ms / 1000:.2f} s"
+    ratio = ms / target_ms
+    if abs(ratio - 1) <= TEMPO_TOLERANCE:
+        colour, word = "green", "    "
+    else:
+        colour, word = "yellow", "fast" if ratio < 1 else "slow"
+    return f"{label} [{colour}]{ms / 1000:.2f}[/]/{target_ms / 1000:.1f} s [{colour}]{word}[/]"
+
+
+def rep_line(rep, targets):
+    flag = "  [bold yellow]partial[/]" if rep["partial"] else ""
+    return (
+        f"set {rep['set']} rep {rep['rep']:2d}  "
+        f"{phase('up', rep['up_ms'], targets.get('tempo_up_ms'))}  "
+        f"{phase('hold', rep['hold_ms'])}  "
+        f"{phase('down', rep['down_ms'], targets.get('tempo_down_ms'))}  "
+        f"{rep['amplitude_deg']:4.1f}°{flag}"
+    )
+
+
+class SetTotals:
+    """The reps of the set under way, for its summary line. target: reps_per_set."""
+
+    def __init__(self, target=None):
+        self.target = target
+        self.set_no = None
+        self.reps = []
+
+    def add(self, rep):
+        """Adds a rep; returns the finished set's summary when this rep starts a new set."""
+        done = self.summary() if self.set_no not in (None, rep["set"]) else None
+        if self.set_no != rep["set"]:
+            self.set_no, self.reps = rep["set"], []
+        self.reps.append(rep)
+        return done
+
+    def summary(self):
+        if not self.reps:
+            return None
+        n = len(self.reps)
+        partial = sum(r["partial"] for r in self.reps)
+        up = sum(r["up_ms"] for r in self.reps) / n / 1000
+        down = sum(r["down_ms"] for r in self.reps) / n / 1000
+        reached = f", target {self.target} reached" if self.target and n >= self.target else ""
+        partial_text = f" ({partial} partial)" if partial else ""
+        plural = "s" if n > 1 else ""
+        return (
+            f"[bold]Set {self.set_no}: {n} rep{plural}{partial_text}, mean up {up:.2f} s, "
+            f"down {down:.2f} s{reached}[/]"
+        )
+
+
+class LiveView:
+    """The rich rendering of live events; use as a context manager around the stream."""
+
+    def __init__(self, console, link, targets, status):
+        self.console = console
+        self.targets = targets
+        self.status = status
+        self.sets = SetTotals(self.targets.get("reps_per_set"))
+        self.reps = 0
+        self.started = time.monotonic()
+        self._live = Live(self._bar(), console=console, transient=True, auto_refresh=False)
+        console.print(
+            f"Connected to [bold]{link.name}[/] (firmware {link.firmware}, board {link.board}). "
+            f"Targets: {targets.get('reps_per_set')} reps a set, up "
+            f"{targets.get('tempo_up_ms', 0) / 1000:.1f} s, down "
+            f"{targets.get('tempo_down_ms', 0) / 1000:.1f} s. Ctrl-C stops.",
+            highlight=False,
+        )
+        if status["state"] == "in_session":
+            console.print(f"A session is under way: {status['reps']} reps so far.")
+
+    def __enter__(self):
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._live.__exit__(*exc)
+        summary = self.sets.summary()
+        if summary:
+            self.console.print(summary)
+        self.console.print(f"{self.reps} reps seen live.")
+
+    def on_event(self, event):
+        kind = event["type"]
+        out = self._live.console
+        if kind == "rep":
+            if self.status["state"] == "idle":  # a rep comes before the status saying so
+                self._status_changed({**self.status, "state": "in_session"})
+            self.reps += 1
+            done = self.sets.add(event)
+            if done:
+                out.print(done)
+            out.print(rep_line(event, self.targets), highlight=False)
+        elif kind == "missed":
+            out.print(f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]")
+        elif kind == "status":
+            self._status_changed(event)
+        self._live.update(self._bar(), refresh=True)
+
+    def _status_changed(self, status):
+        before = self.status
+        self.status = status
+        out = self._live.console
+        if status["state"] != before["state"] and status["state"] == "in_session":
+            out.print("[bold]Session started[/]")
+        elif status["state"] != before["state"]:
+            summary = self.sets.summary()
+            if summary:
+                out.print(summary)
+            out.print(f"[bold]Session ended[/]: {status['reps']} reps")
+            self.sets = SetTotals(self.targets.get("reps_per_set"))
+        new_errors = set(status["errors"]) - set(before["errors"])
+        if new_errors:
+            out.print(f"[red]device errors: {', '.join(sorted(new_errors))}[/]")
+
+    def _bar(self):
+        s = self.status
+        battery = "?" if s["battery_pct"] is None else f"{s['battery_pct']} %"
+        elapsed = round(time.monotonic() - self.started)
+        state = "in session" if s["state"] == "in_session" else "idle"
+        return Text(
+            f"● {state} · {self.reps} reps live · battery {battery} · "
+            f"{s['free_hours']:.1f} h of storage free · {elapsed // 60}:{elapsed % 60:02d}",
+            style="reverse",
+        )

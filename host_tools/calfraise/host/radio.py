@@ -1,0 +1,128 @@
+"""Which radio the BLE commands use: the OS's Bluetooth through bleak, or the virtual device.
+
+`calfraise --sim TRACE.csv COMMAND` runs the firmware on this PC (calfraise.ble.virtual), the
+trace as the athlete's movement, replayed faster than real time; bleak reaches it through the
+Bumble backend classes. `--sim-flash FILE` keeps its flash between runs (record with `live`,
+`sync` later; alone, it runs the virtual device lying still). The same bleak code runs either
+way: only the backend classes differ.
+
+The replay starts when the firmware boots, and runs many times faster than real time, so the
+virtual athlete first stands still for SIM_LEAD_IN_S: the host scans and connects meanwhile,
+and `live` sees the trace's first rep.
+"""
+
+import argparse
+import contextlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from bleak import BleakClient, BleakScanner
+
+from calfraise.analyze import estimate_rate_hz
+from calfraise.ble.virtual import VirtualDevice
+from calfraise.device.runner import HEAP
+from calfraise.errors import UserError
+from calfraise.trace import read_trace, write_trace
+
+SIM_LEAD_IN_S = 60  # stillness before the trace (simulated seconds; a few real ones at most)
+SETTLE_S = 1.0  # after the first device seen, how long to listen for others (not virtual: one)
+
+
+@dataclass
+class Radio:
+    """bleak's backend classes (None: the OS's) and the virtual device when there is one."""
+
+    scanner_backend: type | None = None
+    client_backend: type | None = None
+    device: VirtualDevice | None = None
+
+    def scanner(self, callback):
+        return BleakScanner(callback, backend=self.scanner_backend)
+
+    def client(self, device, disconnected_callback):
+        return BleakClient(device, disconnected_callback, backend=self.client_backend)
+
+    @property
+    def settle_s(self):
+        return SETTLE_S if self.device is None else 0.0
+
+    @property
+    def what(self):
+        """What was scanned, for messages."""
+        return "the virtual device" if self.device is not None else "Bluetooth"
+
+    def check_alive(self):
+        """UserError if the virtual device's firmware stopped (it crashed, or ran out of heap)."""
+        if self.device is not None and self.device.returncodes:
+            raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
+
+
+def add_radio_options(parser):
+    """The global --sim options (calfraise --sim TRACE.csv COMMAND)."""
+    parser.add_argument(
+        "--sim",
+        metavar="TRACE.csv",
+        help="run the BLE commands against a virtual device replaying this trace",
+    )
+    parser.add_argument(
+        "--sim-flash",
+        metavar="FILE",
+        help="the virtual device's flash image, kept between runs (alone: the device lies still)",
+    )
+    parser.add_argument(  # for tests: link loss after N bytes on the air (once)
+        "--sim-drop-after", type=int, metavar="BYTES", help=argparse.SUPPRESS
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_radio(args):
+    """The Radio for a command's parsed args, for `async with`."""
+    trace = getattr(args, "sim", None)
+    flash = getattr(args, "sim_flash", None)
+    drop = getattr(args, "sim_drop_after", None)
+    if trace is None and flash is None:
+        if drop is not None:
+            raise UserError("--sim-drop-after needs the virtual device (--sim or --sim-flash)")
+        yield Radio()
+        return
+    if trace is not None and not Path(trace).is_file():
+        raise UserError(f"--sim {trace}: no such file")
+    async with virtual_radio(trace, flash=flash, drop_after_bytes=drop) as radio:
+        yield radio
+
+
+@contextlib.asynccontextmanager
+async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
+    """A Radio on a new VirtualDevice (options: VirtualDevice's, e.g. flash, drop_after_bytes),
+    replaying `trace` after lead_in_s of stillness, as fast as the host keeps up."""
+    logging.getLogger("bumble").setLevel(logging.ERROR)  # its per-packet warnings are noise here
+    if options.get("flash") is not None:
+        options["flash"] = Path(options["flash"]).resolve()  # the firmware runs elsewhere
+        options["flash"].parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("heap", HEAP)  # the firmware's heap, as `calfraise device run` gives it
+    with tempfile.TemporaryDirectory(prefix="calfraise-sim-") as tmp:
+        if trace is not None and lead_in_s:
+            trace = lead_in_trace(trace, Path(tmp) / "trace.csv", lead_in_s)
+        async with VirtualDevice(trace, realtime=False, **options) as device:
+            yield Radio(device.scanner_backend, device.client_backend, device)
+
+
+def lead_in_trace(source, path, seconds):
+    """Writes `source` after `seconds` of its first sample held still, at its own rate, to
+    `path`; returns path. The detector sees the same movement, later by the lead-in."""
+    trace = read_trace(source)
+    rate_hz = estimate_rate_hz(trace)
+    n = round(seconds * rate_hz)
+    lead_ms = np.rint(np.arange(n) * 1000 / rate_hz).astype(np.int64)
+    shift = round(n * 1000 / rate_hz) - int(trace.t_ms[0])
+    write_trace(
+        path,
+        np.concatenate([lead_ms, trace.t_ms + shift]),
+        np.vstack([np.repeat(trace.accel_g[:1], n, axis=0), trace.accel_g]),
+        np.vstack([np.repeat(trace.gyro_dps[:1], n, axis=0), trace.gyro_dps]),
+        comments=(f"{seconds:g} s still, then {source}",),
+    )
+    return path

@@ -1,0 +1,446 @@
+"""The host's BLE commands end to end over the virtual link: the firmware on the unix port, the
+bridge's Bumble peripheral, bleak with the Bumble backend, and calfraise.host's link, live,
+sync and capture. One virtual device serves the module, in order: a session recorded live,
+then synced (cut several times), synced again, deleted; then a raw capture. The host decoders
+are fuzzed with hypothesis: they raise only their documented errors."""
+
+import asyncio
+import contextlib
+import json
+import random
+import re
+import struct
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from calfraise.analyze import detect
+from calfraise.cli import main
+from calfraise.errors import UserError
+from calfraise.host.capture import RawCapture, capture
+from calfraise.host.db import open_db
+from calfraise.host.discovery import BATTERY_SERVICE_UUID, battery_level, find, found_from, scan
+from calfraise.host.link import (
+    Channel,
+    CommandError,
+    DeviceBusy,
+    DeviceLink,
+    ProtocolMismatch,
+    command_error,
+)
+from calfraise.host.live import LiveFeed, follow, start_live, status_event
+from calfraise.host.live_view import LiveView
+from calfraise.host.queries import list_sessions, load_session
+from calfraise.host.radio import SIM_LEAD_IN_S, lead_in_trace, virtual_radio
+from calfraise.host.sync import Download, Entry, Sync, SyncLinkLost, list_all
+from calfraise.sim import plan_reps
+from calfraise.sim.render import render
+from calfraise.sim.scenario import build_session_plan
+from calfraise.trace import read_trace, write_trace
+from calfraise_fw import protocol as p
+from calfraise_fw.detector import Rep
+
+BOARD = "devkitc_mpu6050"  # MPU-6050 at 100 Hz, +-8 g, +-1000 dps: `analyze`'s own scales
+RATE_HZ = 100
+
+
+class Virtual:
+    """The module's virtual device: an event loop kept between tests, the Radio on it. The
+    replay starts with the fixture and runs ahead fast: the live test must come first."""
+
+    def __init__(self, runner, radio, expected):
+        self.runner = runner
+        self.radio = radio
+        self.expected = expected  # the detector's reps on the trace the device replays
+
+    def run(self, coroutine, timeout=60):
+        return self.runner.run(asyncio.wait_for(coroutine, timeout))
+
+    async def link(self, channels=()):
+        return await DeviceLink.connect(self.radio, await find(self.radio), channels)
+
+
+@pytest.fixture(scope="module")
+def virtual(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ble")
+    trace = render(build_session_plan("clean", 3), rate_hz=RATE_HZ)
+    t_ms = np.rint(np.arange(len(trace.t_ms)) * 1000 / RATE_HZ).astype(np.int64)
+    csv = tmp / "session.csv"
+    write_trace(csv, t_ms, trace.accel_g, trace.gyro_dps)
+    replayed = lead_in_trace(csv, tmp / "replayed.csv", SIM_LEAD_IN_S)
+    expected = detect(read_trace(replayed), float(RATE_HZ))
+    runner = asyncio.Runner()
+    stack = contextlib.AsyncExitStack()
+    files = {"settings.json": json.dumps({"idle_end_s": 3600})}  # the test ends the session
+    radio = virtual_radio(csv, board=BOARD, flash=tmp / "flash.img", files=files)
+    radio = runner.run(stack.enter_async_context(radio))
+    try:
+        yield Virtual(runner, radio, expected)
+    finally:
+        runner.run(stack.aclose())
+        runner.close()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    conn = open_db(tmp_path_factory.mktemp("db") / "calfraise.db")
+    yield conn
+    conn.close()
+
+
+def test_live_reps_equal_the_detector(virtual):
+    expected = virtual.expected
+    assert len(expected) >= 30 and {r["set"] for r in expected} == {1, 2, 3}
+
+    async def session():
+        async with await virtual.link(("rep", "status")) as link:
+            assert link.name.startswith(p.NAME_PREFIX) and link.board == BOARD
+            targets, status = await start_live(link)
+            assert set(targets) == {"reps_per_set", "tempo_up_ms", "tempo_down_ms"}
+            assert status["type"] == "status" and "clock_unset" not in status["errors"]
+            feed, events = LiveFeed(), []
+            while sum(e["type"] == "rep" for e in events) < len(expected):
+                events += feed.events(*await link.inbox.get(30))
+            busy = []
+            for opcode, args in ((p.START_SESSION, ()), (p.DELETE_SESSION, (1,))):
+                with pytest.raises(DeviceBusy) as refused:
+                    await link.command(opcode, *args)
+                busy.append(str(refused.value))
+            await link.command(p.STOP_SESSION)
+            while not (events[-1]["type"] == "status" and events[-1]["state"] == "idle"):
+                events += feed.events(*await link.inbox.get(10))
+            return events, busy, feed
+
+    events, busy, feed = virtual.run(session())
+    reps = [e for e in events if e["type"] == "rep"]
+    assert reps == [{"type": "rep", **r} for r in expected]
+    assert feed.bad == 0 and not [e for e in events if e["type"] == "missed"]
+    assert "busy: a session is already running" in busy[0]
+    assert "busy: that session is still being recorded" in busy[1]
+
+
+def test_scan_shows_the_device_with_its_battery(virtual):
+    [found] = virtual.run(scan(virtual.radio, 1))
+    assert found.address.replace(":", "").lower().startswith("e4a1")  # from machine.unique_id()
+    assert 0 <= found.battery_pct <= 100
+    with pytest.raises(UserError, match=r"no calfraise device 'nope' found: scanned the virtual"):
+        virtual.run(find(virtual.radio, "nope", seconds=0.5))
+
+
+def test_protocol_mismatch_names_both_versions(virtual, monkeypatch):
+    monkeypatch.setattr(DeviceLink, "protocol_version", p.VERSION + 1)
+    versions = rf"protocol {p.VERSION} .*calfraise {p.VERSION + 1}"
+    with pytest.raises(ProtocolMismatch, match=versions):
+        virtual.run(virtual.link())
+
+
+def test_sync_cut_at_several_points_resumes_and_sets_the_clock(virtual, db):
+    # Bytes on the air from each connection's start to its cut: the set-up (GATT discovery,
+    # hello, set_time, list, read_session) takes ~0.95 KB, a data chunk 251 bytes, the file ~1.3 KB.
+    # So the link drops in the second chunk, the third, then the first.
+    cuts = [1300, 1600, 1000]
+    said = []
+
+    def reconnecting(text):
+        said.append(text)
+        if cuts:
+            virtual.radio.device.drop_link_after(cuts.pop(0))
+
+    async def sync():
+        device = await find(virtual.radio)
+        virtual.radio.device.drop_link_after(cuts.pop(0))
+        return await Sync(virtual.radio, device, db, lambda _d: None, reconnecting).run()
+
+    before = time.time()
+    result = virtual.run(sync())
+    assert not cuts and result.reconnects == 3, said
+    at = [int(re.search(r"lost at byte ([\d,]+) of", s)[1].replace(",", "")) for s in said]
+    [stored] = result.stored
+    session = load_session(db, stored.id)
+    assert [(r["set"], r["rep"], r["up_ms"], r["down_ms"]) for r in session["reps"]] == [
+        (r["set"], r["rep"], r["up_ms"], r["down_ms"]) for r in virtual.expected
+    ]
+    assert session["end_reason"] == "ended"
+    assert 0 < at[0] < at[1] <= at[2] < session["size"], said  # cut mid-transfer, then resumed
+    # live set the clock before the session began: it is dated (the replay runs ahead of it)
+    assert before - 3600 < session["start_ms"] / 1000 < before + 3600
+    assert result.clock_s >= int(before)
+
+
+def test_a_second_sync_stores_nothing_and_delete_frees_space(virtual, db):
+    async def again():
+        device = await find(virtual.radio)
+        result = await Sync(virtual.radio, device, db, lambda d: None, print).run()
+        async with await virtual.link() as link:
+            entries = await list_all(link)
+            free = (await link.read_status())["free_bytes"]
+            await link.command(p.DELETE_SESSION, entries[0].id)
+            with pytest.raises(CommandError, match="has no session"):
+                await link.command(p.MARK_SYNCED, entries[0].id)
+            return (
+                result,
+                entries,
+                free,
+                (await link.read_status())["free_bytes"],
+                await list_all(link),
+            )
+
+    result, entries, free_before, free_after, left = virtual.run(again())
+    assert result.stored == [] and result.already == [] and result.reconnects == 0
+    assert len(list_sessions(db)) == 1
+    assert [e.synced for e in entries] == [True]
+    assert free_after > free_before and left == []
+
+
+def test_a_sync_lost_before_the_mark_says_what_it_kept_and_the_next_only_marks(virtual, db):
+    async def record_empty_session():
+        async with await virtual.link() as link:
+            await link.command(p.START_SESSION)
+            await link.command(p.STOP_SESSION)
+            return [e for e in await list_all(link) if not e.synced]
+
+    def cut_before_the_mark(download):
+        if len(download.kept) == download.answer[0]:
+            virtual.radio.device.drop_link_after(1)  # the next packet: the MARK_SYNCED write
+
+    async def sync(progress, attempts):
+        device = await find(virtual.radio)
+        return await Sync(virtual.radio, device, db, progress, print, attempts).run()
+
+    [entry] = virtual.run(record_empty_session())
+    with pytest.raises(SyncLinkLost, match=rf"Kept: session {entry.id} \(database id \d+\)"):
+        virtual.run(sync(cut_before_the_mark, 0))
+    result = virtual.run(sync(lambda _d: None, 5))
+    assert result.stored == [] and [s.device_session for s in result.already] == [entry.id]
+    assert len(list_sessions(db)) == 2
+
+
+def test_capture_writes_a_trace_that_analyze_reads(virtual, tmp_path, capsys):
+    async def record():
+        async with await virtual.link(("raw",)) as link:
+            return await capture(link, 1.0)
+
+    raw = virtual.run(record())
+    assert raw.rate_hz == RATE_HZ and len(raw) > 2 * RATE_HZ and raw.lost == 0 and raw.bad == 0
+    out = tmp_path / "capture.csv"
+    raw.write(out)
+    trace = read_trace(out)
+    assert np.allclose(np.linalg.norm(trace.accel_g, axis=1), 1.0, atol=0.05)  # the foot at rest
+    assert main(["analyze", str(out), "--json"]) == 0
+    assert '"reps": []' in capsys.readouterr().out
+
+
+def refusals(count=60, seed=11):
+    """Control point writes the device must refuse (truncated, unknown, out of range, extra
+    bytes, random): (bytes, the status, opcode and seq of the answer parse_command predicts)."""
+    rng = random.Random(seed)
+    corpus = [b"", b"\x01", b"\xff\x05", b"\x02\x06" + struct.pack("<I", 5), b"\x08\x07abc"]
+    corpus += [b"\x06\x08\x09\x00\x00\x00\x00", b"\x04\x09\x00", bytes(70)]
+    while len(corpus) < count:
+        corpus.append(rng.randbytes(rng.randrange(0, 80)))
+    for data in corpus:
+        try:
+            p.parse_command(data[: p.MAX_COMMAND])  # the control point holds 64 bytes
+        except p.ProtocolError as err:
+            yield data, err.status, err.opcode, err.seq
+
+
+def test_the_device_answers_every_bad_command_with_its_error_and_goes_on(virtual):
+    async def write_all(link):
+        answers = []
+        for data, status, opcode, seq in refusals():
+            future = asyncio.get_running_loop().create_future()
+            link._pending = (opcode, seq, future)
+            await link.client.write_gatt_char(p.CONTROL_UUID, data, response=True)
+            answers.append((await asyncio.wait_for(future, 5))[2] == status)
+        with pytest.raises(CommandError, match="has no session 99"):
+            await link.command(p.READ_SESSION, 99, 0, 0)
+        await link.hello()  # not stuck
+        return answers
+
+    async def run():
+        async with await virtual.link() as link:
+            return await write_all(link)
+
+    answers = virtual.run(run())
+    assert len(answers) > 40 and all(answers)
+    assert virtual.radio.device.returncodes == []  # no crash, no reboot
+
+
+def test_the_cli_runs_sync_on_a_virtual_device_lying_still(tmp_path, capsys):
+    argv = ["--sim-flash", str(tmp_path / "f.img"), "--db", str(tmp_path / "d.db"), "sync"]
+    assert main(argv) == 0
+    assert "Nothing new to sync" in capsys.readouterr().out
+    assert main(["--sim-drop-after", "10", "sync"]) == 2
+    assert "needs the virtual device" in capsys.readouterr().err
+
+
+def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):
+    trace = render(plan_reps(3, seed=5))
+    csv = tmp_path / "reps.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+    assert main(["--sim", str(csv), "live", "--json", "--until-end", "--seconds", "30"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["rep"] for e in events if e["type"] == "rep"] == [1, 2, 3]
+    assert events[-1]["type"] == "status" and events[-1]["state"] == "idle"
+    first = next(e for e in events if e["type"] == "rep")
+    assert set(first) == {"type", *Rep().as_dict()}  # the fields of `device run`'s rep events
+
+
+# --- the live view, without a device ------------------------------------------------------------
+
+
+def rep_event(set_no, rep_no, up_ms, down_ms, partial=False):
+    return {
+        "type": "rep",
+        **{"start_ms": 1000 * rep_no, "up_ms": up_ms, "hold_ms": 300, "down_ms": down_ms},
+        **{"amplitude_deg": 25.0, "set": set_no, "rep": rep_no, "partial": partial},
+    }
+
+
+def status_bytes(state, reps):
+    return p.encode_status(state, 1, reps, reps, 80, 100_000, 12.5, 0)
+
+
+def test_follow_stops_when_the_session_ends():
+    async def run():
+        link = SimpleNamespace(inbox=Channel())
+        link.inbox.put(("status", status_bytes("in_session", 0)))
+        for seq in (1, 2, 5):
+            rep = {**rep_event(1, seq, 900, 2000), "top_ms": 0, "lower_ms": 0, "end_ms": 0}
+            link.inbox.put(("rep", p.encode_rep(seq, rep)))
+        link.inbox.put(("status", status_bytes("idle", 3)))
+        link.inbox.put(("rep", b"never read"))
+        events = []
+        await follow(link, events.append, seconds=5, until_end=True)
+        return events
+
+    events = asyncio.run(run())
+    assert [e["type"] for e in events] == ["status", "rep", "rep", "missed", "rep", "status"]
+    assert events[3] == {"type": "missed", "reps": 2, "seq": 5}
+
+
+def test_live_view_shows_tempo_against_the_targets_and_set_totals():
+    console = Console(record=True, width=120)
+    link = SimpleNamespace(name="calfraise-TEST", firmware="0.1.0", board="sim")
+    targets = {"reps_per_set": 2, "tempo_up_ms": 1000, "tempo_down_ms": 2000}
+    idle = status_event(p.decode_status(status_bytes("idle", 0)))
+    with LiveView(console, link, targets, idle) as view:
+        for event in (
+            rep_event(1, 1, 950, 2100),
+            rep_event(1, 2, 400, 2000, partial=True),
+            rep_event(2, 1, 1000, 3000),
+            {"type": "missed", "reps": 2, "seq": 9},
+            status_event(p.decode_status(status_bytes("idle", 3))),
+        ):
+            view.on_event(event)
+    text = console.export_text()
+    assert "Session started" in text and "Session ended: 3 reps" in text
+    assert "set 1 rep  1  up 0.95/1.0 s" in text and "down 2.10/2.0 s" in text
+    assert "up 0.40/1.0 s fast" in text and "partial" in text and "down 3.00/2.0 s slow" in text
+    assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
+    assert "Set 2: 1 rep, mean up 1.00 s" in text
+    assert "2 reps missed live" in text and "3 reps seen live" in text
+
+
+# --- the host's decoders, fuzzed ----------------------------------------------------------------
+
+some_bytes = st.binary(max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["rep", "status", "data", "raw"]), data=some_bytes)
+def test_live_feed_never_raises(kind, data):
+    feed = LiveFeed()
+    feed.last_seq = 7
+    for event in feed.events(kind, data):
+        assert event["type"] in ("rep", "status", "missed")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=some_bytes, kept=st.integers(0, 400))
+def test_download_refuses_only_with_protocol_errors(data, kept):
+    download = Download(Entry(1, None, 500, 0, 0, False, False))
+    download.answer = (500, 0)
+    download.kept += bytes(kept)
+    try:
+        in_order = download.add(data)
+    except p.ProtocolError:
+        return
+    assert isinstance(in_order, bool) and len(download.kept) <= max(kept, 500)
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=st.lists(some_bytes, max_size=5))
+def test_raw_capture_skips_what_it_cannot_use(batches):
+    raw = RawCapture(100, 4096.0, 32.8)
+    for data in batches:
+        raw.add(data)
+    assert len(raw.index) == len(raw.counts) and raw.index == sorted(set(raw.index))
+
+
+@settings(max_examples=200, deadline=None)
+@given(scales=st.tuples(st.integers(-5, 2000), st.floats(), st.floats()))
+def test_raw_scales_are_checked(scales):
+    try:
+        raw = RawCapture(*scales)
+    except UserError:
+        return
+    assert raw.rate_hz > 0 and raw.accel_lsb > 0 and raw.gyro_lsb > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.dictionaries(st.sampled_from([BATTERY_SERVICE_UUID, "x"]), some_bytes))
+def test_battery_from_service_data(data):
+    level = battery_level(data)
+    assert level is None or 0 <= level <= 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=some_bytes, pending=st.booleans())
+def test_control_responses_never_break_the_link(data, pending):
+    async def feed():
+        link = DeviceLink(client=None, name="calfraise-TEST")
+        future = asyncio.get_running_loop().create_future()
+        if pending:
+            link._pending = (data[0] if data else 0, data[1] if len(data) > 1 else 0, future)
+        link._on_control(None, data)
+        if future.done() and future.exception() is not None:
+            assert isinstance(future.exception(), UserError)
+
+    asyncio.run(feed())
+
+
+@given(opcode=st.integers(0, 255), status=st.integers(1, 255), mtu=st.integers(23, 517))
+def test_every_refusal_is_a_user_error(opcode, status, mtu):
+    error = command_error(opcode, status, (3,) if opcode % 2 else (), "calfraise-TEST", mtu)
+    assert isinstance(error, CommandError) and "calfraise-TEST refused" in str(error)
+
+
+def test_an_advertisement_of_another_device_is_not_ours():
+    class Adv:
+        local_name, service_uuids, service_data, rssi = "fitbit", [], {}, -40
+
+    class Dev:
+        name, address = None, "AA:BB"
+
+    assert found_from(Dev(), Adv()) is None
+
+
+def test_channel_get_times_out_and_reports_a_lost_link():
+    async def use():
+        channel = Channel()
+        with pytest.raises(TimeoutError):
+            await channel.get(0.01)
+        channel.put(("rep", b"x"))
+        channel.close(UserError("gone"))
+        assert await channel.get(0.01) == ("rep", b"x")
+        with pytest.raises(UserError, match="gone"):
+            await channel.get(0.01)
+
+    asyncio.run(use())
