@@ -7,8 +7,11 @@ a reboot."""
 import asyncio
 from pathlib import Path
 
+import pytest
 from bleak import BleakClient, BleakScanner
+from bleak.exc import BleakError
 
+from calfraise.ble.bumble_backend import BumbleClient
 from calfraise.ble.virtual import VirtualDevice
 
 ECHO = Path(__file__).parent / "mp" / "ble_echo.py"
@@ -180,3 +183,19 @@ def test_a_reboot_drops_the_link_and_the_board_comes_back():
             assert await echoed.wait(1) == [b"up"]
 
     on_virtual_echo(test)
+
+
+def test_a_request_pending_when_the_link_drops_fails_instead_of_hanging():
+    """Bumble leaves an ATT request waiting when the link goes; the backend fails it, as the
+    OS backends raise BleakError."""
+
+    async def scenario():
+        client = object.__new__(BumbleClient)
+        client._gone = asyncio.Event()
+        never = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.05, client._gone.set)
+        with pytest.raises(BleakError, match="link was lost"):
+            await client._request(never)
+        assert never.cancelled()
+
+    asyncio.run(scenario())

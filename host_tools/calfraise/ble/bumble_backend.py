@@ -10,6 +10,7 @@ Like a phone or a PC, the client exchanges the MTU (247) as it connects. For tes
 lost, not after our own disconnect(). Pairing does not exist on the virtual link (no-op).
 """
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -122,6 +123,7 @@ class BumbleClient(BaseBleakClient):
         self._connection = None
         self._peer = None
         self._leaving = False  # our own disconnect(): no disconnected callback
+        self._gone = asyncio.Event()  # the link went: requests still waiting fail
 
     @property
     def name(self):
@@ -140,6 +142,7 @@ class BumbleClient(BaseBleakClient):
         self._connection = connection
         self._peer = Peer(connection)
         self._leaving = False
+        self._gone = asyncio.Event()
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
         if self._exchange_mtu:
             await self.exchange_mtu(self._exchange_mtu)
@@ -147,8 +150,7 @@ class BumbleClient(BaseBleakClient):
 
     async def exchange_mtu(self, mtu=EXCHANGED_MTU):
         """The ATT MTU exchange a central starts; returns the MTU agreed."""
-        with _att_errors():
-            return await self._connected().request_mtu(mtu)
+        return await self._request(self._connected().request_mtu(mtu))
 
     async def disconnect(self):
         if self._connection is not None:
@@ -162,34 +164,46 @@ class BumbleClient(BaseBleakClient):
         log.info("the virtual link has no security: nothing to unpair")
 
     async def read_gatt_char(self, characteristic, *, use_cached=False, **kwargs):
-        with _att_errors():
-            return bytearray(await self._connected().read_value(characteristic.obj))
+        return bytearray(await self._request(self._connected().read_value(characteristic.obj)))
 
     async def read_gatt_descriptor(self, descriptor, *, use_cached=False, **kwargs):
-        with _att_errors():
-            return bytearray(await self._connected().read_value(descriptor.obj))
+        return bytearray(await self._request(self._connected().read_value(descriptor.obj)))
 
     async def write_gatt_char(self, characteristic, data, response):
         if not response and len(data) > self.mtu_size - 3:
             raise BleakError(f"{len(data)} bytes do not fit a write without response")
-        with _att_errors():
-            await self._connected().write_value(
-                characteristic.obj, bytes(data), with_response=response
-            )
+        peer = self._connected()
+        await self._request(
+            peer.write_value(characteristic.obj, bytes(data), with_response=response)
+        )
 
     async def write_gatt_descriptor(self, descriptor, data):
-        with _att_errors():
-            await self._connected().write_value(descriptor.obj, bytes(data), with_response=True)
+        peer = self._connected()
+        await self._request(peer.write_value(descriptor.obj, bytes(data), with_response=True))
 
     async def start_notify(self, characteristic, callback, **kwargs):
-        with _att_errors():
-            await self._connected().subscribe(
-                characteristic.obj, lambda value: callback(bytearray(value))
-            )
+        peer = self._connected()
+        await self._request(
+            peer.subscribe(characteristic.obj, lambda value: callback(bytearray(value)))
+        )
 
     async def stop_notify(self, characteristic):
+        await self._request(self._connected().unsubscribe(characteristic.obj))
+
+    async def _request(self, coro):
+        """An ATT request: its ATT error as BleakError, and BleakError when the link is lost
+        first (Bumble leaves such a request waiting), as the OS backends report both."""
+        request = asyncio.ensure_future(coro)
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            await asyncio.wait((request, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not request.done():
+            request.cancel()
+            raise BleakError("Not connected: the link was lost")
         with _att_errors():
-            await self._connected().unsubscribe(characteristic.obj)
+            return request.result()
 
     def _connected(self):
         if self._peer is None:
@@ -197,6 +211,7 @@ class BumbleClient(BaseBleakClient):
         return self._peer
 
     def _on_disconnection(self, _reason):
+        self._gone.set()
         self._connection = None
         self._peer = None
         if not self._leaving and self._disconnected_callback is not None:

@@ -160,6 +160,7 @@ class VirtualDevice:
                 env=launch.env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # a terminal's Ctrl-C is the host's, not the board's
             )
             await asyncio.gather(self._read_events(), self._read_stderr())
             returncode = await self._process.wait()
