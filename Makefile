@@ -106,7 +106,7 @@ shell: $(VENV_STAMP)
 hil: $(VENV_STAMP)
 	$(call need,PORT)
 	$(if $(BOARD),$(BIN)/calfraise device deploy --board $(BOARD) --port $(PORT))
-	$(BIN)/python -m pytest -m hil --board $(PORT) -rs
+	$(BIN)/python -m pytest -m hil --board $(PORT) $(if $(BLE),--ble $(BLE)) -rs
 
 # Keeps build/images/: MicroPython images are downloaded by hand.
 clean:

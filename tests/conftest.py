@@ -110,6 +110,9 @@ def both_interpreters(request):
 
 def pytest_addoption(parser):
     parser.addoption("--board", metavar="PORT", help="serial port of a board for `hil` tests")
+    parser.addoption(
+        "--ble", metavar="NAME|ADDRESS", help="a board's BLE name or address for BLE `hil` tests"
+    )
 
 
 @pytest.fixture
@@ -119,9 +122,12 @@ def board(request):
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--board"):
-        return
-    skip = pytest.mark.skip(reason="hardware-in-the-loop: give --board PORT")
+    """hil tests run only with what they need: --ble for those using the `ble` fixture, else
+    --board."""
     for item in items:
-        if "hil" in item.keywords:
-            item.add_marker(skip)
+        if "hil" not in item.keywords:
+            continue
+        option = "--ble" if "ble" in getattr(item, "fixturenames", ()) else "--board"
+        if not config.getoption(option):
+            what = "NAME|ADDRESS" if option == "--ble" else "PORT"
+            item.add_marker(pytest.mark.skip(reason=f"hardware-in-the-loop: give {option} {what}"))

@@ -4,7 +4,7 @@ without --board they are skipped. The scripts in tests/mp/hil_*.py (and the benc
 run on the board through mpremote, on the firmware modules deployed there; test_deploy_board.py
 runs these same tests against a simulated board on a pseudo-terminal.
 
-Not here yet: BLE scan, connect, live reps and sync (they need the BLE host tool).
+BLE scan, connect, live and sync: tests/test_hil_ble.py (--ble NAME|ADDRESS).
 """
 
 import json

@@ -1,0 +1,66 @@
+"""BLE hardware in the loop: the board advertising as --ble NAME|ADDRESS, through the OS's
+Bluetooth stack and bleak's own backend (`make hil PORT=... BLE=calfraise-1A2B`). Without --ble
+they are skipped. The same checks run on the virtual device in the test at the end (not hil),
+so what a board is held to is known to pass somewhere.
+
+Live reps need someone doing calf raises; here `live` must connect, say hello and report the
+device's status. The reps themselves are checked on the virtual device (test_host_ble.py).
+"""
+
+import json
+
+import pytest
+
+from calfraise.cli import main
+
+
+def scanned(capsys, radio_args, want):
+    """`scan --json` lists a calfraise device (the one named `want`, if given)."""
+    assert main([*radio_args, "scan", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found, "no calfraise device advertised"
+    if want is not None:
+        assert any(want in (d["name"], d["address"]) for d in found), found
+
+
+def lives(capsys, radio_args, device_args, seconds):
+    """`live --json` connects, runs `seconds` and reports the device's status."""
+    assert main([*radio_args, "live", *device_args, "--json", "--seconds", str(seconds)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(e["type"] == "status" for e in events), events
+
+
+def syncs_twice(capsys, radio_args, device_args, db):
+    """Two syncs: the second has nothing new to store."""
+    assert main([*radio_args, "--db", str(db), "sync", *device_args]) == 0
+    capsys.readouterr()
+    assert main([*radio_args, "--db", str(db), "sync", *device_args]) == 0
+    assert "Nothing new to sync" in capsys.readouterr().out
+
+
+@pytest.fixture
+def ble(request):
+    """The board's BLE name or address (conftest skips these tests without --ble)."""
+    return request.config.getoption("--ble")
+
+
+@pytest.mark.hil
+def test_scan_finds_the_board(ble, capsys):
+    scanned(capsys, [], ble)
+
+
+@pytest.mark.hil
+def test_live_connects_and_reports_status(ble, capsys):
+    lives(capsys, [], ["--device", ble], 10)
+
+
+@pytest.mark.hil
+def test_sync_twice_stores_nothing_the_second_time(ble, capsys, tmp_path):
+    syncs_twice(capsys, [], ["--device", ble], tmp_path / "hil.db")
+
+
+def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
+    radio = ["--sim-flash", str(tmp_path / "flash.img")]
+    scanned(capsys, radio, None)
+    lives(capsys, radio, [], 3)
+    syncs_twice(capsys, radio, [], tmp_path / "d.db")
