@@ -57,7 +57,20 @@ def _erase(dst, d: int, n: int):
         pd[d + i] = 0xFF
 
 
-class NorFlash:
+class _BlockDevice:
+    """The extended block-device ioctls os.VfsLfs2 asks: size, count, erase (_erase_block)."""
+
+    def ioctl(self, op, arg):
+        if op == _COUNT:
+            return self.blocks
+        if op == _SIZE:
+            return self.block_size
+        if op == _ERASE:
+            self._erase_block(arg)
+        return 0
+
+
+class NorFlash(_BlockDevice):
     """A NOR flash chip of `blocks` erase blocks for os.VfsLfs2 (extended interface)."""
 
     def __init__(self, blocks, block_size=4096, cut_at=0, torn=False, image=None):
@@ -122,15 +135,6 @@ class NorFlash:
             self.wear[block] += 1
             self._apply(None, at, self.block_size)
 
-    def ioctl(self, op, arg):
-        if op == _COUNT:
-            return self.blocks
-        if op == _SIZE:
-            return self.block_size
-        if op == _ERASE:
-            self._erase_block(arg)
-        return 0
-
     def copy(self):
         """A live device holding this image, its counters (and wear) at zero."""
         return NorFlash(self.blocks, self.block_size, image=self.mem)
@@ -150,7 +154,7 @@ class NorFlash:
         return cls(len(image) // block_size, block_size, image=image, **options)
 
 
-class FileFlash:
+class FileFlash(_BlockDevice):
     """The same NOR flash rules over an image file instead of RAM: the firmware's filesystem in
     `calfraise device run`, kept between runs and out of the heap the firmware is measured in.
     A new file starts erased. Block I/O goes through one preallocated block-sized buffer."""
@@ -196,12 +200,3 @@ class FileFlash:
         self._file.seek(block * self.block_size)
         self._file.write(self._scratch)
         self._file.flush()
-
-    def ioctl(self, op, arg):
-        if op == _COUNT:
-            return self.blocks
-        if op == _SIZE:
-            return self.block_size
-        if op == _ERASE:
-            self._erase_block(arg)
-        return 0
