@@ -140,10 +140,10 @@ def test_protocol_mismatch_names_both_versions(virtual, monkeypatch):
 
 
 def test_sync_cut_at_several_points_resumes_and_sets_the_clock(virtual, db):
-    # Bytes on the air from each connection's start to its cut: the set-up (GATT discovery,
-    # hello, set_time, list, read_session) takes ~0.95 KB, a data chunk 251 bytes, the file ~1.3 KB.
-    # So the link drops in the second chunk, the third, then the first.
-    cuts = [1300, 1600, 1000]
+    # Bytes on the air from each connection's start to its cut: the set-up (GATT discovery of
+    # 7 characteristics, hello, set_time, list, read_session) takes ~1.2 KB, a data chunk 251
+    # bytes, the file ~1.3 KB. So the link drops in the second chunk, the third, then the first.
+    cuts = [1500, 1800, 1200]
     said = []
 
     def reconnecting(text):
@@ -290,6 +290,11 @@ def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):
     assert events[-1]["type"] == "status" and events[-1]["state"] == "idle"
     first = next(e for e in events if e["type"] == "rep")
     assert set(first) == {"type", *Rep().as_dict()}  # the fields of `device run`'s rep events
+    states = [(e["state"], e["reason"]) for e in events if e["type"] == "state"]
+    assert states == [("in_session", "rep"), ("idle", "timeout")]
+    [set_end] = [e for e in events if e["type"] == "set_end"]
+    assert (set_end["set"], set_end["reps"]) == (1, 3)
+    assert set(set_end) == {"type", "t_ms", "set", "reps", "start_ms", "end_ms", "target"}
 
 
 # --- the live view, without a device ------------------------------------------------------------

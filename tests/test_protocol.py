@@ -55,7 +55,7 @@ def test_rep_notification_byte_by_byte():
 def test_status_byte_by_byte():
     data = P.encode_status(*protocol_run.STATUS)
     assert data == bytes.fromhex(
-        "01 01 1100"  # version 1, in_session, errors imu_missing | clock_unset
+        "02 01 1100"  # version 2, in_session, errors imu_missing | clock_unset
         "0200 0700 1300"  # set 2, rep 7, 19 reps in the session
         "57"  # battery 87 %
         "00001700 9803"  # 1,507,328 bytes free, 92.0 h
@@ -97,9 +97,10 @@ def test_advertising_fits_31_bytes_and_names_the_device():
 def test_gatt_layout():
     ours = [s for s in P.GATT if s[0] == P.SERVICE_UUID][0][1]
     uuids = [P.SERVICE_UUID] + [u for u, _ in ours]
-    assert len(set(uuids)) == 6 and all(u.endswith("-7c5e-4786-9f45-dc27e4112f5c") for u in uuids)
+    assert len(set(uuids)) == 7 and all(u.endswith("-7c5e-4786-9f45-dc27e4112f5c") for u in uuids)
     flags = dict(ours)
     assert flags[P.REP_UUID] == flags[P.DATA_UUID] == flags[P.RAW_UUID] == 0x10  # notify
+    assert flags[P.EVENT_UUID] == 0x10
     assert flags[P.STATUS_UUID] == 0x12  # read, notify
     assert flags[P.CONTROL_UUID] == 0x18  # write, notify
     assert [s[0] for s in P.GATT] == [0x180A, 0x180F, P.SERVICE_UUID]
@@ -148,7 +149,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         "from calfraise_fw import protocol\ngc.collect()\nprint(gc.mem_alloc() - a)\n"
     )
     cost = int(micropython(code, path=[tmp_path]))
-    assert 4000 < cost < 21000  # 19.4 KB when written; a guard against bloat
+    assert 4000 < cost < 23000  # 21.5 KB with the event notification; a guard against bloat
 
 
 # --- the device's parser -------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def test_the_version_rule():
     answer = P.encode_response(P.HELLO, 2, P.VERSION_MISMATCH, 1, "0.1.0", "sim") + b"later"
     assert P.decode_response(answer) == (P.HELLO, 2, P.VERSION_MISMATCH, (1, "0.1.0", "sim"))
     with pytest.raises(ProtocolError) as err:
-        P.decode_status(b"\x02" + bytes(20))
+        P.decode_status(bytes((P.VERSION + 1,)) + bytes(20))
     assert err.value.status == P.VERSION_MISMATCH
     with pytest.raises(ProtocolError, match="status 2 with a payload"):
         P.decode_response(b"\x08\x01\x02\x00")  # only hello's mismatch carries a payload
@@ -246,7 +247,13 @@ def check_command(data):
 
 def check_decoders(data):
     """Each decoder raises only ProtocolError, and what it accepts encodes back to the bytes."""
-    for decode in (P.decode_response, P.decode_rep, P.decode_status, P.decode_chunk):
+    for decode in (
+        P.decode_response,
+        P.decode_rep,
+        P.decode_event,
+        P.decode_status,
+        P.decode_chunk,
+    ):
         try:
             got = decode(data)
         except ProtocolError:
@@ -258,6 +265,8 @@ def check_decoders(data):
                 assert data[: len(again)] == again and (op == P.HELLO or len(again) == len(data))
         elif decode is P.decode_rep:
             assert P.encode_rep(*got) == data
+        elif decode is P.decode_event:
+            assert P.encode_event(got) == data
         elif decode is P.decode_status:
             fields = ("state", "set", "rep", "reps", "battery_pct", "free_bytes", "free_hours")
             assert P.encode_status(*[got[k] for k in fields], got["errors"]) == data

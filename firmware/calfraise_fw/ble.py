@@ -82,7 +82,7 @@ class BleServer:
         for handle, text in zip(info, (p.MANUFACTURER, board.name, VERSION, serial)):
             ble.gatts_write(handle, text.encode())
         self._battery = battery[0]
-        self._rep, self._status, self._control, self._data, self._raw = ours
+        self._rep, self._status, self._control, self._data, self._raw, self._events = ours
         ble.gatts_set_buffer(self._control, p.MAX_COMMAND)
         self._advertise()
 
@@ -124,6 +124,9 @@ class BleServer:
             self.rep_seq += 1
             if self._conn is not None:
                 self._outbox.append((self._rep, p.encode_rep(self.rep_seq, event)))
+        elif kind in p.EVENT_KINDS:
+            if self._conn is not None:
+                self._outbox.append((self._events, p.encode_event(event)))
         elif kind == "error" and event["code"] in _ERROR_BITS:
             self.errors |= _ERROR_BITS[event["code"]]
         elif kind == "imu":

@@ -17,7 +17,7 @@ from micropython import const
 
 from calfraise_fw import settings
 
-VERSION = const(1)
+VERSION = const(2)  # 2: the event characteristic
 
 # --- identity and GATT layout ----------------------------------------------------------------
 SERVICE_UUID = "c7150001-7c5e-4786-9f45-dc27e4112f5c"
@@ -26,6 +26,7 @@ STATUS_UUID = "c7150003-7c5e-4786-9f45-dc27e4112f5c"
 CONTROL_UUID = "c7150004-7c5e-4786-9f45-dc27e4112f5c"
 DATA_UUID = "c7150005-7c5e-4786-9f45-dc27e4112f5c"
 RAW_UUID = "c7150006-7c5e-4786-9f45-dc27e4112f5c"
+EVENT_UUID = "c7150007-7c5e-4786-9f45-dc27e4112f5c"
 MANUFACTURER = "calfraise"
 NAME_PREFIX = "calfraise-"
 
@@ -50,6 +51,7 @@ GATT = (
             (CONTROL_UUID, _WRITE | _NOTIFY),
             (DATA_UUID, _NOTIFY),
             (RAW_UUID, _NOTIFY),
+            (EVENT_UUID, _NOTIFY),
         ),
     ),
 )
@@ -145,6 +147,13 @@ _PARTIAL = const(1)
 _STATUS = const("<BBHHHHBIH")  # version, state, errors, set, rep, reps, battery, free, hours*10
 _NO_BATTERY = const(255)
 STATES = ("idle", "in_session")
+# session events: kind, t_ms, then per kind (docs/device.md has their meaning)
+_EVENT_HEAD = const("<BI")
+_STATE_EVENT = const("<BBHH")  # state, reason, sets, reps (sets and reps: at the end)
+_SET_END_EVENT = const("<HHIIH")  # set, reps, start_ms, end_ms, target
+_TARGET_EVENT = const("<HH")  # set, reps
+EVENT_KINDS = ("state", "set_end", "target")
+REASONS = ("rep", "button", "command", "timeout")
 # error flags: bit i is ERROR_NAMES[i]
 E_IMU_MISSING = const(0x01)
 E_IMU_FAILED = const(0x02)
@@ -454,6 +463,51 @@ def encode_rep(seq, rep):
         rep["rep"],
         _PARTIAL if rep["partial"] else 0,
     )
+
+
+# --- the event notification --------------------------------------------------------------------
+
+
+def encode_event(event):
+    """An event notification (7 to 21 bytes) of the app's "state", "set_end" or "target"
+    event (docs/device.md). ValueError for another event or a field that does not fit."""
+    kind = event["type"]
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"{kind!r} is not one of {EVENT_KINDS!r}")
+    head = _pack(_EVENT_HEAD, EVENT_KINDS.index(kind), event["t_ms"])
+    if kind == "state":
+        state = STATES.index(event["state"])
+        reason = REASONS.index(event["reason"])
+        return head + _pack(_STATE_EVENT, state, reason, event.get("sets", 0), event.get("reps", 0))
+    if kind == "set_end":
+        values = (event[k] for k in ("set", "reps", "start_ms", "end_ms", "target"))
+        return head + _pack(_SET_END_EVENT, *values)
+    return head + _pack(_TARGET_EVENT, event["set"], event["reps"])
+
+
+def decode_event(data):
+    """The device's event (a dict with "type") from an event notification; ProtocolError."""
+    at = struct.calcsize(_EVENT_HEAD)
+    kind, t_ms = _unpack(_EVENT_HEAD, memoryview(data)[:at], "event")
+    body = memoryview(data)[at:]
+    if kind >= len(EVENT_KINDS):
+        raise ProtocolError(f"event: unknown kind {kind}")
+    event = {"type": EVENT_KINDS[kind], "t_ms": t_ms}
+    if kind == 0:
+        state, reason, sets, reps = _unpack(_STATE_EVENT, body, "state event")
+        if state >= len(STATES) or reason >= len(REASONS):
+            raise ProtocolError(f"state event: state {state}, reason {reason}")
+        event.update(state=STATES[state], reason=REASONS[reason])
+        if state == 0:  # idle: the session that ended
+            event.update(sets=sets, reps=reps)
+        elif sets or reps:
+            raise ProtocolError("state event: a session's totals come with its end only")
+    elif kind == 1:
+        fields = _unpack(_SET_END_EVENT, body, "set_end event")
+        event.update(zip(("set", "reps", "start_ms", "end_ms", "target"), fields))
+    else:
+        event.update(zip(("set", "reps"), _unpack(_TARGET_EVENT, body, "target event")))
+    return event
 
 
 def decode_rep(data):

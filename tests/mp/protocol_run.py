@@ -17,6 +17,20 @@ from array import array
 
 from calfraise_fw import protocol as P
 
+EVENTS = (
+    {"type": "state", "t_ms": 3153, "state": "in_session", "reason": "rep"},
+    {"type": "state", "t_ms": 514200, "state": "idle", "reason": "timeout", "sets": 3, "reps": 39},
+    {
+        "type": "set_end",
+        "t_ms": 83570,
+        "set": 1,
+        "reps": 14,
+        "start_ms": 3153,
+        "end_ms": 71480,
+        "target": 12,
+    },
+    {"type": "target", "t_ms": 61375, "set": 1, "reps": 12},
+)
 REP = {
     "type": "rep",
     "start_ms": 123456,
@@ -102,6 +116,9 @@ def messages():
         )
     data = P.encode_rep(65535, REP)
     out.append(("rep", data, P.decode_rep(data) == (65535, REP)))
+    for event in EVENTS:
+        data = P.encode_event(event)
+        out.append((event["type"], data, P.decode_event(data) == event))
     data = P.encode_status(*STATUS)
     want = dict(
         zip(
@@ -194,6 +211,7 @@ DECODERS = (
     P.parse_command,
     P.decode_response,
     P.decode_rep,
+    P.decode_event,
     P.decode_status,
     P.decode_chunk,
     P.decode_raw,

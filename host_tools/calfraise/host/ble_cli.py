@@ -100,7 +100,10 @@ def add_live_parser(subparsers):
 
 
 async def run_live(args):
-    async with open_radio(args) as radio, await _connected(radio, args, ("rep", "status")) as link:
+    async with (
+        open_radio(args) as radio,
+        await _connected(radio, args, ("rep", "event", "status")) as link,
+    ):
         targets, status = await start_live(link)
         if args.json:
             _print_json(status)

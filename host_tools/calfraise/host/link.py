@@ -30,6 +30,7 @@ CHANNELS = {
     "status": p.STATUS_UUID,
     "data": p.DATA_UUID,
     "raw": p.RAW_UUID,
+    "event": p.EVENT_UUID,
 }
 # why a device answers NOT_NOW, by command (docs/protocol.md, status codes)
 _BUSY_WHY = {

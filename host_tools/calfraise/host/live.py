@@ -1,9 +1,9 @@
-"""`calfraise live`'s stream: rep and status notifications turned into events.
+"""`calfraise live`'s stream: rep, event and status notifications turned into events.
 
-A rep notification becomes the very "rep" event `calfraise device run` prints (decode_rep). The
-status characteristic has no set boundaries and no event times, so set_end and state events
-cannot be rebuilt from it faithfully: it becomes a "status" event (decode_status's fields, the
-error flags as names) instead. A jump in the reps' sequence numbers becomes a "missed" event.
+A rep notification becomes the very "rep" event `calfraise device run` prints (decode_rep), an
+event notification its "state", "set_end" or "target" event (decode_event). The status
+characteristic becomes a "status" event (decode_status's fields, the error flags as names). A
+jump in the reps' sequence numbers becomes a "missed" event.
 """
 
 import asyncio
@@ -33,6 +33,8 @@ class LiveFeed:
         try:
             if kind == "status":
                 return [status_event(p.decode_status(data))]
+            if kind == "event":
+                return [p.decode_event(data)]
             if kind != "rep":
                 return []
             seq, rep = p.decode_rep(data)
