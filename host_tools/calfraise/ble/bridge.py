@@ -34,6 +34,8 @@ from bumble.hci import (
     HCI_CONNECTION_TIMEOUT_ERROR,
     HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR,
     Address,
+    HCI_LE_Advertising_Report_Event,
+    HCI_LE_Extended_Advertising_Report_Event,
 )
 from bumble.host import Host
 from bumble.link import LocalLink
@@ -54,9 +56,52 @@ INDICATE_TIMEOUT_S = 30  # ATT's transaction timeout
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)
 
 
-def make_device(link, name, address):
+class ScanningController(Controller):
+    """Bumble's LocalLink gives a scanning controller only the advertiser's advertising data and
+    it reports that again as the scan response (Bumble 0.0.236), so the name a device puts in
+    its scan response never arrives. This controller reports the advertiser's real one."""
+
+    def on_advertising_pdu(self, pdu):
+        scan_response = _scan_response(self.link, pdu.advertiser_address)
+        if scan_response is None:
+            super().on_advertising_pdu(pdu)
+            return
+        send = self.send_hci_packet
+
+        def send_real_scan_response(packet):
+            for report in getattr(packet, "reports", ()):
+                if int(report.event_type) in _SCAN_RESPONSE_TYPES:
+                    report.data = scan_response
+            send(packet)
+
+        self.send_hci_packet = send_real_scan_response
+        try:
+            super().on_advertising_pdu(pdu)
+        finally:
+            del self.send_hci_packet
+
+
+_SCAN_RESPONSE_TYPES = {
+    int(HCI_LE_Advertising_Report_Event.EventType.SCAN_RSP),
+    int(HCI_LE_Extended_Advertising_Report_Event.EventType.SCAN_RESPONSE),
+}
+
+
+def _scan_response(link, address):
+    """The scan response data the controller advertising as `address` would answer with."""
+    controller = link.find_le_controller(address)
+    if controller is None:
+        return None
+    sets = [bytes(s.scan_response_data) for s in controller.advertising_sets.values()]
+    data = bytes(controller.le_legacy_advertiser.scan_response_data) or next(
+        (d for d in sets if d), b""
+    )
+    return data or None
+
+
+def make_device(link, name, address, controller_class=Controller):
     """A Bumble Device on its own controller on `link`, with a random static address."""
-    controller = Controller(name, link=link)
+    controller = controller_class(name, link=link)
     host = Host(controller, AsyncPipeSink(controller))
     device = Device(name=name, address=Address(address, Address.RANDOM_DEVICE_ADDRESS), host=host)
     return device, controller
@@ -115,7 +160,9 @@ class Bridge:
         self._sessions = set()
 
     async def start(self):
-        self.central, _ = make_device(self.link, "calfraise-host", CENTRAL_ADDRESS)
+        self.central, _ = make_device(
+            self.link, "calfraise-host", CENTRAL_ADDRESS, ScanningController
+        )
         await self.central.power_on()
         if isinstance(self.address, int):
             self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.address)
