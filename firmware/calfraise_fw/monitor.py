@@ -67,12 +67,9 @@ class Monitor:
     def _save_bias(self):
         """Keep the detector's gyro bias (in mdps, so it survives a change of range)."""
         app = self.app
-        bias = app.sampler.detector.gyro_bias
-        if bias is None:
+        mdps = app.sampler.learned_bias_mdps()
+        if mdps is None:
             return
-        k = 1000 / (16 * app.imu.gyro_lsb_per_dps)
-        mdps = [round(b * k) for b in bias]
-        app.sampler.gyro_bias_mdps = mdps
         saved = app.settings.get("gyro_bias_mdps")
         if saved and max(abs(a - b) for a, b in zip(mdps, saved)) < BIAS_SAVE_MDPS:
             return

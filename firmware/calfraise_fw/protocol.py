@@ -492,8 +492,9 @@ def decode_event(data):
     body = memoryview(data)[at:]
     if kind >= len(EVENT_KINDS):
         raise ProtocolError(f"event: unknown kind {kind}")
-    event = {"type": EVENT_KINDS[kind], "t_ms": t_ms}
-    if kind == 0:
+    name = EVENT_KINDS[kind]
+    event = {"type": name, "t_ms": t_ms}
+    if name == "state":
         state, reason, sets, reps = _unpack(_STATE_EVENT, body, "state event")
         if state >= len(STATES) or reason >= len(REASONS):
             raise ProtocolError(f"state event: state {state}, reason {reason}")
@@ -502,7 +503,7 @@ def decode_event(data):
             event.update(sets=sets, reps=reps)
         elif sets or reps:
             raise ProtocolError("state event: a session's totals come with its end only")
-    elif kind == 1:
+    elif name == "set_end":
         fields = _unpack(_SET_END_EVENT, body, "set_end event")
         event.update(zip(("set", "reps", "start_ms", "end_ms", "target"), fields))
     else:

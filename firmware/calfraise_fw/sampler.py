@@ -98,6 +98,16 @@ class Sampler:
         self.publish({"type": "imu", "state": "ok", "rate_hz": imu.rate_hz, "reinits": imu.reinits})
         return True
 
+    def learned_bias_mdps(self):
+        """The gyro bias the detector has learned, in mdps (None while it still learns); every
+        fresh detector starts from it. mdps, not raw counts: it survives a change of range."""
+        bias = self.detector.gyro_bias
+        if bias is None:
+            return None
+        k = 1000 / (16 * self.imu.gyro_lsb_per_dps)
+        self.gyro_bias_mdps = [round(b * k) for b in bias]
+        return self.gyro_bias_mdps
+
     def restart_detector(self):
         """A fresh detector state (a new session numbers its sets from 1), same calibration."""
         det = self.detector

@@ -23,6 +23,7 @@ from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import write_tracebin
 from calfraise.errors import UserError
 from calfraise.trace import read_trace
+from calfraise_fw.boardspec import Axp192Battery
 
 REPO = PORT.parents[3]
 FIRMWARE = REPO / "firmware"
@@ -77,7 +78,7 @@ def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None)
     if trace_bin is not None:
         config["trace"] = str(trace_bin)
     battery = board.battery
-    if battery is not None and type(battery).__name__ == "Axp192Battery":
+    if isinstance(battery, Axp192Battery):
         chips.append({"kind": "axp192", "addr": battery.addr})
         config["battery_mv"] = BATTERY_MV
     elif battery is not None:
