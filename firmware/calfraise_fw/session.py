@@ -4,6 +4,10 @@ idle again after a long pause (or the button, or a command).
 Every session starts a fresh detector, so its sets and reps count from 1. It turns detector
 output into the app's events: "rep", "target" (the set reached the reps-per-set target),
 "set_end" and "state". Event times are ms since boot on the sample clock.
+
+The detector alone decides where a set ends (RepDetector.set_open): the session publishes
+"set_end" when the detector has closed the set, or when the session stops, with the detector's
+set and rep numbers, so the LED, the records and the host all see the same sets.
 """
 
 IDLE = "idle"
@@ -86,12 +90,11 @@ class Session:
             self.publish(event)
 
     def tick(self):
-        """After every FIFO drain: close a set after its pause, end an idle session."""
+        """After every FIFO drain: end the set the detector closed, end an idle session."""
         if self.state != IN_SESSION:
             return
         t_ms = self._now()
-        detector = self.sampler.detector
-        if self._set_open and detector is not None and not detector.in_set(t_ms):
+        if self._set_open and not self.sampler.detector.set_open:
             self._close_set(t_ms)
         if t_ms - self._last_ms > self.settings["idle_end_s"] * 1000:
             self.stop("timeout")
