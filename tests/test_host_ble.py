@@ -21,6 +21,7 @@ from rich.console import Console
 
 from calfraise.analyze import detect
 from calfraise.cli import main
+from calfraise.device.runner import read_flash, run_device
 from calfraise.errors import UserError
 from calfraise.host.capture import RawCapture, capture
 from calfraise.host.db import open_db
@@ -107,7 +108,11 @@ def test_live_reps_equal_the_detector(virtual):
             while sum(e["type"] == "rep" for e in events) < len(expected):
                 events += feed.events(*await link.inbox.get(30))
             busy = []
-            for opcode, args in ((p.START_SESSION, ()), (p.DELETE_SESSION, (1,))):
+            for opcode, args in (
+                (p.START_SESSION, ()),
+                (p.DELETE_SESSION, (1,)),
+                (p.RESET_CALIBRATION, ()),  # it would renumber the session's sets
+            ):
                 with pytest.raises(DeviceBusy) as refused:
                     await link.command(opcode, *args)
                 busy.append(str(refused.value))
@@ -122,6 +127,7 @@ def test_live_reps_equal_the_detector(virtual):
     assert feed.bad == 0 and not [e for e in events if e["type"] == "missed"]
     assert "busy: a session is already running" in busy[0]
     assert "busy: that session is still being recorded" in busy[1]
+    assert "busy: a session is under way: end it first" in busy[2]
 
 
 def test_scan_shows_the_device_with_its_battery(virtual):
@@ -279,6 +285,23 @@ def test_the_cli_runs_sync_on_a_virtual_device_lying_still(tmp_path, capsys):
     assert "Nothing new to sync" in capsys.readouterr().out
     assert main(["--sim-drop-after", "10", "sync"]) == 2
     assert "needs the virtual device" in capsys.readouterr().err
+
+
+def test_the_cli_resets_the_calibration_on_the_flash(tmp_path, capsys):
+    """A stale saved gyro bias (5 deg/s on each axis: the detector never sees stillness) is
+    forgotten; whatever the device saves after that is the bias it learned again (~0 here)."""
+    flash, csv = tmp_path / "f.img", tmp_path / "still.csv"
+    t_ms = np.arange(0, 3000, 10)
+    write_trace(csv, t_ms, np.tile([0.0, 0.0, 1.0], (len(t_ms), 1)), np.zeros((len(t_ms), 3)))
+    stale = {"gyro_bias_mdps": [5000, -5000, 5000], "reps_per_set": 9}
+    run_device(csv, flash=flash, files={"settings.json": json.dumps(stale)}, after_ms=1000)
+    assert json.loads(read_flash(flash, "settings.json")) == stale
+
+    assert main(["--sim-flash", str(flash), "reset-calibration"]) == 0
+    assert "forgot its gyro bias and rest" in capsys.readouterr().out
+    kept = json.loads(read_flash(flash, "settings.json"))
+    assert kept["reps_per_set"] == 9  # the other settings stay
+    assert all(abs(b) < 200 for b in kept.get("gyro_bias_mdps", ())), kept
 
 
 def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):

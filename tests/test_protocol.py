@@ -161,7 +161,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         (b"", P.MALFORMED, 0, 0),
         (b"\x08", P.MALFORMED, 8, 0),
         (b"\x00\x01", P.UNKNOWN_COMMAND, 0, 1),
-        (b"\x0e\x02", P.UNKNOWN_COMMAND, 14, 2),
+        (b"\x40\x02", P.UNKNOWN_COMMAND, 64, 2),
         (b"\xff\x03anything", P.UNKNOWN_COMMAND, 255, 3),
         (b"\x01\x04", P.MALFORMED, 1, 4),  # hello without a version
         (b"\x02\x05\x00\xb9\x55", P.MALFORMED, 2, 5),  # set_time truncated

@@ -15,6 +15,7 @@ import sys
 import machine
 
 from calfraise_fw import VERSION
+from calfraise_fw import settings as settings_file
 from calfraise_fw.battery import open_battery
 from calfraise_fw.ble import BleServer
 from calfraise_fw.button import Button
@@ -68,6 +69,18 @@ class App:
                 self.session.start("button")
             else:
                 self.session.stop("button")
+
+    def reset_calibration(self):
+        """Forget the saved gyro bias and the learned rest (a stale bias can keep the detector
+        from ever seeing stillness); both are learned again at the next stillness. Refused
+        (False) during a session: a fresh detector would number its sets anew.
+        Raises OSError if the settings file cannot be written."""
+        if self.session.state != "idle":
+            return False
+        self.settings.pop("gyro_bias_mdps", None)
+        settings_file.save(self.settings)
+        self.sampler.forget_calibration()
+        return True
 
     def now_ms(self):
         """ms since the IMU started, on the sample clock (the time of every event)."""

@@ -291,6 +291,9 @@ class BleServer:
             return p.OK, (imu.rate_hz, imu.accel_lsb_per_g, imu.gyro_lsb_per_dps)
         elif opcode == p.STOP_RAW:
             app.sampler.on_raw = None
+        elif opcode == p.RESET_CALIBRATION:
+            if not app.reset_calibration():
+                return p.NOT_NOW, ()
         elif opcode == p.REBOOT:
             asyncio.create_task(self._reboot())
         return p.OK, ()

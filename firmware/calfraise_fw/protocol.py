@@ -81,6 +81,7 @@ DELETE_SESSION = const(10)
 START_RAW = const(11)
 STOP_RAW = const(12)
 REBOOT = const(13)
+RESET_CALIBRATION = const(14)  # forget the saved gyro bias and the learned rest
 COMMAND_NAMES = (
     None,
     "hello",
@@ -96,10 +97,15 @@ COMMAND_NAMES = (
     "start_raw",
     "stop_raw",
     "reboot",
+    "reset_calibration",
 )
 # payload formats by opcode; None: not one struct (settings, HELLO's and LIST's responses)
-_REQUEST = const((None, "<B", "<I", "<", "<", None, None, "<IB", "<III", "<I", "<I", "<", "<", "<"))
-_RESPONSE = const((None, None, "<", "<", "<", None, "<", None, "<III", "<", "<", "<Hff", "<", "<"))
+_REQUEST = const(
+    (None, "<B", "<I", "<", "<", None, None, "<IB", "<III", "<I", "<I", "<", "<", "<", "<")
+)
+_RESPONSE = const(
+    (None, None, "<", "<", "<", None, "<", None, "<III", "<", "<", "<Hff", "<", "<", "<")
+)
 
 # --- status codes ------------------------------------------------------------------------------
 OK = const(0)

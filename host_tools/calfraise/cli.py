@@ -13,6 +13,7 @@ from calfraise.errors import UserError
 from calfraise.host.ble_cli import (
     add_capture_parser,
     add_live_parser,
+    add_reset_calibration_parser,
     add_scan_parser,
     add_sync_parser,
 )
@@ -41,6 +42,7 @@ def build_parser():
     add_live_parser(sub)
     add_sync_parser(sub)
     add_capture_parser(sub)
+    add_reset_calibration_parser(sub)
     add_sessions_parser(sub)
     add_show_parser(sub)
     add_export_parser(sub)

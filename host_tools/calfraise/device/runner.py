@@ -1,7 +1,9 @@
 """Run firmware/main.py on the MicroPython unix port over simulated hardware.
 
 The board file (boards/NAME.py) decides which chip models sit on the fake I2C bus, where the
-button and the battery are; the trace is what the IMU measures. The firmware's console (one
+button and the battery are; the trace is what the IMU measures. The simulated board (chip
+"unix") samples a trace at the trace's own rate (trace_imu), so the firmware's detector sees the
+samples `calfraise analyze` sees and finds the same reps. The firmware's console (one
 JSON event per line) comes back as a list of events; anything else it prints (a traceback)
 goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watchdog reset),
 4 (machine.reset()), anything else: the firmware crashed.
@@ -17,13 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from calfraise.analyze import estimate_rate_hz
 from calfraise.device import PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import write_tracebin
 from calfraise.errors import UserError
 from calfraise.trace import read_trace
-from calfraise_fw.boardspec import Axp192Battery
+from calfraise_fw.boardspec import Axp192Battery, Imu
+from calfraise_fw.imu.lsm6ds import nearest_odr
+from calfraise_fw.imu.mpu6xxx import nearest_rate
 
 REPO = PORT.parents[3]
 FIRMWARE = REPO / "firmware"
@@ -69,6 +74,19 @@ def load_board(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.BOARD
+
+
+def trace_imu(rate_hz):
+    """The simulated board's IMU for a trace recorded at rate_hz, as config.json's "imu" entry.
+
+    Played at another rate, a trace is resampled (nearest sample) and a borderline rep can come
+    out differently than `analyze` finds it. An MPU-6886 runs at 50, 100, 200 Hz with analyze's
+    own scale (4096 LSB/g, 32.8 LSB/dps), so those traces reach the detector unchanged; other
+    rates get an LSM6DSOX at its nearest output data rate (52, 104, 208 Hz)."""
+    rate, _ = nearest_rate(rate_hz)
+    if abs(rate - rate_hz) <= rate_hz / 100:
+        return {"kind": "mpu6886", "addr": 0x68, "rate_hz": rate}
+    return {"kind": "lsm6dsox", "addr": 0x6A, "rate_hz": nearest_odr(rate_hz)[0]}
 
 
 def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None):
@@ -136,17 +154,21 @@ def prepared(
     naming the board always is). after_ms: the power goes off this long after the trace (None:
     never). script: run this MicroPython file instead of firmware/main.py."""
     spec = load_board(board)
+    board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
             trace = read_trace(trace_csv)
+            if spec.chip == "unix":
+                imu = board_config["imu"] = trace_imu(estimate_rate_hz(trace))
+                spec.imu = Imu(imu["kind"], imu["addr"], spec.imu.axes, imu["rate_hz"])
             trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
             if after_ms is not None:
                 power_off = int(trace.t_ms[-1]) + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
-        config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
+        config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
 

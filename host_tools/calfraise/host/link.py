@@ -40,6 +40,7 @@ _BUSY_WHY = {
     p.MARK_SYNCED: "that session is still being recorded",
     p.DELETE_SESSION: "that session is still being recorded, or a download is under way",
     p.START_RAW: "its IMU is not working (see the status's error flags)",
+    p.RESET_CALIBRATION: "a session is under way: end it first (button, or let it time out)",
 }
 
 
