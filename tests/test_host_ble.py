@@ -363,8 +363,10 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
         for event in (
             rep_event(1, 1, 950, 2100),
             rep_event(1, 2, 400, 2000, partial=True),
+            {"type": "set_end", "set": 1, "reps": 2},  # the device ends sets, not the view
             rep_event(2, 1, 1000, 3000),
             {"type": "missed", "reps": 2, "seq": 9},
+            {"type": "set_end", "set": 2, "reps": 3},  # its count: the missed reps too
             status_event(p.decode_status(status_bytes("idle", 3))),
         ):
             view.on_event(event)
@@ -373,7 +375,7 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     assert "set 1 rep  1  up 0.95/1.0 s" in text and "down 2.10/2.0 s" in text
     assert "up 0.40/1.0 s fast" in text and "partial" in text and "down 3.00/2.0 s slow" in text
     assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
-    assert "Set 2: 1 rep, mean up 1.00 s" in text
+    assert "Set 2: 3 reps, mean up 1.00 s" in text
     assert "2 reps missed live" in text and "3 reps seen live" in text
 
 
