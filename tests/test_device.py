@@ -104,6 +104,23 @@ def test_sim_board_counts_like_analyze(tmp_path):
         assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
 
 
+def test_the_sim_board_samples_a_trace_at_its_own_rate(tmp_path):
+    """Issue 10: a 200 Hz trace replayed by a 104 Hz IMU is resampled, and an 8.5 deg partial
+    rep that `analyze` counts was lost. The sim board now takes an IMU at the trace's rate."""
+    trace = render(build_session_plan("varied", 5))  # an MPU-6886 at 200 Hz, jitter, drops
+    csv = tmp_path / "varied5.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+    expected = detect(read_trace(csv), 200.0)
+    assert sum(r["partial"] for r in expected) >= 1
+    result = run_device(csv, files=quick(), after_ms=AFTER_MS)
+    assert [e["rate_hz"] for e in result.of_type("imu")] == [200]
+    got = result.of_type("rep")
+    key = ("set", "rep", "partial")
+    assert [[r[k] for k in key] for r in got] == [[r[k] for k in key] for r in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
+
+
 def test_watchdog_resets_when_the_sampler_dies(tmp_path):
     csv = still_trace(tmp_path / "still.csv", 30)
     crash = {"at_ms": 10_000, "addr": 0x6A, "kind": "crash", "count": 1}
