@@ -148,6 +148,8 @@ def test_every_consumer_reports_the_detectors_sets(plan):
         assert run.returncode == 0, run.stderr
         assert_same_reps(run.of_type("rep"), expected, "device run")
         assert {e["set"]: e["reps"] for e in run.of_type("set_end")} == counts
+        for e in run.of_type("set_end"):  # the LED's "set ended" never flashes mid-rep
+            assert not any(r["start_ms"] <= e["t_ms"] <= r["end_ms"] for r in run.of_type("rep"))
         [end] = [e for e in run.of_type("state") if e["state"] == "idle"]
         assert (end["sets"], end["reps"]) == (len(counts), len(expected))
 
