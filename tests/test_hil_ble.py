@@ -38,6 +38,12 @@ def syncs_twice(capsys, radio_args, device_args, db):
     assert "Nothing new to sync" in capsys.readouterr().out
 
 
+def resets_calibration(capsys, radio_args, device_args):
+    """`reset-calibration` on an idle board: it forgets its gyro bias and rest."""
+    assert main([*radio_args, "reset-calibration", *device_args]) == 0
+    assert "forgot its gyro bias and rest" in capsys.readouterr().out
+
+
 @pytest.fixture
 def ble(request):
     """The board's BLE name or address (conftest skips these tests without --ble)."""
@@ -59,8 +65,14 @@ def test_sync_twice_stores_nothing_the_second_time(ble, capsys, tmp_path):
     syncs_twice(capsys, [], ["--device", ble], tmp_path / "hil.db")
 
 
+@pytest.mark.hil
+def test_reset_calibration_on_an_idle_board(ble, capsys):
+    resets_calibration(capsys, [], ["--device", ble])
+
+
 def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     radio = ["--sim-flash", str(tmp_path / "flash.img")]
     scanned(capsys, radio, None)
     lives(capsys, radio, [], 3)
     syncs_twice(capsys, radio, [], tmp_path / "d.db")
+    resets_calibration(capsys, radio, [])
