@@ -210,6 +210,16 @@ def test_missing_config_is_a_clear_error(tmp_path, micropython):
     assert event["code"] == "config" and "config.json" in event["message"]
 
 
+def test_a_malformed_imu_entry_in_config_is_a_clear_error(tmp_path, micropython):
+    from calfraise.device import PORT
+    from calfraise.device.runner import FIRMWARE, REPO
+
+    (tmp_path / "config.json").write_text(json.dumps({"board": "sim", "imu": {"kind": "x"}}))
+    out = micropython(script=FIRMWARE / "main.py", path=[PORT, REPO], cwd=tmp_path)
+    event = json.loads(out.strip().splitlines()[-1])
+    assert event["code"] == "config" and '"imu": {"kind", "addr", "rate_hz"}' in event["message"]
+
+
 def test_sampling_path_never_allocates(tmp_path, micropython):
     """FIFO burst reads, decoding, the detector and rep hand-off for a whole session, with the
     heap locked (any allocation would raise MemoryError)."""
