@@ -10,8 +10,7 @@ import pytest
 
 from calfraise.analyze import detect
 from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
-from calfraise.sim.render import render
-from calfraise.sim.scenario import build_session_plan
+from calfraise.sim import build_session_plan, render
 from calfraise.trace import read_trace, write_trace
 from calfraise_fw.records import read_session
 

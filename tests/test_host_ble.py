@@ -38,8 +38,7 @@ from calfraise.host.live_view import LiveView
 from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.radio import SIM_LEAD_IN_S, lead_in_trace, virtual_radio
 from calfraise.host.sync import Download, Entry, Sync, SyncLinkLost, list_all
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.sim.scenario import build_session_plan
 from calfraise.trace import read_trace, write_trace
 from calfraise_fw import protocol as p

@@ -13,10 +13,6 @@ import struct
 import time
 from pathlib import Path
 
-from esptool.bin_image import LoadFirmwareImage
-from esptool.targets import CHIP_DEFS
-from esptool.util import FatalError
-
 from calfraise.device.deploy import deploy
 from calfraise.device.remote import REPO, Step, repo_path
 from calfraise.device.runner import load_board
@@ -56,6 +52,10 @@ def image_chip(path):
     UserError if the file is missing, is not an ESP image, or holds no partition table where
     a whole-flash image has one.
     """
+    from esptool.bin_image import LoadFirmwareImage
+    from esptool.targets import CHIP_DEFS
+    from esptool.util import FatalError
+
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -80,6 +80,8 @@ def image_chip(path):
 
 def check_image(path, chip):
     """UserError unless the image at path is a whole-flash image for `chip`."""
+    from esptool.targets import CHIP_DEFS
+
     found = image_chip(path)
     if found != chip:
         raise UserError(
@@ -90,6 +92,8 @@ def check_image(path, chip):
 
 def flash_steps(chip, port, image, baud=BAUD):
     """esptool: erase the whole chip, then write the image at the chip's bootloader address."""
+    from esptool.targets import CHIP_DEFS
+
     common = ("esptool", "--chip", chip, "--port", port)
     offset = f"0x{CHIP_DEFS[chip].BOOTLOADER_FLASH_OFFSET:x}"
     return [

@@ -20,9 +20,9 @@ from pathlib import Path
 from calfraise.device import PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
-from calfraise.device.tracebin import write_tracebin
+from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
-from calfraise.trace import read_trace
+from calfraise.trace import iter_trace
 from calfraise_fw.boardspec import Axp192Battery
 
 REPO = PORT.parents[3]
@@ -140,10 +140,10 @@ def prepared(
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
-            trace = read_trace(trace_csv)
-            trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
+            trace_bin = tmp / "trace.bin"
+            last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
             if after_ms is not None:
-                power_off = int(trace.t_ms[-1]) + after_ms
+                power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}

@@ -12,20 +12,13 @@ import sys
 from contextlib import closing
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
 
-from calfraise.host.capture import capture
 from calfraise.host.cli import add_db_option, db_path
 from calfraise.host.db import open_db
 from calfraise.host.discovery import SCAN_SECONDS, find, scan
-from calfraise.host.link import DeviceLink
-from calfraise.host.live import follow, start_live
-from calfraise.host.live_view import LiveView
 from calfraise.host.radio import open_radio
 from calfraise.host.sync import ATTEMPTS, Sync
 from calfraise.host.times import local
-from calfraise_fw import protocol as p
 
 INTERRUPTED = 130  # exit status after Ctrl-C (128 + SIGINT)
 
@@ -45,6 +38,8 @@ def _run(main, args, interrupted=INTERRUPTED):
 
 
 async def _connected(radio, args, channels):
+    from calfraise.host.link import DeviceLink
+
     return await DeviceLink.connect(radio, await find(radio, args.device), channels)
 
 
@@ -62,6 +57,8 @@ async def run_scan(args):
     async with open_radio(args) as radio:
         found = await scan(radio, args.seconds)
         radio.check_alive()
+    from rich.table import Table
+
     rows = [
         {"name": f.name, "address": f.address, "rssi": f.rssi, "battery_pct": f.battery_pct}
         for f in found
@@ -100,6 +97,9 @@ def add_live_parser(subparsers):
 
 
 async def run_live(args):
+    from calfraise.host.live import follow, start_live
+    from calfraise.host.live_view import LiveView
+
     async with (
         open_radio(args) as radio,
         await _connected(radio, args, ("rep", "event", "status")) as link,
@@ -138,6 +138,8 @@ def add_sync_parser(subparsers):
 
 
 async def run_sync(args):
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     console = Console()
     path = db_path(args)
     with closing(open_db(path)) as db:
@@ -199,6 +201,9 @@ def add_capture_parser(subparsers):
 
 
 async def run_capture(args):
+    from calfraise.host.capture import capture
+    from calfraise_fw import protocol as p
+
     console = Console()
     async with open_radio(args) as radio, await _connected(radio, args, ("raw",)) as link:
         with console.status("starting the raw stream") as status:

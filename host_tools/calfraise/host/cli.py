@@ -14,7 +14,6 @@ from rich.console import Console
 
 from calfraise.host.db import default_path, open_db
 from calfraise.host.export import FORMATS, encode, format_for, write_output
-from calfraise.host.plot import render_png
 from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.tables import print_session, print_session_list
 
@@ -105,6 +104,8 @@ def add_plot_parser(subparsers):
 
 
 def run_plot(args):
+    from calfraise.host.plot import render_png
+
     with _read_only(args) as db:
         session = load_session(db, args.id)
     write_output(args.output, render_png(session))

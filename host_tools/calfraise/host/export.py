@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from calfraise.errors import UserError
-from calfraise.host.fitfile import fit_bytes
 
 FORMATS = ("csv", "json", "fit")
 CSV_COLUMNS = (
@@ -47,6 +46,8 @@ def encode(session, fmt):
     if fmt == "json":
         return json_text(session).encode()
     if fmt == "fit":
+        from calfraise.host.fitfile import fit_bytes  # fit-tool takes a tenth of a second to load
+
         return fit_bytes(session)
     raise ValueError(f"unknown export format {fmt!r}")
 
