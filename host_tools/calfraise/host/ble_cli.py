@@ -5,7 +5,6 @@ and says HELLO (link.py). The radio is the OS's Bluetooth, or the virtual device
 global --sim / --sim-flash options (radio.py). Errors a person can act on are UserErrors.
 """
 
-import argparse
 import asyncio
 import json
 import sys
@@ -13,7 +12,7 @@ from contextlib import closing
 
 from rich.console import Console
 
-from calfraise.host.cli import add_db_option, db_path
+from calfraise.host.cli import db_path
 from calfraise.host.db import open_db
 from calfraise.host.discovery import SCAN_SECONDS, find, scan
 from calfraise.host.radio import open_radio
@@ -126,7 +125,6 @@ def add_sync_parser(subparsers):
     parser = subparsers.add_parser(
         "sync", help="set the device's clock, download its new sessions into the database"
     )
-    add_db_option(parser, default=argparse.SUPPRESS)
     _device_option(parser)
     parser.add_argument(
         "--attempts",
