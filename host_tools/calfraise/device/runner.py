@@ -7,6 +7,7 @@ goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watc
 4 (machine.reset()), anything else: the firmware crashed.
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -94,6 +95,18 @@ def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None)
     return config
 
 
+def board_id(flash):
+    """The simulated board's machine.unique_id() (hex), which names it and keys its sessions in
+    the database: one per flash image file (derived from its absolute path, so the same image is
+    the same board run after run, and another image another board), a random one for a fresh
+    image that is not kept (None). The 24a160 prefix is an Espressif-style OUI."""
+    if flash is None:
+        tail = os.urandom(3).hex()
+    else:
+        tail = hashlib.sha256(str(Path(flash).resolve()).encode()).hexdigest()[:6]
+    return "24a160" + tail
+
+
 def run_device(trace_csv, *, on_event=None, timeout=600, **setup):
     """Run the firmware on a trace until it stops; returns a DeviceRun. setup: prepared()'s
     keywords (board, heap, flash, files, after_ms, presses, faults, extra)."""
@@ -145,6 +158,7 @@ def prepared(
             if after_ms is not None:
                 power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
+        config.setdefault("unique_id", board_id(flash))
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)

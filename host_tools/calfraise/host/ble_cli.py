@@ -9,12 +9,14 @@ import asyncio
 import json
 import sys
 from contextlib import closing
+from pathlib import Path
 
 from rich.console import Console
 
 from calfraise.host.cli import db_path
 from calfraise.host.db import open_db
 from calfraise.host.discovery import SCAN_SECONDS, find, scan
+from calfraise.host.plan import Plan, advice, load_plan, record_variant, send_plan
 from calfraise.host.radio import open_radio
 from calfraise.host.sync import ATTEMPTS, Sync
 from calfraise.host.times import local
@@ -99,10 +101,12 @@ async def run_live(args):
     from calfraise.host.live import follow, start_live
     from calfraise.host.live_view import LiveView
 
+    plan = _stored_plan(args)
     async with (
         open_radio(args) as radio,
         await _connected(radio, args, ("rep", "event", "status")) as link,
     ):
+        await send_plan(link, plan)
         targets, status = await start_live(link)
         if args.json:
             _print_json(status)
@@ -111,6 +115,15 @@ async def run_live(args):
         with LiveView(Console(), link, targets, status) as view:
             await follow(link, view.on_event, args.seconds, args.until_end, status)
     return 0
+
+
+def _stored_plan(args):
+    """The plan in the database (the default one if there is no database: none is created)."""
+    path = Path(db_path(args))
+    if not path.exists():
+        return Plan()
+    with closing(open_db(path, create=False)) as db:
+        return load_plan(db)
 
 
 def _print_json(event):
@@ -141,6 +154,7 @@ async def run_sync(args):
     console = Console()
     path = db_path(args)
     with closing(open_db(path)) as db:
+        plan = load_plan(db)
         async with open_radio(args) as radio:
             device = await find(radio, args.device)
             columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
@@ -155,9 +169,15 @@ async def run_sync(args):
                     total, done = download.answer[0], len(download.kept)
                     progress.update(tasks[entry.id], total=total, completed=done)
 
-                sync = Sync(radio, device, db, on_progress, progress.console.print, args.attempts)
+                sync = Sync(
+                    radio, device, db, on_progress, progress.console.print, args.attempts, plan
+                )
                 result = await sync.run()
+        record_variant(db, [s.id for s in result.stored], plan)
+        next_step = advice(db, plan)
     print_sync_summary(console, result, path)
+    if next_step:
+        console.print(f"[bold]{next_step}[/]", highlight=False)
     return 0
 
 
@@ -181,6 +201,9 @@ def print_sync_summary(console, result, path):
     if result.recording:
         ids = ", ".join(map(str, result.recording))
         console.print(f"Still being recorded, left for the next sync: session(s) {ids}.")
+    if result.plan_sent:
+        changes = ", ".join(f"{k} {v}" for k, v in result.plan_sent.items())
+        console.print(f"The plan is on the device now: {changes}.", highlight=False)
     if not result.stored and not result.already:
         console.print("Nothing new to sync.")
     reconnects = f" after {result.reconnects} reconnect(s)" if result.reconnects else ""

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from calfraise.host.db import default_path, open_db
 from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, write_output
+from calfraise.host.plan import load_plan
 from calfraise.host.queries import delete_session, list_sessions, load_session
 from calfraise.host.tables import print_session, print_session_list
 
@@ -122,7 +123,7 @@ def run_export(args):
             what = f"{len(sessions)} sessions as {fmt.upper()}"
         else:
             session = load_session(db, args.id)
-            data = encode(session, fmt)
+            data = encode(session, fmt, load_plan(db).variant)
             what = f"session {args.id} ({len(session['reps'])} reps) as {fmt.upper()}"
     _wrote(args, data, what)
     return 0

@@ -62,8 +62,9 @@ def json_text(session):
     return json.dumps(session, indent=1) + "\n"
 
 
-def encode(session, fmt):
-    """The session in format fmt (one of FORMATS) as bytes."""
+def encode(session, fmt, variant=None):
+    """The session in format fmt (one of FORMATS) as bytes; variant: the plan's, for a FIT
+    exercise name when the session has none recorded."""
     if fmt == "csv":
         return csv_text(session).encode()
     if fmt == "json":
@@ -71,7 +72,7 @@ def encode(session, fmt):
     if fmt == "fit":
         from calfraise.host.fitfile import fit_bytes  # fit-tool takes a tenth of a second to load
 
-        return fit_bytes(session)
+        return fit_bytes(session, variant)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from calfraise.errors import UserError
 from calfraise.host.db import transaction
+from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.times import iso_utc, now_ms
 from calfraise_fw import settings as device_settings
 
@@ -175,3 +176,9 @@ def suggestion(sessions, plan):
         f"Every set of sessions {ids} reached {plan.reps} reps with controlled lowering: "
         f"next step: {step}."
     )
+
+
+def advice(db, plan):
+    """suggestion() for the latest dated sessions in the database."""
+    latest = [s for s in list_sessions(db) if s["start_ms"] is not None][-STREAK:]
+    return suggestion([load_session(db, s["id"]) for s in latest], plan)

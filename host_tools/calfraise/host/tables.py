@@ -114,14 +114,16 @@ def print_progress(console, report):
     """`calfraise progress`: a row per week against the plan, then trends, bests, the advice."""
     plan = report["plan"]
     table = Table(
-        title=f"The last {len(report['weeks'])} weeks against the plan: "
-        f"{plan['sessions_min']}-{plan['sessions_max']} sessions of {plan['sets']} × "
-        f"{plan['reps']} reps, lowering ≥ {plan['lower_ms'] / 1000:g} s",
+        title=f"Weeks against the plan: {plan['sessions_min']}-{plan['sessions_max']} sessions "
+        f"of {plan['sets']} × {plan['reps']} reps, lowered in ≥ {plan['lower_ms'] / 1000:g} s",
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        caption="Sets, reps: done/target. Slow down: reps lowered slowly enough. "
+        "!: sessions outside the plan's range.",
+        caption_justify="left",
     )
-    for name in ("Week", "Sessions", "Sets on target", "Reps", "Controlled", "Range °", "Partial"):
-        table.add_column(name, justify="left" if name == "Week" else "right", no_wrap=True)
+    for name in ("Week of", "Sessions", "Sets", "Reps", "Slow down", "Range °", "Partial"):
+        table.add_column(name, justify="left" if name == "Week of" else "right", no_wrap=True)
     for w in report["weeks"]:
         sessions = f"{w['sessions']}" + ("" if w["sessions_on_target"] else " !")
         table.add_row(
@@ -134,7 +136,6 @@ def print_progress(console, report):
             _pct(w["partial_rate"]),
         )
     console.print(table)
-    console.print("[dim]! fewer or more sessions than the plan's week[/]")
     t = report["trends"]
     if t["reps"] is not None:
         console.print(
