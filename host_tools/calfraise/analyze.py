@@ -11,8 +11,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 from calfraise.errors import UserError
 from calfraise.trace import TraceError, iter_trace, read_trace
 from calfraise_fw.detector import RepDetector
@@ -57,6 +55,8 @@ def run(args):
 
 def to_raw(values, lsb_per_unit):
     """Physical units to the IMU's int16 counts, saturating like the chip does at full scale."""
+    import numpy as np  # here, not at the top: the command line starts without it
+
     counts = np.rint(np.asarray(values) * lsb_per_unit)
     return np.clip(counts, INT16_MIN, INT16_MAX).astype(np.int64)
 
@@ -72,6 +72,8 @@ class TraceTimes:
     distinct values, whatever the length)."""
 
     def __init__(self, trace):
+        import numpy as np  # here, not at the top: the command line starts without it
+
         self.steps = Counter()
         self.path = self.first_ms = self.last_ms = None
         for chunk in _chunks(trace):
@@ -118,6 +120,8 @@ def estimate_rate_hz(trace):
 
 def raw_samples(trace):
     """The trace as the board would read it: an (N, 7) int array of t_ms and six raw counts."""
+    import numpy as np
+
     return np.column_stack(
         (
             np.asarray(trace.t_ms, dtype=np.int64),

@@ -6,7 +6,6 @@ Input problems are raised as UserError and reported here as one line with exit c
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 from calfraise.analyze import add_analyze_parser
 from calfraise.device.cli import add_device_parser
@@ -47,11 +46,21 @@ class HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
-def _version():
-    try:
-        return version("calfraise")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+class VersionAction(argparse.Action):
+    """--version: the installed package's version (importlib.metadata loads only when asked)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("calfraise")
+        except PackageNotFoundError:  # a source tree that was never installed
+            found = "unknown"
+        print(f"calfraise {found}")
+        parser.exit(0)
 
 
 def build_parser():
@@ -59,7 +68,7 @@ def build_parser():
         prog="calfraise",
         description="Calf-raise rep counter: plan, record, sync and follow your sessions.",
     )
-    parser.add_argument("--version", action="version", version=f"calfraise {_version()}")
+    parser.add_argument("--version", action=VersionAction)
     add_db_option(parser)
     add_radio_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -6,14 +6,18 @@ Lines starting with `#` are comments, blank lines are skipped. Every problem is 
 reading "<path>:<line>: <what>", so a user can go straight to the faulty line.
 """
 
+from __future__ import annotations  # Trace's np.ndarray fields: numpy loads when used
+
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from calfraise.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 COLUMNS = ("t_ms", "ax_g", "ay_g", "az_g", "gx_dps", "gy_dps", "gz_dps")
 
@@ -89,6 +93,8 @@ def _number(path, n, column, text, kind):
 
 
 def _chunk(path, rows, comments):
+    import numpy as np  # here, not at the top: the command line starts without it
+
     data = np.array(rows, dtype=np.float64)
     return Trace(path, data[:, 0].astype(np.int64), data[:, 1:4], data[:, 4:7], tuple(comments))
 
@@ -139,6 +145,8 @@ def iter_trace(path, rows_per_chunk=CHUNK_ROWS):
 def read_trace(path):
     """The whole trace in memory (for plots and tests; iter_trace streams it instead).
     Raises TraceError naming the file and line of the first problem."""
+    import numpy as np
+
     chunks = list(iter_trace(path))
     return Trace(
         chunks[0].path,
@@ -162,6 +170,8 @@ class TraceWriter:
         self._f.write(",".join(COLUMNS) + "\n")
 
     def write(self, t_ms, accel_g, gyro_dps):
+        import numpy as np
+
         t_ms = np.asarray(t_ms, dtype=np.int64)
         accel_g = np.asarray(accel_g, dtype=np.float64)
         gyro_dps = np.asarray(gyro_dps, dtype=np.float64)

@@ -4,14 +4,14 @@ Integers so that MicroPython reads them without floats: accel in 1e-5 g and gyro
 the trace CSV's own resolution, so nothing is lost in the conversion.
 """
 
-import numpy as np
-
 MAGIC = b"CFTR"
 ACCEL_UNIT = 100_000  # per g
 GYRO_UNIT = 1000  # per deg/s
 
 
 def _rows(t_ms, accel_g, gyro_dps):
+    import numpy as np  # here, not at the top: the command line starts without it
+
     rows = np.empty((len(t_ms), 7), dtype="<i4")
     rows[:, 0] = t_ms
     rows[:, 1:4] = np.rint(np.asarray(accel_g) * ACCEL_UNIT)
