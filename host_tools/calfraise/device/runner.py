@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calfraise.device import PORT
+from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import convert_trace
@@ -26,11 +26,8 @@ from calfraise.errors import UserError
 from calfraise.trace import iter_trace
 from calfraise_fw.boardspec import Axp192Battery
 
-REPO = PORT.parents[3]
-FIRMWARE = REPO / "firmware"
-BOARDS = REPO / "boards"
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
-BUILD = REPO / "build" / "mpy" / "x64"  # what the unix port loads, compiled as for a board
+BUILD = BUILD_ROOT / "mpy" / "x64"  # what the unix port loads, compiled as for a board
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
 # storage and BLE the firmware keeps ~131 KB alive on this 64-bit port and peaks near 170 KB
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
@@ -215,7 +212,7 @@ def sim_footprint(env):
 
 def _launch(cwd, heap, env, script):
     if not MICROPYTHON.exists():
-        raise UserError(f"{MICROPYTHON} is missing: run `make venv`")
+        raise UserError(f"{MICROPYTHON} is missing: `make venv` (a checkout) or the [sim] extra")
     path = os.pathsep.join(str(p) for p in build())
     env = {**os.environ, **env, "MICROPYPATH": path}
     sim_bytes = sim_footprint(env)
