@@ -100,7 +100,8 @@ def _tidy(parser, leaf_options=True):
         if "--db" not in taken:
             add_db_option(parser, default=argparse.SUPPRESS)
         if "--sim" not in taken:
-            add_radio_options(parser, default=argparse.SUPPRESS)
+            add_radio_options(parser, default=argparse.SUPPRESS, shown=False)
+            parser.epilog = "--sim and --sim-flash (see `calfraise --help`) go here too."
     for action in subs:
         summaries = {a.dest: a.help for a in action._choices_actions}
         for name, child in action.choices.items():

@@ -57,20 +57,25 @@ class Radio:
             raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
 
 
-def add_radio_options(parser, default=None):
+def add_radio_options(parser, default=None, shown=True):
     """The global --sim options (calfraise --sim TRACE.csv COMMAND); a command's copy defaults
-    to SUPPRESS, so given after the command it wins and not given it leaves the global one."""
+    to SUPPRESS, so given after the command it wins and not given it leaves the global one;
+    not shown: left out of the command's help (`calfraise --help` has them)."""
     parser.add_argument(
         "--sim",
         metavar="TRACE.csv",
         default=default,
-        help="run the BLE commands against a virtual device replaying this trace",
+        help="run the BLE commands against a virtual device replaying this trace"
+        if shown
+        else argparse.SUPPRESS,
     )
     parser.add_argument(
         "--sim-flash",
         metavar="FILE",
         default=default,
-        help="the virtual device's flash image, kept between runs (alone: the device lies still)",
+        help="the virtual device's flash image, kept between runs (alone: the device lies still)"
+        if shown
+        else argparse.SUPPRESS,
     )
     parser.add_argument(  # for tests: link loss after N bytes on the air (once)
         "--sim-drop-after", type=int, metavar="BYTES", default=default, help=argparse.SUPPRESS
