@@ -15,6 +15,7 @@ from calfraise.errors import UserError
 from calfraise.host.db import transaction
 from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.times import iso_utc, now_ms
+from calfraise_fw import protocol as p
 from calfraise_fw import settings as device_settings
 
 # variant: the harder one that follows it (None: add load instead)
@@ -119,8 +120,6 @@ def record_variant(db, session_ids, plan):
 
 async def send_plan(link, plan):
     """Bring the device's settings in line with the plan; returns {name: value} it changed."""
-    from calfraise_fw import protocol as p
-
     wanted = plan.device_settings()
     current = dict(await link.command(p.GET_SETTINGS, *wanted))
     todo = {k: v for k, v in wanted.items() if current.get(k) != v}
