@@ -2,8 +2,9 @@
 commands, and the time and peak memory (RSS) of the trace commands on a 10-minute and a 2-hour
 trace (they read traces as a stream: memory should not grow with the length).
 
-Each command runs as its own process, as a person runs it; its peak RSS comes from the kernel's
-accounting of that process (wait4), its time from the wall clock. Run alone:
+Each command runs as its own process, as a person runs it; its peak RSS and CPU time come from
+the kernel's accounting of that process and the ones it waited for (wait4), its time from the
+wall clock. Run alone:
 `python -m calfraise.bench.host_cli`.
 """
 
@@ -134,8 +135,8 @@ def host_cli_table(f):
     ]
     rows += [
         "",
-        "Traces read as a stream: the host process's time and peak RSS (`device run`, `--sim`: "
-        "the host's own; the firmware is another process).",
+        "Traces read as a stream: time and peak RSS of the command (`device run`, `--sim`: CPU "
+        "includes the firmware's process, the peak is the larger of the two).",
         "",
         "| command | trace | time (s) | CPU (s) | peak RSS (MiB) |",
         "|---|---|---|---|---|",
