@@ -167,3 +167,13 @@ def test_plan_shows_sets_and_keeps_the_program(capsys, tmp_path):
     assert code == 2 and "outside the range 10-15" in err
     assert _run(capsys, "--db", path, "plan", "--reset")[0] == 0
     assert json.loads(_run(capsys, "--db", path, "plan", "--json")[1])["reps"] == 12
+
+
+@pytest.mark.parametrize(
+    "argv", [["--range", "a-b"], ["--lower", "slow"], ["--tempo-cue", "maybe"], ["--sets", "x"]]
+)
+def test_plan_options_a_person_mistyped_are_usage_errors(capsys, tmp_path, argv):
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(tmp_path / "c.db"), "plan", *argv])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "Traceback" not in err and "calfraise plan: error:" in err

@@ -4,6 +4,7 @@
 created if need be); the device gets it at the next `sync` or `live`. `progress` reads only.
 """
 
+import argparse
 import json
 import sys
 from contextlib import closing
@@ -17,25 +18,19 @@ from calfraise.host.plan import VARIANTS, Plan, changed, load_plan, save_plan
 
 
 def _range(text):
-    """ "10-15" -> (10, 15); "12" -> (12, 12)."""
+    """'10-15' -> (10, 15); '12' -> (12, 12). argparse reports a bad one as a usage error."""
     low, _, high = text.partition("-")
     try:
         return int(low), int(high or low)
     except ValueError:
-        raise UserError(f"{text!r}: give LOW-HIGH, e.g. 10-15") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: give LOW-HIGH, e.g. 10-15") from None
 
 
 def _seconds_ms(text):
     try:
         return round(float(text) * 1000)
     except ValueError:
-        raise UserError(f"{text!r}: give seconds, e.g. 2 or 2.5") from None
-
-
-def _on_off(text):
-    if text not in ("on", "off"):
-        raise UserError(f"{text!r}: give on or off")
-    return text == "on"
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds, e.g. 2 or 2.5") from None
 
 
 def add_plan_parser(subparsers):
@@ -49,7 +44,7 @@ def add_plan_parser(subparsers):
     p.add_argument("--sessions", type=_range, metavar="LOW-HIGH", help="sessions a week, e.g. 2-3")
     p.add_argument("--lower", type=_seconds_ms, metavar="S", help="lower the heels in ≥ S seconds")
     p.add_argument("--up", type=_seconds_ms, metavar="S", help="rise in about S seconds")
-    p.add_argument("--tempo-cue", type=_on_off, metavar="on|off", help="the device's LED metronome")
+    p.add_argument("--tempo-cue", choices=("on", "off"), help="the device's LED metronome")
     p.add_argument(
         "--idle-end", type=int, metavar="S", help="seconds without a rep that end a session"
     )
@@ -71,7 +66,7 @@ def _changes(args):
         "sessions_max": s_high,
         "lower_ms": args.lower,
         "up_ms": args.up,
-        "tempo_cue": args.tempo_cue,
+        "tempo_cue": None if args.tempo_cue is None else args.tempo_cue == "on",
         "idle_end_s": args.idle_end,
     }
 
