@@ -90,12 +90,12 @@ def build_parser():
     return parser
 
 
-def _tidy(parser, leaf_options=True):
+def _tidy(parser):
     """Every parser in the tree: defaults shown in help, its one-line summary as description,
     and on each command the global options too (given after the command, they win)."""
     parser.formatter_class = HelpFormatter
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subs and leaf_options:
+    if not subs:
         taken = {o for a in parser._actions for o in a.option_strings}
         if "--db" not in taken:
             add_db_option(parser, default=argparse.SUPPRESS)

@@ -151,7 +151,7 @@ def add_delete_parser(subparsers):
 
 
 def run_delete(args):
-    with _read_only(args) as db:
+    with closing(open_db(db_path(args), create=False)) as db:  # deleting: not created either
         gone = delete_session(db, args.id)
     print(
         f"Deleted session {gone['id']} ({gone['start']}, {gone['reps']} reps, "
