@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from calfraise.host.cli import db_path
 from calfraise.host.db import open_db
@@ -58,8 +59,6 @@ async def run_scan(args):
     async with open_radio(args) as radio:
         found = await scan(radio, args.seconds)
         radio.check_alive()
-    from rich.table import Table
-
     rows = [
         {"name": f.name, "address": f.address, "rssi": f.rssi, "battery_pct": f.battery_pct}
         for f in found
