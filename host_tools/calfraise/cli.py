@@ -27,6 +27,7 @@ from calfraise.host.cli import (
 from calfraise.host.plan_cli import add_plan_parser, add_progress_parser
 from calfraise.host.radio import add_radio_options
 from calfraise.sim.cli import add_simulate_parser
+from calfraise.web.cli import add_serve_parser
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -82,6 +83,7 @@ def build_parser():
     add_export_parser(sub)
     add_plot_parser(sub)
     add_delete_parser(sub)
+    add_serve_parser(sub)
     add_capture_parser(sub)
     add_simulate_parser(sub)
     add_analyze_parser(sub)

@@ -16,12 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from calfraise.errors import UserError
+from calfraise.host.tempo import target_band
 from calfraise.host.times import clock, local
 
 STEP_MS = 20  # resolution of the rebuilt curve
 TICK_STEPS_MS = (10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000)
 FULL, PARTIAL, BAND = "tab:blue", "tab:orange", "tab:green"
-UP_TOLERANCE = 0.25  # a rise within ±25 % of its target is on target; a lowering: >= its target
 MARGIN_MS = 2000  # around the first and the last rep
 
 
@@ -132,11 +132,7 @@ def _phase_panel(ax, reps, spans, key, target_ms, label):
     top = max(values + [0]) * 1.15
     if target_ms:
         target = target_ms / 1000
-        low, high = (
-            (target * (1 - UP_TOLERANCE), target * (1 + UP_TOLERANCE))
-            if key == "up"
-            else (target, None)
-        )
+        low, high = (None if v is None else v / 1000 for v in target_band(key, target_ms))
         top = max(top, (high or target) * 1.3)
         ax.axhspan(low, high or top, color=BAND, alpha=0.15, zorder=0, label="on target")
         ax.axhline(target, color=BAND, linestyle="--", linewidth=1, label=f"target {target:g} s")
