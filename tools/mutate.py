@@ -18,6 +18,7 @@ import argparse
 import ast
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -240,15 +241,21 @@ def main(argv=None):
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
 
+    signal.signal(signal.SIGTERM, _terminated)  # so that `finally` puts the module back
     started = time.monotonic()
-    outcomes = [mutate_module(m, args.limit, progress) for m in (args.module or TARGETS)]
-    print(file=sys.stderr)
-    text = report(outcomes, time.monotonic() - started)
     out = REPO / args.report
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
+    outcomes = []
+    for module in args.module or TARGETS:
+        outcomes.append(mutate_module(module, args.limit, progress))
+        out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
+    print(file=sys.stderr)
+    print(out.read_text())
     print(f"written to {args.report}")
+
+
+def _terminated(_signum, _frame):
+    raise SystemExit("mutate: terminated; the module under test was restored")
 
 
 if __name__ == "__main__":
