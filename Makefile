@@ -12,7 +12,7 @@ EMPTY_VENV := .typings/empty-venv/lib/site-packages
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 export PYRIGHT_PYTHON_GLOBAL_NODE := 0
 
-.PHONY: venv stubs lint test demo bench flash deploy repl logs shell hil clean distclean
+.PHONY: venv stubs lint test demo bench mutate flash deploy repl logs shell hil clean distclean
 
 # A board on a serial port: BOARD is a file in boards/ (without .py), PORT its serial port.
 # DRY_RUN=1 prints every step of flash and deploy without a board.
@@ -81,6 +81,12 @@ demo: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	$(BIN)/python -m calfraise.bench
+
+# Mutation testing of the modules where a silent bug costs data or a count (docs/testing.md):
+# the share of mutants each module's tests kill, survivors in build/mutate/report.md.
+# MODULES="sync records" for some of them; a benchmark, not part of `make test`.
+mutate: $(VENV_STAMP) $(STUBS_STAMP)
+	$(BIN)/python tools/mutate.py $(foreach m,$(MODULES),--module $(m))
 
 flash: $(VENV_STAMP)
 	$(call need,BOARD)$(call need,PORT)
