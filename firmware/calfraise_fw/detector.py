@@ -29,15 +29,17 @@ _OFF = const(1 << 28)  # storage offset, see the module docstring
 _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
 _S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
-_S_STANCE = const(12 * 12 * _DEG * _DEG)  # a still plateau below this is a new stance
 _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a new posture
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
 
-_STILL_DPS = const(3)  # gyro below this (bias removed) is still
+_STILL_DPS = const(3)  # gyro below this (bias removed) is quiet enough to learn its bias
 _BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its bias
+_MOVE_DPS = const(30)  # turning faster than this is moving, whatever the tilt does
+_S_CONE = const(35 * 35 * _DEG * _DEG // 100)  # the tilt wanders less than 3.5 deg: steady
+# (a foot's postural sway stays within about 1.5 deg either side)
 _BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
 _BLEND_DPS = const(60)  # faster turns carry linear acceleration: trust the gyro alone
 _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
@@ -49,6 +51,9 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # stillness needed to learn a rest after handling
+_FOLLOW_MS = const(200)  # steady this long, and the tilt quiet: the rest follows the foot
+_PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
+_LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MAX_REP_MS = const(15000)
@@ -114,7 +119,16 @@ _VOTE = const(61)  # reps that agreed with the learned heel-raise direction (cap
 _OPP = const(62)  # reps since then that tilted the other way, kept in the backlog
 _NBACK = const(63)  # reps in the backlog
 _RELEASE = const(64)  # the backlog won the vote: hand its reps out, one a block
-_FIELDS = const(65)
+_MOVE2 = const(65)  # configuration: squared rotation of a block turning at _MOVE_DPS
+_KI = const(66)  # configuration: bias correction per unit of tilt disagreement, << 12
+_ANX = const(67)  # where the tilt was when it last moved (the steadiness anchor), 1/16384 g
+_PL = const(73)  # 1 while that plateau is set
+_I_PL = const(74)  # its ring index
+_VAL = const(75)  # the lowest s on the way down so far, where (1/16384 g) and when (ring index)
+_VX = const(76)
+_I_VAL = const(79)
+_FIELDS = const(80)
+_CONFIG = (_BLOCK, _BLOCK_MS, _KA, _KG, _STILL2, _BIAS2, _BLEND2, _VETO2, _BIAS_LIM, _MOVE2, _KI)
 
 
 def _v(st, field):
@@ -124,6 +138,11 @@ def _v(st, field):
 
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
+    return buf
+
+
+def ptr16(buf):
+    """CPython stand-in for viper's 16-bit pointer cast."""
     return buf
 
 
@@ -229,6 +248,7 @@ class RepDetector:
             raise ValueError("accel/gyro scale outside what 16-bit IMUs report")
         n = int(rate_hz / _BLOCK_HZ + 0.5)
         rad_per_dps = 65536 * 3.14159265 / 180 * n / rate_hz  # block rotation units per dps
+        kg = 4096 * 65536 * 3.14159265 / (180 * rate_hz * gyro_lsb_per_dps)
         self._config = (
             n,
             int(1000 * n / rate_hz + 0.5),
@@ -239,10 +259,13 @@ class RepDetector:
             int(_BLEND_DPS * rad_per_dps / 4) ** 2,
             int(_RATE_VETO_DPS * rad_per_dps / 4) ** 2,
             int(_BIAS_MAX_DPS * gyro_lsb_per_dps * n * 16),
+            int(_MOVE_DPS * rad_per_dps / 4) ** 2,
+            int((256 << 12) / kg + 0.5),
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
         self._ring_s = array("i", bytes(4 * _RING))
+        self._ring_u = array("H", bytes(2 * 3 * _RING))  # u at each block: (u >> 1) + 32768
         self._back = array("i", bytes(4 * _BACKLOG * _BACK_FIELDS))
         self.rep_out = Rep()
         self.reset()
@@ -257,8 +280,8 @@ class RepDetector:
         """Forget everything: a new session starts from rest."""
         for i in range(_FIELDS):
             self._st[i] = _OFF
-        for i, v in enumerate(self._config):
-            self._put(_BLOCK + i, v)
+        for field, v in zip(_CONFIG, self._config):
+            self._put(field, v)
         self._put(_T_PREV, -1)
         self._put(_LAST_REP, -1)
         self._put(_STATE, _UNSETTLED)
@@ -376,12 +399,12 @@ class RepDetector:
         if w2 > st[_VETO2] - _OFF:
             fast = 1
 
-        still = 0
+        quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
             if st[_CAL] - _OFF > 8:
                 if w2 < st[_STILL2] - _OFF:
-                    still = 1
-            else:  # bias unknown yet: judge stillness by a steady gyro instead
+                    quiet = 1
+            else:  # bias unknown yet: judge quietness by a steady gyro instead
                 ddx = rgx - (st[_PGX] - _OFF)
                 ddy = rgy - (st[_PGX + 1] - _OFF)
                 ddz = rgz - (st[_PGX + 2] - _OFF)
@@ -391,7 +414,7 @@ class RepDetector:
                     ddy = (ddy * kg) >> 14
                     ddz = (ddz * kg) >> 14
                     if ddx * ddx + ddy * ddy + ddz * ddz < st[_STILL2] - _OFF:
-                        still = 1
+                        quiet = 1
         st[_PGX] = rgx + _OFF
         st[_PGX + 1] = rgy + _OFF
         st[_PGX + 2] = rgz + _OFF
@@ -411,6 +434,10 @@ class RepDetector:
             uz = az << 2
             st[_HAVE_U] = 1 + _OFF
             st[_M2REST] = m2 + _OFF  # this accelerometer's 1 g, bias and gain errors included
+            i = 0
+            while i < 3:
+                st[_ANX + i] = st[_UX + i]
+                i += 1
         else:
             qx = ux >> 2
             qy = uy >> 2
@@ -422,6 +449,23 @@ class RepDetector:
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
             if w2 < st[_BLEND2] - _OFF and calm:
+                # while calm the accelerometer's tilt is the truth: what the gyro's turn keeps
+                # getting wrong is its bias (integral feedback; the part about gravity tilts
+                # nothing and is not needed)
+                ki = st[_KI] - _OFF
+                lim = st[_BIAS_LIM] - _OFF
+                cx = (uy * az - uz * ay) >> 12
+                cy = (uz * ax - ux * az) >> 12
+                cz = (ux * ay - uy * ax) >> 12
+                b = st[_BX] - _OFF + ((cx * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX] = b + _OFF
+                b = st[_BX + 1] - _OFF + ((cy * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX + 1] = b + _OFF
+                b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX + 2] = b + _OFF
                 ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                 uy += ((ay << 2) - uy + 8) >> 4
                 uz += ((az << 2) - uz + 8) >> 4
@@ -435,10 +479,26 @@ class RepDetector:
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
 
+        # steady: the tilt stays within 3.5 deg of where it has been over the last ~2.5 s
+        # (postural sway fits, a slow raise does not) and the foot does not turn fast; this,
+        # not a quiet gyro, is what rests and landings wait for
         still_ms = st[_STILL_MS] - _OFF
-        if still:
+        dx = (ux - (st[_ANX] - _OFF)) >> 2
+        dy = (uy - (st[_ANX + 1] - _OFF)) >> 2
+        dz = (uz - (st[_ANX + 2] - _OFF)) >> 2
+        if impact or w2 > st[_MOVE2] - _OFF or dx * dx + dy * dy + dz * dz > _S_CONE:
+            st[_ANX] = ux + _OFF
+            st[_ANX + 1] = uy + _OFF
+            st[_ANX + 2] = uz + _OFF
+            still_ms = 0
+        else:
+            st[_ANX] += (dx + 8) >> 4  # the anchor trails the tilt by ~2.5 s
+            st[_ANX + 1] += (dy + 8) >> 4
+            st[_ANX + 2] += (dz + 8) >> 4
             if still_ms < 60000:
                 still_ms += elapsed
+        st[_STILL_MS] = still_ms + _OFF
+        if quiet and still_ms > 400:
             # bias: fast at first, then only at rest and dead still, so that the slow start
             # of a movement is not mistaken for drift
             k = 0
@@ -447,13 +507,7 @@ class RepDetector:
             elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
                 k = 6
             lim = st[_BIAS_LIM] - _OFF
-            if (
-                k
-                and still_ms > 400
-                and -lim < rgx << 4 < lim
-                and -lim < rgy << 4 < lim
-                and (-lim < rgz << 4 < lim)
-            ):
+            if k and -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (-lim < rgz << 4 < lim):
                 b = st[_BX] - _OFF
                 st[_BX] = b + (((rgx << 4) - b) >> k) + _OFF
                 b = st[_BX + 1] - _OFF
@@ -462,38 +516,39 @@ class RepDetector:
                 st[_BX + 2] = b + (((rgz << 4) - b) >> k) + _OFF
                 if st[_CAL] - _OFF < 100:
                     st[_CAL] += 1
-        else:
-            still_ms = 0
-        st[_STILL_MS] = still_ms + _OFF
 
         ri = st[_RI] - _OFF
         ring_t = ptr32(self._ring_t)
         ring_s = ptr32(self._ring_s)
+        ring_u = ptr16(self._ring_u)
         ring_t[ri] = t
         ring_s[ri] = s
+        ring_u[3 * ri] = (ux >> 1) + 32768
+        ring_u[3 * ri + 1] = (uy >> 1) + 32768
+        ring_u[3 * ri + 2] = (uz >> 1) + 32768
         st[_RI] = ((ri + 1) & _MASK) + _OFF
 
         # the rep state machine; the rare, per-rep work is in plain methods
         s_max = st[_S_MAX] - _OFF  # the current excursion's top (stale while at rest)
         level95 = (s_max >> 8) * 231
         if state == _UNSETTLED:
-            if still and still_ms >= _SETTLE_MS:
+            if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
-        elif still and still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
+        elif still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
             self._learn_rest(m2)  # re-clipped or changed posture without a fuss
         elif (
-            still
-            and still_ms >= _RESETTLE_MS
+            still_ms >= _RESETTLE_MS
             and state != _REST
             and (
                 state == _SPOILED
                 or s < s_max >> 2  # a rep came down to a new rest
-                or s_max < _S_STANCE  # a small tilt that stayed: a new stance
                 or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
             )
         ):
-            # still, off the old rest, not at a rep's top. A rep on its way down ended when the
-            # foot stopped; a tilt that stayed small, or steeper than any rep, was no rep at all.
+            # steady, off the old rest, not at a rep's top. A rep on its way down ended when
+            # the foot stopped; a tilt steeper than any rep was no rep. (A small tilt that
+            # stays may be a stance or the top of a small rep: what follows tells, see
+            # _rises_from_plateau.)
             if state == _FALL and s < s_max >> 2:
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(level95, s, t - still_ms)
@@ -504,11 +559,12 @@ class RepDetector:
                     st[_STATE] = _SPOILED + _OFF
                 else:
                     st[_STATE] = _RISE + _OFF
+                    st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
-            elif still and (s < _S_SETTLED or still_ms >= _SETTLE_MS):
+            elif still_ms >= _FOLLOW_MS and self._tilt_quiet(wx, wy, wz, ux, uy, uz):
                 i = 0
-                while i < 3:  # follow slow postural drift
+                while i < 3:  # follow slow drift (not sway, nor the slow start of a raise)
                     g = st[_GX + i] - _OFF
                     st[_GX + i] = g + ((st[_UX + i] - _OFF - g + 8) >> 4) + _OFF
                     i += 1
@@ -521,27 +577,127 @@ class RepDetector:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
             st[_STATE] = _RISE + _OFF
-            self._new_top(ri, s, ex, ey, ez)
+            if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
+                self._new_top(ri, s, ex, ey, ez)
+        elif state == _RISE:
+            if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
+                st[_PL] = 1 + _OFF
+                st[_I_PL] = ri + _OFF
+            if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
+                self._past_top(level95)
+                st[_VAL] = _OFF + (1 << 28) - 1
         else:
-            if state == _RISE:
-                if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
-                    self._past_top(level95)
-            else:
-                level5 = s_max // 400
-                if level5 < _S_FLOOR:
-                    level5 = _S_FLOOR
-                if s < level5:
-                    st[_STATE] = _REST + _OFF
-                    self._hold_pending(
-                        level95,
-                        level5,
-                        crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
-                    )
+            level5 = s_max // 400
+            if level5 < _S_FLOOR:
+                level5 = _S_FLOOR
+            if s < st[_VAL] - _OFF:  # the lowest point so far of the way down
+                st[_VAL] = s + _OFF
+                st[_I_VAL] = ri + _OFF
+                st[_VX] = ux + _OFF
+                st[_VX + 1] = uy + _OFF
+                st[_VX + 2] = uz + _OFF
+            dx = (ux - (st[_VX] - _OFF)) >> 2
+            dy = (uy - (st[_VX + 1] - _OFF)) >> 2
+            dz = (uz - (st[_VX + 2] - _OFF)) >> 2
+            if s < level5:
+                st[_STATE] = _REST + _OFF
+                self._hold_pending(
+                    level95,
+                    level5,
+                    crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
+                )
+            elif st[_VAL] - _OFF < s_max >> 2 and (
+                t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
+                or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+            ):
+                # it came down part of the way and stopped there, or rose again from there:
+                # the foot landed on a rest other than the one it rose from
+                self._land(level95, level5)
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, ex, ey, ez, impact | fast)
         return None
+
+    @micropython.viper
+    def _tilt_quiet(self, wx: int, wy: int, wz: int, ux: int, uy: int, uz: int) -> bool:
+        """The gyro turns the tilt slower than _STILL_DPS: its part about gravity, which a stale
+        bias may leave, tilts nothing."""
+        st = ptr32(self._st)
+        qx = ux >> 2
+        qy = uy >> 2
+        qz = uz >> 2
+        px = ((wy >> 2) * qz - (wz >> 2) * qy) >> 12
+        py = ((wz >> 2) * qx - (wx >> 2) * qz) >> 12
+        pz = ((wx >> 2) * qy - (wy >> 2) * qx) >> 12
+        return px * px + py * py + pz * pz < st[_STILL2] - _OFF
+
+    def _ring_d2(self, i, x, y, z):
+        """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
+        ru = self._ring_u
+        dx = (((ru[3 * i] - 32768) << 1) - x) >> 2
+        dy = (((ru[3 * i + 1] - 32768) << 1) - y) >> 2
+        dz = (((ru[3 * i + 2] - 32768) << 1) - z) >> 2
+        return dx * dx + dy * dy + dz * dz
+
+    def _rebase(self, first, x, y, z):
+        """(x, y, z) becomes the rest; the ring's s from index `first` on is measured from it."""
+        st = self._st
+        self._put(_GX, x)
+        self._put(_GX + 1, y)
+        self._put(_GX + 2, z)
+        rs = self._ring_s
+        last = (_v(st, _RI) - 1) & _MASK
+        j = first
+        while True:
+            rs[j] = self._ring_d2(j, x, y, z)
+            if j == last:
+                return
+            j = (j + 1) & _MASK
+
+    def _rises_from_plateau(self, ri):
+        """Rising again after a steady plateau on the way up: the plateau was a new stance (the
+        foot settled before the set) and the raise starts from it."""
+        st = self._st
+        self._put(_PL, 0)
+        i = _v(st, _I_PL)
+        ru = self._ring_u
+        x = (ru[3 * i] - 32768) << 1
+        y = (ru[3 * i + 1] - 32768) << 1
+        z = (ru[3 * i + 2] - 32768) << 1
+        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
+            return False
+        self._rebase(i, x, y, z)
+        self._put(_EX_START, i)
+        self._new_top(
+            ri,
+            self._ring_s[ri],
+            (_v(st, _UX) - x) >> 2,
+            (_v(st, _UX + 1) - y) >> 2,
+            (_v(st, _UX + 2) - z) >> 2,
+        )
+        return True
+
+    def _land(self, level95, level5):
+        """The foot came down to a rest other than the one it rose from (rests between real
+        reps differ by a few degrees): the rep ends 5 % above that rest, which becomes the rest."""
+        st = self._st
+        i_max = _v(st, _I_MAX)
+        x = _v(st, _VX)
+        y = _v(st, _VX + 1)
+        z = _v(st, _VX + 2)
+        low = self._ring_d2(i_max, x, y, z) // 400
+        if low < _S_FLOOR:
+            low = _S_FLOOR
+        self._rebase(i_max, x, y, z)
+        rt = self._ring_t
+        rs = self._ring_s
+        j = _v(st, _I_VAL)
+        while j != i_max and rs[(j - 1) & _MASK] < low:
+            j = (j - 1) & _MASK
+        i = (j - 1) & _MASK
+        self._put(_STATE, _REST)
+        self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
     def _new_top(self, ri, s, ex, ey, ez):
         self._put(_S_MAX, s)
