@@ -40,6 +40,7 @@ _BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its 
 _MOVE_DPS = const(30)  # turning faster than this is moving, whatever the tilt does
 _S_CONE = const(35 * 35 * _DEG * _DEG // 100)  # the tilt wanders less than 3.5 deg: steady
 # (a foot's postural sway stays within about 1.5 deg either side)
+_S_NEAR = const(15 * 15 * _DEG * _DEG // 100)  # within 1.5 deg of the steady tilt's mean
 _BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
 _BLEND_DPS = const(60)  # faster turns carry linear acceleration: trust the gyro alone
 _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
@@ -51,7 +52,7 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # stillness needed to learn a rest after handling
-_FOLLOW_MS = const(200)  # steady this long, and the tilt quiet: the rest follows the foot
+_FOLLOW_MS = const(600)  # steady this long at rest: the rest follows the foot
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
@@ -562,10 +563,10 @@ class RepDetector:
                     st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
-            elif still_ms >= _FOLLOW_MS and self._tilt_quiet(wx, wy, wz, ux, uy, uz):
+            elif still_ms >= _FOLLOW_MS and dx * dx + dy * dy + dz * dz < _S_NEAR:
                 i = 0
-                while i < 3:  # follow slow drift (not sway, nor the slow start of a raise)
-                    g = st[_GX + i] - _OFF
+                while i < 3:  # follow slow drift: steady, and near the tilt's recent mean
+                    g = st[_GX + i] - _OFF  # (not the slow start of a raise)
                     st[_GX + i] = g + ((st[_UX + i] - _OFF - g + 8) >> 4) + _OFF
                     i += 1
         elif state == _SPOILED:
@@ -618,19 +619,6 @@ class RepDetector:
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, ex, ey, ez, impact | fast)
         return None
-
-    @micropython.viper
-    def _tilt_quiet(self, wx: int, wy: int, wz: int, ux: int, uy: int, uz: int) -> bool:
-        """The gyro turns the tilt slower than _STILL_DPS: its part about gravity, which a stale
-        bias may leave, tilts nothing."""
-        st = ptr32(self._st)
-        qx = ux >> 2
-        qy = uy >> 2
-        qz = uz >> 2
-        px = ((wy >> 2) * qz - (wz >> 2) * qy) >> 12
-        py = ((wz >> 2) * qx - (wx >> 2) * qz) >> 12
-        pz = ((wx >> 2) * qy - (wy >> 2) * qx) >> 12
-        return px * px + py * py + pz * pz < st[_STILL2] - _OFF
 
     def _ring_d2(self, i, x, y, z):
         """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
@@ -707,14 +695,15 @@ class RepDetector:
         self._put(_DX + 2, ez)
 
     def _learn_rest(self, m2):
-        """The foot's present orientation becomes its rest; after a big change (a re-clip, a
-        plank) the heel-raise direction has to be learned again."""
+        """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
+        small movement average out); after a big change (a re-clip, a plank) the heel-raise
+        direction has to be learned again."""
         st = self._st
         moved = 0
         for i in range(3):
-            d = (_v(st, _UX + i) - _v(st, _GX + i)) >> 2
+            d = (_v(st, _ANX + i) - _v(st, _GX + i)) >> 2
             moved += d * d
-            st[_GX + i] = st[_UX + i]
+            st[_GX + i] = st[_ANX + i]
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
