@@ -24,6 +24,7 @@ from micropython import const
 _BLOCK_HZ = const(25)  # decimated processing rate
 _RING = const(256)  # blocks of history (~10 s) to find where a rep started
 _MASK = const(255)
+_RECENT = const(64)  # blocks (~2.5 s) re-measured from a newly learned rest
 _OFF = const(1 << 28)  # storage offset, see the module docstring
 
 _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
@@ -617,7 +618,7 @@ class RepDetector:
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
-            return self._after_block(t, ex, ey, ez, impact | fast)
+            return self._after_block(t, impact | fast)
         return None
 
     def _ring_d2(self, i, x, y, z):
@@ -703,7 +704,9 @@ class RepDetector:
         for i in range(3):
             d = (_v(st, _ANX + i) - _v(st, _GX + i)) >> 2
             moved += d * d
-            st[_GX + i] = st[_ANX + i]
+        self._rebase(
+            (_v(st, _RI) - _RECENT) & _MASK, _v(st, _ANX), _v(st, _ANX + 1), _v(st, _ANX + 2)
+        )
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -760,14 +763,17 @@ class RepDetector:
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
-    def _after_block(self, t, ex, ey, ez, jolt):
+    def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
             return self._release_one()
-        return self._check_pending(t, ex, ey, ez, jolt)
+        return self._check_pending(t, jolt)
 
-    def _check_pending(self, t, ex, ey, ez, jolt):
+    def _check_pending(self, t, jolt):
         """Confirm or drop the rep that ended last; returns the Rep once it counts."""
         st = self._st
+        ex = (_v(st, _UX) - _v(st, _GX)) >> 2  # the tilt from the rest it came down to
+        ey = (_v(st, _UX + 1) - _v(st, _GX + 1)) >> 2
+        ez = (_v(st, _UX + 2) - _v(st, _GX + 2)) >> 2
         back = ex * _v(st, _P_DX) + ey * _v(st, _P_DX + 1) + ez * _v(st, _P_DX + 2)
         tilted = ex * ex + ey * ey + ez * ez > _S_TRIGGER
         if jolt or (back < 0 and tilted):
