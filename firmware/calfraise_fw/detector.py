@@ -52,7 +52,8 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
-_SETTLE_MS = const(600)  # stillness needed to learn a rest after handling
+_SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or at boot
+_BLOCK_MIN_MS = const(80)  # steady for two blocks: the accelerometer reads gravity alone
 _FOLLOW_MS = const(600)  # steady this long at rest: the rest follows the foot
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
@@ -450,10 +451,11 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            if w2 < st[_BLEND2] - _OFF and calm:
-                # while calm the accelerometer's tilt is the truth: what the gyro's turn keeps
+            steady = st[_STILL_MS] - _OFF >= _BLOCK_MIN_MS
+            if steady and calm:
+                # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
-                # nothing and is not needed)
+                # nothing: it is learned below, at rest)
                 ki = st[_KI] - _OFF
                 lim = st[_BIAS_LIM] - _OFF
                 cx = (uy * az - uz * ay) >> 12
@@ -468,6 +470,10 @@ class RepDetector:
                 b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
                 if -lim < b < lim:
                     st[_BX + 2] = b + _OFF
+                ux += ((ax << 2) - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
+                uy += ((ay << 2) - uy + 2) >> 2
+                uz += ((az << 2) - uz + 2) >> 2
+            elif w2 < st[_BLEND2] - _OFF and calm:
                 ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                 uy += ((ay << 2) - uy + 8) >> 4
                 uz += ((az << 2) - uz + 8) >> 4
@@ -501,8 +507,9 @@ class RepDetector:
                 still_ms += elapsed
         st[_STILL_MS] = still_ms + _OFF
         if quiet and still_ms > 400:
-            # bias: fast at first, then only at rest and dead still, so that the slow start
-            # of a movement is not mistaken for drift
+            # bias: fast at first while the gyro is quiet; then slowly whenever the tilt is
+            # steady at rest, sway and all (it averages out), which also learns the part about
+            # gravity that the accelerometer cannot see
             k = 0
             if st[_CAL] - _OFF < 12:
                 k = 2
