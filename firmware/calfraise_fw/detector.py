@@ -53,7 +53,7 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or at boot
-_BLOCK_MIN_MS = const(80)  # steady for two blocks: the accelerometer reads gravity alone
+_TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_MS = const(600)  # steady this long at rest: the rest follows the foot
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
@@ -451,7 +451,7 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            steady = st[_STILL_MS] - _OFF >= _BLOCK_MIN_MS
+            steady = st[_STILL_MS] - _OFF >= _TRUST_MS
             if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
