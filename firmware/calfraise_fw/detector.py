@@ -550,17 +550,13 @@ class RepDetector:
             and state != _REST
             and (
                 state == _SPOILED
-                or s < s_max >> 2  # a rep came down to a new rest
                 or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
             )
         ):
-            # steady, off the old rest, not at a rep's top. A rep on its way down ended when
-            # the foot stopped; a tilt steeper than any rep was no rep. (A small tilt that
+            # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
+            # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
             # _rises_from_plateau.)
-            if state == _FALL and s < s_max >> 2:
-                st[_STATE] = _REST + _OFF
-                self._hold_pending(level95, s, t - still_ms)
             self._learn_rest(m2)
         elif state == _REST:
             if s > _S_TRIGGER:
