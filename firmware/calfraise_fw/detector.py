@@ -45,6 +45,8 @@ _S_NEAR = const(15 * 15 * _DEG * _DEG // 100)  # within 1.5 deg of the steady ti
 _BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
 _BLEND_DPS = const(60)  # faster turns carry linear acceleration: trust the gyro alone
 _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
+_JOLT_G = const(4)  # a sample whose |ax| + |ay| + |az| passes this is an impact (a calf raise
+# reaches under 2 g, whose sum is under 3.5 g; heel strikes and landings 2-6 g)
 _M2_1G = const(1 << 20)  # |a|^2 at 1 g, in (1/1024 g)^2
 _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
 _M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
@@ -130,8 +132,23 @@ _I_PL = const(74)  # its ring index
 _VAL = const(75)  # the lowest s on the way down so far, where (1/16384 g) and when (ring index)
 _VX = const(76)
 _I_VAL = const(79)
-_FIELDS = const(80)
-_CONFIG = (_BLOCK, _BLOCK_MS, _KA, _KG, _STILL2, _BIAS2, _BLEND2, _VETO2, _BIAS_LIM, _MOVE2, _KI)
+_PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
+_JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
+_FIELDS = const(82)
+_CONFIG = (
+    _BLOCK,
+    _BLOCK_MS,
+    _KA,
+    _KG,
+    _STILL2,
+    _BIAS2,
+    _BLEND2,
+    _VETO2,
+    _BIAS_LIM,
+    _MOVE2,
+    _KI,
+    _JOLT,
+)
 
 
 def _v(st, field):
@@ -264,6 +281,7 @@ class RepDetector:
             int(_BIAS_MAX_DPS * gyro_lsb_per_dps * n * 16),
             int(_MOVE_DPS * rad_per_dps / 4) ** 2,
             int((256 << 12) / kg + 0.5),
+            _JOLT_G * accel_lsb_per_g,
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
@@ -335,6 +353,14 @@ class RepDetector:
         st[_SGX] += gx
         st[_SGX + 1] += gy
         st[_SGX + 2] += gz
+        if ax < 0:  # the block's sharpest jolt: a heel strike is shorter than a block
+            ax = -ax
+        if ay < 0:
+            ay = -ay
+        if az < 0:
+            az = -az
+        if ax + ay + az + _OFF > st[_PEAK]:
+            st[_PEAK] = ax + ay + az + _OFF
         n = st[_N] - _OFF + 1
         if n == 1:
             st[_T_FIRST] = t_ms + _OFF
@@ -366,8 +392,9 @@ class RepDetector:
             az = 0
         m2 = (ax >> 2) * (ax >> 2) + (ay >> 2) * (ay >> 2) + (az >> 2) * (az >> 2)
         impact = 0
-        if m2 > _M2_HIGH or m2 < _M2_LOW:
+        if m2 > _M2_HIGH or m2 < _M2_LOW or st[_PEAK] > st[_JOLT]:
             impact = 1
+        st[_PEAK] = _OFF
 
         # gyro: raw block sums, less the bias, as this block's rotation in 2**-16 rad
         rgx = st[_SGX] - _OFF

@@ -33,9 +33,7 @@ def score_corpus(kinds, sessions_per_kind, workers=None):
     """kind -> Score summed over seeds 0..sessions_per_kind-1 (the same corpus every run);
     sessions_per_kind: one number for all, or a dict kind -> number."""
     per = sessions_per_kind if isinstance(sessions_per_kind, dict) else {}
-    jobs = [
-        (kind, seed) for kind in kinds for seed in range(per.get(kind, sessions_per_kind))
-    ]
+    jobs = [(kind, seed) for kind in kinds for seed in range(per.get(kind, sessions_per_kind))]
     totals = {kind: Score() for kind in kinds}
     with ProcessPoolExecutor(workers) as pool:
         for kind, score in pool.map(score_one, jobs, chunksize=4):
