@@ -478,7 +478,7 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            steady = st[_STILL_MS] - _OFF >= _TRUST_MS
+            steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
             if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
