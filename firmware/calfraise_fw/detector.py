@@ -156,6 +156,14 @@ def _v(st, field):
     return st[field] - _OFF
 
 
+def _sq(stored, v):
+    """The squared difference (1/4096 g) of a ring_u entry and v (1/16384 g), capped at 2 g
+    (two 1 g vectors are never further apart; an unwritten entry would be)."""
+    d = (((stored - 32768) << 1) - v) >> 2
+    d = min(max(d, -8192), 8192)
+    return d * d
+
+
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
     return buf
@@ -654,10 +662,7 @@ class RepDetector:
     def _ring_d2(self, i, x, y, z):
         """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
         ru = self._ring_u
-        dx = (((ru[3 * i] - 32768) << 1) - x) >> 2
-        dy = (((ru[3 * i + 1] - 32768) << 1) - y) >> 2
-        dz = (((ru[3 * i + 2] - 32768) << 1) - z) >> 2
-        return dx * dx + dy * dy + dz * dz
+        return _sq(ru[3 * i], x) + _sq(ru[3 * i + 1], y) + _sq(ru[3 * i + 2], z)
 
     def _rebase(self, first, x, y, z):
         """(x, y, z) becomes the rest; the ring's s from index `first` on is measured from it."""
