@@ -34,6 +34,8 @@ _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a ne
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
+_S_THROUGH = const(8 * 8 * _DEG * _DEG)  # past rest this far the other way: a heel strike
+# (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
 
 _STILL_DPS = const(3)  # gyro below this (bias removed) is quiet enough to learn its bias
@@ -623,9 +625,15 @@ class RepDetector:
             if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
                 st[_PL] = 1 + _OFF
                 st[_I_PL] = ri + _OFF
-            if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
-                self._past_top(level95)
+            if s >= (s_max >> 8) * 185:  # above 85 %: the top, or a tremor at it
+                pass
+            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0:
+                self._past_top(level95)  # really on the way down
                 st[_VAL] = _OFF + (1 << 28) - 1
+            elif s < _S_TRIGGER:
+                st[_STATE] = _REST + _OFF  # a small tilt, held, and back: a weight shift
+            else:  # a small tilt, held, then off elsewhere: it was a stance
+                self._rises_from_plateau(ri)
         else:
             level5 = s_max // 400
             if level5 < _S_FLOOR:
@@ -683,7 +691,6 @@ class RepDetector:
         """Rising again after a steady plateau on the way up: the plateau was a new stance (the
         foot settled before the set) and the raise starts from it."""
         st = self._st
-        self._put(_PL, 0)
         i = _v(st, _I_PL)
         ru = self._ring_u
         x = (ru[3 * i] - 32768) << 1
@@ -691,6 +698,7 @@ class RepDetector:
         z = (ru[3 * i + 2] - 32768) << 1
         if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
             return False
+        self._put(_PL, 0)
         self._rebase(i, x, y, z)
         self._put(_EX_START, i)
         self._new_top(
@@ -810,8 +818,9 @@ class RepDetector:
         ey = (_v(st, _UX + 1) - _v(st, _GX + 1)) >> 2
         ez = (_v(st, _UX + 2) - _v(st, _GX + 2)) >> 2
         back = ex * _v(st, _P_DX) + ey * _v(st, _P_DX + 1) + ez * _v(st, _P_DX + 2)
-        tilted = ex * ex + ey * ey + ez * ez > _S_TRIGGER
-        if jolt or (back < 0 and tilted):
+        e2 = ex * ex + ey * ey + ez * ez
+        tilted = e2 > _S_TRIGGER
+        if jolt or (back < 0 and e2 > _S_THROUGH):
             self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
