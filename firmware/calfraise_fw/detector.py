@@ -34,7 +34,7 @@ _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a ne
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
-_S_THROUGH = const(8 * 8 * _DEG * _DEG)  # past rest this far the other way: a heel strike
+_S_THROUGH = const(12 * 12 * _DEG * _DEG)  # past rest this far the other way: a heel strike
 # (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
 
@@ -474,10 +474,9 @@ class RepDetector:
             uz = az << 2
             st[_HAVE_U] = 1 + _OFF
             st[_M2REST] = m2 + _OFF  # this accelerometer's 1 g, bias and gain errors included
-            i = 0
-            while i < 3:
-                st[_ANX + i] = st[_UX + i]
-                i += 1
+            st[_ANX] = ux + _OFF
+            st[_ANX + 1] = uy + _OFF
+            st[_ANX + 2] = uz + _OFF
         else:
             qx = ux >> 2
             qy = uy >> 2

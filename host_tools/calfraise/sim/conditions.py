@@ -96,7 +96,7 @@ def build_condition_plan(kind, seed):
     segs = []
     if kind == "switched_on":
         segs.append(random_walk(rng, _u(rng, 4, 10)))
-    lead = _u(rng, 0.0, 0.6) if kind == "no_still_start" else _u(rng, 2, 4)
+    lead = _u(rng, 1.0, 2.0) if kind == "no_still_start" else _u(rng, 2, 4)
     segs.append(Still(lead))
     n_sets = int(rng.integers(2, 4))
     for k in range(1, n_sets + 1):
