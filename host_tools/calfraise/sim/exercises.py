@@ -243,7 +243,8 @@ _BOUTS = {
 }
 
 
-def _bout(rng, kind):
+def bout(rng, kind):
+    """One bout of the exercise `kind`, as plan segments."""
     if kind == "walking":
         return [random_walk(rng, _u(rng, 15, 40), speed=_u(rng, 0.7, 1.3))]
     return _BOUTS[kind](rng)
@@ -259,7 +260,7 @@ def build_exercise_plan(kind, seed):
     segs += _set(rng, 1, rng.random() < 0.5)
     for _ in range(int(rng.integers(3, 6))):
         segs.append(Still(_u(rng, 5, 15)))
-        segs += _bout(rng, kind)
+        segs += bout(rng, kind)
     segs.append(Still(_u(rng, 15, 25)))
     segs += _set(rng, 2, rng.random() < 0.5)
     segs.append(Still(_u(rng, 2, 4)))
