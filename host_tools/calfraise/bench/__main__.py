@@ -71,7 +71,7 @@ def exercise_table(totals, sessions):
         "3-5 bouts of the exercise, another set.",
         "",
         "| exercise | minutes of it | false reps "
-        f"| false reps/min (target ≤ {TARGET_FALSE_PER_MIN}) | F1 of the calf-raise sets around it |",
+        f"| false reps/min (target ≤ {TARGET_FALSE_PER_MIN}) | F1 of the sets around it |",
         "|---|---|---|---|---|",
     ]
     for kind, s in totals.items():
