@@ -96,15 +96,15 @@ def _squats(rng, single):
 def _step_out_and_back(k, rng, reach):
     """The front foot of a lunge: heel-off, swing out, heel strike, and back again."""
     k.to(_u(rng, 0.15, 0.25), _u(rng, 15, 25))
-    k.to(_u(rng, 0.25, 0.35), 0, _u(rng, 10, 20), 0, (reach / 2, 0, 0.06))
-    k.to(_u(rng, 0.2, 0.3), 0, _u(rng, 8, 15), 0, (reach, 0, 0))
+    k.to(_u(rng, 0.35, 0.5), 0, _u(rng, 10, 20), 0, (reach / 2, 0, 0.06))
+    k.to(_u(rng, 0.3, 0.4), 0, _u(rng, 8, 15), 0, (reach, 0, 0))
     k.hit(_u(rng, 1.5, 3))
     k.to(_u(rng, 0.08, 0.15), 0, 0, 0, (reach, 0, 0))
     k.hit(_u(rng, 0.5, 1))
     k.to(_u(rng, 1.0, 1.5), 0, 0, _u(rng, -2, 2), (reach, 0, 0))  # down
     k.to(_u(rng, 0.8, 1.2), 0, 0, 0, (reach, 0, 0))  # up
-    k.to(_u(rng, 0.25, 0.35), _u(rng, 5, 15), 0, 0, (reach / 2, 0, 0.05))  # push back
-    k.to(_u(rng, 0.15, 0.25))
+    k.to(_u(rng, 0.35, 0.5), _u(rng, 5, 15), 0, 0, (reach / 2, 0, 0.05))  # push back
+    k.to(_u(rng, 0.3, 0.4))
     k.hit(_u(rng, 1.2, 2))
 
 
