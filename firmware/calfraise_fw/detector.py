@@ -789,8 +789,8 @@ class RepDetector:
         j = (i + 1) & _MASK
         top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
         oldest = _v(st, _RI)
-        while i != oldest and rs[i] >= level5:
-            i = (i - 1) & _MASK
+        while i != oldest and rs[i] >= level5 and rs[(i - 1) & _MASK] < rs[i] + level5:
+            i = (i - 1) & _MASK  # back down the rise, not past the rest before it
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
