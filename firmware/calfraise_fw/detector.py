@@ -291,7 +291,7 @@ class RepDetector:
             int(_BIAS_MAX_DPS * gyro_lsb_per_dps * n * 16),
             int(_MOVE_DPS * rad_per_dps / 4) ** 2,
             int((256 << 12) / kg + 0.5),
-            _JOLT_G * accel_lsb_per_g,
+            int(_JOLT_G * accel_lsb_per_g),
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
