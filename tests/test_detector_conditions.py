@@ -203,8 +203,8 @@ def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
 
 
 def test_an_imu_scale_given_as_a_float_is_taken():
-    """The boards give their datasheet sensitivity (0.061 mg/LSB is 16393.4 LSB/g)."""
+    """The boards give their datasheet sensitivity (0.122 mg/LSB is 8196.7 LSB/g)."""
     from calfraise_fw.detector import RepDetector
 
-    det = RepDetector(104, 1 / 0.061e-3, 1 / 8.75e-3)
-    assert det.update(0, 0, 0, 16393, 0, 0, 0) is None
+    det = RepDetector(104, 1 / 0.122e-3, 1 / 8.75e-3)
+    assert det.update(0, 0, 0, 8197, 0, 0, 0) is None
