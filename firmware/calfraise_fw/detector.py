@@ -50,6 +50,8 @@ _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf r
 _JOLT_G = const(4)  # a sample whose |ax| + |ay| + |az| passes this is an impact (a calf raise
 # reaches under 2 g, whose sum is under 3.5 g; heel strikes and landings 2-6 g)
 _M2_1G = const(1 << 20)  # |a|^2 at 1 g, in (1/1024 g)^2
+_M2_LO_1G = const(_M2_1G * 8 // 10)  # 0.9 g: an accelerometer error would not go lower
+_M2_HI_1G = const(_M2_1G * 12 // 10)  # 1.1 g
 _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
 _M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
 _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the tilt
@@ -467,8 +469,8 @@ class RepDetector:
         dm = m2 - (st[_M2REST] - _OFF)
         calm = -_BLEND_GATE < dm < _BLEND_GATE
         if st[_HAVE_U] - _OFF == 0:
-            if impact or fast or m2 < _M2_1G >> 1 or m2 > _M2_1G << 1:
-                return None  # wait for a block of plain gravity (0.7-1.4 g) to start from
+            if impact or w2 > st[_BLEND2] - _OFF or m2 < _M2_LO_1G or m2 > _M2_HI_1G:
+                return None  # wait for a slow block of plain gravity (0.9-1.1 g) to start from
             ux = ax << 2
             uy = ay << 2
             uz = az << 2
@@ -789,8 +791,8 @@ class RepDetector:
         j = (i + 1) & _MASK
         top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
         oldest = _v(st, _RI)
-        while i != oldest and rs[i] >= level5 and rs[(i - 1) & _MASK] < rs[i] + level5:
-            i = (i - 1) & _MASK  # back down the rise, not past the rest before it
+        while i != oldest and rs[i] >= level5:
+            i = (i - 1) & _MASK
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
