@@ -741,15 +741,18 @@ class RepDetector:
 
     def _learn_rest(self, m2):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
-        small movement average out); after a big change (a re-clip, a plank) the heel-raise
+        small movement average out; after handling, where it is now); after a big change (a re-clip, a plank) the heel-raise
         direction has to be learned again."""
         st = self._st
+        src = _ANX
+        if _v(st, _STATE) == _UNSETTLED:
+            src = _UX  # after handling or at boot the tilt has only just converged
         moved = 0
         for i in range(3):
-            d = (_v(st, _ANX + i) - _v(st, _GX + i)) >> 2
+            d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase(
-            (_v(st, _RI) - _RECENT) & _MASK, _v(st, _ANX), _v(st, _ANX + 1), _v(st, _ANX + 2)
+            (_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2)
         )
         if moved > _S_NEW_CLIP:
             for i in range(3):
