@@ -741,8 +741,8 @@ class RepDetector:
 
     def _learn_rest(self, m2):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
-        small movement average out; after handling, where it is now); after a big change (a re-clip, a plank) the heel-raise
-        direction has to be learned again."""
+        small movement average out; after handling, where it is now); after a big change (a
+        re-clip, a plank) the heel-raise direction has to be learned again."""
         st = self._st
         src = _ANX
         if _v(st, _STATE) == _UNSETTLED:
