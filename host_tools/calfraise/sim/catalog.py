@@ -1,10 +1,9 @@
 """Every seeded session kind by name: the tiers, the conditions and the other exercises."""
 
-from .conditions import CONDITIONS, build_condition_plan
-from .exercises import EXERCISES, build_exercise_plan
-from .scenario import TIERS, build_session_plan
-
-KINDS = TIERS + CONDITIONS + EXERCISES
+from . import CONDITIONS, EXERCISES, KINDS, TIERS
+from .conditions import build_condition_plan
+from .exercises import build_exercise_plan
+from .scenario import build_session_plan
 
 
 def build_plan(kind, seed):

@@ -5,8 +5,7 @@ import time
 from calfraise.errors import UserError
 from calfraise.trace import write_trace, write_truth
 
-from .catalog import KINDS, build_plan
-from .render import render
+from . import KINDS
 
 
 def add_simulate_parser(subparsers):
@@ -32,6 +31,9 @@ def add_simulate_parser(subparsers):
 def run(args):
     if args.rate is not None and not 10 <= args.rate <= 2000:
         raise UserError(f"--rate {args.rate:g}: give an output data rate between 10 and 2000 Hz")
+    from calfraise.sim import render
+    from calfraise.sim.catalog import build_plan
+
     t0 = time.perf_counter()
     plan = build_plan(args.tier, args.seed)
     trace = render(plan, rate_hz=args.rate)

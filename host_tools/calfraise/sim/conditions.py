@@ -5,6 +5,12 @@ Why separate kinds: each condition can lock a detector out on its own (a stance 
 rests that wander, a swaying foot, no still moment, a stale saved gyro bias, a board switched on
 mid-movement), so each is benchmarked and tested on its own row.
 
+The kinds (CONDITIONS): brisk (every set brisk); stance_offset (the stance before each set up to
+10 deg off the rests between reps); rest_drift (each rep comes down up to 5 deg from where it
+started); sway (up to 1.5 deg at 0.2-1 Hz the whole time); no_still_start (the first rep while
+the foot is still settling and swaying); bias_off (the saved gyro bias restored at boot up to
+5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep).
+
 Rep styles span the public recordings of standing heel raises: "brisk" is 38-55 deg of foot
 tilt, 0.3-0.4 s up, 0.3-0.5 s down, gyro peaks of ~160-260 deg/s and 0.5-0.8 s rests; "steady"
 is the slower, smaller range the tiers already have.
@@ -12,19 +18,10 @@ is the slower, smaller range the tiers already have.
 
 import numpy as np
 
+from . import CONDITIONS
 from .plan import Plan, Rep, Shift, Still, WeightShift
 from .scenario import _u, random_mount, random_walk
 from .sensor import random_sensor
-
-CONDITIONS = (
-    "brisk",  # every set brisk
-    "stance_offset",  # the stance before each set is up to 10 deg off the rests between reps
-    "rest_drift",  # each rep comes down up to 5 deg away from where it started
-    "sway",  # the foot sways up to 1.5 deg at 0.2-1 Hz the whole time
-    "no_still_start",  # the first rep comes while the foot is still settling and swaying
-    "bias_off",  # the saved gyro bias restored at boot is up to 5 deg/s off per axis
-    "switched_on",  # the board is switched on mid-movement (walking or mid-set)
-)
 
 
 def _direction(rng, deg):

@@ -22,22 +22,12 @@ so the detector meets the exercise in the state it has after real reps.
 
 import numpy as np
 
+from . import EXERCISES
 from .conditions import _set
 from .plan import FootMove, Plan, Still
 from .scenario import _u, random_mount, random_walk
 from .sensor import random_sensor
 
-EXERCISES = (
-    "walking",
-    "stairs",
-    "squat",
-    "single_leg_squat",
-    "lunge",
-    "split_squat",
-    "step_up_down",
-    "jump_hop",
-    "sit_stand",
-)
 _Z = (0.0, 0.0, 0.0)
 _UP = (0.0, 0.0, 1.0)
 
