@@ -404,3 +404,30 @@ def FRAME_ENDS(data):  # noqa: N802 (a table, computed)
     for _ in reader:
         ends.append(reader.good_end)
     return ends
+
+
+def test_an_end_record_with_an_unknown_reason_is_skipped_not_raised():
+    payload = struct.pack(records._FIXED[records.END][0], len(records.END_REASONS), 0, 0, 0)
+    got, reader = read_all(SAMPLE + forged(records.END, payload))
+    assert got == ORIGINAL and reader.skipped == 1
+
+
+def test_an_empty_stream_has_read_nothing_good():
+    got, reader = read_all(b"")
+    assert (got, reader.good, reader.good_end, reader.skipped) == ([], 0, 0, 0)
+
+
+def test_a_frame_of_exactly_the_largest_payload_reads_back():
+    fixed = struct.calcsize(records._HEADER) + len("fw") + len("bd")
+    settings = {"notes": "x" * (records.MAX_PAYLOAD - fixed - len('{"notes": ""}'))}
+    frame = records.header(9, 0, None, "fw", "bd", settings)
+    assert len(frame) == records.MAX_FRAME
+    [(kind, rec)], reader = read_all(frame)
+    assert kind == records.HEADER and rec["settings"] == settings and reader.skipped == 0
+
+
+def test_junk_after_a_frame_of_another_version_is_a_stretch_of_its_own():
+    other = forged(records.REP, bytes(struct.calcsize(records._FIXED[records.REP][0])), 9)
+    got, reader = read_all(SAMPLE + other + b"junk!" + SAMPLE[FRAME_STARTS[1] : FRAME_STARTS[2]])
+    assert got == ORIGINAL + ORIGINAL[1:2]
+    assert reader.skipped == 2  # the foreign frame, then the junk
