@@ -116,8 +116,10 @@ def test_the_sim_board_samples_a_trace_at_its_own_rate(tmp_path):
     got = result.of_type("rep")
     key = ("set", "rep", "partial")
     assert [[r[k] for k in key] for r in got] == [[r[k] for k in key] for r in expected]
+    # the device's clock counts samples; the trace's stamps jitter and lose a few: within two
+    # of the detector's 40 ms blocks
     for g, e in zip(got, expected, strict=True):
-        assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
+        assert abs(g["start_ms"] - e["start_ms"]) <= 80 and abs(g["end_ms"] - e["end_ms"]) <= 80
 
 
 def test_watchdog_resets_when_the_sampler_dies(tmp_path):
