@@ -116,10 +116,11 @@ def test_the_sim_board_samples_a_trace_at_its_own_rate(tmp_path):
     got = result.of_type("rep")
     key = ("set", "rep", "partial")
     assert [[r[k] for k in key] for r in got] == [[r[k] for k in key] for r in expected]
-    # the device's clock counts samples; the trace's stamps jitter and lose a few: within two
-    # of the detector's 40 ms blocks
-    for g, e in zip(got, expected, strict=True):
-        assert abs(g["start_ms"] - e["start_ms"]) <= 80 and abs(g["end_ms"] - e["end_ms"]) <= 80
+    # the device's clock counts samples, while the trace's stamps jitter and lose a few, so the
+    # times differ a little (tests/test_set_truth.py checks them on exactly sampled traces)
+    pairs = zip(got, expected, strict=True)
+    diffs = [abs(g[k] - e[k]) for g, e in pairs for k in ("start_ms", "end_ms")]
+    assert sorted(diffs)[len(diffs) // 2] <= 20 and max(diffs) <= 250, diffs
 
 
 def test_watchdog_resets_when_the_sampler_dies(tmp_path):
