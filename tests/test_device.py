@@ -104,16 +104,31 @@ def test_sim_board_counts_like_analyze(tmp_path):
         assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
 
 
-def test_watchdog_resets_when_the_sampler_dies(tmp_path):
+def test_a_task_that_raises_is_restarted_and_the_reps_still_count(tmp_path):
+    csv = regular_trace(tmp_path / "s.csv", "clean", 3, 104)
+    crash = {"at_ms": 1_000, "addr": 0x6A, "kind": "crash", "count": 1}
+    result = run_device(csv, files=quick(), faults=[crash])
+    assert result.returncode == 0, result.stderr
+    [error] = [e for e in result.of_type("error") if e["code"] == "task_failed"]
+    assert error["task"] == "sampler" and error["restarts"] == 1
+    assert not result.of_type("sim.reset")
+    expected = detect(read_trace(csv), 104.0)
+    assert len(result.of_type("rep")) == len(expected)
+
+
+def test_watchdog_resets_when_a_task_keeps_failing(tmp_path):
     csv = still_trace(tmp_path / "still.csv", 30)
-    crash = {"at_ms": 10_000, "addr": 0x6A, "kind": "crash", "count": 1}
+    crash = {"at_ms": 10_000, "addr": 0x6A, "kind": "crash", "count": 1000}
     result = run_device(csv, files=quick(), faults=[crash], after_ms=60_000)
     assert result.returncode == 3, result.stderr
-    [error] = [e for e in result.of_type("error") if e["code"] == "sampler_crashed"]
+    errors = [e for e in result.of_type("error") if e["code"] == "task_failed"]
+    assert [e["restarts"] for e in errors] == [1, 2, 3, 4, 5]
+    [stuck] = [e for e in result.of_type("error") if e["code"] == "watchdog"]
+    assert stuck["message"] == "sampler"
     [reset] = result.of_type("sim.reset")
     assert reset["cause"] == "watchdog"
-    # fed while the heartbeat is under 3 s old, then the 8 s timeout runs out
-    assert 10_000 + 8_000 < reset["t_ms"] < 10_000 + 3_000 + 8_000 + 1_500
+    # five failures with back-offs of 0.2 + 0.4 + 0.8 + 1.6 s, then the 8 s timeout runs out
+    assert 10_000 + 3_000 + 8_000 < reset["t_ms"] < 10_000 + 3_000 + 8_000 + 2_500
 
 
 def test_settings_and_calibration_survive_a_restart(tmp_path):

@@ -4,13 +4,12 @@
                 ^                                      (storage and BLE subscribe here too)
     Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
 
-Everything hardware-specific comes from the board file; everything the athlete chose from the
-settings file.
+Every task but the monitor runs under the Supervisor (restarted when it raises; the watchdog
+resets the board when one keeps failing or stops beating). Everything hardware-specific comes
+from the board file; everything the athlete chose from the settings file.
 """
 
-import asyncio
 import gc
-import sys
 
 import machine
 
@@ -28,6 +27,7 @@ from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
 from calfraise_fw.storage import SessionStore
+from calfraise_fw.supervisor import Supervisor
 
 
 class App:
@@ -36,6 +36,7 @@ class App:
         self.settings = settings
         self.bus = EventBus()
         self.publish = self.bus.publish
+        self.supervisor = Supervisor(self.publish)
         spec = board.i2c
         i2c = machine.I2C(
             spec.id, scl=machine.Pin(spec.scl), sda=machine.Pin(spec.sda), freq=spec.freq
@@ -129,12 +130,13 @@ class App:
         )
         self.recorder.recover()
         self.publish(self.self_test())
-        asyncio.create_task(self.bus.run())
-        asyncio.create_task(self._guard("sampler", self.sampler.run()))
-        asyncio.create_task(self.feedback.run())
+        start = self.supervisor.start
+        start("events", self.bus)
+        start("sampler", self.sampler)
+        start("feedback", self.feedback)
         if self.button is not None:
-            asyncio.create_task(self.button.run())
-        asyncio.create_task(self._guard("ble", self.ble.run()))
+            start("button", self.button)
+        start("ble", self.ble)
         await self.monitor.run()
 
     def self_test(self):
@@ -155,12 +157,3 @@ class App:
             "storage": storage_ok,
             "heap_free": gc.mem_free(),
         }
-
-    async def _guard(self, name, coro):
-        """Report a task that died (the watchdog then resets the board if it mattered)."""
-        try:
-            await coro
-        except Exception as err:
-            sys.print_exception(err)
-            self.bus.dispatch({"type": "error", "code": name + "_crashed", "message": repr(err)})
-            raise
