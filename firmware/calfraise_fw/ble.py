@@ -111,8 +111,9 @@ class BleServer:
             command = bytes(self._ble.gatts_read(self._control))
             if len(self._inbox) < _INBOX:
                 self._inbox.append(command)
-            elif len(command) >= 2:  # the task is behind: say so now (no answer: malformed)
-                self._send_later(self._control, p.encode_response(command[0], command[1], p.BUSY))
+            else:  # the task is behind: say so now
+                head = command + b"\0\0"  # opcode and seq, 0 where the write lacks them
+                self._send_later(self._control, p.encode_response(head[0], head[1], p.BUSY))
         elif event == _IRQ_MTU_EXCHANGED:
             self._mtu = data[1]
         self._wake.set()
