@@ -10,12 +10,12 @@ import struct
 
 import pytest
 
+from calfraise.ble.virtual import VirtualDevice
+from calfraise.device.runner import HEAP
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find
 from calfraise.host.link import DeviceLink
 from calfraise.host.live import LiveFeed, start_live
-from calfraise.ble.virtual import VirtualDevice
-from calfraise.device.runner import HEAP
 from calfraise.host.radio import Radio, lead_in_trace
 from calfraise.host.sync import Sync, list_all
 from calfraise.sim import plan_reps
