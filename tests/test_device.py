@@ -70,6 +70,8 @@ def test_session_events(clean_run):
     assert [s["state"] for s in states] == ["in_session", "idle"]
     assert states[0]["reason"] == "rep" and states[1]["reason"] == "timeout"
     assert states[1]["reps"] == len(reps) and states[1]["sets"] == reps[-1]["set"]
+    # a timeout ends the session at its last rep plus the 12-s set gap, not after the idle wait
+    assert 12_000 < states[1]["t_ms"] - reps[-1]["end_ms"] <= 12_000 + 2 * 60
     set_ends = result.of_type("set_end")
     assert [s["set"] for s in set_ends] == sorted({r["set"] for r in reps})
     for s in set_ends:
@@ -250,6 +252,7 @@ def test_sessions_are_stored_on_the_flash(tmp_path):
     ]
     assert [s["reps"] for s in stored["sets"]] == [s["reps"] for s in result.of_type("set_end")]
     assert stored["end"]["reason"] == "timeout" and stored["skipped"] == 0
+    assert stored["end"]["end_ms"] == result.of_type("state")[-1]["t_ms"] - t0  # no idle tail
     assert stored["header"]["board"] == "sim"
 
 
