@@ -269,3 +269,22 @@ def test_a_power_cut_mid_session_keeps_every_durable_rep(tmp_path):
     stored = stored_session(tmp_path / "cut.img", recovered["sessions"][0])
     assert stored["end"]["reason"] == "interrupted"
     assert len(stored["reps"]) == len(live)  # all counted before the cut were durable
+
+
+def test_a_full_flash_keeps_counting_blinks_red_and_says_so(tmp_path):
+    """Issue 11: a full flash once ended the session and dropped the reps after it silently."""
+    csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
+    flash = tmp_path / "flash.img"
+    # 16 blocks: 8 kept by the store, the folders, the files: 2 left, under a session's 4
+    result = run_device(
+        csv, flash=flash, files=quick(), flash_blocks=16, extra={"log_outputs": True}
+    )
+    live = result.of_type("rep")
+    [told] = result.of_type("storage_full")
+    assert (told["reps"], told["set"]) == (0, 0)  # no room for the detail from the start
+    assert [e for e in result.of_type("error") if e["code"] == "storage_full"]
+    assert any(led["rgb"][0] and not any(led["rgb"][1:]) for led in result.of_type("sim.led"))
+    [recording] = result.of_type("recording")
+    stored = stored_session(flash, recording["session"])
+    assert stored["reps"] == [] and stored["end"]["reps"] == len(live) >= 30
+    assert [s["reps"] for s in stored["sets"]] == [s["reps"] for s in result.of_type("set_end")]

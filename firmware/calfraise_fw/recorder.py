@@ -3,7 +3,9 @@
 The session's events become SessionStore records (storage.py): "state" begins and ends a
 session log, "rep" and "set_end" append to it. Records wait in RAM and the main loop's tick()
 commits them once a second, so a rep is durable within 1 s and a quiet second costs no flash
-wear. Storage trouble is published as an "error" event and never stops the counting.
+wear. Storage trouble is published as an "error" event and never stops the counting. When the
+flash fills, the session goes on without per-rep records: an "error" (storage_full: red blink,
+status flag) and a "storage_full" event (the live view says it) tell when.
 """
 
 from calfraise_fw import VERSION
@@ -52,6 +54,8 @@ class Recorder:
                 wall = self.wall_ms(t_ms)
                 sid = store.begin(t_ms, VERSION, self.board_name, self.settings, wall)
                 self.publish({"type": "recording", "session": sid})
+                if not store.detail:
+                    self._detail_off(t_ms)
             elif kind == "state":
                 store.end(_END_REASONS.get(event["reason"], "ended"), event["t_ms"])
             elif kind == "rep":
@@ -74,9 +78,16 @@ class Recorder:
         """From the main loop, once a second: commit what is pending."""
         if self.store.due(now_ms):
             try:
-                self.store.flush()
+                if self.store.flush():
+                    self._detail_off(now_ms)
             except (OSError, ValueError) as err:
                 self._failed("storage", err)
+
+    def _detail_off(self, t_ms):
+        store = self.store
+        self.publish({"type": "storage_full", "t_ms": t_ms, "set": store.sets, "reps": store.reps})
+        message = "the flash is full: reps are counted, not detailed; sync with the host"
+        self.publish({"type": "error", "code": "storage_full", "message": message})
 
     def _failed(self, code, err):
         self.publish({"type": "error", "code": code, "message": str(err)})

@@ -5,16 +5,23 @@ LittleFS commits a file only at flush()/close() (os.sync() does nothing there), 
 copies the file's last block to a freshly erased one. So records wait in a small RAM buffer and
 the app's 1-s timer commits them (due(), flush()): a rep is durable within a second of its
 completion, and a session costs at most one block erase per second in which something happened.
+A full flash never loses a counted rep: the last block is kept for the session's summary, so
+when the rest runs out the session goes on without per-rep records (`detail` off), still
+counting, and its set ends and END record (the totals) fit in what was kept.
 Format, policy and measured figures: docs/storage.md.
 """
 
 import os
+
+from micropython import const
 
 from calfraise_fw import records
 
 BLOCK = 4096
 MARGIN_BLOCKS = 8  # never counted as free: copy-on-write, the index, settings, bond keys
 RESERVE_BYTES = 16384  # room a new session needs: a 1-hour log is ~11.6 KB (docs/storage.md)
+_END_ROOM = const(64)  # kept for the END record when set ends fill the summary's block
+_SLACK = const(512)  # more than a second of records: the detail stops before it eats the block
 FLASH_BYTES_PER_HOUR = 49152  # typical ~6-min sessions, a 4-KB block each (docs/storage.md)
 _HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per hour
 _SUFFIX = ".cfs"
@@ -83,7 +90,8 @@ class SessionStore:
         self.delete_unsynced = delete_unsynced
         self.reserve_bytes = reserve_bytes
         self.hold_ms = hold_ms
-        self.full = False  # the last begin() was refused, or a session stopped for lack of room
+        self.full = False  # the last begin() was refused, or the open session lost its detail
+        self.detail = True  # per-rep records are written (off once only the summary fits)
         self.lost = 0  # unsynced sessions deleted for room (only with delete_unsynced)
         self.sid = None  # the open session, if any
         self._entries = {}  # id -> [size, duration ms, flags]
@@ -218,15 +226,17 @@ class SessionStore:
         firmware, board: names for the header; settings: a dict of the settings in force;
         wall_ms: Unix ms now, or None if unknown (clock_fix() can date the session later).
         An open session is ended first ("ended"). Deletes the oldest synced sessions (and
-        unsynced ones if delete_unsynced) to make reserve_bytes free; raises StorageFull, and
-        sets `full`, when it cannot. The header is durable when begin() returns.
+        unsynced ones if delete_unsynced) to make reserve_bytes free; when it cannot, the
+        session is recorded without per-rep detail (`full`, not `detail`); with less than a
+        block free for its summary, it raises StorageFull (and sets `full`). The header is
+        durable when begin() returns.
         """
         if not self._recovered:
             self.recover()
         if self.sid is not None:
             self.end("ended", t_ms)
         free = self._make_room(self.reserve_bytes)
-        if free < self.reserve_bytes:
+        if free < BLOCK:
             self.full = True
             raise StorageFull(
                 f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
@@ -241,13 +251,14 @@ class SessionStore:
         except Exception:
             f.close()  # now, not in a finaliser later
             raise
-        self.full = False
+        self.detail = free >= self.reserve_bytes
+        self.full = not self.detail
         self.sid = sid
         self._file = f
         self._t0 = self._last_ms = t_ms
         self._size = len(head)
         self._grown = 0
-        self._budget = free
+        self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
         self._entries[sid] = [self._size, 0, 0]
         self._save_index()
@@ -263,11 +274,17 @@ class SessionStore:
 
     def rep(self, rep):
         """Queues a completed detector Rep; False (nothing recorded) if no session is open.
+        Without detail it is only counted (the END record carries the count).
 
         ValueError if a phase is longer than 65.5 s (the detector's reps last under 15 s).
         """
         if self.sid is None:
             return False
+        if not self.detail:
+            self.reps += 1
+            self.sets = max(self.sets, rep.set)
+            self._last_ms = max(self._last_ms, rep.end_ms)
+            return True
         self._room_for(records.frame_size(records.REP), rep.end_ms)
         self._n = records.put_rep(self._buf, self._n, rep, self._t0)
         self.reps += 1
@@ -279,7 +296,10 @@ class SessionStore:
         (detector ms). False if no session is open."""
         if self.sid is None:
             return False
-        self._room_for(records.frame_size(records.SET_END), end_ms)
+        size = records.frame_size(records.SET_END)
+        if not self.detail and self._grown + self._n + size > self._budget:
+            return False  # the summary's block is used up: the END record keeps the totals
+        self._room_for(size, end_ms)
         self._n = records.put_set_end(self._buf, self._n, set_no, reps, start_ms, end_ms, self._t0)
         return True
 
@@ -298,16 +318,20 @@ class SessionStore:
 
     def flush(self):
         """Commits the pending records (one LittleFS sync: one block erase). Near the end of
-        the free space it deletes what the policy allows, or ends the session as "full"."""
+        the free space it deletes what the policy allows, or turns the detail off, keeping the
+        last block for the summary. True when it has just turned the detail off."""
         self._commit()
-        if self.sid is not None and self._grown >= self._budget - BLOCK:
-            free = self._make_room(self.reserve_bytes)
-            if free < BLOCK:
-                self.full = True
-                self.end("full", self._last_ms)
-            else:
-                self._grown = 0
-                self._budget = free
+        if self.sid is None or not self.detail or self._grown < self._budget - BLOCK:
+            return False
+        free = self._make_room(self.reserve_bytes)
+        self._grown = 0
+        if free >= BLOCK + _SLACK:
+            self._budget = free - BLOCK  # what the detail may use: the last block is kept
+            return False
+        self._budget = free - _END_ROOM  # what set ends may use
+        self.detail = False
+        self.full = True
+        return True
 
     def _commit(self):
         if not self._n:

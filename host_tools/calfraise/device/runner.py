@@ -125,6 +125,7 @@ def prepared(
     faults=(),
     extra=None,
     script=None,
+    flash_blocks=FLASH_BLOCKS,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -134,7 +135,8 @@ def prepared(
     board's flash image file (LittleFS; settings and sessions survive between runs that share
     it); None for a fresh one. files: {name: text} written to the flash first (config.json
     naming the board always is). after_ms: the power goes off this long after the trace (None:
-    never). script: run this MicroPython file instead of firmware/main.py."""
+    never). script: run this MicroPython file instead of firmware/main.py. flash_blocks: the
+    flash's size in 4-KB blocks (a small one fills up soon)."""
     spec = load_board(board)
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
@@ -145,7 +147,7 @@ def prepared(
             if after_ms is not None:
                 power_off = int(trace.t_ms[-1]) + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
-        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
+        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": flash_blocks}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
@@ -154,10 +156,11 @@ def prepared(
 def read_flash(image, name):
     """The bytes of file `name` on a flash image (None if it is not there), read by LittleFS on
     the unix port."""
+    blocks = Path(image).stat().st_size // 4096  # whatever size the image was made
     script = (
         "import os, sys, binascii\n"
         "from simhw.norflash import FileFlash\n"
-        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {FLASH_BLOCKS})), '/flash')\n"
+        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {blocks})), '/flash')\n"
         "try:\n"
         f"    f = open('/flash/' + {name!r}, 'rb')\n"
         "except OSError:\n"

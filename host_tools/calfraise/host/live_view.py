@@ -107,6 +107,11 @@ class LiveView:
             if done:
                 out.print(done)
             out.print(rep_line(event, self.targets), highlight=False)
+        elif kind == "storage_full":
+            out.print(
+                f"[red]the device's flash is full (at rep {event['reps']}): reps are still "
+                "counted, without their detail; sync to make room[/]"
+            )
         elif kind == "missed":
             out.print(f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]")
         elif kind == "status":

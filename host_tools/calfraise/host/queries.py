@@ -13,7 +13,8 @@ _SUMMARY = """
     SELECT s.id, d.device_id, s.device_session, s.start_ms, s.end_ms, s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
-           (SELECT count(*) FROM reps WHERE session = s.id) AS n_reps,
+           max((SELECT count(*) FROM reps WHERE session = s.id),
+               (SELECT coalesce(sum(reps), 0) FROM sets WHERE session = s.id)) AS n_reps,
            (SELECT count(*) FROM reps WHERE session = s.id AND partial) AS n_partial
     FROM sessions s JOIN devices d ON d.id = s.device
 """
