@@ -17,6 +17,7 @@ from calfraise_fw import VERSION
 from calfraise_fw.battery import open_battery
 from calfraise_fw.ble import BleServer
 from calfraise_fw.button import Button
+from calfraise_fw.clock import Clock
 from calfraise_fw.console import print_event
 from calfraise_fw.events import EventBus
 from calfraise_fw.feedback import Feedback
@@ -53,8 +54,10 @@ class App:
         self.button = Button(board.button, self.on_press) if board.button else None
         self.battery = open_battery(board.battery, i2c)
         self.store = SessionStore(delete_unsynced=settings["delete_unsynced_when_full"])
-        self.recorder = Recorder(self.store, board.name, settings, self.publish, self.wall_ms)
-        self._wall = None  # (Unix ms, sample-clock ms) when the host last set the time
+        self.clock = Clock()
+        self.recorder = Recorder(
+            self.store, board.name, settings, self.publish, self.stamp, self.clock.remember
+        )
         self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
         self.ble = BleServer(self)
         self.bus.subscribe(print_event)
@@ -75,19 +78,20 @@ class App:
         return self.sampler.epoch_ms + self.sampler.t_ms
 
     def set_wall_clock(self, epoch_s):
-        """The host told the time (Unix seconds)."""
-        now = self.now_ms()
-        self._wall = (epoch_s * 1000, now)
-        self.recorder.clock_set(now, epoch_s * 1000)
+        """The host told the time (Unix seconds): the RTC keeps it; the open session and those
+        of this run recorded before it are dated."""
+        offset = self.clock.set(epoch_s)
+        self.recorder.clock_set(self.now_ms(), epoch_s * 1000, offset)
 
-    def wall_known(self):
-        return self._wall is not None
-
-    def wall_ms(self, t_ms):
-        """Unix ms at sample-clock time t_ms, or None until the host sets the time."""
-        if self._wall is None:
-            return None
-        return self._wall[0] + t_ms - self._wall[1]
+    def stamp(self, t_ms):
+        """When sample-clock time t_ms was: (Unix ms, None), or while the clock is not set
+        (None, (run, run_ms, known_ms)) for the host to date it later (clock.py)."""
+        clock = self.clock
+        ago = self.now_ms() - t_ms
+        wall = clock.wall_ms()
+        if wall is not None:
+            return wall - ago, None
+        return None, (clock.run, clock.run_ms() - ago, clock.known_ms)
 
     def status(self, kind="status"):
         """Everything a status readout shows, as an event dict."""
@@ -128,7 +132,7 @@ class App:
                 "reset_cause": machine.reset_cause(),
             }
         )
-        self.recorder.recover()
+        self.recorder.recover(self.clock.new_run)
         self.publish(self.self_test())
         start = self.supervisor.start
         start("events", self.bus)

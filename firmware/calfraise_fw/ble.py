@@ -165,7 +165,7 @@ class BleServer:
             app.monitor.battery_pct,
             store.free_bytes(),
             store.hours_left(),
-            self.errors | (0 if app.wall_known() else p.E_CLOCK_UNSET),
+            self.errors | (0 if app.clock.is_set() else p.E_CLOCK_UNSET),
         )
 
     # --- the server's task ----------------------------------------------------------------

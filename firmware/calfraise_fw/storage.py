@@ -105,6 +105,7 @@ class SessionStore:
         self._file = None
         self._t0 = self._size = self._grown = self._budget = 0
         self.reps = self.sets = self._last_ms = 0
+        self._undated = False  # the open session was begun without the clock, still undated
 
     # --- files -----------------------------------------------------------------------------
 
@@ -220,11 +221,12 @@ class SessionStore:
 
     # --- recording ---------------------------------------------------------------------------
 
-    def begin(self, t_ms, firmware, board, settings, wall_ms=None):
+    def begin(self, t_ms, firmware, board, settings, wall_ms=None, run=None):
         """Starts a session at detector time t_ms; returns its id.
 
         firmware, board: names for the header; settings: a dict of the settings in force;
-        wall_ms: Unix ms now, or None if unknown (clock_fix() can date the session later).
+        wall_ms: Unix ms now, or None if unknown (clock_fix() or date_undated() date the
+        session later); run: with wall_ms None, (run, run_ms, known_ms) for a RUN record.
         An open session is ended first ("ended"). Deletes the oldest synced sessions (and
         unsynced ones if delete_unsynced) to make reserve_bytes free; when it cannot, the
         session is recorded without per-rep detail (`full`, not `detail`); with less than a
@@ -242,6 +244,8 @@ class SessionStore:
                 f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
             )
         head = records.header(self._next_id, t_ms, wall_ms, firmware, board, settings)
+        if wall_ms is None and run is not None:
+            head += bytes(self._scratch[: records.put(self._scratch, 0, records.RUN, *run)])
         sid = self._next_id
         self._next_id += 1
         f = open(self.path(sid), "wb")
@@ -260,7 +264,8 @@ class SessionStore:
         self._grown = 0
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
-        self._entries[sid] = [self._size, 0, 0]
+        self._undated = wall_ms is None
+        self._entries[sid] = [self._size, 0, records.UNDATED if self._undated else 0]
         self._save_index()
         return sid
 
@@ -308,6 +313,7 @@ class SessionStore:
         without it. False if no session is open."""
         if self.sid is None:
             return False
+        self._undated = False
         self._room_for(records.frame_size(records.CLOCK_FIX), t_ms)
         self._n = records.put_clock_fix(self._buf, self._n, t_ms, wall_ms, self._t0)
         return True
@@ -359,8 +365,50 @@ class SessionStore:
             self.sid = self._file = None
             if f is not None:
                 f.close()
-        self._entries[sid] = [self._size, max(0, t_ms - self._t0), records.CLOSED]
+        flags = records.CLOSED | (records.UNDATED if self._undated else 0)
+        self._entries[sid] = [self._size, max(0, t_ms - self._t0), flags]
         self._save_index()
+
+    # --- dating: the clock set after sessions began without it -----------------------------
+
+    def date_undated(self, offset_ms):
+        """The clock was set in the run that recorded the closed undated sessions: each gets a
+        CLOCK_FIX at its start, its RUN record's run_ms plus offset_ms (Unix ms - run_ms)."""
+        dated = False
+        for sid in sorted(self._entries):
+            entry = self._entries[sid]
+            if sid == self.sid or not entry[2] & records.UNDATED:
+                continue
+            run_ms = None
+            with open(self.path(sid), "rb") as f:
+                try:
+                    for kind, rec in records.Reader(f):
+                        if kind == records.RUN:
+                            run_ms = rec["run_ms"]
+                            break
+                except records.RecordError:
+                    pass
+            entry[2] &= ~records.UNDATED
+            dated = True
+            if run_ms is None:
+                continue  # no RUN record: the host dates it
+            n = records.put_clock_fix(self._scratch, 0, 0, run_ms + offset_ms, 0)
+            with open(self.path(sid), "ab") as f:
+                f.write(memoryview(self._scratch)[:n])
+            entry[0] += n
+        if dated:
+            self._save_index()
+
+    def forget_undated(self):
+        """At boot after a power loss: the undated sessions' run is over, none can be dated
+        here any more (the host estimates their dates)."""
+        changed = False
+        for entry in self._entries.values():
+            if entry[2] & records.UNDATED:
+                entry[2] &= ~records.UNDATED
+                changed = True
+        if changed:
+            self._save_index()
 
     # --- the host's side: list, synced, delete -------------------------------------------------
 

@@ -17,6 +17,7 @@ from calfraise.host.ble_cli import (
     add_sync_parser,
 )
 from calfraise.host.cli import (
+    add_date_parser,
     add_db_option,
     add_export_parser,
     add_plot_parser,
@@ -43,6 +44,7 @@ def build_parser():
     add_capture_parser(sub)
     add_sessions_parser(sub)
     add_show_parser(sub)
+    add_date_parser(sub)
     add_export_parser(sub)
     add_plot_parser(sub)
     return parser

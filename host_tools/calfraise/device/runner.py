@@ -149,6 +149,7 @@ def prepared(
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": flash_blocks}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
+        config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
 

@@ -67,6 +67,9 @@ MIGRATIONS = (
             PRIMARY KEY (session, seq)
         )""",
     ),
+    # how start_ms was found: "device" (its clock), "estimated" (from the last time the device
+    # knew before a power loss), "user" (`calfraise date`); NULL while undated
+    ("ALTER TABLE sessions ADD COLUMN dated_by TEXT",),
 )
 
 

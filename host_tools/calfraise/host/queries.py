@@ -7,10 +7,11 @@ The shapes (documented in docs/host.md) are what `sessions --json`, `show --json
 import json
 
 from calfraise.errors import UserError
+from calfraise.host.db import transaction
 from calfraise.host.times import iso_utc
 
 _SUMMARY = """
-    SELECT s.id, d.device_id, s.device_session, s.start_ms, s.end_ms, s.end_reason,
+    SELECT s.id, d.device_id, s.device_session, s.start_ms, s.dated_by, s.end_ms, s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
            max((SELECT count(*) FROM reps WHERE session = s.id),
@@ -31,6 +32,7 @@ def _summary(row):
         "device_session": row["device_session"],
         "start": iso_utc(row["start_ms"]),
         "start_ms": row["start_ms"],
+        "dated_by": row["dated_by"],
         "duration_ms": row["end_ms"],
         "end_reason": row["end_reason"],
         "sets": row["n_sets"],
@@ -112,3 +114,14 @@ def load_session(db, session_id):
         reps=reps,
     )
     return session
+
+
+def date_session(db, session_id, start_ms):
+    """Give a stored session the start the user says (Unix ms): dated_by "user"."""
+    with transaction(db):
+        changed = db.execute(
+            "UPDATE sessions SET start_ms = ?, dated_by = 'user' WHERE id = ?",
+            (start_ms, session_id),
+        ).rowcount
+    if not changed:
+        raise UnknownSession(f"no session {session_id} in the database")
