@@ -22,7 +22,7 @@ import numpy as np
 from bleak import BleakClient, BleakScanner
 
 from calfraise.analyze import estimate_rate_hz
-from calfraise.ble.virtual import VirtualDevice
+from calfraise.ble.virtual import RESETS, VirtualDevice
 from calfraise.device.runner import HEAP
 from calfraise.errors import UserError
 from calfraise.trace import read_trace, write_trace
@@ -56,7 +56,8 @@ class Radio:
 
     def check_alive(self):
         """UserError if the virtual device's firmware stopped (it crashed, or ran out of heap)."""
-        if self.device is not None and self.device.returncodes:
+        codes = self.device.returncodes if self.device is not None else ()
+        if codes and codes[-1] not in RESETS:  # a reset boots it again
             raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
 
 

@@ -27,10 +27,10 @@ def local(unix_ms, seconds=True):
 
 
 def start_text(session, seconds=True):
-    """A session's start for people: local time, "(estimated)" when inferred across a power
-    loss (docs/device.md, Time), or "undated"."""
+    """A session's start for people: local time, "~" first when inferred across a power loss
+    (docs/device.md, Time), or "undated"."""
     text = local(session["start_ms"], seconds)
-    return text + " (estimated)" if session.get("dated_by") == "estimated" else text
+    return "~" + text if session.get("dated_by") == "estimated" else text
 
 
 def parse_when(text):
