@@ -125,3 +125,48 @@ def test_any_command_is_answered_and_the_device_goes_on(trace, tmp_path):
     assert len(answers) == len(sent)  # one answer per write
     assert entries and result.stored
     assert [e["rep"] for e in events if e["type"] == "rep"][:3] == [1, 2, 3]
+
+
+def test_the_issue_11_command_findings_one_by_one():
+    """SET_TIME 0xFFFFFFFF then a session once killed the BLE task; pipelined commands were
+    dropped unanswered; a 65-byte write was cut and run; get_settings could outgrow the MTU."""
+
+    async def run():
+        async with VirtualDevice(None, heap=HEAP) as virtual:
+            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+            async with await RecordingLink.connect(radio, await find(radio)) as link:
+                out = {}
+
+                async def raw(data):
+                    base = len(link.answers)
+                    await link.client.write_gatt_char(p.CONTROL_UUID, data, response=True)
+                    async with asyncio.timeout(5):
+                        while len(link.answers) == base:
+                            await asyncio.sleep(0.01)
+                    return p.STATUS_NAMES[p.decode_response(link.answers[-1])[2]]
+
+                out["set_time"] = await raw(bytes((p.SET_TIME, 1)) + b"\xff\xff\xff\xff")
+                await link.command(p.START_SESSION)
+                await link.command(p.STOP_SESSION)
+                out["listed"] = len(await list_all(link))
+                await link.hello()
+                get_all = bytes((p.GET_SETTINGS, 2, *range(len(p.SETTING_NAMES))))
+                out["long"] = await raw(get_all + bytes(p.MAX_COMMAND + 1 - len(get_all)))
+                out["twice"] = await raw(bytes((p.GET_SETTINGS, 3)) + bytes(60))
+                base = len(link.answers)
+                for seq in range(10):  # pipelined: the queue holds 4
+                    hello = bytes((p.HELLO, 100 + seq, p.VERSION))
+                    await link.client.write_gatt_char(p.CONTROL_UUID, hello, response=True)
+                async with asyncio.timeout(5):
+                    while len(link.answers) < base + 10:
+                        await asyncio.sleep(0.01)
+                answers = [p.decode_response(a) for a in link.answers[base:]]
+                out["pipelined"] = sorted((seq, p.STATUS_NAMES[st]) for _o, seq, st, _v in answers)
+            return out, list(virtual.returncodes)
+
+    out, resets = asyncio.run(run())
+    assert out["set_time"] == "out_of_range" and out["listed"] == 1
+    assert out["long"] == "malformed" and out["twice"] == "malformed"
+    assert [seq for seq, _ in out["pipelined"]] == list(range(100, 110))  # each answered once
+    assert {status for _, status in out["pipelined"]} <= {"ok", "busy"}
+    assert resets == []
