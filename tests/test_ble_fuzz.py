@@ -170,3 +170,24 @@ def test_the_issue_11_command_findings_one_by_one():
     assert [seq for seq, _ in out["pipelined"]] == list(range(100, 110))  # each answered once
     assert {status for _, status in out["pipelined"]} <= {"ok", "busy"}
     assert resets == []
+
+
+def test_a_ble_task_that_stops_making_progress_resets_the_board():
+    """The radio never frees a buffer (ENOMEM forever): the server retries without end, its
+    heartbeat stops, and the watchdog resets the board instead of leaving BLE dead."""
+
+    async def run():
+        async with VirtualDevice(None, heap=HEAP, max_in_flight=0) as virtual:
+            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+            client = radio.client(await find(radio), lambda _client: None)
+            await client.connect()  # and stays connected: the answers wait for the radio
+            await client.start_notify(p.CONTROL_UUID, lambda _char, _data: None)
+            hello = p.encode_command(p.HELLO, 1, p.VERSION)
+            await client.write_gatt_char(p.CONTROL_UUID, hello, response=True)
+            stuck = await virtual.next_event(lambda e: e.get("code") == "watchdog", timeout=30)
+            reset = await virtual.next_event("sim.reset", timeout=30)
+            await virtual.next_event("boot", timeout=30)  # and it boots again
+            return stuck, reset
+
+    stuck, reset = asyncio.run(run())
+    assert stuck["message"] == "ble" and reset["cause"] == "watchdog"
