@@ -352,7 +352,7 @@ class SessionStore:
         self._n = 0
 
     def end(self, reason, t_ms):
-        """Ends the open session (reason: ended, timeout, button or full) at detector time t_ms;
+        """Ends the open session (reason: ended, timeout or button) at detector time t_ms;
         durable when it returns. Does nothing if no session is open."""
         if self.sid is None:
             return
