@@ -88,6 +88,7 @@ def test_a_multi_hour_session_on_a_full_flash_keeps_every_counted_rep(scenario):
     [off] = got["turned_off"]  # the detail stopped once, then every rep was still counted
     assert got["detailed"] == off < 3600 and got["full"] is True and got["skipped"] == 0
     assert got["end"] == {"reason": "timeout", "end_ms": 10_800_000, "reps": 3600, "sets": 300}
+    assert got["summary"] == [None, 3600, 300]  # what LIST_SESSIONS says: the counted reps
     # the summary's kept block holds the set ends of the ~190 sets after the detail stopped
     assert got["set_ends"] == [12] * len(got["set_ends"]) and len(got["set_ends"]) > off // 12 + 150
 
@@ -103,6 +104,7 @@ def test_clock_fix_bad_input_and_a_second_begin(scenario):
     assert got["wall_ms"] == 1700000000000 - 3000
     assert got["sets"] == [{"set": 1, "reps": 1, "start_ms": 1000, "end_ms": 15000}]
     assert got["second"] == 2 and got["reps"] == 1
+    assert got["bad_clock"] == [None, 0, 0]  # a start no u32 holds is no date (it broke LIST)
     assert got["end"] == {"reason": "ended", "end_ms": 25000, "reps": 1, "sets": 1}
 
 

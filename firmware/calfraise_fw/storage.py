@@ -430,7 +430,8 @@ class SessionStore:
         return self._entries[sid]
 
     def summary(self, sid):
-        """(start as Unix seconds or None, reps, sets) of a stored session, read from its log."""
+        """(start as Unix seconds or None, reps, sets) of a stored session, read from its log;
+        the counts are its END record's when it has more (reps counted without detail)."""
         start_s = None
         reps = sets = 0
         with open(self.path(sid), "rb") as f:
@@ -443,8 +444,13 @@ class SessionStore:
                     elif kind == records.REP:
                         reps += 1
                         sets = max(sets, rec["set"])
+                    elif kind == records.END:
+                        reps = max(reps, rec["reps"])
+                        sets = max(sets, rec["sets"])
             except records.RecordError:
                 pass  # nothing readable: an empty summary
+        if start_s is not None and not 0 < start_s <= 0xFFFFFFFF:
+            start_s = None  # a clock an older firmware took unchecked: not a date
         return start_s, reps, sets
 
     def mark_synced(self, sid):

@@ -207,6 +207,7 @@ def fills_up():
     st.end("timeout", 3000 * 3600)
     s = read(st, sid)
     return {
+        "summary": st.summary(sid),
         "turned_off": turned_off,
         "detailed": len(s["reps"]),
         "set_ends": [x["reps"] for x in s["sets"]],
@@ -237,7 +238,10 @@ def records_api():
     st.set_end(1, 1, 6000, 20000)
     second = st.begin(30000, FW, BOARD, {})
     first = read(st, sid)
+    bad = st.begin(40000, FW, BOARD, {}, wall_ms=(2**32 + 78) * 1000)  # issue 11's clock
+    st.end("button", 41000)
     return {
+        "bad_clock": st.summary(bad),
         "no_session": no_session,
         "errors": errors,
         "second": second,
