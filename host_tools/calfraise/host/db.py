@@ -67,7 +67,15 @@ MIGRATIONS = (
             PRIMARY KEY (session, seq)
         )""",
     ),
-    # how start_ms was found: "device" (its clock), "estimated" (from the last time the device
+    (  # 2: the athlete's plan (one row), and the variant each session was recorded as
+        """CREATE TABLE plan (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            plan TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE sessions ADD COLUMN variant TEXT",
+    ),
+    # 3: how start_ms was found: "device" (its clock), "estimated" (from the last time the device
     # knew before a power loss), "user" (`calfraise date`); NULL while undated
     ("ALTER TABLE sessions ADD COLUMN dated_by TEXT",),
 )

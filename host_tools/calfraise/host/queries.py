@@ -13,6 +13,7 @@ from calfraise.host.times import iso_utc
 _SUMMARY = """
     SELECT s.id, d.device_id, s.device_session, s.start_ms, s.dated_by, s.end_ms, s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
+           s.variant,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
            max((SELECT count(*) FROM reps WHERE session = s.id),
                (SELECT coalesce(sum(reps), 0) FROM sets WHERE session = s.id)) AS n_reps,
@@ -39,6 +40,7 @@ def _summary(row):
         "reps": row["n_reps"],
         "partial": row["n_partial"],
         "imported": row["imported_at"],
+        "variant": row["variant"],  # the plan's when it was synced (None: before plans)
     }
 
 
@@ -125,3 +127,13 @@ def date_session(db, session_id, start_ms):
         ).rowcount
     if not changed:
         raise UnknownSession(f"no session {session_id} in the database")
+
+
+def delete_session(db, session_id):
+    """Remove one session with its sets and reps; returns its summary. Raises UnknownSession."""
+    with transaction(db):
+        row = db.execute(_SUMMARY + " WHERE s.id = ?", (session_id,)).fetchone()
+        if row is None:
+            load_session(db, session_id)  # raises UnknownSession with its hint
+        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    return _summary(row)
