@@ -18,8 +18,7 @@ from calfraise.host.link import DeviceLink
 from calfraise.host.live import LiveFeed, start_live
 from calfraise.host.radio import Radio, lead_in_trace
 from calfraise.host.sync import Sync, list_all
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 from calfraise_fw import protocol as p
 

@@ -210,6 +210,7 @@ class WDT:
         self._timeout_ms = timeout
         self._fed_ms = time.sim_ms()
         time.on_skip(self._check)
+        time.on_real(self._check)
 
     def feed(self):
         self._check()

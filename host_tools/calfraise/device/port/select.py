@@ -72,7 +72,7 @@ class poll:  # noqa: N801  (the real API's name)
             return self._ipoll_with_sources(timeout)
         if self._realtime or (timeout < 0 and not self._objects):
             ready = list(self._poll.ipoll(timeout, flags))
-            time.skip_us(0)  # real time passed: the watchdog, timers and power-off look
+            time.real_passed()  # the watchdog looks
             return ready
         ready = self._poll.poll(0) + self._ready_objects()
         if not ready and timeout > 0:
@@ -95,7 +95,7 @@ class poll:  # noqa: N801  (the real API's name)
         if not ready and not real and timeout > 0:
             time.skip_us(timeout * 1000)
         elif real:
-            time.skip_us(0)  # real time passed: the watchdog, timers and power-off look
+            time.real_passed()  # the watchdog looks
         return for_app
 
     def _sync_sources(self):

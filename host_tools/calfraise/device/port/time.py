@@ -102,6 +102,18 @@ def on_skip(hook):
     _on_skip.append(hook)
 
 
+_on_real = []  # callables run after a real wait (realtime mode): the watchdog
+
+
+def on_real(hook):
+    _on_real.append(hook)
+
+
+def real_passed():
+    for hook in _on_real:
+        hook()
+
+
 def ticks_ms():
     return _real.ticks_ms() + _skipped_us // 1000
 
