@@ -428,6 +428,22 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     assert "2 reps missed live" in text and "4 reps seen live" in text
 
 
+def test_live_view_says_when_the_flash_filled_up():
+    console = Console(record=True, width=120)
+    link = SimpleNamespace(name="calfraise-TEST", firmware="0.1.0", board="sim")
+    idle = status_event(p.decode_status(status_bytes("idle", 0)))
+    full = {"type": "storage_full", "t_ms": 90_000, "set": 3, "reps": 31}
+    with LiveView(console, link, {"reps_per_set": 12}, idle) as view:
+        view.on_event(p.decode_event(p.encode_event(full)))  # as the device notifies it
+        errors = p.decode_status(
+            p.encode_status("in_session", 3, 7, 31, 80, 0, 0.0, p.E_STORAGE_FULL)
+        )
+        view.on_event(status_event(errors))
+    text = console.export_text()
+    assert "flash is full (at rep 31): reps are still counted" in text
+    assert "device errors: storage_full" in text
+
+
 # --- the host's decoders, fuzzed ----------------------------------------------------------------
 
 some_bytes = st.binary(max_size=300)
@@ -452,9 +468,11 @@ def notifications(draw):
     if how == "longer":
         return kind, data + draw(st.binary(min_size=1, max_size=4)), None
     if how == "random":
-        return draw(st.sampled_from(["rep", "status", "event", "data", "raw"])), draw(
-            some_bytes
-        ), None
+        return (
+            draw(st.sampled_from(["rep", "status", "event", "data", "raw"])),
+            draw(some_bytes),
+            None,
+        )
     return kind, data, want
 
 
@@ -476,8 +494,9 @@ def test_live_feed_decodes_what_is_good_and_skips_the_rest():
         got = events[-1]
         if kind == "rep":
             assert got["start_ms"] == want["start_ms"] and got["set"] == want["set"]
-            assert got["end_ms"] == want["start_ms"] + want["up_ms"] + want["hold_ms"] + (
-                want["down_ms"]
+            assert (
+                got["end_ms"]
+                == want["start_ms"] + want["up_ms"] + want["hold_ms"] + (want["down_ms"])
             )
             assert got["partial"] == want["partial"] and feed.last_seq == p.decode_rep(data)[0]
         elif kind == "event":

@@ -18,6 +18,7 @@ from calfraise.host.ble_cli import (
     add_sync_parser,
 )
 from calfraise.host.cli import (
+    add_date_parser,
     add_db_option,
     add_delete_parser,
     add_export_parser,
@@ -81,6 +82,7 @@ def build_parser():
     add_sessions_parser(sub)
     add_show_parser(sub)
     add_progress_parser(sub)
+    add_date_parser(sub)
     add_export_parser(sub)
     add_plot_parser(sub)
     add_delete_parser(sub)

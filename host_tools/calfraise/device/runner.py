@@ -153,6 +153,7 @@ def prepared(
     faults=(),
     extra=None,
     script=None,
+    flash_blocks=FLASH_BLOCKS,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -162,7 +163,8 @@ def prepared(
     board's flash image file (LittleFS; settings and sessions survive between runs that share
     it); None for a fresh one. files: {name: text} written to the flash first (config.json
     naming the board always is). after_ms: the power goes off this long after the trace (None:
-    never). script: run this MicroPython file instead of firmware/main.py."""
+    never). script: run this MicroPython file instead of firmware/main.py. flash_blocks: the
+    flash's size in 4-KB blocks (a small one fills up soon)."""
     spec = load_board(board)
     board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -178,8 +180,9 @@ def prepared(
                 power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config.setdefault("unique_id", board_id(flash))
-        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
+        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": flash_blocks}
         config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
+        config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
 
@@ -187,10 +190,11 @@ def prepared(
 def read_flash(image, name):
     """The bytes of file `name` on a flash image (None if it is not there), read by LittleFS on
     the unix port."""
+    blocks = Path(image).stat().st_size // 4096  # whatever size the image was made
     script = (
         "import os, sys, binascii\n"
         "from simhw.norflash import FileFlash\n"
-        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {FLASH_BLOCKS})), '/flash')\n"
+        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {blocks})), '/flash')\n"
         "try:\n"
         f"    f = open('/flash/' + {name!r}, 'rb')\n"
         "except OSError:\n"

@@ -117,6 +117,11 @@ class LiveView:
             summary = self.sets.end(event)
             if summary:
                 out.print(summary)
+        elif kind == "storage_full":
+            out.print(
+                f"[red]the device's flash is full (at rep {event['reps']}): reps are still "
+                "counted, without their detail; sync to make room[/]"
+            )
         elif kind == "missed":
             out.print(f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]")
         elif kind == "status":
