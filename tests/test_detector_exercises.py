@@ -20,7 +20,13 @@ from calfraise.sim.exercises import bout
 from calfraise.sim.plan import heel_mount
 from calfraise.sim.sensor import random_sensor
 
-PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: CI runs the same draws every time; docs/detector.md lists draws that fail
+PROPERTY = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def bout_trace(kind, seed):

@@ -60,7 +60,7 @@ _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel str
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or at boot
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
-_FOLLOW_MS = const(600)  # steady this long at rest: the rest follows the foot
+_FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
@@ -611,12 +611,17 @@ class RepDetector:
                     st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
-            elif still_ms >= _FOLLOW_MS and dx * dx + dy * dy + dz * dz < _S_NEAR:
-                i = 0
-                while i < 3:  # follow slow drift: steady, and near the tilt's recent mean
-                    g = st[_GX + i] - _OFF  # (not the slow start of a raise)
-                    st[_GX + i] = g + ((st[_UX + i] - _OFF - g + 8) >> 4) + _OFF
-                    i += 1
+            elif dx * dx + dy * dy + dz * dz < _S_NEAR:
+                # follow slow drift: steady, near the tilt's recent mean, and towards the tilt
+                # of _FOLLOW_LAG blocks ago, already steady then (so the rest never follows the
+                # slow start of a raise, which would shrink the rep measured from it)
+                j = (ri - _FOLLOW_LAG) & _MASK
+                if still_ms - (t - ring_t[j]) >= _TRUST_MS:
+                    i = 0
+                    while i < 3:
+                        g = st[_GX + i] - _OFF
+                        st[_GX + i] = g + ((((ring_u[3 * j + i] - 32768) << 1) - g + 8) >> 4) + _OFF
+                        i += 1
         elif state == _SPOILED:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
