@@ -2,7 +2,8 @@
 
     IMU --> Sampler --> Session --publish--> EventBus --> Feedback (LED), console, ...
                 ^                                      (storage and BLE subscribe here too)
-    Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
+    Button -----+--> Session.start/stop, pairing window, forget hosts
+                                                 Monitor: watchdog, gc, stats, battery
 
 Everything hardware-specific comes from the board file; everything the athlete chose from the
 settings file.
@@ -68,6 +69,10 @@ class App:
                 self.session.start("button")
             else:
                 self.session.stop("button")
+        elif press == "long":
+            self.ble.pairing.open_window("button")
+        elif press == "very_long":
+            self.ble.forget_hosts()
 
     def now_ms(self):
         """ms since the IMU started, on the sample clock (the time of every event)."""
@@ -135,6 +140,7 @@ class App:
         if self.button is not None:
             asyncio.create_task(self.button.run())
         asyncio.create_task(self._guard("ble", self.ble.run()))
+        asyncio.create_task(self._guard("pairing", self.ble.police()))
         await self.monitor.run()
 
     def self_test(self):

@@ -13,6 +13,7 @@ from calfraise.errors import UserError
 from calfraise.host.ble_cli import (
     add_capture_parser,
     add_live_parser,
+    add_pair_parsers,
     add_scan_parser,
     add_sync_parser,
 )
@@ -38,6 +39,7 @@ def build_parser():
     add_analyze_parser(sub)
     add_device_parser(sub)
     add_scan_parser(sub)
+    add_pair_parsers(sub)
     add_live_parser(sub)
     add_sync_parser(sub)
     add_capture_parser(sub)
