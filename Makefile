@@ -65,10 +65,11 @@ test: lint
 DEMO := build/demo
 DEMO_DB := --db $(DEMO)/calfraise.db
 demo: $(VENV_STAMP)
-	rm -f $(DEMO)/flash.img $(DEMO)/calfraise.db
+	rm -f $(DEMO)/flash.img $(DEMO)/flash.img.keys.json $(DEMO)/calfraise.db
 	$(BIN)/calfraise simulate --tier clean --seed 7 -o $(DEMO)/session.csv
 	$(BIN)/calfraise analyze $(DEMO)/session.csv
 	$(BIN)/calfraise device run --trace $(DEMO)/session.csv --events $(DEMO)/events.jsonl
+	$(BIN)/calfraise --sim-flash $(DEMO)/flash.img pair
 	$(BIN)/calfraise --sim $(DEMO)/session.csv --sim-flash $(DEMO)/flash.img live --until-end --seconds 90
 	$(BIN)/calfraise --sim-flash $(DEMO)/flash.img $(DEMO_DB) sync
 	$(BIN)/calfraise $(DEMO_DB) sessions
