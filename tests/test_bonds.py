@@ -54,8 +54,12 @@ def test_who_may_bond_and_stay_connected(run):
     got = run("rules")
     assert got["boot"] == [True, "boot", True, True]  # no bonds: the window opens at boot
     assert got["first_host_stored"] and got["first_host_trusted"] == [False, True]
+    assert got["first_host_finishes"]  # admitted in the window, it finishes bonding after it
     assert got["closed"] == [False, "timeout", False, False]  # NimBLE told not to bond
-    assert got["known_host_cccd"]  # a bonded host's entries are kept at any time
+    assert got["known_host_cccd"]
+    # outside the window a bonded host's keys neither go nor change (addresses can be spoofed)
+    assert got["spoofed_repair"] == [False, False, "peer-1"]
+    assert got["known_host_cccd_later"]  # its subscriptions may
     assert got["stranger_stored"] is False  # a new host, the window shut
     assert got["stranger_encrypted_drop"] == [True, False] and got["stranger_hosts"] == 1
     assert got["grace"] == [False, True]

@@ -17,6 +17,8 @@ from micropython import const
 WINDOW_MS = const(60_000)
 GRACE_MS = const(5_000)  # for a bonded host to encrypt the link it just opened
 IDLE_MS = const(300_000)
+_CCCD = const(3)  # NimBLE's BLE_STORE_OBJ_TYPE_CCCD: a host's subscriptions
+_HOST = const(7)  # a key's head that names the host (bonds.py)
 
 
 class Pairing:
@@ -28,6 +30,7 @@ class Pairing:
         self._bonding = None  # what NimBLE was last told (config(bond=...))
         self.trusted = False  # the link is encrypted with a bonded host's keys
         self._refused = False  # this link tried to bond outside the window
+        self._admitted = None  # the host this link bonds (admitted in the window)
         self._since = 0  # ticks_ms of the connection
         self._last = 0  # ... and of its last sign of life
 
@@ -76,15 +79,30 @@ class Pairing:
 
     # --- NimBLE's key store (called from the IRQ handler) ---------------------------------
     def set_secret(self, sec_type, key, value):
-        """Keep what NimBLE asks to, unless it is a new host's and the window is shut."""
-        if value is not None and not self.is_open() and len(key) and not self.bonds.knows(key):
+        """Store or delete (value None) what NimBLE asks to; False when refused."""
+        if not self._may_store(sec_type, key):
             self._refused = True
             return False
         return self.bonds.set(sec_type, key, value)
 
+    def _may_store(self, sec_type, key):
+        """In the window anything (and the link's host may finish bonding after it shuts);
+        outside it no host's keys change, not even a bonded host's (its address can be
+        spoofed), only a bonded host's subscriptions (CCCDs). The board's own keys always."""
+        if not len(key):
+            return True
+        host = bytes(key[:_HOST])
+        if self.is_open():
+            self._admitted = host
+            return True
+        if host == self._admitted:
+            return True
+        return sec_type == _CCCD and self.bonds.knows(key)
+
     # --- the link --------------------------------------------------------------------------
     def connected(self, now):
         self.trusted = self._refused = False
+        self._admitted = None
         self._since = self._last = now
 
     def encrypted(self, encrypted, bonded):

@@ -140,10 +140,18 @@ def rules(path):
     out["boot"] = [events[-1]["window"], events[-1]["why"], pairing.is_open(), radio.bond[-1]]
     pairing.connected(0)
     out["first_host_stored"] = pairing.set_secret(PEER_SEC, host(1), b"peer-1")
+    pairing.tick(time.ticks_add(time.ticks_ms(), 61_000))  # the window shuts mid-bonding
+    out["first_host_finishes"] = pairing.set_secret(OUR_SEC, host(1), b"our-1")
     out["first_host_trusted"] = [pairing.encrypted(True, True), pairing.trusted]
-    pairing.tick(time.ticks_add(time.ticks_ms(), 61_000))  # the window closes
     out["closed"] = [events[-1]["window"], events[-1]["why"], pairing.is_open(), radio.bond[-1]]
     out["known_host_cccd"] = pairing.set_secret(CCCD, host(1) + b"\x24\x00", b"\x01\x00")
+    pairing.connected(0)  # someone with the first host's address pairs again
+    out["spoofed_repair"] = [
+        pairing.set_secret(PEER_SEC, host(1), None),
+        pairing.set_secret(PEER_SEC, host(1), b"evil"),
+        pairing.bonds.get(PEER_SEC, 0, host(1)),
+    ]
+    out["known_host_cccd_later"] = pairing.set_secret(CCCD, host(1) + b"\x25\x00", b"\x01\x00")
     pairing.connected(0)  # a stranger
     out["stranger_stored"] = pairing.set_secret(PEER_SEC, host(2), b"peer-2")
     out["stranger_encrypted_drop"] = [pairing.encrypted(True, True), pairing.trusted]
