@@ -4,7 +4,8 @@ The owner is the bridge's central; a stranger is a second Bumble central on the 
 
 An unpaired central gets an ATT security error on every protected characteristic and changes
 nothing; it is dropped promptly; pairing outside the window is refused, inside it works; the
-bond outlives a device reboot and a host restart; "forget all hosts" ends it; an idle host is
+bond outlives a device reboot (and its new private address) and a host restart; "forget all
+hosts" ends it; an idle host is
 dropped; random and truncated SMP and ATT traffic does not crash the firmware."""
 
 import asyncio
@@ -134,13 +135,18 @@ def test_pairing_outside_the_window_is_refused_and_inside_it_works(tmp_path):
 def test_a_bond_outlives_reboots_of_both_sides_and_forget_all_ends_it(tmp_path):
     async def pair_then_reboot():
         async with device(tmp_path) as dev:
+            before = (await find(owner(dev), None)).address
             async with await connect(owner(dev)) as link:
                 await link.command(p.REBOOT)
             await dev.next_event("boot", 30)
             await dev.next_event("boot", 30)  # the second boot
             rebooted = Radio(dev.scanner_backend, dev.client_backend)  # not one that pairs
+            after = (await find(rebooted, None)).address
             async with await connect(rebooted) as link:
                 await link.command(p.GET_SETTINGS)
+            # a new resolvable private address each boot; the bond resolves it
+            assert before != after
+            assert [int(a[:2], 16) >> 6 for a in (before, after)] == [0b01, 0b01]
 
     async def host_restarted():
         async with device(tmp_path) as dev:  # a new host process: keys from its file

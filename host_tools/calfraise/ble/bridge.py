@@ -7,7 +7,8 @@ that the host's central (and bleak, through bumble_backend.py) reaches like a re
     bridge.drop_link_after(n)   # link loss once n more bytes crossed the air
     await bridge.close()
 
-The peripheral (random static address from the firmware) serves the GATT database the firmware
+The peripheral (random static address from the firmware, or a resolvable private address with it
+as identity when the firmware asks for addr_mode 2) serves the GATT database the firmware
 registered, advertises what it asks, relays connections, writes and MTU exchanges to it, and
 returns a notification's buffer to it once the packet has left the host's queue. Each firmware
 session (a process, or active(True) after active(False)) gets its own controller; when its
@@ -23,6 +24,7 @@ live in a JSON file when `host_keys` names one (they survive a host restart), el
 
 import asyncio
 import collections
+import hashlib
 import itertools
 import json
 import logging
@@ -44,6 +46,7 @@ from bumble.hci import (
     Address,
     HCI_LE_Advertising_Report_Event,
     HCI_LE_Extended_Advertising_Report_Event,
+    HCI_LE_Set_Random_Address_Command,
 )
 from bumble.host import Host
 from bumble.keys import JsonKeyStore, KeyStore, PairingKeys
@@ -62,6 +65,7 @@ FLAG_READ_ENCRYPTED = 0x0200
 FLAG_READ_AUTHENTICATED = 0x0400
 FLAG_WRITE_ENCRYPTED = 0x1000
 FLAG_WRITE_AUTHENTICATED = 0x2000
+ADDR_RPA = 2  # config(addr_mode=2): resolvable private address
 PEER_SEC = 2  # NimBLE's BLE_STORE_OBJ_TYPE_PEER_SEC: a bonded host's keys
 KEY_SIZE = 16
 # MicroPython's io= values (0 DisplayOnly ... 4 KeyboardDisplay) as Bumble's
@@ -286,8 +290,13 @@ class Peripheral:
         self.device, self.controller = make_device(self.link, info["name"], address)
         self.device.gatt_server.max_mtu = info["mtu"]
         self.security.update((k, info[k]) for k in self.security if k in info)
+        # the identity key the board keeps: derived from its address here (NimBLE makes a random
+        # one once and stores it, secret type 10); the identity is the random static address
+        self.device.irk = hashlib.sha256(b"calfraise-irk" + bytes.fromhex(info["addr"]))
+        self.device.irk = self.device.irk.digest()[:16]
         self.device.pairing_config_factory = self._pairing_config
         await self.device.power_on()
+        await self._address_mode(info.get("addr_mode", 1))
         self.device.keystore = FirmwareKeyStore(self)  # after power_on: it would ask it now
         self._base_attributes = len(self.device.gatt_server.attributes)
         self._base_services = len(self.device.gatt_server.services)
@@ -304,6 +313,20 @@ class Peripheral:
         if "mtu" in settings:
             self.device.gatt_server.max_mtu = settings["mtu"]
         self.security.update((k, settings[k]) for k in self.security if k in settings)
+        if "addr_mode" in settings:
+            await self._address_mode(settings["addr_mode"])
+
+    async def _address_mode(self, mode):
+        """addr_mode 2 or 3: advertise and connect from a resolvable private address (a new one
+        each boot; NimBLE also changes it every 15 min), else from the static one."""
+        device = self.device
+        address = Address.generate_private_address(device.irk) if mode >= ADDR_RPA else None
+        address = address or device.static_address
+        if address != device.random_address:
+            await device.send_sync_command(
+                HCI_LE_Set_Random_Address_Command(random_address=address)
+            )
+            device.random_address = address
 
     def _pairing_config(self, _connection):
         """What the firmware set with config(): NimBLE's ble_hs_cfg.sm_* at this moment."""

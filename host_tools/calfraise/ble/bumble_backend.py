@@ -182,9 +182,13 @@ class BumbleClient(BaseBleakClient):
         await self.disconnect()
 
     def _key_name(self):
-        """The key store's name for the peer: its identity address, once paired."""
+        """The key store's name for the peer: its identity address (Bumble resolves a private
+        address as the link comes up; without a link, the keys' resolver does)."""
         if self._connection is not None:
             return str(self._connection.peer_address)
+        resolver = self.central.address_resolver
+        if resolver is not None and self._peer_address.is_resolvable:
+            return str(resolver.resolve(self._peer_address) or self._peer_address)
         return str(self._peer_address)
 
     def _connected_link(self):
