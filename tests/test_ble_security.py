@@ -9,6 +9,7 @@ hosts" ends it; an idle host is
 dropped; random and truncated SMP and ATT traffic does not crash the firmware."""
 
 import asyncio
+import contextlib
 import json
 import random
 
@@ -103,6 +104,35 @@ def test_a_stranger_gets_security_errors_changes_nothing_and_is_dropped(tmp_path
             assert after == sessions  # nothing deleted
             assert len(refused) == len(PROTECTED)
             assert dev.returncodes == []  # and no reboot
+
+    run(main())
+
+
+def test_with_a_mistake_in_the_table_the_firmware_still_refuses_a_stranger(tmp_path):
+    async def main():
+        async with device(tmp_path, open_table=True) as dev:
+            # the first boot's window; the radio asks for no pairing now: pair explicitly
+            async with await connect(owner(dev), pair=True) as link:
+                await link.command(p.SET_SETTINGS, ("reps_per_set", 15))
+            await dev.next_event(pairing_event("timeout"), 60)
+            radio, _ = await stranger(dev)
+            lost = asyncio.Event()
+            target = await find(radio, None)
+            client = BleakClient(target, lambda _: lost.set(), backend=radio.client_backend)
+            await client.connect()
+            heard = []
+            for uuid in PROTECTED:  # the radio lets it subscribe now
+                await client.start_notify(uuid, lambda _c, data: heard.append(bytes(data)))
+            changes = [(p.SET_SETTINGS, (("reps_per_set", 3),)), (p.REBOOT, ())]
+            for seq, (opcode, args) in enumerate(changes, 1):
+                command = p.encode_command(opcode, seq, *args)
+                with contextlib.suppress(BleakError):  # written, or the link already closed
+                    await client.write_gatt_char(p.CONTROL_UUID, command, response=True)
+            await asyncio.wait_for(lost.wait(), 10)  # the firmware closed it at the first
+            assert heard == []  # no answer, no rep, no status: nothing was notified to it
+            async with await connect(owner(dev, auto_pair=False)) as link:
+                assert await link.command(p.GET_SETTINGS, "reps_per_set") == (("reps_per_set", 15),)
+            assert dev.returncodes == []  # not rebooted
 
     run(main())
 

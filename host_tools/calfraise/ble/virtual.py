@@ -38,7 +38,9 @@ class VirtualDevice:
     flash image file kept between runs (None: a fresh one). realtime: waits are real (False:
     skipped, see port/select.py). script: a MicroPython file to run instead of main.py.
     max_in_flight: notifications NimBLE may hold before ENOMEM. host_keys: the JSON file of the
-    host's bonds (None: kept in memory, for this device's life). setup: the other keywords of
+    host's bonds (None: kept in memory, for this device's life). open_table: the GATT table's
+    security flags do not reach the radio (tests: the firmware must refuse by itself). setup:
+    the other keywords of
     calfraise.device.runner.prepared() (heap, files, presses, faults, extra, after_ms: None
     keeps the power on)."""
 
@@ -53,6 +55,7 @@ class VirtualDevice:
         max_in_flight=10,
         drop_after_bytes=None,
         host_keys=None,
+        open_table=False,
         **setup,
     ):
         self._trace_csv = trace_csv
@@ -62,6 +65,7 @@ class VirtualDevice:
         self._max_in_flight = max_in_flight
         self._drop_after_bytes = drop_after_bytes
         self._host_keys = host_keys
+        self._open_table = open_table
         self.events = []  # every event the firmware printed, across restarts
         self.output = []  # its other console lines (tracebacks), stdout and stderr
         self.returncodes = []  # one per process that ended
@@ -140,6 +144,7 @@ class VirtualDevice:
         if self._drop_after_bytes is not None:
             self.bridge.drop_link_after(self._drop_after_bytes)
         ble = {"socket": self.bridge.address, "max_in_flight": self._max_in_flight}
+        ble["open_table"] = self._open_table
         extra = {**(self._setup.pop("extra", None) or {}), "realtime": self._realtime, "ble": ble}
         launching = prepared(self._trace_csv, extra=extra, **self._setup)
         launch = await asyncio.to_thread(self._stack.enter_context, launching)

@@ -12,7 +12,9 @@ would be: copy it with bytes() to keep it. Limits the board has are enforced her
     back only while the firmware waits in asyncio (the radio sends during the wait);
   - remote writes fill at most the value's buffer (gatts_set_buffer; 20 bytes by default);
   - advertising stops when a central connects; the firmware restarts it.
-The sim config's "ble": {"socket": PATH or PORT, "max_in_flight": 10} names the bridge; without
+The sim config's "ble": {"socket": PATH or PORT, "max_in_flight": 10} names the bridge (and, for
+tests, "open_table": true drops the characteristics' security flags: a mistake in the GATT
+table, which the firmware's own checks must catch); without
 it the radio works but nobody is listening (no connections). When the bridge closes the socket
 the board is switched off ({"type": "sim.ble_closed"}, exit code 0).
 
@@ -49,6 +51,7 @@ _IRQ_ENCRYPTION_UPDATE = 28
 _IRQ_GET_SECRET = 29
 _IRQ_SET_SECRET = 30
 _SECURITY = ("bond", "le_secure", "mitm", "io")
+_SECURITY_FLAGS = 0x7600  # FLAG_READ/WRITE_ENCRYPTED, _AUTHENTICATED, _AUTHORIZED
 
 _DEFAULT_NAME = "ESP32"  # MICROPY_PY_BLUETOOTH_DEFAULT_GAP_NAME of the esp32 port
 _PREFERRED_MTU = 256  # CONFIG_BT_NIMBLE_ATT_PREFERRED_MTU's default in ESP-IDF
@@ -212,6 +215,7 @@ class BLE:
         ble = config.get("ble") or {}
         self._address = ble.get("socket")
         self._max_in_flight = ble.get("max_in_flight", 10)
+        self._flags_kept = ~_SECURITY_FLAGS if ble.get("open_table") else -1
         self._link = None
         self._active = False
         self._handler = None
@@ -332,7 +336,8 @@ class BLE:
             for characteristic in characteristics:
                 descriptors = characteristic[2] if len(characteristic) > 2 else ()
                 dscs = [[UUID(d[0]).text(), d[1]] for d in descriptors]
-                chars.append([UUID(characteristic[0]).text(), characteristic[1], dscs])
+                flags = characteristic[1] & self._flags_kept
+                chars.append([UUID(characteristic[0]).text(), flags, dscs])
             definition.append([UUID(service_uuid).text(), chars])
         if self._link is None:
             handles = _nimble_handles(definition)
