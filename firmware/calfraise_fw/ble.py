@@ -122,7 +122,6 @@ class BleServer:
             self._mtu = data[1]
         elif event == _IRQ_ENCRYPTION_UPDATE:
             self._drop = self.pairing.encrypted(data[1], data[3])
-            self._status_stale = True
         elif event == _IRQ_GET_SECRET:
             key = data[2]
             return self.pairing.bonds.get(data[0], data[1], None if key is None else bytes(key))
