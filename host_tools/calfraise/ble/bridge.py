@@ -434,12 +434,15 @@ class Peripheral:
         lost = asyncio.get_running_loop().create_future()
         self._lost[connection.handle] = lost
 
-        def on_disconnection(_reason):
-            if not lost.done():
-                lost.set_result(None)
+        def pairing_over():
             over = self._pairing.pop(connection.handle, None)
             if over is not None and not over.done():
                 over.set_result(None)
+
+        def on_disconnection(_reason):
+            if not lost.done():
+                lost.set_result(None)
+            pairing_over()
             self._lost.pop(connection.handle, None)
             self.send(blelink.packed(blelink.DISCONNECTED, blelink.PEER, *peer))
             asyncio.get_running_loop().call_soon(self._release)  # after the host's flush
@@ -454,11 +457,6 @@ class Peripheral:
 
         def on_pairing_start():
             self._pairing[connection.handle] = asyncio.get_running_loop().create_future()
-
-        def pairing_over():
-            over = self._pairing.pop(connection.handle, None)
-            if over is not None and not over.done():
-                over.set_result(None)
 
         def on_pairing(keys):
             connection.authenticated = bool(keys.ltk and keys.ltk.authenticated)
