@@ -44,6 +44,12 @@ def test_a_damaged_bonds_file_keeps_what_is_whole_and_never_raises(run, tmp_path
     assert got[1:4] == [1, 0, 1]
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_store_calls_raise_nothing_and_keep_the_cap(run, seed):
+    got = run("fuzz", str(seed))
+    assert got == {"errors": [], "most_hosts": 4, "differ": 0}
+
+
 def test_a_power_cut_while_bonding_leaves_the_old_bonds_or_the_new(run):
     got = run("power_cut")
     assert got["other"] == []  # every cut, lost or torn, left one of the two whole

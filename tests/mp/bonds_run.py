@@ -6,11 +6,14 @@ usage: bonds_run.py store        the cap, the oldest host dropped, lookups, forg
        bonds_run.py power_cut    a third host bonded on a NOR flash that loses power at each
                                  program/erase in turn: what each cut left
        bonds_run.py rules        the pairing window and the link rules with a fake radio
+       bonds_run.py fuzz SEED    random secrets stored, deleted and asked for, as a confused or
+                                 hostile stack could: errors raised, hosts kept, reload equal
 Prints one JSON document.
 """
 
 import json
 import os
+import random
 import sys
 import time
 
@@ -175,6 +178,32 @@ def rules(path):
     return out
 
 
+def fuzz(path, seed):
+    """NimBLE's store calls with random types, keys and values (a key may be shorter than a
+    host's head, a value empty): nothing raises, at most MAX_HOSTS hosts, the file says the
+    same as the memory after every change."""
+    random.seed(seed)
+    bonds = Bonds(path)
+    errors, most, differ = [], 0, 0
+
+    def blob(n):
+        return bytes(random.getrandbits(8) for _ in range(n))
+
+    for i in range(300):
+        sec_type = random.getrandbits(4)
+        key = host(random.getrandbits(3)) + blob(random.getrandbits(2)) if i % 3 else blob(i % 9)
+        try:
+            if random.getrandbits(2):
+                bonds.set(sec_type, key, None if i % 7 == 0 else blob(random.getrandbits(7)))
+            else:
+                bonds.get(sec_type, random.getrandbits(3), None if i % 2 else key)
+        except Exception as err:  # noqa: BLE001  (the test wants to see any)
+            errors.append(repr(err))
+        most = max(most, len(bonds.hosts()))
+        differ += entries(Bonds(path)) != entries(bonds)
+    return {"errors": errors, "most_hosts": most, "differ": differ}
+
+
 def main():
     what = sys.argv[1]
     path = f"/tmp/calfraise-bonds-{time.ticks_us()}.bin"
@@ -187,6 +216,8 @@ def main():
             result = files(path, blobs)
         elif what == "power_cut":
             result = power_cut()
+        elif what == "fuzz":
+            result = fuzz(path, int(sys.argv[2]))
         else:
             result = rules(path)
     finally:
