@@ -144,15 +144,16 @@ def test_pairing_outside_the_window_is_refused_and_inside_it_works(tmp_path):
                 await link.hello()
 
     async def later_boot():
-        # the button is held 3.5 s from 5 s after boot: the window opens then, for 60 s
-        async with device(tmp_path, realtime=True, presses=[(5_000, 3_500)]) as dev:
+        # the button is held 3.5 s from 20 s after boot: the window opens then, for 60 s
+        async with device(tmp_path, realtime=True, presses=[(20_000, 3_500)]) as dev:
             radio, central = await stranger(dev)
             with pytest.raises(NotPaired, match="refused to pair: its pairing window is shut"):
                 await connect(radio, pair=True)
             assert await central.keystore.get_all() == []  # its useless keys went
             with pytest.raises(NotPaired, match="not paired with this computer"):
                 await connect(radio)
-            await dev.next_event(pairing_event("button"), 30)
+            assert not [e for e in dev.events if e["type"] == "pairing"]  # still shut
+            await dev.next_event(pairing_event("button"), 40)
             async with await connect(radio, pair=True) as link:
                 await link.command(p.GET_SETTINGS)
             async with await connect(owner(dev, auto_pair=False)) as link:
