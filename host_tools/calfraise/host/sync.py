@@ -21,6 +21,7 @@ from calfraise.host.link import (
     NotPaired,
     set_clock,
 )
+from calfraise.host.plan import send_plan
 from calfraise_fw import protocol as p
 
 ATTEMPTS = 5  # reconnects after a lost link, per sync
@@ -51,6 +52,7 @@ class SyncResult:
     stored: list = field(default_factory=list)  # importer.Imported of each new session
     already: list = field(default_factory=list)  # importer.Imported already stored: marked
     recording: list = field(default_factory=list)  # ids still being recorded: left for later
+    plan_sent: dict | None = None  # the settings the plan changed on the device
     reconnects: int = 0
 
 
@@ -108,8 +110,9 @@ class Sync:
     """The state of one `calfraise sync`, which survives reconnects. progress(download) is
     called as bytes arrive; say(text) tells the person about reconnects."""
 
-    def __init__(self, radio, device, db, progress, say, attempts=ATTEMPTS):
+    def __init__(self, radio, device, db, progress, say, attempts=ATTEMPTS, plan=None):
         self.radio = radio
+        self.plan = plan  # calfraise.host.plan.Plan to bring the device in line with
         self.device = device
         self.db = db
         self.progress = progress
@@ -164,6 +167,8 @@ class Sync:
         result.device, result.name = link.device_id, link.name
         if result.clock_s is None:
             result.clock_s = await set_clock(link)
+        if self.plan is not None and result.plan_sent is None:
+            result.plan_sent = await send_plan(link, self.plan)
         if self.todo is None:
             entries = await list_all(link)
             result.recording = [e.id for e in entries if e.open]
