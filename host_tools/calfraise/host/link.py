@@ -225,7 +225,8 @@ class DeviceLink:
                 if pair:
                     link._pairing = True
                     await client.pair()
-                await link._subscribe_control(radio.auto_pair and not pair)
+                auto_pair = getattr(radio, "auto_pair", False)  # test radios may not say
+                await link._subscribe_control(auto_pair and not pair)
                 for channel in channels:
                     await client.start_notify(CHANNELS[channel], link._handler(channel))
                 link.device_id = await link._read_text(SERIAL_NUMBER_UUID) or name
