@@ -24,8 +24,7 @@ from calfraise.device.runner import HEAP
 from calfraise.host.discovery import find
 from calfraise.host.link import DeviceLink, NotPaired
 from calfraise.host.radio import Radio
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 from calfraise_fw import protocol as p
 

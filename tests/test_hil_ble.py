@@ -20,8 +20,7 @@ import pytest
 from calfraise.cli import main
 from calfraise.host.db import open_db
 from calfraise.host.queries import list_sessions
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 
 
