@@ -66,11 +66,12 @@ test: lint
 DEMO := build/demo
 DEMO_DB := --db $(DEMO)/calfraise.db
 demo: $(VENV_STAMP)
-	rm -f $(DEMO)/flash.img $(DEMO)/calfraise.db
+	rm -f $(DEMO)/flash.img $(DEMO)/flash.img.keys.json $(DEMO)/calfraise.db
 	$(BIN)/calfraise $(DEMO_DB) plan --reps 10
 	$(BIN)/calfraise simulate --tier clean --seed 7 -o $(DEMO)/session.csv
 	$(BIN)/calfraise analyze $(DEMO)/session.csv
 	$(BIN)/calfraise device run --trace $(DEMO)/session.csv --events $(DEMO)/events.jsonl
+	$(BIN)/calfraise --sim-flash $(DEMO)/flash.img pair
 	$(BIN)/calfraise --sim $(DEMO)/session.csv --sim-flash $(DEMO)/flash.img $(DEMO_DB) live --until-end --seconds 90
 	$(BIN)/calfraise --sim-flash $(DEMO)/flash.img $(DEMO_DB) sync
 	$(BIN)/calfraise $(DEMO_DB) sessions

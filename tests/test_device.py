@@ -182,7 +182,7 @@ def test_button_starts_and_stops_a_session(tmp_path):
     result = run_device(
         still_trace(tmp_path / "t.csv", 20),
         files=quick(),
-        presses=[(5_000, 200), (12_000, 200), (16_000, 2_500)],
+        presses=[(5_000, 200), (12_000, 200), (16_000, 3_500)],
         after_ms=2_000,
     )
     states = result.of_type("state")

@@ -5,17 +5,22 @@ so what a board is held to is known to pass somewhere.
 
 Live reps need someone doing calf raises; here `live` must connect, say hello and report the
 device's status. The reps themselves are checked on the virtual device (test_host_ble.py).
+
+The board serves paired computers only: the pairing test comes first and needs someone to hold
+the board's button for 3 s when asked (twice); it leaves the computer paired for the rest. The
+attacks themselves (a stranger's ATT errors, fuzzed SMP) are in test_ble_security.py: a PC has
+one Bluetooth identity, it cannot be the stranger and the owner at once.
 """
 
 import json
+import time
 
 import pytest
 
 from calfraise.cli import main
 from calfraise.host.db import open_db
 from calfraise.host.queries import list_sessions
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 
 
@@ -57,10 +62,44 @@ def resets_calibration(capsys, radio_args, device_args):
     assert "forgot its gyro bias and rest" in capsys.readouterr().out
 
 
+PAIR_WAIT_S = 60  # how long the operator has to open the window
+
+
+def pairs(capsys, radio_args, device_args, window=None):
+    """`pair` succeeds (after `window()` asked for the button, retrying while it is shut)."""
+    if window is not None:
+        window()
+    deadline = time.monotonic() + PAIR_WAIT_S
+    while main([*radio_args, "pair", *device_args]) != 0:
+        assert time.monotonic() < deadline, capsys.readouterr().err
+        time.sleep(2)
+    assert "Paired with" in capsys.readouterr().out
+
+
+def refused_once_unpaired(capsys, radio_args, device_args):
+    """After `unpair`, a BLE command fails (exit 2) and says how to pair."""
+    assert main([*radio_args, "unpair", *device_args]) == 0
+    assert "Forgot the bond" in capsys.readouterr().out
+    assert main([*radio_args, "live", *device_args, "--json", "--seconds", "2"]) == 2
+    assert "calfraise pair" in capsys.readouterr().err
+
+
 @pytest.fixture
 def ble(request):
     """The board's BLE name or address (conftest skips these tests without --ble)."""
     return request.config.getoption("--ble")
+
+
+@pytest.mark.hil
+def test_pairing_then_unpairing_then_the_board_refuses(ble, capsys):
+    def window():
+        with capsys.disabled():
+            print(f"\nHold the button of {ble} for 3 s (its LED blinks blue).", flush=True)
+
+    pairs(capsys, [], ["--device", ble], window)
+    lives(capsys, [], ["--device", ble], 3)
+    refused_once_unpaired(capsys, [], ["--device", ble])
+    pairs(capsys, [], ["--device", ble], window)  # paired again for the tests below
 
 
 @pytest.mark.hil
@@ -85,6 +124,7 @@ def test_reset_calibration_on_an_idle_board(ble, capsys):
 
 def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     radio = ["--sim-flash", str(tmp_path / "flash.img")]
+    pairs(capsys, radio, [])  # its first boot: no bonds, the window is open
     scanned(capsys, radio, None)
     lives(capsys, radio, [], 3)
     trace = render(plan_reps(3, seed=5))  # then a session is recorded, for the syncs to fetch
@@ -95,3 +135,4 @@ def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     capsys.readouterr()
     syncs_twice(capsys, radio, [], tmp_path / "d.db", recorded=True)
     resets_calibration(capsys, radio, [])
+    refused_once_unpaired(capsys, radio, [])  # and now its window is shut

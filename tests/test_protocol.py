@@ -99,11 +99,16 @@ def test_gatt_layout():
     uuids = [P.SERVICE_UUID] + [u for u, _ in ours]
     assert len(set(uuids)) == 7 and all(u.endswith("-7c5e-4786-9f45-dc27e4112f5c") for u in uuids)
     flags = dict(ours)
+    encrypted = 0x1200  # FLAG_READ_ENCRYPTED | FLAG_WRITE_ENCRYPTED: every one of ours
+    assert all(f & encrypted == encrypted for f in flags.values())
+    flags = {uuid: f & ~encrypted for uuid, f in flags.items()}
     assert flags[P.REP_UUID] == flags[P.DATA_UUID] == flags[P.RAW_UUID] == 0x10  # notify
     assert flags[P.EVENT_UUID] == 0x10
     assert flags[P.STATUS_UUID] == 0x12  # read, notify
     assert flags[P.CONTROL_UUID] == 0x18  # write, notify
     assert [s[0] for s in P.GATT] == [0x180A, 0x180F, P.SERVICE_UUID]
+    open_ones = [f for service in P.GATT[:2] for _, f in service[1]]
+    assert all(f & encrypted == 0 for f in open_ones)  # Device Information, Battery: open
 
 
 def test_the_setting_table_covers_the_settings():

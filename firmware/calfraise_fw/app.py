@@ -2,7 +2,8 @@
 
     IMU --> Sampler --> Session --publish--> EventBus --> Feedback (LED), console, ...
                 ^                                      (storage and BLE subscribe here too)
-    Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
+    Button -----+--> Session.start/stop, pairing window, forget hosts
+                                                 Monitor: watchdog, gc, stats, battery
 
 Every task but the monitor runs under the Supervisor (restarted when it raises; the watchdog
 resets the board when one keeps failing or stops beating). Everything hardware-specific comes
@@ -16,7 +17,7 @@ import machine
 from calfraise_fw import VERSION
 from calfraise_fw import settings as settings_file
 from calfraise_fw.battery import open_battery
-from calfraise_fw.ble import BleServer
+from calfraise_fw.ble import BleServer, Police
 from calfraise_fw.button import Button
 from calfraise_fw.clock import Clock
 from calfraise_fw.console import print_event
@@ -73,6 +74,10 @@ class App:
                 self.session.start("button")
             else:
                 self.session.stop("button")
+        elif press == "long":
+            self.ble.pairing.open_window("button")
+        elif press == "very_long":
+            self.ble.forget_hosts()
 
     def reset_calibration(self):
         """Forget the saved gyro bias and the learned rest (a stale bias can keep the detector
@@ -154,6 +159,7 @@ class App:
         if self.button is not None:
             start("button", self.button)
         start("ble", self.ble)
+        start("pairing", Police(self.ble))
         await self.monitor.run()
 
     def self_test(self):

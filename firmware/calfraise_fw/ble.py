@@ -14,6 +14,11 @@ Every command gets one answer: a write while _INBOX commands wait is answered BU
 one longer than a command can be MALFORMED (the control point's buffer holds one byte more, so
 the length shows), an exception while executing it FAILED (and an error event), and an answer
 larger than the MTU allows TOO_LARGE.
+
+Security (pairing.py): LE Secure Connections with bonding, keys kept by bonds.py, a resolvable
+private address. The table asks for an encrypted link on our service; on top of that nothing
+is executed or notified unless the link is encrypted with a bonded host's keys: a command on
+any other link closes it.
 """
 
 import asyncio
@@ -29,11 +34,19 @@ from micropython import const
 from calfraise_fw import VERSION
 from calfraise_fw import protocol as p
 from calfraise_fw import settings as settings_file
+from calfraise_fw.bonds import Bonds
+from calfraise_fw.pairing import Pairing
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+_IO_NO_INPUT_OUTPUT = const(3)  # an LED and a button: Just Works pairing
+_ADDR_RPA = const(2)  # resolvable private address (public identity)
+_POLICE_MS = const(1000)  # how often the pairing window and the link are checked
 _ENOMEM = const(12)
 _ATT_DEFAULT_MTU = const(23)
 _ADV_INTERVAL_US = const(250000)
@@ -80,7 +93,10 @@ class BleServer:
         ble = self._ble = bluetooth.BLE()
         ble.active(True)
         self.name = p.device_name(machine.unique_id())
-        ble.config(gap_name=self.name, mtu=p.PREFERRED_MTU)
+        ble.config(gap_name=self.name, mtu=p.PREFERRED_MTU, addr_mode=_ADDR_RPA)
+        ble.config(bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
+        self.pairing = Pairing(ble, app.publish, Bonds())
+        self._drop = False  # close the link (its encryption brought no bond)
         ble.irq(self._irq)
         services = tuple(
             (bluetooth.UUID(uuid), tuple((bluetooth.UUID(c), flags) for c, flags in chars))
@@ -100,6 +116,7 @@ class BleServer:
     def _irq(self, event, data):
         if event == _IRQ_CENTRAL_CONNECT:
             self._conn = data[0]
+            self.pairing.connected(time.ticks_ms())
             self._mtu = _ATT_DEFAULT_MTU
             self._status_stale = True
             self._conn_event = "connected"
@@ -114,8 +131,17 @@ class BleServer:
             else:  # the task is behind: say so now
                 head = command + b"\0\0"  # opcode and seq, 0 where the write lacks them
                 self._send_later(self._control, p.encode_response(head[0], head[1], p.BUSY))
+            self.pairing.alive(time.ticks_ms())
         elif event == _IRQ_MTU_EXCHANGED:
             self._mtu = data[1]
+        elif event == _IRQ_ENCRYPTION_UPDATE:
+            self._drop = self.pairing.encrypted(data[1], data[3])
+        elif event == _IRQ_GET_SECRET:
+            key = data[2]
+            return self.pairing.bonds.get(data[0], data[1], None if key is None else bytes(key))
+        elif event == _IRQ_SET_SECRET:
+            value = None if data[2] is None else bytes(data[2])
+            return self.pairing.set_secret(data[0], bytes(data[1]), value)
         self._wake.set()
 
     def _advertise(self):
@@ -137,10 +163,10 @@ class BleServer:
         kind = event["type"]
         if kind == "rep":
             self.rep_seq += 1
-            if self._conn is not None:
+            if self._trusted():
                 self._outbox.append((self._rep, p.encode_rep(self.rep_seq, event)))
         elif kind in p.EVENT_KINDS:
-            if self._conn is not None:
+            if self._trusted():
                 self._outbox.append((self._events, p.encode_event(event)))
         elif kind == "error" and event["code"] in _ERROR_BITS:
             self.errors |= _ERROR_BITS[event["code"]]
@@ -177,6 +203,9 @@ class BleServer:
         while True:
             await self._wake.wait()
             self.heartbeat_ms = time.ticks_ms()
+            if self._drop:
+                self._drop = False
+                self._close_link()
             if self._conn_event is not None:
                 self._publish_link()
             while self._inbox:
@@ -195,6 +224,18 @@ class BleServer:
             if self._conn is None:
                 self._drop_outbox()
                 self._end_transfer()
+
+    def forget_hosts(self):
+        """The very long press: no host is bonded any more, the link in use goes too."""
+        self.pairing.forget_hosts()
+        self._close_link()
+
+    def _trusted(self):
+        return self._conn is not None and self.pairing.trusted
+
+    def _close_link(self):
+        if self._conn is not None:
+            self._ble.gap_disconnect(self._conn)
 
     def _refresh_status(self):
         """Write the status value; notify it if due and its state, errors, battery or storage
@@ -228,13 +269,16 @@ class BleServer:
             self._outbox.popleft()
 
     def _send_later(self, handle, value):
-        if self._conn is not None:
+        if self._trusted():
             self._outbox.append((handle, value))
 
     async def _flush(self):
         """Send the outbox; on ENOMEM wait for NimBLE and try the same notification again.
         Any other error means the link is gone (its IRQ may come later): the outbox goes."""
         while self._outbox and self._conn is not None:
+            if not self.pairing.trusted:
+                self._drop_outbox()
+                return
             handle, value = self._outbox[0]
             try:
                 self._ble.gatts_notify(self._conn, handle, value)
@@ -250,6 +294,9 @@ class BleServer:
 
     # --- commands ----------------------------------------------------------------------------
     def _command(self, data):
+        if not self._trusted():  # the table lets no such write through: a bug, or an attack
+            self._close_link()
+            return
         try:
             opcode, seq, args = p.parse_command(data)
         except p.ProtocolError as err:
@@ -397,7 +444,7 @@ class BleServer:
     # --- raw IMU stream ------------------------------------------------------------------------
     def _raw_batch(self, samples, n, first_index):
         """From the sampling task after each drain: queue the batch (copied) for the radio."""
-        if self._conn is None or len(self._outbox) >= _RAW_ROOM:
+        if not self._trusted() or len(self._outbox) >= _RAW_ROOM:
             self.raw_skipped += n  # the host sees the gap in the sample indices
             return
         room = p.raw_capacity(self._mtu)
@@ -413,3 +460,25 @@ class BleServer:
     async def _reboot(self):
         await asyncio.sleep_ms(500)  # let the response go out
         machine.reset()
+
+
+class Police:
+    """The pairing window and the link rules (pairing.py) as a supervised task: closes the
+    window in time, and the links that must go."""
+
+    def __init__(self, server):
+        self.server = server
+        self.heartbeat_ms = time.ticks_ms()
+
+    async def run(self):
+        server = self.server
+        server.pairing.start()
+        while True:
+            await asyncio.sleep_ms(_POLICE_MS)
+            now = self.heartbeat_ms = time.ticks_ms()
+            server.pairing.tick(now)
+            app = server.app
+            busy = app.session.state != "idle" or server._transfer is not None
+            busy = busy or app.sampler.on_raw is not None
+            if server._conn is not None and server.pairing.must_close(now, busy):
+                server._close_link()

@@ -1,5 +1,6 @@
 """What the athlete sees: a short flash per rep, distinct cues for a set's target and its end,
-an optional tempo metronome during a session, and a steady error blink while the IMU is gone.
+an optional tempo metronome during a session, a steady error blink while the IMU is gone, and a
+slow blue blink while the pairing window is open.
 
 Events choose a pattern (colour, ms, colour, ms, ...); one task plays it. A newer pattern cuts
 an older one short, so the light never lags behind the reps. Colours are 0xRRGGBB.
@@ -31,6 +32,7 @@ PATTERNS = {
     "long_press": (_BLUE, 1000),
 }
 ERROR_BLINK = (_RED, 100, _OFF, 400)
+PAIRING_BLINK = (_BLUE, 200, _OFF, 800)
 # error events that keep the error blink going until the trouble is over
 ERROR_CODES = {"imu_missing": "imu", "imu_failed": "imu", "storage_full": "storage"}
 
@@ -41,6 +43,7 @@ class Feedback:
         self.settings = settings
         self.in_session = False
         self.errors = set()  # what is wrong now: "imu", "storage"
+        self.pairing = False  # the pairing window is open
         self._pattern = PATTERNS["boot"]
         self._wake = asyncio.Event()
         self.heartbeat_ms = time.ticks_ms()
@@ -58,6 +61,9 @@ class Feedback:
             self.play("long_press")
         elif kind == "error" and event["code"] in ERROR_CODES:
             self.errors.add(ERROR_CODES[event["code"]])
+            self._wake.set()
+        elif kind == "pairing":
+            self.pairing = event["window"]
             self._wake.set()
         elif kind == "recording":
             self.errors.discard("storage")
@@ -88,9 +94,12 @@ class Feedback:
         self.led.show(rgb >> 16, rgb >> 8 & 0xFF, rgb & 0xFF)
 
     def _background(self):
-        """The pattern when no event asks for one: an error blink, or the metronome."""
+        """The pattern when no event asks for one: an error blink, the pairing blink, or the
+        metronome."""
         if self.errors:
             return ERROR_BLINK
+        if self.pairing:
+            return PAIRING_BLINK
         if self.in_session and self.settings["tempo_cue"]:
             s = self.settings
             return (_DIM_UP, s["tempo_up_ms"], _DIM_DOWN, s["tempo_down_ms"])

@@ -34,24 +34,27 @@ NAME_PREFIX = "calfraise-"
 _READ = const(0x02)
 _WRITE = const(0x08)
 _NOTIFY = const(0x10)
+# reads, writes and subscriptions need an encrypted link (bluetooth.FLAG_READ_ENCRYPTED |
+# FLAG_WRITE_ENCRYPTED): Just Works pairing is encrypted, not authenticated (docs/protocol.md)
+_ENCRYPTED = const(0x1200)
 _BATTERY_SERVICE = const(0x180F)  # Bluetooth Assigned Numbers, 16-bit UUIDs
 
 # (service, ((characteristic, flags), ...)) for gatts_register_services(), in its order: it
 # returns the value handles in the same order. SIG UUIDs are ints: Device Information (0x180A:
 # manufacturer name 0x2A29, model number 0x2A24, firmware revision 0x2A26, serial number 0x2A25)
-# and Battery (0x180F: battery level 0x2A19).
+# and Battery (0x180F: battery level 0x2A19) are open; our service needs an encrypted link.
 GATT = (
     (0x180A, ((0x2A29, _READ), (0x2A24, _READ), (0x2A26, _READ), (0x2A25, _READ))),
     (_BATTERY_SERVICE, ((0x2A19, _READ | _NOTIFY),)),
     (
         SERVICE_UUID,
         (
-            (REP_UUID, _NOTIFY),
-            (STATUS_UUID, _READ | _NOTIFY),
-            (CONTROL_UUID, _WRITE | _NOTIFY),
-            (DATA_UUID, _NOTIFY),
-            (RAW_UUID, _NOTIFY),
-            (EVENT_UUID, _NOTIFY),
+            (REP_UUID, _NOTIFY | _ENCRYPTED),
+            (STATUS_UUID, _READ | _NOTIFY | _ENCRYPTED),
+            (CONTROL_UUID, _WRITE | _NOTIFY | _ENCRYPTED),
+            (DATA_UUID, _NOTIFY | _ENCRYPTED),
+            (RAW_UUID, _NOTIFY | _ENCRYPTED),
+            (EVENT_UUID, _NOTIFY | _ENCRYPTED),
         ),
     ),
 )

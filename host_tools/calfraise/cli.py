@@ -13,6 +13,7 @@ from calfraise.errors import UserError
 from calfraise.host.ble_cli import (
     add_capture_parser,
     add_live_parser,
+    add_pair_parsers,
     add_reset_calibration_parser,
     add_scan_parser,
     add_sync_parser,
@@ -77,6 +78,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_plan_parser(sub)
     add_scan_parser(sub)
+    add_pair_parsers(sub)
     add_live_parser(sub)
     add_sync_parser(sub)
     add_sessions_parser(sub)

@@ -7,15 +7,25 @@ that the host's central (and bleak, through bumble_backend.py) reaches like a re
     bridge.drop_link_after(n)   # link loss once n more bytes crossed the air
     await bridge.close()
 
-The peripheral (random static address from the firmware) serves the GATT database the firmware
+The peripheral (random static address from the firmware, or a resolvable private address with it
+as identity when the firmware asks for addr_mode 2) serves the GATT database the firmware
 registered, advertises what it asks, relays connections, writes and MTU exchanges to it, and
 returns a notification's buffer to it once the packet has left the host's queue. Each firmware
 session (a process, or active(True) after active(False)) gets its own controller; when its
 socket closes the centrals see the link lost.
+
+Security is Bumble's SMP, configured as the firmware asks (bond, le_secure, mitm, io): the
+characteristics' FLAG_*_ENCRYPTED/AUTHENTICATED bits become ATT permissions (and those of their
+CCCD), so an unencrypted central gets INSUFFICIENT_ENCRYPTION. The peripheral's key store is
+the firmware's (_IRQ_GET_SECRET/_IRQ_SET_SECRET over the socket: FirmwareKeyStore), the end of a
+pairing or an encryption with stored keys is its _IRQ_ENCRYPTION_UPDATE. The central's keys
+live in a JSON file when `host_keys` names one (they survive a host restart), else in memory.
 """
 
 import asyncio
 import collections
+import hashlib
+import itertools
 import json
 import logging
 import struct
@@ -36,9 +46,12 @@ from bumble.hci import (
     Address,
     HCI_LE_Advertising_Report_Event,
     HCI_LE_Extended_Advertising_Report_Event,
+    HCI_LE_Set_Random_Address_Command,
 )
 from bumble.host import Host
+from bumble.keys import JsonKeyStore, KeyStore, PairingKeys
 from bumble.link import LocalLink
+from bumble.pairing import PairingConfig, PairingDelegate
 from bumble.profiles.gap import GenericAccessService
 from bumble.transport.common import AsyncPipeSink
 
@@ -48,6 +61,21 @@ CENTRAL_ADDRESS = "F0:CA:1F:00:00:01"  # random static (top bits 11), as LocalLi
 NOTIFY_OR_INDICATE = Characteristic.Properties.NOTIFY | Characteristic.Properties.INDICATE
 FLAG_READ = 0x0002
 FLAG_WRITES = 0x0004 | 0x0008  # write without response, write
+FLAG_READ_ENCRYPTED = 0x0200
+FLAG_READ_AUTHENTICATED = 0x0400
+FLAG_WRITE_ENCRYPTED = 0x1000
+FLAG_WRITE_AUTHENTICATED = 0x2000
+ADDR_RPA = 2  # config(addr_mode=2): resolvable private address
+PEER_SEC = 2  # NimBLE's BLE_STORE_OBJ_TYPE_PEER_SEC: a bonded host's keys
+KEY_SIZE = 16
+# MicroPython's io= values (0 DisplayOnly ... 4 KeyboardDisplay) as Bumble's
+IO_CAPABILITIES = (
+    PairingDelegate.DISPLAY_OUTPUT_ONLY,
+    PairingDelegate.DISPLAY_OUTPUT_AND_YES_NO_INPUT,
+    PairingDelegate.KEYBOARD_INPUT_ONLY,
+    PairingDelegate.NO_OUTPUT_NO_INPUT,
+    PairingDelegate.DISPLAY_OUTPUT_AND_KEYBOARD_INPUT,
+)
 STATUS_ENOTCONN = 7  # NimBLE's BLE_HS_ENOTCONN: the indication's link went away
 STATUS_ETIMEOUT = 13  # BLE_HS_ETIMEOUT: no confirmation
 INDICATE_TIMEOUT_S = 30  # ATT's transaction timeout
@@ -152,8 +180,9 @@ class Bridge:
     """The radio link, the host's central and a socket server for the firmware's `bluetooth`
     (the sim config's "ble": {"socket": bridge.address})."""
 
-    def __init__(self, address):
+    def __init__(self, address, host_keys=None):
         self.address = address if isinstance(address, int) else str(address)
+        self.host_keys = host_keys  # the central's key store file (None: in memory)
         self.link = LossyLink()
         self.central = None
         self._server = None
@@ -163,6 +192,8 @@ class Bridge:
         self.central, _ = make_device(
             self.link, "calfraise-host", CENTRAL_ADDRESS, ScanningController
         )
+        if self.host_keys is not None:
+            self.central.keystore = JsonKeyStore(filename=str(self.host_keys))
         await self.central.power_on()
         if isinstance(self.address, int):
             self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.address)
@@ -190,7 +221,10 @@ class Bridge:
             while True:
                 header = await reader.readexactly(2)
                 body = await reader.readexactly(struct.unpack(">H", header)[0])
-                await session.handle(body[0], body[1:])
+                if body[0] == blelink.SECRET:  # answers a request a Bumble task awaits
+                    session.answer(body[1:])
+                else:
+                    await session.handle(body[0], body[1:])
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -213,6 +247,10 @@ class Peripheral:
         self._tickets = collections.deque()  # ACL queue counts at which notifications left
         self._lost = {}  # conn handle -> future set when the connection ends
         self._tasks = set()
+        self.security = {"bond": False, "le_secure": False, "mitm": False, "io": 3}
+        self._requests = {}  # request id -> future of the firmware's SECRET answer
+        self._request_ids = itertools.count(1)
+        self._pairing = {}  # conn handle -> future set when its pairing is over
         self._handlers = {
             blelink.HELLO: self._hello,
             blelink.CONFIG: self._config,
@@ -231,6 +269,8 @@ class Peripheral:
     async def close(self):
         for task in self._tasks:
             task.cancel()
+        for future in self._requests.values():
+            future.cancel()
         if self.controller is None:
             return
         await self.device.stop_advertising()
@@ -249,7 +289,15 @@ class Peripheral:
         address = ":".join(info["addr"][i : i + 2] for i in range(0, 12, 2))
         self.device, self.controller = make_device(self.link, info["name"], address)
         self.device.gatt_server.max_mtu = info["mtu"]
+        self.security.update((k, info[k]) for k in self.security if k in info)
+        # the identity key the board keeps: derived from its address here (NimBLE makes a random
+        # one once and stores it, secret type 10); the identity is the random static address
+        self.device.irk = hashlib.sha256(b"calfraise-irk" + bytes.fromhex(info["addr"]))
+        self.device.irk = self.device.irk.digest()[:16]
+        self.device.pairing_config_factory = self._pairing_config
         await self.device.power_on()
+        await self._address_mode(info.get("addr_mode", 1))
+        self.device.keystore = FirmwareKeyStore(self)  # after power_on: it would ask it now
         self._base_attributes = len(self.device.gatt_server.attributes)
         self._base_services = len(self.device.gatt_server.services)
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
@@ -264,6 +312,51 @@ class Peripheral:
                     service.device_name_characteristic.value = settings["name"].encode()
         if "mtu" in settings:
             self.device.gatt_server.max_mtu = settings["mtu"]
+        self.security.update((k, settings[k]) for k in self.security if k in settings)
+        if "addr_mode" in settings:
+            await self._address_mode(settings["addr_mode"])
+
+    async def _address_mode(self, mode):
+        """addr_mode 2 or 3: advertise and connect from a resolvable private address (a new one
+        each boot; NimBLE also changes it every 15 min), else from the static one."""
+        device = self.device
+        address = Address.generate_private_address(device.irk) if mode >= ADDR_RPA else None
+        address = address or device.static_address
+        if address != device.random_address:
+            await device.send_sync_command(
+                HCI_LE_Set_Random_Address_Command(random_address=address)
+            )
+            device.random_address = address
+
+    def _pairing_config(self, _connection):
+        """What the firmware set with config(): NimBLE's ble_hs_cfg.sm_* at this moment."""
+        security = self.security
+        io = security["io"] if 0 <= security["io"] < len(IO_CAPABILITIES) else 3
+        return PairingConfig(
+            sc=security["le_secure"],
+            mitm=security["mitm"],
+            bonding=security["bond"],
+            delegate=PairingDelegate(io_capability=IO_CAPABILITIES[io]),
+        )
+
+    # the firmware's key store
+
+    async def secret(self, op, fmt, fields, data=b""):
+        """Ask the firmware (_IRQ_GET_SECRET/_IRQ_SET_SECRET); (found or stored, value)."""
+        request = next(self._request_ids) & 0xFFFF
+        future = asyncio.get_running_loop().create_future()
+        self._requests[request] = future
+        self.send(blelink.with_data(op, fmt, (request, *fields), data))
+        try:
+            return await future
+        finally:
+            self._requests.pop(request, None)
+
+    def answer(self, body):
+        request, result = struct.unpack_from(blelink.SECRET_ANSWER, body)
+        future = self._requests.get(request)
+        if future is not None and not future.done():
+            future.set_result((bool(result), bytes(body[3:])))
 
     async def _register(self, body):
         """Replace the firmware's services; answer with the value handles, NimBLE's shape."""
@@ -341,9 +434,15 @@ class Peripheral:
         lost = asyncio.get_running_loop().create_future()
         self._lost[connection.handle] = lost
 
+        def pairing_over():
+            over = self._pairing.pop(connection.handle, None)
+            if over is not None and not over.done():
+                over.set_result(None)
+
         def on_disconnection(_reason):
             if not lost.done():
                 lost.set_result(None)
+            pairing_over()
             self._lost.pop(connection.handle, None)
             self.send(blelink.packed(blelink.DISCONNECTED, blelink.PEER, *peer))
             asyncio.get_running_loop().call_soon(self._release)  # after the host's flush
@@ -352,9 +451,42 @@ class Peripheral:
             fields = (connection.handle, connection.att_mtu)
             self.send(blelink.packed(blelink.MTU, blelink.TWO_HANDLES, *fields))
 
+        def on_encryption():
+            if connection.handle not in self._pairing:  # else told when the pairing ends
+                self._encryption_update(connection)
+
+        def on_pairing_start():
+            self._pairing[connection.handle] = asyncio.get_running_loop().create_future()
+
+        def on_pairing(keys):
+            connection.authenticated = bool(keys.ltk and keys.ltk.authenticated)
+            self._encryption_update(connection)
+            pairing_over()
+
+        def on_pairing_failure(_reason):
+            pairing_over()
+
         connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
         connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE, on_mtu)
+        connection.on(connection.EVENT_CONNECTION_ENCRYPTION_CHANGE, on_encryption)
+        connection.on(connection.EVENT_PAIRING_START, on_pairing_start)
+        connection.on(connection.EVENT_PAIRING, on_pairing)
+        connection.on(connection.EVENT_PAIRING_FAILURE, on_pairing_failure)
         self.send(blelink.packed(blelink.CONNECTED, blelink.PEER, *peer))
+
+    async def _paired(self, connection):
+        over = self._pairing.get(connection.handle)
+        if over is not None:
+            await over
+
+    def _encryption_update(self, connection):
+        """_IRQ_ENCRYPTION_UPDATE, sent before any later write of the central is relayed (as
+        NimBLE orders them): bonded when the firmware holds keys for the peer, by what the key
+        store last read or stored for it."""
+        keys = self.device.keystore.known.get(str(connection.peer_address))
+        authenticated = bool(keys and keys.ltk and keys.ltk.authenticated)
+        fields = (connection.handle, connection.is_encrypted, authenticated, keys is not None)
+        self.send(blelink.packed(blelink.ENCRYPTED, blelink.ENCRYPTION, *fields, KEY_SIZE))
 
     def _characteristic(self, uuid, flags, descriptors):
         """A characteristic whose value lives in the firmware, with NimBLE's CCCD first."""
@@ -364,7 +496,7 @@ class Peripheral:
         extra = []
         if characteristic.properties & NOTIFY_OR_INDICATE:
             cccd_value = self.device.gatt_server.make_descriptor_value(characteristic)
-            cccd_permissions = Descriptor.READABLE | Descriptor.WRITEABLE
+            cccd_permissions = _permissions(flags | FLAG_READ | FLAG_WRITES)
             cccd = GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
             extra.append(Descriptor(cccd, cccd_permissions, cccd_value))
         for dsc_uuid, dsc_flags in descriptors:
@@ -375,12 +507,15 @@ class Peripheral:
         return characteristic
 
     def _relay(self, attribute):
-        """Reads serve the firmware's value; writes go to the firmware (_IRQ_GATTS_WRITE)."""
+        """Reads serve the firmware's value; writes go to the firmware (_IRQ_GATTS_WRITE).
+        Both wait for a pairing under way to end: NimBLE reports its end first."""
 
-        def read(_connection):
+        async def read(connection):
+            await self._paired(connection)
             return self.values.get(attribute.handle, b"")
 
-        def write(connection, value):
+        async def write(connection, value):
+            await self._paired(connection)
             fields = (connection.handle, attribute.handle)
             self.send(blelink.with_data(blelink.WRITTEN, blelink.TWO_HANDLES, fields, value))
 
@@ -428,12 +563,80 @@ class Peripheral:
 
 
 def _permissions(flags):
+    """ATT permissions of MicroPython's flags; a CCCD gets its characteristic's security."""
     permissions = 0
     if flags & FLAG_READ:
         permissions |= Characteristic.READABLE
+        if flags & FLAG_READ_ENCRYPTED:
+            permissions |= Characteristic.READ_REQUIRES_ENCRYPTION
+        if flags & FLAG_READ_AUTHENTICATED:
+            permissions |= Characteristic.READ_REQUIRES_AUTHENTICATION
     if flags & FLAG_WRITES:
         permissions |= Characteristic.WRITEABLE
+        if flags & FLAG_WRITE_ENCRYPTED:
+            permissions |= Characteristic.WRITE_REQUIRES_ENCRYPTION
+        if flags & FLAG_WRITE_AUTHENTICATED:
+            permissions |= Characteristic.WRITE_REQUIRES_AUTHENTICATION
     return permissions
+
+
+class FirmwareKeyStore(KeyStore):
+    """Bumble's key store, kept by the firmware as NimBLE's is: one PEER_SEC entry per host,
+    its key the host's address type and address (little-endian, as ble_addr_t), its value the
+    PairingKeys as JSON. Nothing is stored while the firmware does not bond (bond=False)."""
+
+    def __init__(self, peripheral):
+        self.peripheral = peripheral
+        self.known = {}  # name -> the keys last read or stored for it (None: none there)
+
+    async def get(self, name):
+        found, value = await self._get(0, _store_key(name))
+        keys = self.known[name] = _keys_of(value)[1] if found else None
+        return keys
+
+    async def update(self, name, keys):
+        self.known[name] = None
+        if not self.peripheral.security["bond"]:
+            return
+        value = json.dumps({"name": name, "keys": keys.to_dict()}).encode()
+        if await self._set(_store_key(name), value):
+            self.known[name] = keys
+
+    async def delete(self, name):
+        self.known[name] = None
+        await self._set(_store_key(name), None)
+
+    async def get_all(self):
+        entries = []
+        for index in itertools.count():
+            found, value = await self._get(index, None)
+            if not found:
+                return entries
+            entries.append(_keys_of(value))
+
+    async def _get(self, index, key):
+        fields = (PEER_SEC, index, key is not None)
+        return await self.peripheral.secret(
+            blelink.GET_SECRET, blelink.SECRET_GET, fields, key or b""
+        )
+
+    async def _set(self, key, value):
+        fields = (PEER_SEC, len(key), value is not None)
+        data = key + (value or b"")
+        stored, _ = await self.peripheral.secret(
+            blelink.SET_SECRET, blelink.SECRET_SET, fields, data
+        )
+        return stored
+
+
+def _store_key(name):
+    address = Address(name)
+    return bytes((address.address_type,)) + bytes(address)
+
+
+def _keys_of(value):
+    entry = json.loads(value)
+    return entry["name"], PairingKeys.from_dict(entry["keys"])
 
 
 def _value_handles(characteristic):

@@ -7,7 +7,12 @@ device: bleak takes a backend class, and these classes come bound to a central.
 Like a phone or a PC, the client exchanges the MTU (247) as it connects. For tests,
 `BleakClient(..., backend=Client, exchange_mtu=None)` keeps the default 23 until
 `await client._backend.exchange_mtu(247)`. The disconnected callback fires when the link is
-lost, not after our own disconnect(). Pairing does not exist on the virtual link (no-op).
+lost, not after our own disconnect().
+
+Pairing is Bumble's SMP (LE Secure Connections, bonding); the central's key store keeps the
+keys. As BlueZ does, connecting to a bonded peer encrypts the link with the stored keys; a
+peer that forgot them refuses the encryption and the link drops, as
+with BlueZ (BleakError naming PIN_OR_KEY_MISSING). unpair() forgets the keys and the link.
 """
 
 import asyncio
@@ -25,8 +30,9 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 from bumble.att import ATT_Error
 from bumble.core import UUID as BumbleUUID
+from bumble.core import ProtocolError
 from bumble.device import Peer
-from bumble.hci import Address
+from bumble.hci import Address, HCI_Error
 
 EXCHANGED_MTU = 247  # what Android and macOS ask for
 ATT_DEFAULT_MTU = 23
@@ -144,6 +150,13 @@ class BumbleClient(BaseBleakClient):
         self._leaving = False
         self._gone = asyncio.Event()
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+        if pair:
+            await self.pair()
+        elif await self.central.keystore.get(self._key_name()) is not None:
+            try:
+                await self._request(connection.encrypt())
+            except BleakError as err:
+                raise BleakError(f"our keys were refused (PIN_OR_KEY_MISSING): {err}") from err
         if self._exchange_mtu:
             await self.exchange_mtu(self._exchange_mtu)
         self.services = await self._discover()
@@ -158,10 +171,30 @@ class BumbleClient(BaseBleakClient):
             await self._connection.disconnect()
 
     async def pair(self, *args, **kwargs):
-        log.info("the virtual link has no security: pairing skipped")
+        """Just Works LE Secure Connections pairing with bonding (the central's defaults)."""
+        await self._request(self._connected_link().pair())
+        return True
 
     async def unpair(self):
-        log.info("the virtual link has no security: nothing to unpair")
+        name = self._key_name()
+        if await self.central.keystore.get(name) is not None:
+            await self.central.keystore.delete(name)
+        await self.disconnect()
+
+    def _key_name(self):
+        """The key store's name for the peer: its identity address (Bumble resolves a private
+        address as the link comes up; without a link, the keys' resolver does)."""
+        if self._connection is not None:
+            return str(self._connection.peer_address)
+        resolver = self.central.address_resolver
+        if resolver is not None and self._peer_address.is_resolvable:
+            return str(resolver.resolve(self._peer_address) or self._peer_address)
+        return str(self._peer_address)
+
+    def _connected_link(self):
+        if self._connection is None:
+            raise BleakError("Not connected")
+        return self._connection
 
     async def read_gatt_char(self, characteristic, *, use_cached=False, **kwargs):
         return bytearray(await self._request(self._connected().read_value(characteristic.obj)))
@@ -199,7 +232,7 @@ class BumbleClient(BaseBleakClient):
             await asyncio.wait((request, gone), return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
-        if not request.done():
+        if not request.done() or request.cancelled():  # Bumble cancels it when the link goes
             request.cancel()
             raise BleakError("Not connected: the link was lost")
         with _att_errors():
@@ -252,8 +285,11 @@ def _property_names(properties):
 
 @contextlib.contextmanager
 def _att_errors():
-    """An ATT error response becomes bleak's BleakError, as the OS backends report it."""
+    """An ATT error response or a failed pairing or encryption becomes bleak's BleakError, as
+    the OS backends report them."""
     try:
         yield
     except ATT_Error as e:
         raise BleakError(f"ATT error: {e}") from e
+    except (ProtocolError, HCI_Error) as e:
+        raise BleakError(f"security: {e}") from e

@@ -37,7 +37,10 @@ class VirtualDevice:
     trace_csv: what the IMU measures (None: lying still). board: the board file. flash: the
     flash image file kept between runs (None: a fresh one). realtime: waits are real (False:
     skipped, see port/select.py). script: a MicroPython file to run instead of main.py.
-    max_in_flight: notifications NimBLE may hold before ENOMEM. setup: the other keywords of
+    max_in_flight: notifications NimBLE may hold before ENOMEM. host_keys: the JSON file of the
+    host's bonds (None: kept in memory, for this device's life). open_table: the GATT table's
+    security flags do not reach the radio (tests: the firmware must refuse by itself). setup:
+    the other keywords of
     calfraise.device.runner.prepared() (heap, files, presses, faults, extra, after_ms: None
     keeps the power on)."""
 
@@ -51,6 +54,8 @@ class VirtualDevice:
         script=None,
         max_in_flight=10,
         drop_after_bytes=None,
+        host_keys=None,
+        open_table=False,
         **setup,
     ):
         self._trace_csv = trace_csv
@@ -59,6 +64,8 @@ class VirtualDevice:
         self._realtime = realtime
         self._max_in_flight = max_in_flight
         self._drop_after_bytes = drop_after_bytes
+        self._host_keys = host_keys
+        self._open_table = open_table
         self.events = []  # every event the firmware printed, across restarts
         self.output = []  # its other console lines (tracebacks), stdout and stderr
         self.returncodes = []  # one per process that ended
@@ -131,12 +138,13 @@ class VirtualDevice:
     async def _start(self):
         socket_dir = Path(tempfile.mkdtemp(prefix="cf-ble-"))  # short: a socket path is <108
         self._stack.callback(shutil.rmtree, socket_dir, ignore_errors=True)
-        self.bridge = Bridge(socket_dir / "ble.sock")
+        self.bridge = Bridge(socket_dir / "ble.sock", self._host_keys)
         await self.bridge.start()
         self._stack.push_async_callback(self.bridge.close)
         if self._drop_after_bytes is not None:
             self.bridge.drop_link_after(self._drop_after_bytes)
         ble = {"socket": self.bridge.address, "max_in_flight": self._max_in_flight}
+        ble["open_table"] = self._open_table
         extra = {**(self._setup.pop("extra", None) or {}), "realtime": self._realtime, "ble": ble}
         launching = prepared(self._trace_csv, extra=extra, **self._setup)
         launch = await asyncio.to_thread(self._stack.enter_context, launching)

@@ -1,9 +1,11 @@
-"""`calfraise scan | live | sync | capture | reset-calibration`: the commands that talk to a
-device over BLE.
+"""`calfraise scan | pair | unpair | live | sync | capture | reset-calibration`: the commands
+that talk to a device over BLE.
 
 Each finds the device (--device NAME|ADDRESS when several advertise), connects through bleak
 and says HELLO (link.py). The radio is the OS's Bluetooth, or the virtual device with the
-global --sim / --sim-flash options (radio.py). Errors a person can act on are UserErrors.
+global --sim / --sim-flash options (radio.py). Errors a person can act on are UserErrors. The
+device serves bonded hosts only: `pair` bonds this computer while the device's pairing window
+is open, `unpair` forgets the bond here.
 """
 
 import asyncio
@@ -15,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from calfraise.errors import UserError
 from calfraise.host.cli import db_path
 from calfraise.host.db import open_db
 from calfraise.host.discovery import SCAN_SECONDS, find, scan
@@ -76,6 +79,54 @@ async def run_scan(args):
         battery = "?" if r["battery_pct"] is None else f"{r['battery_pct']} %"
         table.add_row(r["name"] or "?", r["address"], f"{r['rssi']} dBm", battery)
     console.print(table)
+    return 0
+
+
+# --- pair, unpair ------------------------------------------------------------------------------
+
+
+def add_pair_parsers(subparsers):
+    parser = subparsers.add_parser(
+        "pair", help="bond this computer with a device (hold its button 3 s first)"
+    )
+    _device_option(parser)
+    parser.set_defaults(func=lambda args: _run(run_pair, args))
+    parser = subparsers.add_parser("unpair", help="forget a device's bond on this computer")
+    _device_option(parser)
+    parser.set_defaults(func=lambda args: _run(run_unpair, args))
+
+
+async def run_pair(args):
+    from calfraise.host.link import DeviceLink
+
+    async with open_radio(args) as radio:
+        device = await find(radio, args.device)
+        async with await DeviceLink.connect(radio, device, pair=True) as link:
+            Console().print(
+                f"Paired with [bold]{link.name}[/] (serial {link.device_id}, firmware "
+                f"{link.firmware}): live, sync and capture can use it now.",
+                highlight=False,
+            )
+    return 0
+
+
+async def run_unpair(args):
+    from bleak.exc import BleakError
+
+    from calfraise.host.link import HOW_TO_PAIR
+
+    async with open_radio(args) as radio:
+        device = await find(radio, args.device)
+        name = device.name or device.address
+        try:
+            await radio.client(device, None).unpair()
+        except BleakError as err:
+            raise UserError(f"cannot unpair {name}: {err}") from None
+    Console().print(
+        f"Forgot the bond with [bold]{name}[/] on this computer. To forget this computer on "
+        f"the device too, hold its button for 8 s. To pair again: {HOW_TO_PAIR}.",
+        highlight=False,
+    )
     return 0
 
 

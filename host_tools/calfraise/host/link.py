@@ -9,6 +9,10 @@ with that byte; a status other than OK becomes a CommandError (a UserError) that
 do. Notifications of the subscribed characteristics (rep, status, data, raw) queue in arrival
 order on one Channel, the inbox, so nothing is lost while the caller is busy. When the link
 drops, every wait raises LinkLost. The bytes are protocol.py's (docs/protocol.md).
+
+The device serves bonded hosts only, over an encrypted link: a refusal for want of encryption
+becomes NotPaired, which says how to pair. `connect(..., pair=True)` pairs first (`calfraise
+pair`); a radio with auto_pair (the virtual device) pairs when the device asks for it.
 """
 
 import asyncio
@@ -23,6 +27,19 @@ from calfraise_fw import protocol as p
 
 COMMAND_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 15.0
+HOW_TO_PAIR = "hold the device's button for 3 s (its LED blinks blue), then run `calfraise pair`"
+# how bleak's backends word an ATT refusal for want of pairing (Bumble, BlueZ, WinRT, macOS)
+_SECURITY_WORDS = (
+    "insufficient_encryption",
+    "insufficient encryption",
+    "insufficient_authentication",
+    "insufficient authentication",
+    "notpermitted",
+    "not permitted",
+    "authentication is insufficient",
+    "encryption is insufficient",
+)
+_FORGOTTEN_WORDS = ("key_missing", "key missing")  # our keys, refused: the device forgot us
 SERIAL_NUMBER_UUID = normalize_uuid_16(0x2A25)  # Device Information: Serial Number String
 DEVICE_NAME_UUID = normalize_uuid_16(0x2A00)  # Generic Access: Device Name
 CHANNELS = {
@@ -46,6 +63,25 @@ _BUSY_WHY = {
 
 class ConnectFailed(UserError):
     """No connection could be made (or subscribed) to the device found."""
+
+
+class NotPaired(ConnectFailed):
+    """The device refused us for want of an encrypted link from a bonded host."""
+
+
+def is_security_error(err):
+    text = str(err).lower()
+    return any(words in text for words in _SECURITY_WORDS)
+
+
+async def _refused(client, name):
+    """The NotPaired for a pairing the device did not bond (its window shut), after forgetting
+    the keys this side may have kept: they are useless."""
+    try:
+        await client.unpair()
+    except (BleakError, OSError, NotImplementedError):
+        pass  # nothing kept, or an OS that cannot unpair
+    return NotPaired(f"{name} refused to pair: its pairing window is shut; {HOW_TO_PAIR} again")
 
 
 class LinkLost(UserError):
@@ -174,12 +210,13 @@ class DeviceLink:
         self._pending = None  # (opcode, seq, future) of the command awaiting its response
         self._lock = asyncio.Lock()
         self._closing = False
+        self._pairing = False  # connect() is pairing
 
     @classmethod
-    async def connect(cls, radio, device, channels=()):
-        """Connect to a BLEDevice, subscribe to the control point and `channels` (names of
-        CHANNELS: what the inbox will hold), say HELLO. Raises ConnectFailed, ProtocolMismatch
-        (UserErrors)."""
+    async def connect(cls, radio, device, channels=(), pair=False):
+        """Connect to a BLEDevice (pair: pair with it first), subscribe to the control point
+        and `channels` (names of CHANNELS: what the inbox will hold), say HELLO. Raises
+        ConnectFailed (NotPaired), ProtocolMismatch (UserErrors)."""
         name = device.name or device.address
         link = None
 
@@ -192,21 +229,52 @@ class DeviceLink:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 await client.connect()
-                await client.start_notify(p.CONTROL_UUID, link._on_control)
+                if pair:
+                    link._pairing = True
+                    await client.pair()
+                auto_pair = getattr(radio, "auto_pair", False)  # test radios may not say
+                await link._subscribe_control(auto_pair and not pair)
                 for channel in channels:
                     await client.start_notify(CHANNELS[channel], link._handler(channel))
                 link.device_id = await link._read_text(SERIAL_NUMBER_UUID) or name
                 if device.name is None:  # the advertisement's scan response did not come
                     link.name = await link._read_text(DEVICE_NAME_UUID) or name
         except (BleakError, OSError, TimeoutError) as err:
+            refused = link._pairing and not client.is_connected  # paired, then dropped
             await link.close()
+            if is_security_error(err):
+                raise NotPaired(f"{name} is not paired with this computer: {HOW_TO_PAIR}") from None
+            if any(words in str(err).lower() for words in _FORGOTTEN_WORDS):
+                raise NotPaired(
+                    f"{name} no longer knows this computer (it forgot its hosts): run "
+                    f"`calfraise unpair`, then {HOW_TO_PAIR}"
+                ) from None
+            if refused:
+                raise await _refused(client, name) from None
             raise ConnectFailed(f"cannot connect to {name}: {err or type(err).__name__}") from None
         try:
             await link.hello()
+        except LinkLost:
+            await link.close()
+            if link._pairing:
+                raise await _refused(client, name) from None
+            raise
         except BaseException:
             await link.close()
             raise
         return link
+
+    async def _subscribe_control(self, auto_pair):
+        """The control point's notifications; when the device wants a bonded host and the
+        radio pairs by itself (the virtual device), after pairing."""
+        try:
+            await self.client.start_notify(p.CONTROL_UUID, self._on_control)
+        except BleakError as err:
+            if not (auto_pair and is_security_error(err)):
+                raise
+            self._pairing = True
+            await self.client.pair()
+            await self.client.start_notify(p.CONTROL_UUID, self._on_control)
 
     async def __aenter__(self):
         return self

@@ -13,6 +13,8 @@ from calfraise_fw import protocol as p
 
 TARGET_SETTINGS = ("reps_per_set", "tempo_up_ms", "tempo_down_ms")
 
+KEEPALIVE_S = 60  # a command this often: the device closes a link idle for 5 min
+
 
 def status_event(status):
     """A "status" event from decode_status()'s dict."""
@@ -61,7 +63,8 @@ async def start_live(link):
 async def follow(link, on_event, seconds=None, until_end=False, status=None):
     """Call on_event(event) for every event until `seconds` pass, or with until_end once the
     session ends (a status turning idle after a session, or after `status`, the first one, said
-    in_session). Returns the LiveFeed."""
+    in_session). A quiet minute is answered with a HELLO: the device closes links that stay
+    idle for 5 min (docs/protocol.md, Security). Returns the LiveFeed."""
     feed = LiveFeed()
     loop = asyncio.get_running_loop()
     deadline = None if seconds is None else loop.time() + seconds
@@ -71,9 +74,13 @@ async def follow(link, on_event, seconds=None, until_end=False, status=None):
         if left is not None and left <= 0:
             return feed
         try:
-            kind, data = await link.inbox.get(left)
+            kind, data = await link.inbox.get(
+                KEEPALIVE_S if left is None else min(left, KEEPALIVE_S)
+            )
         except TimeoutError:
-            return feed
+            if left is None or left > KEEPALIVE_S:
+                await link.hello()
+            continue
         for event in feed.events(kind, data):
             on_event(event)
             if event["type"] == "rep":

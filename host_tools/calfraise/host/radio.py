@@ -4,7 +4,9 @@
 trace as the athlete's movement, replayed faster than real time; bleak reaches it through the
 Bumble backend classes. `--sim-flash FILE` keeps its flash between runs (record with `live`,
 `sync` later; alone, it runs the virtual device lying still). The same bleak code runs either
-way: only the backend classes differ.
+way: only the backend classes differ. The virtual device's host pairs by itself when asked to
+(its first boot opens the pairing window); with --sim-flash its keys are kept beside the
+flash image (FILE.keys.json), so the bond outlives both ends.
 
 The replay starts when the firmware boots, and runs many times faster than real time, so the
 virtual athlete first stands still for SIM_LEAD_IN_S: the host scans and connects meanwhile,
@@ -31,6 +33,7 @@ class Radio:
     scanner_backend: type | None = None
     client_backend: type | None = None
     device: object | None = None  # calfraise.ble.virtual.VirtualDevice (imported when used)
+    auto_pair: bool = False  # pair when the device refuses an unpaired host
 
     def scanner(self, callback):
         from bleak import BleakScanner
@@ -113,12 +116,18 @@ async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
     if options.get("flash") is not None:
         options["flash"] = Path(options["flash"]).resolve()  # the firmware runs elsewhere
         options["flash"].parent.mkdir(parents=True, exist_ok=True)
+        options.setdefault("host_keys", host_keys_beside(options["flash"]))
     options.setdefault("heap", HEAP)  # the firmware's heap, as `calfraise device run` gives it
     with tempfile.TemporaryDirectory(prefix="calfraise-sim-") as tmp:
         if trace is not None and lead_in_s:
             trace = lead_in_trace(trace, Path(tmp) / "trace.csv", lead_in_s)
         async with VirtualDevice(trace, realtime=False, **options) as device:
-            yield Radio(device.scanner_backend, device.client_backend, device)
+            yield Radio(device.scanner_backend, device.client_backend, device, auto_pair=True)
+
+
+def host_keys_beside(flash):
+    """Where the virtual host keeps its bonds with the device whose flash image is `flash`."""
+    return flash.with_name(flash.name + ".keys.json")
 
 
 def lead_in_trace(source, path, seconds):

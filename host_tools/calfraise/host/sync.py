@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from calfraise.errors import UserError
 from calfraise.host.importer import Imported, import_session
-from calfraise.host.link import CommandError, ConnectFailed, DeviceLink, LinkLost, set_clock
+from calfraise.host.link import (
+    CommandError,
+    ConnectFailed,
+    DeviceLink,
+    LinkLost,
+    NotPaired,
+    set_clock,
+)
 from calfraise.host.plan import send_plan
 from calfraise_fw import protocol as p
 
@@ -137,8 +144,8 @@ class Sync:
         try:
             return await DeviceLink.connect(self.radio, self.device, ("data",))
         except ConnectFailed as err:
-            if not self.result.reconnects:
-                raise  # the first connection: nothing to resume
+            if not self.result.reconnects or isinstance(err, NotPaired):
+                raise  # the first connection (nothing to resume), or retrying cannot help
             raise LinkLost(str(err)) from None
 
     async def _lost(self):

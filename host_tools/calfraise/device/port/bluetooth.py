@@ -12,10 +12,18 @@ would be: copy it with bytes() to keep it. Limits the board has are enforced her
     back only while the firmware waits in asyncio (the radio sends during the wait);
   - remote writes fill at most the value's buffer (gatts_set_buffer; 20 bytes by default);
   - advertising stops when a central connects; the firmware restarts it.
-The sim config's "ble": {"socket": PATH or PORT, "max_in_flight": 10} names the bridge; without
+The sim config's "ble": {"socket": PATH or PORT, "max_in_flight": 10} names the bridge (and, for
+tests, "open_table": true drops the characteristics' security flags: a mistake in the GATT
+table, which the firmware's own checks must catch); without
 it the radio works but nobody is listening (no connections). When the bridge closes the socket
-the board is switched off ({"type": "sim.ble_closed"}, exit code 0). Not here: the central role
-(scan, gattc_*), L2CAP, pairing; the address is always random static (1, from unique_id()).
+the board is switched off ({"type": "sim.ble_closed"}, exit code 0).
+
+Security goes to the bridge too: config(bond=, le_secure=, mitm=, io=, addr_mode=) set up
+Bumble's SMP and address, the FLAG_*_ENCRYPTED/AUTHENTICATED bits its ATT permissions; the
+bridge raises _IRQ_ENCRYPTION_UPDATE and asks the firmware for keys (_IRQ_GET_SECRET /
+_IRQ_SET_SECRET, the handler's return value goes back), as NimBLE does. While a link is up but
+not yet encrypted, the bridge counts as busy: the host's pairing takes real time. Not here: the
+central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 """
 
 import errno
@@ -39,6 +47,11 @@ _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
+_IRQ_ENCRYPTION_UPDATE = 28
+_IRQ_GET_SECRET = 29
+_IRQ_SET_SECRET = 30
+_SECURITY = ("bond", "le_secure", "mitm", "io")
+_SECURITY_FLAGS = 0x7600  # FLAG_READ/WRITE_ENCRYPTED, _AUTHENTICATED, _AUTHORIZED
 
 _DEFAULT_NAME = "ESP32"  # MICROPY_PY_BLUETOOTH_DEFAULT_GAP_NAME of the esp32 port
 _PREFERRED_MTU = 256  # CONFIG_BT_NIMBLE_ATT_PREFERRED_MTU's default in ESP-IDF
@@ -202,6 +215,7 @@ class BLE:
         ble = config.get("ble") or {}
         self._address = ble.get("socket")
         self._max_in_flight = ble.get("max_in_flight", 10)
+        self._flags_kept = ~_SECURITY_FLAGS if ble.get("open_table") else -1
         self._link = None
         self._active = False
         self._handler = None
@@ -209,6 +223,8 @@ class BLE:
         self._mtu = _PREFERRED_MTU
         self._rxbuf = 1024
         self._addr_mode = _ADDR_RANDOM
+        self._security = {"bond": False, "le_secure": False, "mitm": False, "io": 3}
+        self._plain = set()  # connections not encrypted yet
         self._addr = bytearray(6)  # what IRQ addr memoryviews point into
         self._attrs = {}  # value handle -> _Attr
         self._conns = {}  # conn handle -> MTU
@@ -228,6 +244,7 @@ class BLE:
                 self._link = None
             if not active:
                 self._conns = {}
+                self._plain = set()
                 self._attrs = {}
                 self._in_flight = 0
             self._active = bool(active)
@@ -251,8 +268,14 @@ class BLE:
             elif key == "rxbuf":
                 self._rxbuf = value
             elif key == "addr_mode":
+                if value not in range(4):
+                    _fail(errno.EINVAL)
                 self._addr_mode = value
-            elif key not in ("bond", "mitm", "io", "le_secure"):
+                update["addr_mode"] = value
+            elif key in _SECURITY:
+                self._security[key] = int(value) if key == "io" else bool(value)
+                update[key] = self._security[key]
+            else:
                 raise ValueError("unknown config param")
         if update:
             self._send_json(blelink.CONFIG, update)
@@ -267,6 +290,10 @@ class BLE:
             return self._mtu
         if name == "rxbuf":
             return self._rxbuf
+        if name == "addr_mode":
+            return self._addr_mode
+        if name in _SECURITY:
+            return self._security[name]
         raise ValueError("unknown config param")
 
     def irq(self, handler):
@@ -309,7 +336,8 @@ class BLE:
             for characteristic in characteristics:
                 descriptors = characteristic[2] if len(characteristic) > 2 else ()
                 dscs = [[UUID(d[0]).text(), d[1]] for d in descriptors]
-                chars.append([UUID(characteristic[0]).text(), characteristic[1], dscs])
+                flags = characteristic[1] & self._flags_kept
+                chars.append([UUID(characteristic[0]).text(), flags, dscs])
             definition.append([UUID(service_uuid).text(), chars])
         if self._link is None:
             handles = _nimble_handles(definition)
@@ -373,10 +401,12 @@ class BLE:
         elif op == blelink.CONNECTED:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns[conn] = _ATT_DEFAULT_MTU
+            self._plain.add(conn)
             self._irq_with_addr(_IRQ_CENTRAL_CONNECT, conn, addr_type, addr)
         elif op == blelink.DISCONNECTED:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns.pop(conn, None)
+            self._plain.discard(conn)
             self._irq_with_addr(_IRQ_CENTRAL_DISCONNECT, conn, addr_type, addr)
         elif op == blelink.WRITTEN:
             conn, handle = struct.unpack_from(blelink.TWO_HANDLES, body, 0)
@@ -392,6 +422,33 @@ class BLE:
                 self._irq(_IRQ_MTU_EXCHANGED, (conn, mtu))
         elif op == blelink.INDICATED:
             self._irq(_IRQ_GATTS_INDICATE_DONE, struct.unpack(blelink.INDICATE_DONE, body))
+        elif op == blelink.ENCRYPTED:
+            conn, encrypted, authenticated, bonded, key_size = struct.unpack(
+                blelink.ENCRYPTION, body
+            )
+            if conn in self._conns:
+                if encrypted:
+                    self._plain.discard(conn)
+                flags = (bool(encrypted), bool(authenticated), bool(bonded))
+                self._irq(_IRQ_ENCRYPTION_UPDATE, (conn,) + flags + (key_size,))
+        elif op == blelink.GET_SECRET:
+            self._get_secret(body)
+        elif op == blelink.SET_SECRET:
+            self._set_secret(body)
+
+    def _get_secret(self, body):
+        request, sec_type, index, has_key = struct.unpack_from(blelink.SECRET_GET, body)
+        key = memoryview(body)[6:] if has_key else None
+        value = self._irq(_IRQ_GET_SECRET, (sec_type, index, key))
+        answer = (request, 0 if value is None else 1)
+        self._send(blelink.with_data(blelink.SECRET, blelink.SECRET_ANSWER, answer, value or b""))
+
+    def _set_secret(self, body):
+        request, sec_type, n_key, has_value = struct.unpack_from(blelink.SECRET_SET, body)
+        key = memoryview(body)[5 : 5 + n_key]
+        value = memoryview(body)[5 + n_key :] if has_value else None
+        stored = 1 if self._irq(_IRQ_SET_SECRET, (sec_type, key, value)) else 0
+        self._send(blelink.packed(blelink.SECRET, blelink.SECRET_ANSWER, request, stored))
 
     def _irq_with_addr(self, event, conn, addr_type, addr):
         self._addr[:] = addr
@@ -402,18 +459,23 @@ class BLE:
                 self._addr[i] = 0  # the ring buffer moves on: a kept memoryview sees this
 
     def _irq(self, event, data):
+        """The handler's answer (secrets), None if it raised: printed, as on the board."""
         if self._handler is None:
-            return
+            return None
         try:
-            self._handler(event, data)
+            return self._handler(event, data)
         except Exception as e:  # as on the board: printed, the stack goes on
             print("Unhandled exception in IRQ callback handler", file=sys.stderr)
             sys.print_exception(e, sys.stderr)
+            return None
 
     # helpers
 
     def _hello(self):
-        return {"addr": self._own_address().hex(), "name": self._name, "mtu": self._mtu}
+        hello = {"addr": self._own_address().hex(), "name": self._name, "mtu": self._mtu}
+        hello["addr_mode"] = self._addr_mode
+        hello.update(self._security)
+        return hello
 
     def _own_address(self):
         """A random static address from the board's unique id (top two bits set)."""
@@ -433,7 +495,7 @@ class BLE:
         return attr
 
     def _busy(self):
-        return self._in_flight > 0
+        return self._in_flight > 0 or bool(self._plain)
 
     def _mirror(self, handle, attr):
         self._send(blelink.with_data(blelink.VALUE, blelink.ONE_HANDLE, (handle,), attr.data))

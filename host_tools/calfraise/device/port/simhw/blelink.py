@@ -11,7 +11,8 @@ import struct
 
 # firmware -> bridge
 HELLO = 1  # JSON {"addr": hex, "name": str, "mtu": int}: the radio is on
-CONFIG = 2  # JSON {"name": str} and/or {"mtu": int}
+CONFIG = 2  # JSON: any of {"name": str, "mtu": int, "addr_mode": int, "bond": bool,
+#   "le_secure": bool, "mitm": bool, "io": int}
 REGISTER = 3  # JSON [[uuid, [[uuid, flags, [[uuid, flags], ...]], ...]], ...]; answered by HANDLES
 ADVERTISE = 4  # JSON {"interval_us": int or null (stop), "adv": hex, "resp": hex, "connectable"}
 VALUE = 5  # >H value handle, then the local value (what a central reads)
@@ -19,6 +20,7 @@ NOTIFY = 6  # >HH conn handle, value handle, then the payload
 INDICATE = 7  # >HH conn handle, value handle, then the payload
 UPDATE = 8  # >H value handle: notify/indicate the centrals subscribed to it (send_update=True)
 DISCONNECT = 9  # >H conn handle
+SECRET = 10  # >HB request id, result (SET: stored; GET: found), then the value found (GET)
 # closing the socket switches the radio off: the bridge drops the connections and advertising
 
 # bridge -> firmware
@@ -29,6 +31,9 @@ WRITTEN = 67  # >HH conn handle, attribute handle, then the bytes the central wr
 MTU = 68  # >HH conn handle, exchanged MTU
 SENT = 69  # >H count of notifications/indications that left: their buffers are free again
 INDICATED = 70  # >HHB conn handle, value handle, status (0: the central acknowledged)
+ENCRYPTED = 71  # >HBBBB conn handle, encrypted, authenticated, bonded, key size
+GET_SECRET = 72  # >HBHB request id, sec_type, index, has key; then the key: answered by SECRET
+SET_SECRET = 73  # >HBBB request id, sec_type, key length, has value; key, value: by SECRET
 
 HEADER = ">HB"
 HEADER_SIZE = 3
@@ -36,6 +41,10 @@ PEER = ">HB6s"
 TWO_HANDLES = ">HH"
 ONE_HANDLE = ">H"
 INDICATE_DONE = ">HHB"
+ENCRYPTION = ">HBBBB"
+SECRET_ANSWER = ">HB"
+SECRET_GET = ">HBHB"
+SECRET_SET = ">HBBB"
 
 
 def frame(op, body=b""):
