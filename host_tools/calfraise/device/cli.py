@@ -32,6 +32,13 @@ def add_device_parser(subparsers):
         default=HEAP,
         help=f"the firmware's MicroPython heap (default {HEAP}; 64-bit: objects twice an ESP32's)",
     )
+    run.add_argument(
+        "--bits",
+        type=int,
+        choices=(64, 32),
+        default=64,
+        help="the unix port: 64 (PyPI) or 32 (`make mp32`: the heap as an ESP32 lays it out)",
+    )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
         "--flash",
@@ -99,6 +106,7 @@ def run_command(args):
             args.trace,
             board=args.board,
             heap=args.heap,
+            bits=args.bits,
             flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),

