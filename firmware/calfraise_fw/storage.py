@@ -9,6 +9,7 @@ Format, policy and measured figures: docs/storage.md.
 """
 
 import os
+import sys
 
 from calfraise_fw import records
 
@@ -17,8 +18,8 @@ MARGIN_BLOCKS = 8  # never counted as free: copy-on-write, the index, settings, 
 RESERVE_BYTES = 16384  # room a new session needs: a 1-hour log is ~11.6 KB (docs/storage.md)
 FLASH_BYTES_PER_HOUR = 49152  # typical ~6-min sessions, a 4-KB block each (docs/storage.md)
 _HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per hour
-_SUFFIX = ".cfs"
-_TMP = ".tmp"
+SUFFIX = ".cfs"
+TMP = ".tmp"
 _INDEX = "index"
 
 
@@ -27,38 +28,7 @@ class StorageFull(Exception):
 
 
 def _session_name(sid):
-    return f"{sid:06d}{_SUFFIX}"
-
-
-def _session_id(name):
-    """The id of a session file's name, or None for any other file."""
-    if not name.endswith(_SUFFIX):
-        return None
-    try:
-        return int(name[: -len(_SUFFIX)])
-    except ValueError:
-        return None
-
-
-class _Scan:
-    """What recovery needs from a session log, read record by record (never all in RAM)."""
-
-    def __init__(self, f):
-        reader = records.Reader(f)
-        self.reps = self.sets = self.last_ms = 0
-        self.end_reason = None  # the END record's reason, if the log ends with one
-        try:
-            for kind, rec in reader:
-                self.end_reason = rec["reason"] if kind == records.END else None
-                if kind == records.REP:
-                    self.reps += 1
-                    self.sets = max(self.sets, rec["set"])
-                self.last_ms = max(self.last_ms, rec.get("end_ms", rec.get("at_ms", 0)))
-        except records.RecordError:
-            pass  # bytes but no good record: nothing in it was durable
-        self.good = reader.good
-        self.good_end = reader.good_end
-        self.size = reader.size
+    return f"{sid:06d}{SUFFIX}"
 
 
 class SessionStore:
@@ -104,30 +74,12 @@ class SessionStore:
         """The log file of session sid (what the host downloads)."""
         return f"{self.root}/{_session_name(sid)}"
 
-    def _index_path(self, suffix=""):
+    def index_path(self, suffix=""):
         return f"{self.root}/{_INDEX}{suffix}"
 
-    def _load_index(self):
-        self._entries = {}
-        self._next_id = 1
-        try:
-            f = open(self._index_path(), "rb")
-        except OSError:
-            return  # none yet, or lost: rebuilt from the files
-        try:
-            for kind, rec in records.Reader(f):
-                if kind == records.INDEX:
-                    self._next_id = rec["next_id"]
-                elif kind == records.ENTRY:
-                    self._entries[rec["id"]] = [rec["size"], rec["ms"], rec["flags"]]
-        except records.RecordError:
-            pass
-        finally:
-            f.close()
-
-    def _save_index(self):
+    def save_index(self):
         """Write-then-rename: after a power cut the index is the old one or the new one."""
-        tmp = self._index_path(_TMP)
+        tmp = self.index_path(TMP)
         buf = self._scratch
         with open(tmp, "wb") as f:
             f.write(memoryview(buf)[: records.put(buf, 0, records.INDEX, self._next_id)])
@@ -135,80 +87,29 @@ class SessionStore:
                 size, ms, flags = self._entries[sid]
                 n = records.put(buf, 0, records.ENTRY, sid, size, ms, flags)
                 f.write(memoryview(buf)[:n])
-        os.rename(tmp, self._index_path())
+        os.rename(tmp, self.index_path())
 
     # --- boot --------------------------------------------------------------------------------
 
     def recover(self):
         """At boot: match the index to the files, close every session left open by a power cut
         or a crash as "interrupted" (a torn tail is dropped first) and delete logs that hold no
-        good record. Returns the ids closed as interrupted. ValueError while a session is open."""
+        good record. Returns the ids closed as interrupted. ValueError while a session is open.
+
+        The code lives in recovery.py, imported for this and released after: boot-only code
+        does not stay in the heap."""
         if self.sid is not None:
             raise ValueError("recover() is for boot: a session is open")
+        import calfraise_fw
+        from calfraise_fw import recovery
+
         try:
-            os.mkdir(self.root)
-        except OSError:
-            pass  # it exists
-        self._load_index()
-        found = []
-        for name in os.listdir(self.root):
-            if name.endswith(_TMP):
-                os.remove(f"{self.root}/{name}")  # a write-then-rename cut short
-            sid = _session_id(name)
-            if sid is not None:
-                found.append(sid)
-        dirty = False
-        for sid in list(self._entries):
-            if sid not in found:
-                del self._entries[sid]  # deleted, but the index was not rewritten yet
-                dirty = True
-        closed = []
-        for sid in sorted(found):
-            self._next_id = max(self._next_id, sid + 1)
-            entry = self._entries.setdefault(sid, [0, 0, 0])  # unknown: unsynced, maybe open
-            if not entry[2] & records.CLOSED:
-                dirty = True
-                if self._close_left_open(sid, entry):
-                    closed.append(sid)
-        if dirty:
-            self._save_index()
+            closed = recovery.recover(self)
+        finally:
+            del sys.modules["calfraise_fw.recovery"]
+            delattr(calfraise_fw, "recovery")  # the package kept it too
         self._recovered = True
         return closed
-
-    def _close_left_open(self, sid, entry):
-        """Ends a log that the index does not know as closed; True if it ends "interrupted"."""
-        path = self.path(sid)
-        with open(path, "rb") as f:
-            scan = _Scan(f)
-        if not scan.good:
-            os.remove(path)
-            del self._entries[sid]
-            return False
-        n = 0
-        if not scan.end_reason:
-            n = records.put_end(
-                self._scratch, 0, "interrupted", scan.last_ms, scan.reps, scan.sets, 0
-            )
-        if scan.size > scan.good_end:
-            self._rewrite(path, scan.good_end, n)
-        elif n:
-            with open(path, "ab") as f:
-                f.write(memoryview(self._scratch)[:n])
-        entry[:] = [scan.good_end + n, scan.last_ms, entry[2] | records.CLOSED]
-        return n > 0 or scan.end_reason == "interrupted"  # or a recovery cut short closed it
-
-    def _rewrite(self, path, keep, end):
-        """The first `keep` bytes of path plus `end` bytes of _scratch, swapped in by rename."""
-        tmp = path + _TMP
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            while keep:
-                n = src.readinto(self._mv[: min(keep, len(self._buf))])
-                if not n:
-                    break
-                dst.write(self._mv[:n])
-                keep -= n
-            dst.write(memoryview(self._scratch)[:end])
-        os.rename(tmp, path)
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -250,7 +151,7 @@ class SessionStore:
         self._budget = free
         self.reps = self.sets = 0
         self._entries[sid] = [self._size, 0, 0]
-        self._save_index()
+        self.save_index()
         return sid
 
     def _room_for(self, size, t_ms):
@@ -336,7 +237,7 @@ class SessionStore:
             if f is not None:
                 f.close()
         self._entries[sid] = [self._size, max(0, t_ms - self._t0), records.CLOSED]
-        self._save_index()
+        self.save_index()
 
     # --- the host's side: list, synced, delete -------------------------------------------------
 
@@ -379,13 +280,13 @@ class SessionStore:
         """The host has session sid: it may now be deleted to make room. ValueError if there is
         no such closed session."""
         self._closed_entry(sid)[2] |= records.SYNCED
-        self._save_index()
+        self.save_index()
 
     def delete(self, sid):
         """Deletes closed session sid (the host's command). ValueError if there is none."""
         self._closed_entry(sid)
         self._drop(sid)
-        self._save_index()
+        self.save_index()
 
     def _drop(self, sid):
         del self._entries[sid]
@@ -421,7 +322,7 @@ class SessionStore:
             deleted = True
             free = self.free_bytes()
         if deleted:
-            self._save_index()
+            self.save_index()
         return free
 
     def hours_left(self):
