@@ -22,6 +22,7 @@ from rich.console import Console
 from calfraise.analyze import detect
 from calfraise.cli import main
 from calfraise.errors import UserError
+from calfraise.host import protocol as p
 from calfraise.host.capture import RawCapture, capture
 from calfraise.host.db import open_db
 from calfraise.host.discovery import BATTERY_SERVICE_UUID, battery_level, find, found_from, scan
@@ -42,7 +43,6 @@ from calfraise.sim import plan_reps
 from calfraise.sim.render import render
 from calfraise.sim.scenario import build_session_plan
 from calfraise.trace import read_trace, write_trace
-from calfraise_fw import protocol as p
 from calfraise_fw.detector import Rep
 
 BOARD = "devkitc_mpu6050"  # MPU-6050 at 100 Hz, +-8 g, +-1000 dps: `analyze`'s own scales

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from calfraise.host import protocol as p
 from calfraise.host.capture import capture
 from calfraise.host.cli import add_db_option, db_path
 from calfraise.host.db import open_db
@@ -25,7 +26,6 @@ from calfraise.host.live_view import LiveView
 from calfraise.host.radio import open_radio
 from calfraise.host.sync import ATTEMPTS, Sync
 from calfraise.host.times import local
-from calfraise_fw import protocol as p
 
 INTERRUPTED = 130  # exit status after Ctrl-C (128 + SIGINT)
 
