@@ -24,8 +24,8 @@ def _session_id(name):
 class _Scan:
     """What recovery needs from a session log, read record by record (never all in RAM)."""
 
-    def __init__(self, f):
-        reader = records.Reader(f)
+    def __init__(self, f, buf):
+        reader = records.Reader(f, buf)
         self.reps = self.sets = self.last_ms = 0
         self.end_reason = None  # the END record's reason, if the log ends with one
         try:
@@ -50,7 +50,7 @@ def _load_index(store):
     except OSError:
         return  # none yet, or lost: rebuilt from the files
     try:
-        for kind, rec in records.Reader(f):
+        for kind, rec in records.Reader(f, store.read_buf):
             if kind == records.INDEX:
                 store._next_id = rec["next_id"]
             elif kind == records.ENTRY:
@@ -98,7 +98,7 @@ def _close_left_open(store, sid, entry):
     """Ends a log that the index does not know as closed; True if it ends "interrupted"."""
     path = store.path(sid)
     with open(path, "rb") as f:
-        scan = _Scan(f)
+        scan = _Scan(f, store.read_buf)
     if not scan.good:
         os.remove(path)
         del store._entries[sid]

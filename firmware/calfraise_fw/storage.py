@@ -62,6 +62,7 @@ class SessionStore:
         self._buf = bytearray(buffer_size)
         self._mv = memoryview(self._buf)
         self._scratch = bytearray(32)  # one fixed-size frame, outside the pending buffer
+        self.read_buf = bytearray(records.MAX_FRAME)  # for every records.Reader of the store
         self._n = 0  # pending bytes in _buf
         self._since = 0  # detector ms of the oldest pending record
         self._file = None
@@ -264,7 +265,7 @@ class SessionStore:
         reps = sets = 0
         with open(self.path(sid), "rb") as f:
             try:
-                for kind, rec in records.Reader(f):
+                for kind, rec in records.Reader(f, self.read_buf):
                     if kind == records.HEADER and rec["wall_ms"]:
                         start_s = rec["wall_ms"] // 1000
                     elif kind == records.CLOCK_FIX and start_s is None:
