@@ -114,3 +114,28 @@ def growth(reports):
     used = [u for u, _ in reports]
     half = len(used) // 2
     return max(used[:half]), max(used[half:])
+
+
+def soak_table(figures):
+    """Markdown rows of soak()'s figures."""
+    reports = figures["reports"]
+    first, second = growth(reports)
+    largest = [free for _used, free in reports]
+    return "\n".join(
+        [
+            f"{figures['hours']:g} simulated hours on the 32-bit unix port with a "
+            f"{figures['heap']} firmware heap (the simulated hardware's own on top): "
+            f"{figures['sessions']} sessions with {REST_S // 60}-minute rests, a host coming back "
+            f"{figures['visits']} times for a live view and a sync.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| reps counted / sessions synced | {figures['reps']} / {figures['synced']} |",
+            f"| MemoryErrors / error events / restarts | {figures['memory_errors']} / "
+            f"{len(figures['errors'])} / {len(figures['returncodes'])} |",
+            f"| heap used after the minute's gc, peak of the first / second half "
+            f"(simulated hardware included) | {first:,} / {second:,} bytes |",
+            f"| largest free block after the minute's gc, least / median | {min(largest):,} / "
+            f"{sorted(largest)[len(largest) // 2]:,} bytes |",
+        ]
+    )

@@ -11,7 +11,7 @@ from rich.console import Console
 from calfraise.device.deploy import deploy
 from calfraise.device.flash import BAUD, flash
 from calfraise.device.remote import mpremote
-from calfraise.device.runner import HEAP, board_names, run_device
+from calfraise.device.runner import HEAP, HEAP_32, board_names, run_device
 from calfraise.errors import UserError
 
 
@@ -29,8 +29,7 @@ def add_device_parser(subparsers):
     )
     run.add_argument(
         "--heap",
-        default=HEAP,
-        help=f"the firmware's MicroPython heap (default {HEAP}; 64-bit: objects twice an ESP32's)",
+        help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32})",
     )
     run.add_argument(
         "--bits",
