@@ -1,6 +1,7 @@
 """Hours of use in a small heap on the 32-bit unix port: sessions back to back with rests
-between them, and a host that keeps coming back over the virtual BLE link (a live view, then a
-sync, reconnecting each time) until the hours have passed on the board's clock.
+between them, and a host that comes back over the virtual BLE link every VISIT_MIN minutes of
+the board's clock (a live view, then a sync: two connections each time) until the hours have
+passed.
 
 The firmware reports its heap once a simulated minute after its gc (mp_soak.py): used bytes
 (no growth: the second half's peak is the first half's) and the largest free block
@@ -33,6 +34,7 @@ MEM_INFO = re.compile(r"GC: total: (\d+), used: (\d+), free: (\d+)")
 MAX_FREE = re.compile(r"max free sz: (\d+)")
 LIVE_NOTIFICATIONS = 5  # a live view lasts this many notifications (or LIVE_S)
 LIVE_S = 2.0
+VISIT_MIN = 5  # simulated minutes between the host's visits
 
 
 def soak_trace(path, hours, rate_hz=RATE_HZ):
@@ -77,12 +79,14 @@ async def _soak(trace, hours, heap, tmp):
     async with virtual_radio(trace, lead_in_s=0, heap=heap, bits=32, script=MP_SOAK) as radio:
         device = radio.device
         with closing(open_db(tmp / "soak.db")) as db:
-            while len(heap_reports(device.output)) < minutes:
+            while (now := len(heap_reports(device.output))) < minutes:
                 try:
                     synced += await _visit(radio, db)
                 except LinkLost:
                     pass  # the device was busy or the link dropped: come back next time
                 visits += 1
+                while len(heap_reports(device.output)) < now + VISIT_MIN:  # a report a minute
+                    await device.next_event(lambda e: True, timeout=60)
         reports = heap_reports(device.output)[:minutes]
         errors = [e for e in device.events if e["type"] == "error"]
         reps = len([e for e in device.events if e["type"] == "rep"])
@@ -126,7 +130,7 @@ def soak_table(figures):
             f"{figures['hours']:g} simulated hours on the 32-bit unix port with a "
             f"{figures['heap']} firmware heap (the simulated hardware's own on top): "
             f"{figures['sessions']} sessions with {REST_S // 60}-minute rests, a host coming back "
-            f"{figures['visits']} times for a live view and a sync.",
+            f"{figures['visits']} times (every {VISIT_MIN} minutes) for a live view and a sync.",
             "",
             "| measure | value |",
             "|---|---|",
