@@ -10,9 +10,8 @@ from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
 from calfraise.bench.memory import memory_table, module_costs
-from calfraise.bench.soak import soak, soak_table
+from calfraise.bench.soak import SOAK_HEAP, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
-from calfraise.device.runner import HEAP_32
 
 TIERS = ("clean", "varied", "hard")
 SOAK_HOURS = 8
@@ -62,7 +61,7 @@ def main():
     print("\n## Firmware memory\n")
     print(memory_table(module_costs()))
     print("\n## Soak\n")
-    print(soak_table(soak(SOAK_HOURS, HEAP_32)))
+    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP)))
     print("\n## Storage\n")
     print(storage_table(storage_figures()))
     print("\n## BLE\n")
