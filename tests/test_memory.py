@@ -98,7 +98,7 @@ def test_a_soak_neither_grows_nor_fragments_the_heap():
     reports = figures["reports"]
     assert figures["memory_errors"] == 0 and figures["errors"] == []
     assert figures["returncodes"] == []  # no reset, no crash
-    assert figures["visits"] >= 5 and figures["synced"] >= 1 and figures["reps"] > 0
+    assert figures["visits"] >= 4 and figures["synced"] >= 1 and figures["reps"] > 0
     assert len(reports) == int(SOAK_HOURS * 60)
     assert min(largest for _used, largest in reports) >= LARGEST_FREE
     first, second = growth(reports)
