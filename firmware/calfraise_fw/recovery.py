@@ -43,7 +43,7 @@ class _Scan:
 
 
 def _load_index(store):
-    store._entries = {}
+    store.rows = bytearray()
     store._next_id = 1
     try:
         f = open(store.index_path(), "rb")
@@ -54,7 +54,7 @@ def _load_index(store):
             if kind == records.INDEX:
                 store._next_id = rec["next_id"]
             elif kind == records.ENTRY:
-                store._entries[rec["id"]] = [rec["size"], rec["ms"], rec["flags"]]
+                store.set_entry(rec["id"], rec["size"], rec["ms"], rec["flags"])
     except records.RecordError:
         pass
     finally:
@@ -75,33 +75,34 @@ def recover(store):
         sid = _session_id(name)
         if sid is not None:
             found.append(sid)
-    entries = store._entries
     dirty = False
-    for sid in list(entries):
+    for sid in store.ids():
         if sid not in found:
-            del entries[sid]  # deleted, but the index was not rewritten yet
+            store.drop_entry(sid)  # deleted, but the index was not rewritten yet
             dirty = True
     closed = []
+    known = store.ids()
     for sid in sorted(found):
         store._next_id = max(store._next_id, sid + 1)
-        entry = entries.setdefault(sid, [0, 0, 0])  # unknown: unsynced, maybe open
-        if not entry[2] & records.CLOSED:
+        if sid not in known:
+            store.set_entry(sid, 0, 0, 0)  # unknown: unsynced, maybe open
+        if not store.entry(sid)[2] & records.CLOSED:
             dirty = True
-            if _close_left_open(store, sid, entry):
+            if _close_left_open(store, sid):
                 closed.append(sid)
     if dirty:
         store.save_index()
     return closed
 
 
-def _close_left_open(store, sid, entry):
+def _close_left_open(store, sid):
     """Ends a log that the index does not know as closed; True if it ends "interrupted"."""
     path = store.path(sid)
     with open(path, "rb") as f:
         scan = _Scan(f, store.read_buf)
     if not scan.good:
         os.remove(path)
-        del store._entries[sid]
+        store.drop_entry(sid)
         return False
     scratch = store._scratch
     n = 0
@@ -112,7 +113,8 @@ def _close_left_open(store, sid, entry):
     elif n:
         with open(path, "ab") as f:
             f.write(memoryview(scratch)[:n])
-    entry[:] = [scan.good_end + n, scan.last_ms, entry[2] | records.CLOSED]
+    flags = store.entry(sid)[2] | records.CLOSED
+    store.set_entry(sid, scan.good_end + n, scan.last_ms, flags)
     return n > 0 or scan.end_reason == "interrupted"  # or a recovery cut short closed it
 
 

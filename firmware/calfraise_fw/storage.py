@@ -9,6 +9,7 @@ Format, policy and measured figures: docs/storage.md.
 """
 
 import os
+import struct
 import sys
 
 from calfraise_fw import records
@@ -21,6 +22,9 @@ _HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per
 SUFFIX = ".cfs"
 TMP = ".tmp"
 _INDEX = "index"
+# the sessions in RAM: one row each, ids ascending (one bytearray: no object per session)
+_ROW = "<IIIB"  # id, size, duration ms, flags (records.SYNCED, records.CLOSED)
+_ROW_SIZE = 13
 
 
 class StorageFull(Exception):
@@ -56,7 +60,7 @@ class SessionStore:
         self.full = False  # the last begin() was refused, or a session stopped for lack of room
         self.lost = 0  # unsynced sessions deleted for room (only with delete_unsynced)
         self.sid = None  # the open session, if any
-        self._entries = {}  # id -> [size, duration ms, flags]
+        self.rows = bytearray()  # _ROW per session: the index's entries
         self._next_id = 1
         self._recovered = False
         self._buf = bytearray(buffer_size)
@@ -84,11 +88,48 @@ class SessionStore:
         buf = self._scratch
         with open(tmp, "wb") as f:
             f.write(memoryview(buf)[: records.put(buf, 0, records.INDEX, self._next_id)])
-            for sid in sorted(self._entries):
-                size, ms, flags = self._entries[sid]
-                n = records.put(buf, 0, records.ENTRY, sid, size, ms, flags)
+            for at in range(0, len(self.rows), _ROW_SIZE):
+                n = records.put(buf, 0, records.ENTRY, *struct.unpack_from(_ROW, self.rows, at))
                 f.write(memoryview(buf)[:n])
         os.rename(tmp, self.index_path())
+
+    # --- the sessions' rows ---------------------------------------------------------------------
+
+    def _at(self, sid):
+        """The offset of session sid's row, or -1."""
+        rows = self.rows
+        for at in range(0, len(rows), _ROW_SIZE):
+            if rows[at] | rows[at + 1] << 8 | rows[at + 2] << 16 | rows[at + 3] << 24 == sid:
+                return at
+        return -1
+
+    def ids(self):
+        """The stored sessions' ids, oldest first."""
+        rows = self.rows
+        return [struct.unpack_from("<I", rows, at)[0] for at in range(0, len(rows), _ROW_SIZE)]
+
+    def entry(self, sid):
+        """(size, duration ms, flags) of session sid; ValueError if there is none."""
+        at = self._at(sid)
+        if at < 0:
+            raise ValueError(f"no session {sid}")
+        return struct.unpack_from(_ROW, self.rows, at)[1:]
+
+    def set_entry(self, sid, size, ms, flags):
+        """Session sid's row, added in id order if new."""
+        at = self._at(sid)
+        if at >= 0:
+            struct.pack_into(_ROW, self.rows, at, sid, size, ms, flags)
+            return
+        at = 0
+        while at < len(self.rows) and struct.unpack_from("<I", self.rows, at)[0] < sid:
+            at += _ROW_SIZE
+        self.rows[at:at] = struct.pack(_ROW, sid, size, ms, flags)
+
+    def drop_entry(self, sid):
+        at = self._at(sid)
+        if at >= 0:
+            self.rows[at : at + _ROW_SIZE] = b""
 
     # --- boot --------------------------------------------------------------------------------
 
@@ -151,7 +192,7 @@ class SessionStore:
         self._grown = 0
         self._budget = free
         self.reps = self.sets = 0
-        self._entries[sid] = [self._size, 0, 0]
+        self.set_entry(sid, self._size, 0, 0)
         self.save_index()
         return sid
 
@@ -237,7 +278,7 @@ class SessionStore:
             self.sid = self._file = None
             if f is not None:
                 f.close()
-        self._entries[sid] = [self._size, max(0, t_ms - self._t0), records.CLOSED]
+        self.set_entry(sid, self._size, max(0, t_ms - self._t0), records.CLOSED)
         self.save_index()
 
     # --- the host's side: list, synced, delete -------------------------------------------------
@@ -245,19 +286,18 @@ class SessionStore:
     def sessions(self):
         """[(id, size in bytes, synced, open)] oldest first; the open one with its durable size."""
         out = []
-        for sid in sorted(self._entries):
-            size, _ms, flags = self._entries[sid]
+        for at in range(0, len(self.rows), _ROW_SIZE):
+            sid, size, _ms, flags = struct.unpack_from(_ROW, self.rows, at)
             if sid == self.sid:
                 size = self._size
             out.append((sid, size, bool(flags & records.SYNCED), sid == self.sid))
         return out
 
     def _closed_entry(self, sid):
-        if sid not in self._entries:
-            raise ValueError(f"no session {sid}")
+        """(size, duration ms, flags) of closed session sid; ValueError if there is none."""
         if sid == self.sid:
             raise ValueError(f"session {sid} is still being recorded")
-        return self._entries[sid]
+        return self.entry(sid)
 
     def summary(self, sid):
         """(start as Unix seconds or None, reps, sets) of a stored session, read from its log."""
@@ -280,7 +320,8 @@ class SessionStore:
     def mark_synced(self, sid):
         """The host has session sid: it may now be deleted to make room. ValueError if there is
         no such closed session."""
-        self._closed_entry(sid)[2] |= records.SYNCED
+        size, ms, flags = self._closed_entry(sid)
+        self.set_entry(sid, size, ms, flags | records.SYNCED)
         self.save_index()
 
     def delete(self, sid):
@@ -290,7 +331,7 @@ class SessionStore:
         self.save_index()
 
     def _drop(self, sid):
-        del self._entries[sid]
+        self.drop_entry(sid)
         os.remove(self.path(sid))
 
     # --- space -------------------------------------------------------------------------------
@@ -303,8 +344,8 @@ class SessionStore:
     def _victim(self):
         """The oldest closed session the policy lets go, synced first; None if there is none."""
         for need in (records.SYNCED, 0) if self.delete_unsynced else (records.SYNCED,):
-            for sid in sorted(self._entries):
-                flags = self._entries[sid][2]
+            for at in range(0, len(self.rows), _ROW_SIZE):
+                sid, _size, _ms, flags = struct.unpack_from(_ROW, self.rows, at)
                 if sid != self.sid and flags & records.CLOSED and (flags & need) == need:
                     return sid
         return None
@@ -317,7 +358,7 @@ class SessionStore:
             sid = self._victim()
             if sid is None:
                 break
-            if not self._entries[sid][2] & records.SYNCED:
+            if not self.entry(sid)[2] & records.SYNCED:
                 self.lost += 1
             self._drop(sid)
             deleted = True
@@ -332,7 +373,8 @@ class SessionStore:
         take a whole block each), else FLASH_BYTES_PER_HOUR."""
         room = self.free_bytes()
         used = ms = 0
-        for sid, (size, duration, flags) in self._entries.items():
+        for at in range(0, len(self.rows), _ROW_SIZE):
+            sid, size, duration, flags = struct.unpack_from(_ROW, self.rows, at)
             if sid == self.sid:
                 continue
             blocks = (size + BLOCK - 1) // BLOCK * BLOCK
