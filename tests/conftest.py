@@ -23,10 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from calfraise.device.runner import INTERPRETERS
+
 REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
-MICROPYTHON32 = REPO / "build" / "mp32" / "micropython"
+MICROPYTHON32 = INTERPRETERS[32].micropython  # `make mp32`
 
 
 class ScriptFailed(AssertionError):
