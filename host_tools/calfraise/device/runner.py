@@ -7,6 +7,7 @@ goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watc
 4 (machine.reset()), anything else: the firmware crashed.
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -17,17 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calfraise.device import PORT
+from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
-from calfraise.device.tracebin import write_tracebin
+from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
-from calfraise.trace import read_trace
+from calfraise.trace import iter_trace
 from calfraise_fw.boardspec import Axp192Battery
-
-REPO = PORT.parents[3]
-FIRMWARE = REPO / "firmware"
-BOARDS = REPO / "boards"
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class Interpreter:
 
     @property
     def build(self):
-        return REPO / "build" / "mpy" / self.arch
+        return BUILD_ROOT / "mpy" / self.arch
 
     def check(self):
         if not self.micropython.exists():
@@ -51,12 +48,16 @@ class Interpreter:
         return self
 
 
-MP32 = REPO / "build" / "mp32"  # `make mp32`: the vendored MicroPython as a 32-bit unix port
+MP32 = BUILD_ROOT / "mp32"  # `make mp32`: the vendored MicroPython as a 32-bit unix port
 # 64-bit: the PyPI build the functional tests use; 32-bit: objects and GC blocks as on an ESP32,
 # what the memory budget is measured on.
 INTERPRETERS = {
     64: Interpreter(
-        64, Path(sysconfig.get_path("scripts")) / "micropython", None, "x64", "run `make venv`"
+        64,
+        Path(sysconfig.get_path("scripts")) / "micropython",
+        None,
+        "x64",
+        "`make venv` (a checkout) or the [sim] extra",
     ),
     32: Interpreter(
         32,
@@ -137,6 +138,18 @@ def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None)
     return config
 
 
+def board_id(flash):
+    """The simulated board's machine.unique_id() (hex), which names it and keys its sessions in
+    the database: one per flash image file (derived from its absolute path, so the same image is
+    the same board run after run, and another image another board), a random one for a fresh
+    image that is not kept (None). The 24a160 prefix is an Espressif-style OUI."""
+    if flash is None:
+        tail = os.urandom(3).hex()
+    else:
+        tail = hashlib.sha256(str(Path(flash).resolve()).encode()).hexdigest()[:6]
+    return "24a160" + tail
+
+
 def run_device(trace_csv, *, on_event=None, timeout=600, **setup):
     """Run the firmware on a trace until it stops; returns a DeviceRun. setup: prepared()'s
     keywords (board, heap, flash, files, after_ms, presses, faults, extra)."""
@@ -186,11 +199,12 @@ def prepared(
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
-            trace = read_trace(trace_csv)
-            trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
+            trace_bin = tmp / "trace.bin"
+            last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
             if after_ms is not None:
-                power_off = int(trace.t_ms[-1]) + after_ms
+                power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
+        config.setdefault("unique_id", board_id(flash))
         config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
