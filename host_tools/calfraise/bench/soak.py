@@ -130,6 +130,7 @@ def soak_table(figures):
     reports = figures["reports"]
     first, second = growth(reports)
     largest = [free for _used, free in reports]
+    codes = ", ".join(sorted({e["code"] for e in figures["errors"]}))
     return "\n".join(
         [
             f"{figures['hours']:g} simulated hours on the 32-bit unix port with a "
@@ -140,8 +141,8 @@ def soak_table(figures):
             "| measure | value |",
             "|---|---|",
             f"| reps counted / sessions synced | {figures['reps']} / {figures['synced']} |",
-            f"| MemoryErrors / error events / restarts | {figures['memory_errors']} / "
-            f"{len(figures['errors'])} / {len(figures['returncodes'])} |",
+            f"| MemoryErrors / error events (codes) / restarts | {figures['memory_errors']} / "
+            f"{len(figures['errors'])} ({codes}) / {len(figures['returncodes'])} |",
             f"| heap used after the minute's gc, peak of the first / second half "
             f"(simulated hardware included) | {first:,} / {second:,} bytes |",
             f"| largest free block after the minute's gc, least / median | {min(largest):,} / "
