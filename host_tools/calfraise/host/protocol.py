@@ -25,6 +25,7 @@ from calfraise_fw.protocol import (
     _SET_END_EVENT,
     _STATE_EVENT,
     _STATUS,
+    _STORAGE_EVENT,
     _SYNCED,
     _TARGET_EVENT,
     COMMAND_NAMES,
@@ -59,6 +60,9 @@ STATUS_NAMES = (
     "no_such_session",
     "storage_error",
     "version_mismatch",
+    "busy",
+    "too_large",
+    "failed",
 )
 # error flags: bit i is ERROR_NAMES[i]
 ERROR_NAMES = (
@@ -70,6 +74,7 @@ ERROR_NAMES = (
     "battery_low",
     "settings",
     "sessions_lost",
+    "task_failed",
 )
 
 
@@ -197,6 +202,9 @@ def decode_event(data):
     elif name == "set_end":
         fields = _unpack(_SET_END_EVENT, body, "set_end event")
         event.update(zip(("set", "reps", "start_ms", "end_ms", "target"), fields, strict=True))
+    elif name == "storage_full":
+        fields = _unpack(_STORAGE_EVENT, body, "storage_full event")
+        event.update(zip(("set", "reps"), fields, strict=True))
     else:
         event.update(
             zip(("set", "reps"), _unpack(_TARGET_EVENT, body, "target event"), strict=True)
