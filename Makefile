@@ -12,7 +12,7 @@ EMPTY_VENV := .typings/empty-venv/lib/site-packages
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 export PYRIGHT_PYTHON_GLOBAL_NODE := 0
 
-.PHONY: venv stubs lint test demo bench mutate flash deploy repl logs shell hil clean distclean
+.PHONY: venv stubs mp32 lint test demo bench mutate flash deploy repl logs shell hil clean distclean
 
 # A board on a serial port: BOARD is a file in boards/ (without .py), PORT its serial port.
 # DRY_RUN=1 prints every step of flash and deploy without a board.
@@ -52,11 +52,35 @@ $(STUBS_STAMP): requirements-stubs.txt | $(VENV_STAMP)
 	mkdir -p $(EMPTY_VENV)
 	touch $@
 
+# The same MicroPython built as a 32-bit unix port (objects and GC blocks as on the ESP32) and its
+# mpy-cross: the memory tests and `make bench` measure the heap on it (vendor/README.md). Rebuilt
+# only when the tarball changes; needs Debian's gcc-multilib (32-bit libc and libgcc).
+# GIT_CEILING_DIRECTORIES: its version string is v1.28.0's, not this repository's commit.
+MP32_TAR := vendor/micropython-1.28.0-min.tar.gz
+MP32 := build/mp32
+MP32_SRC := $(MP32)/micropython-1.28.0
+MP32_FLAGS := VARIANT=standard MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+	MICROPY_PY_SSL=0 FROZEN_MANIFEST=$(abspath $(MP32))/manifest.py \
+	MPY_LIB_DIR=$(abspath $(MP32))/mplib BUILD=build-32 PROG=micropython
+mp32: $(MP32)/micropython
+
+$(MP32)/micropython: $(MP32_TAR)
+	@echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o /dev/null 2>/dev/null \
+		|| { echo "32-bit MicroPython needs gcc-multilib: apt-get install gcc-multilib"; exit 1; }
+	rm -rf $(MP32) && mkdir -p $(MP32)/mplib
+	tar xzf $(MP32_TAR) -C $(MP32)
+	echo 'include("$$(MPY_DIR)/extmod/asyncio")' > $(MP32)/manifest.py
+	echo "stands in for the micropython-lib submodule" > $(MP32)/mplib/README.md
+	GIT_CEILING_DIRECTORIES=$(abspath $(MP32)) $(MAKE) -s -C $(MP32_SRC)/mpy-cross -j2
+	GIT_CEILING_DIRECTORIES=$(abspath $(MP32)) $(MAKE) -s -C $(MP32_SRC)/ports/unix -j2 $(MP32_FLAGS)
+	cp $(MP32_SRC)/mpy-cross/build/mpy-cross $(MP32)/mpy-cross
+	cp $(MP32_SRC)/ports/unix/build-32/micropython $@
+
 lint: $(VENV_STAMP) $(STUBS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pyright -p firmware/pyrightconfig.json
 
-test: lint
+test: lint mp32
 	$(BIN)/python -m pytest
 
 # A 3-set session end to end with no radio: a plan, then the session simulated, counted on the

@@ -3,12 +3,16 @@ and the `hil` marker for tests that need a real board (`pytest -m hil --board /d
 
 Fixtures:
   micropython        -> run_micropython(code=None, *, script=None, args=(), path=(), heapsize=None)
+  micropython32      -> the same on the 32-bit unix port (`make mp32`), where the heap is laid
+                        out as on an ESP32: the memory tests use it. Missing, it fails under
+                        CI=true and skips (saying what to install) elsewhere.
   both_interpreters  -> the same call shape, parametrised over "cpython" and "micropython";
                         the runner's `.name` says which one a test got.
 Runners return stdout and raise ScriptFailed (exit code, stdout, stderr) on a non-zero exit.
 Note: this MicroPython build prints uncaught tracebacks on stdout, so ScriptFailed shows both.
 """
 
+import functools
 import os
 import subprocess
 import sys
@@ -19,9 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from calfraise.device.runner import INTERPRETERS
+
 REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
+MICROPYTHON32 = INTERPRETERS[32].micropython  # `make mp32`
 
 
 class ScriptFailed(AssertionError):
@@ -58,7 +65,16 @@ def _source(code, script):
 
 
 def run_micropython(
-    code=None, *, script=None, args=(), path=(), heapsize=None, cwd=None, timeout=60, env=None
+    code=None,
+    *,
+    script=None,
+    args=(),
+    path=(),
+    heapsize=None,
+    cwd=None,
+    timeout=60,
+    env=None,
+    interpreter=MICROPYTHON,
 ):
     """Run a snippet (code) or a file (script) on the unix port with firmware/ importable.
 
@@ -67,7 +83,7 @@ def run_micropython(
     CALFRAISE_SIM, see calfraise.device.simconfig). Returns stdout.
     """
     search = [str(p) for p in path] + [str(FIRMWARE), ".frozen"]
-    argv = [str(MICROPYTHON)]
+    argv = [str(interpreter)]
     if heapsize is not None:
         argv += ["-X", f"heapsize={heapsize}"]
     argv += _source(code, script) + [str(a) for a in args]
@@ -108,6 +124,23 @@ def micropython():
     if not MICROPYTHON.exists():
         pytest.fail(f"{MICROPYTHON} is missing: run `make venv`")
     return run_micropython
+
+
+def require_mp32():
+    """The 32-bit port is there, or the test fails under CI=true and skips elsewhere, saying how
+    to get it (`make test` builds it first)."""
+    if MICROPYTHON32.exists():
+        return
+    message = f"{MICROPYTHON32} is missing: make mp32 (needs apt-get install gcc-multilib)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def micropython32():
+    require_mp32()
+    return functools.partial(run_micropython, interpreter=MICROPYTHON32)
 
 
 @dataclass(frozen=True)

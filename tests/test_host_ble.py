@@ -24,6 +24,7 @@ from calfraise.analyze import detect
 from calfraise.cli import main
 from calfraise.device.runner import read_flash, run_device
 from calfraise.errors import UserError
+from calfraise.host import protocol as p
 from calfraise.host.capture import RawCapture, capture
 from calfraise.host.db import open_db
 from calfraise.host.discovery import BATTERY_SERVICE_UUID, battery_level, find, found_from, scan
@@ -44,7 +45,6 @@ from calfraise.host.sync import Download, Entry, Sync, SyncLinkLost, list_all
 from calfraise.sim import plan_reps, render
 from calfraise.sim.scenario import build_session_plan
 from calfraise.trace import read_trace, write_trace
-from calfraise_fw import protocol as p
 from calfraise_fw.detector import Rep
 from host_sessions import session_file, workout
 from protocol_strategies import device_events, rep_events, spoiled, status_args, u16

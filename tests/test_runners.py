@@ -2,6 +2,8 @@
 
 import pytest
 
+from calfraise.device.mpy import compile_tree
+from calfraise.device.runner import INTERPRETERS
 from conftest import ScriptFailed
 
 SNIPPET = """
@@ -45,3 +47,25 @@ def test_heapsize_limits_the_heap(micropython):
     micropython("x = bytearray(50_000)", heapsize="100K")
     with pytest.raises(ScriptFailed, match="MemoryError"):
         micropython("x = bytearray(200_000)", heapsize="100K")
+
+
+def test_the_32_bit_port_lays_out_objects_as_an_esp32(micropython, micropython32):
+    """31-bit small ints, and an object half its 64-bit size (16-byte GC blocks, 4-byte words)."""
+    code = (
+        "import gc, sys\ngc.collect()\na = gc.mem_alloc()\nx = [None] * 100\n"
+        "print(sys.maxsize, gc.mem_alloc() - a)"
+    )
+    small, size32 = map(int, micropython32(code).split())
+    _, size64 = map(int, micropython(code).split())
+    assert small == 2**31 - 1
+    assert size32 * 2 == size64
+
+
+def test_the_32_bit_port_loads_what_its_mpy_cross_compiles(micropython32, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "hello.py").write_text(
+        "@micropython.native\ndef twice(x):\n    return 2 * x\n"
+    )
+    port = INTERPRETERS[32]
+    compile_tree(tmp_path / "src", tmp_path / "out", port.arch, (), port.mpy_cross)
+    assert micropython32("import hello; print(hello.twice(21))", path=[tmp_path / "out"]) == "42\n"

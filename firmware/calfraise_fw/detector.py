@@ -764,9 +764,7 @@ class RepDetector:
         for i in range(3):
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
-        self._rebase(
-            (_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2)
-        )
+        self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)

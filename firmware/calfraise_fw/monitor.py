@@ -25,7 +25,8 @@ class Monitor:
         self.wdt = wdt
         self.gc_max_us = 0
         self.heap_peak = 0
-        self.heap_free_min = gc.mem_free()
+        # read after each gc.collect() only (_collect): now, mid-build, garbage would count
+        self.heap_free_min = gc.mem_free() + gc.mem_alloc()
         self.battery_mv = None
         self.battery_pct = None
         self._loops = 0

@@ -229,12 +229,16 @@ class Reader:
     `good_end` is the offset just past the last good record and `size` the bytes read, so
     `size > good_end` means a torn or damaged tail.
     Raises only RecordError, at the end, when the stream held bytes but no good record at all.
-    stream: anything with readinto() (a file opened "rb", io.BytesIO).
+    stream: anything with readinto() (a file opened "rb", io.BytesIO). buf: a bytearray of at
+    least MAX_FRAME bytes to read into (the board keeps one, so that reading never allocates a
+    kilobyte at once in a fragmented heap); None: a new one.
     """
 
-    def __init__(self, stream):
+    def __init__(self, stream, buf=None):
+        if buf is not None and len(buf) < MAX_FRAME:
+            raise ValueError(f"a reader's buffer holds at least {MAX_FRAME} bytes")
         self._stream = stream
-        self._buf = bytearray(2 * MAX_FRAME)
+        self._buf = bytearray(MAX_FRAME) if buf is None else buf
         self._mv = memoryview(self._buf)
         self._fill = 0  # bytes in _buf
         self._base = 0  # stream offset of _buf[0]

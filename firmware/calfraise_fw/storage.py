@@ -12,6 +12,8 @@ Format, policy and measured figures: docs/storage.md.
 """
 
 import os
+import struct
+import sys
 
 from micropython import const
 
@@ -24,9 +26,12 @@ _END_ROOM = const(64)  # kept for the END record when set ends fill the summary'
 _SLACK = const(512)  # more than a second of records: the detail stops before it eats the block
 FLASH_BYTES_PER_HOUR = 49152  # typical ~6-min sessions, a 4-KB block each (docs/storage.md)
 _HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per hour
-_SUFFIX = ".cfs"
-_TMP = ".tmp"
+SUFFIX = ".cfs"
+TMP = ".tmp"
 _INDEX = "index"
+# the sessions in RAM: one row each, ids ascending (one bytearray: no object per session)
+_ROW = "<IIIB"  # id, size, duration ms, flags (records.SYNCED, records.CLOSED)
+_ROW_SIZE = 13
 
 
 class StorageFull(Exception):
@@ -34,38 +39,7 @@ class StorageFull(Exception):
 
 
 def _session_name(sid):
-    return f"{sid:06d}{_SUFFIX}"
-
-
-def _session_id(name):
-    """The id of a session file's name, or None for any other file."""
-    if not name.endswith(_SUFFIX):
-        return None
-    try:
-        return int(name[: -len(_SUFFIX)])
-    except ValueError:
-        return None
-
-
-class _Scan:
-    """What recovery needs from a session log, read record by record (never all in RAM)."""
-
-    def __init__(self, f):
-        reader = records.Reader(f)
-        self.reps = self.sets = self.last_ms = 0
-        self.end_reason = None  # the END record's reason, if the log ends with one
-        try:
-            for kind, rec in reader:
-                self.end_reason = rec["reason"] if kind == records.END else None
-                if kind == records.REP:
-                    self.reps += 1
-                    self.sets = max(self.sets, rec["set"])
-                self.last_ms = max(self.last_ms, rec.get("end_ms", rec.get("at_ms", 0)))
-        except records.RecordError:
-            pass  # bytes but no good record: nothing in it was durable
-        self.good = reader.good
-        self.good_end = reader.good_end
-        self.size = reader.size
+    return f"{sid:06d}{SUFFIX}"
 
 
 class SessionStore:
@@ -94,12 +68,13 @@ class SessionStore:
         self.detail = True  # per-rep records are written (off once only the summary fits)
         self.lost = 0  # unsynced sessions deleted for room (only with delete_unsynced)
         self.sid = None  # the open session, if any
-        self._entries = {}  # id -> [size, duration ms, flags]
+        self.rows = bytearray()  # _ROW per session: the index's entries
         self._next_id = 1
         self._recovered = False
         self._buf = bytearray(buffer_size)
         self._mv = memoryview(self._buf)
         self._scratch = bytearray(32)  # one fixed-size frame, outside the pending buffer
+        self.read_buf = bytearray(records.MAX_FRAME)  # for every records.Reader of the store
         self._n = 0  # pending bytes in _buf
         self._since = 0  # detector ms of the oldest pending record
         self._file = None
@@ -113,111 +88,79 @@ class SessionStore:
         """The log file of session sid (what the host downloads)."""
         return f"{self.root}/{_session_name(sid)}"
 
-    def _index_path(self, suffix=""):
+    def index_path(self, suffix=""):
         return f"{self.root}/{_INDEX}{suffix}"
 
-    def _load_index(self):
-        self._entries = {}
-        self._next_id = 1
-        try:
-            f = open(self._index_path(), "rb")
-        except OSError:
-            return  # none yet, or lost: rebuilt from the files
-        try:
-            for kind, rec in records.Reader(f):
-                if kind == records.INDEX:
-                    self._next_id = rec["next_id"]
-                elif kind == records.ENTRY:
-                    self._entries[rec["id"]] = [rec["size"], rec["ms"], rec["flags"]]
-        except records.RecordError:
-            pass
-        finally:
-            f.close()
-
-    def _save_index(self):
+    def save_index(self):
         """Write-then-rename: after a power cut the index is the old one or the new one."""
-        tmp = self._index_path(_TMP)
+        tmp = self.index_path(TMP)
         buf = self._scratch
         with open(tmp, "wb") as f:
             f.write(memoryview(buf)[: records.put(buf, 0, records.INDEX, self._next_id)])
-            for sid in sorted(self._entries):
-                size, ms, flags = self._entries[sid]
-                n = records.put(buf, 0, records.ENTRY, sid, size, ms, flags)
+            for at in range(0, len(self.rows), _ROW_SIZE):
+                n = records.put(buf, 0, records.ENTRY, *struct.unpack_from(_ROW, self.rows, at))
                 f.write(memoryview(buf)[:n])
-        os.rename(tmp, self._index_path())
+        os.rename(tmp, self.index_path())
+
+    # --- the sessions' rows ---------------------------------------------------------------------
+
+    def _at(self, sid):
+        """The offset of session sid's row, or -1."""
+        rows = self.rows
+        for at in range(0, len(rows), _ROW_SIZE):
+            if rows[at] | rows[at + 1] << 8 | rows[at + 2] << 16 | rows[at + 3] << 24 == sid:
+                return at
+        return -1
+
+    def ids(self):
+        """The stored sessions' ids, oldest first."""
+        rows = self.rows
+        return [struct.unpack_from("<I", rows, at)[0] for at in range(0, len(rows), _ROW_SIZE)]
+
+    def entry(self, sid):
+        """(size, duration ms, flags) of session sid; ValueError if there is none."""
+        at = self._at(sid)
+        if at < 0:
+            raise ValueError(f"no session {sid}")
+        return struct.unpack_from(_ROW, self.rows, at)[1:]
+
+    def set_entry(self, sid, size, ms, flags):
+        """Session sid's row, added in id order if new."""
+        at = self._at(sid)
+        if at >= 0:
+            struct.pack_into(_ROW, self.rows, at, sid, size, ms, flags)
+            return
+        at = 0
+        while at < len(self.rows) and struct.unpack_from("<I", self.rows, at)[0] < sid:
+            at += _ROW_SIZE
+        self.rows[at:at] = struct.pack(_ROW, sid, size, ms, flags)
+
+    def drop_entry(self, sid):
+        at = self._at(sid)
+        if at >= 0:
+            self.rows[at : at + _ROW_SIZE] = b""
 
     # --- boot --------------------------------------------------------------------------------
 
     def recover(self):
         """At boot: match the index to the files, close every session left open by a power cut
         or a crash as "interrupted" (a torn tail is dropped first) and delete logs that hold no
-        good record. Returns the ids closed as interrupted. ValueError while a session is open."""
+        good record. Returns the ids closed as interrupted. ValueError while a session is open.
+
+        The code lives in recovery.py, imported for this and released after: boot-only code
+        does not stay in the heap."""
         if self.sid is not None:
             raise ValueError("recover() is for boot: a session is open")
+        import calfraise_fw
+        from calfraise_fw import recovery
+
         try:
-            os.mkdir(self.root)
-        except OSError:
-            pass  # it exists
-        self._load_index()
-        found = []
-        for name in os.listdir(self.root):
-            if name.endswith(_TMP):
-                os.remove(f"{self.root}/{name}")  # a write-then-rename cut short
-            sid = _session_id(name)
-            if sid is not None:
-                found.append(sid)
-        dirty = False
-        for sid in list(self._entries):
-            if sid not in found:
-                del self._entries[sid]  # deleted, but the index was not rewritten yet
-                dirty = True
-        closed = []
-        for sid in sorted(found):
-            self._next_id = max(self._next_id, sid + 1)
-            entry = self._entries.setdefault(sid, [0, 0, 0])  # unknown: unsynced, maybe open
-            if not entry[2] & records.CLOSED:
-                dirty = True
-                if self._close_left_open(sid, entry):
-                    closed.append(sid)
-        if dirty:
-            self._save_index()
+            closed = recovery.recover(self)
+        finally:
+            del sys.modules["calfraise_fw.recovery"]
+            delattr(calfraise_fw, "recovery")  # the package kept it too
         self._recovered = True
         return closed
-
-    def _close_left_open(self, sid, entry):
-        """Ends a log that the index does not know as closed; True if it ends "interrupted"."""
-        path = self.path(sid)
-        with open(path, "rb") as f:
-            scan = _Scan(f)
-        if not scan.good:
-            os.remove(path)
-            del self._entries[sid]
-            return False
-        n = 0
-        if not scan.end_reason:
-            n = records.put_end(
-                self._scratch, 0, "interrupted", scan.last_ms, scan.reps, scan.sets, 0
-            )
-        if scan.size > scan.good_end:
-            self._rewrite(path, scan.good_end, n)
-        elif n:
-            with open(path, "ab") as f:
-                f.write(memoryview(self._scratch)[:n])
-        entry[:] = [scan.good_end + n, scan.last_ms, entry[2] | records.CLOSED]
-        return n > 0 or scan.end_reason == "interrupted"  # or a recovery cut short closed it
-
-    def _rewrite(self, path, keep, end):
-        """The first `keep` bytes of path plus `end` bytes of _scratch, swapped in by rename."""
-        tmp = path + _TMP
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            while keep:
-                n = src.readinto(self._mv[: min(keep, len(self._buf))])
-                if not n:
-                    break
-                dst.write(self._mv[:n])
-                keep -= n
-            dst.write(memoryview(self._scratch)[:end])
-        os.rename(tmp, path)
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -265,8 +208,8 @@ class SessionStore:
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
         self._undated = wall_ms is None
-        self._entries[sid] = [self._size, 0, records.UNDATED if self._undated else 0]
-        self._save_index()
+        self.set_entry(sid, self._size, 0, records.UNDATED if self._undated else 0)
+        self.save_index()
         return sid
 
     def _room_for(self, size, t_ms):
@@ -366,8 +309,8 @@ class SessionStore:
             if f is not None:
                 f.close()
         flags = records.CLOSED | (records.UNDATED if self._undated else 0)
-        self._entries[sid] = [self._size, max(0, t_ms - self._t0), flags]
-        self._save_index()
+        self.set_entry(sid, self._size, max(0, t_ms - self._t0), flags)
+        self.save_index()
 
     # --- dating: the clock set after sessions began without it -----------------------------
 
@@ -375,59 +318,59 @@ class SessionStore:
         """The clock was set in the run that recorded the closed undated sessions: each gets a
         CLOCK_FIX at its start, its RUN record's run_ms plus offset_ms (Unix ms - run_ms)."""
         dated = False
-        for sid in sorted(self._entries):
-            entry = self._entries[sid]
-            if sid == self.sid or not entry[2] & records.UNDATED:
+        for sid in self.ids():
+            size, ms, flags = self.entry(sid)
+            if sid == self.sid or not flags & records.UNDATED:
                 continue
             run_ms = None
             with open(self.path(sid), "rb") as f:
                 try:
-                    for kind, rec in records.Reader(f):
+                    for kind, rec in records.Reader(f, self.read_buf):
                         if kind == records.RUN:
                             run_ms = rec["run_ms"]
                             break
                 except records.RecordError:
                     pass
-            entry[2] &= ~records.UNDATED
+            flags &= ~records.UNDATED
             dated = True
-            if run_ms is None:
-                continue  # no RUN record: the host dates it
-            n = records.put_clock_fix(self._scratch, 0, 0, run_ms + offset_ms, 0)
-            with open(self.path(sid), "ab") as f:
-                f.write(memoryview(self._scratch)[:n])
-            entry[0] += n
+            if run_ms is not None:  # else no RUN record: the host dates it
+                n = records.put_clock_fix(self._scratch, 0, 0, run_ms + offset_ms, 0)
+                with open(self.path(sid), "ab") as f:
+                    f.write(memoryview(self._scratch)[:n])
+                size += n
+            self.set_entry(sid, size, ms, flags)
         if dated:
-            self._save_index()
+            self.save_index()
 
     def forget_undated(self):
         """At boot after a power loss: the undated sessions' run is over, none can be dated
         here any more (the host estimates their dates)."""
         changed = False
-        for entry in self._entries.values():
-            if entry[2] & records.UNDATED:
-                entry[2] &= ~records.UNDATED
+        for sid in self.ids():
+            size, ms, flags = self.entry(sid)
+            if flags & records.UNDATED:
+                self.set_entry(sid, size, ms, flags & ~records.UNDATED)
                 changed = True
         if changed:
-            self._save_index()
+            self.save_index()
 
     # --- the host's side: list, synced, delete -------------------------------------------------
 
     def sessions(self):
         """[(id, size in bytes, synced, open)] oldest first; the open one with its durable size."""
         out = []
-        for sid in sorted(self._entries):
-            size, _ms, flags = self._entries[sid]
+        for at in range(0, len(self.rows), _ROW_SIZE):
+            sid, size, _ms, flags = struct.unpack_from(_ROW, self.rows, at)
             if sid == self.sid:
                 size = self._size
             out.append((sid, size, bool(flags & records.SYNCED), sid == self.sid))
         return out
 
     def _closed_entry(self, sid):
-        if sid not in self._entries:
-            raise ValueError(f"no session {sid}")
+        """(size, duration ms, flags) of closed session sid; ValueError if there is none."""
         if sid == self.sid:
             raise ValueError(f"session {sid} is still being recorded")
-        return self._entries[sid]
+        return self.entry(sid)
 
     def summary(self, sid):
         """(start as Unix seconds or None, reps, sets) of a stored session, read from its log;
@@ -436,7 +379,7 @@ class SessionStore:
         reps = sets = 0
         with open(self.path(sid), "rb") as f:
             try:
-                for kind, rec in records.Reader(f):
+                for kind, rec in records.Reader(f, self.read_buf):
                     if kind == records.HEADER and rec["wall_ms"]:
                         start_s = rec["wall_ms"] // 1000
                     elif kind == records.CLOCK_FIX and start_s is None:
@@ -456,17 +399,18 @@ class SessionStore:
     def mark_synced(self, sid):
         """The host has session sid: it may now be deleted to make room. ValueError if there is
         no such closed session."""
-        self._closed_entry(sid)[2] |= records.SYNCED
-        self._save_index()
+        size, ms, flags = self._closed_entry(sid)
+        self.set_entry(sid, size, ms, flags | records.SYNCED)
+        self.save_index()
 
     def delete(self, sid):
         """Deletes closed session sid (the host's command). ValueError if there is none."""
         self._closed_entry(sid)
         self._drop(sid)
-        self._save_index()
+        self.save_index()
 
     def _drop(self, sid):
-        del self._entries[sid]
+        self.drop_entry(sid)
         os.remove(self.path(sid))
 
     # --- space -------------------------------------------------------------------------------
@@ -479,8 +423,8 @@ class SessionStore:
     def _victim(self):
         """The oldest closed session the policy lets go, synced first; None if there is none."""
         for need in (records.SYNCED, 0) if self.delete_unsynced else (records.SYNCED,):
-            for sid in sorted(self._entries):
-                flags = self._entries[sid][2]
+            for at in range(0, len(self.rows), _ROW_SIZE):
+                sid, _size, _ms, flags = struct.unpack_from(_ROW, self.rows, at)
                 if sid != self.sid and flags & records.CLOSED and (flags & need) == need:
                     return sid
         return None
@@ -493,13 +437,13 @@ class SessionStore:
             sid = self._victim()
             if sid is None:
                 break
-            if not self._entries[sid][2] & records.SYNCED:
+            if not self.entry(sid)[2] & records.SYNCED:
                 self.lost += 1
             self._drop(sid)
             deleted = True
             free = self.free_bytes()
         if deleted:
-            self._save_index()
+            self.save_index()
         return free
 
     def hours_left(self):
@@ -508,7 +452,8 @@ class SessionStore:
         take a whole block each), else FLASH_BYTES_PER_HOUR."""
         room = self.free_bytes()
         used = ms = 0
-        for sid, (size, duration, flags) in self._entries.items():
+        for at in range(0, len(self.rows), _ROW_SIZE):
+            sid, size, duration, flags = struct.unpack_from(_ROW, self.rows, at)
             if sid == self.sid:
                 continue
             blocks = (size + BLOCK - 1) // BLOCK * BLOCK

@@ -1,13 +1,20 @@
 """The BLE protocol module on either interpreter (run by tests/test_protocol.py).
 
-usage: protocol_run.py messages      every message encoded, decoded back and compared: one JSON
-                                     line each, [name, hex, round trip ok]
-       protocol_run.py refusals      encoders given values their fields cannot hold: one line
-                                     each, true if they raised ValueError
+The board carries the device's half (calfraise_fw.protocol: parse_command(), the encoders); the
+host's half (calfraise.host.protocol: encode_command(), the decoders) runs on CPython only. Here
+each interpreter runs the device's half; on CPython the host's half checks what it made.
+
+usage: protocol_run.py messages PATH every device message encoded, and the commands in PATH (one
+                                     blob per line, in hex, encode_command()'s for COMMANDS)
+                                     parsed: one JSON line each, [name, hex, ok]; ok is the round
+                                     trip through the host's half (null without it)
+       protocol_run.py refusals      the device's encoders given values their fields cannot
+                                     hold: one line, true for each that raised ValueError
        protocol_run.py rounding      how many amplitudes (0.01 deg) and free hours (0.1 h) of the
                                      whole u16 range do not survive the float round trip
        protocol_run.py corpus PATH   PATH holds one blob per line, in hex; per blob one JSON
-                                     line: what parse_command() and each decoder made of it
+                                     line: what parse_command() (and each of the host's decoders,
+                                     where it is) made of it
        protocol_run.py alloc         bytes pack_raw() allocated packing 20 samples (heap locked)
 """
 
@@ -16,6 +23,11 @@ import sys
 from array import array
 
 from calfraise_fw import protocol as P
+
+try:
+    from calfraise.host import protocol as H
+except ImportError:  # MicroPython: the device's half only, as on a board
+    H = None
 
 EVENTS = (
     {"type": "state", "t_ms": 3153, "state": "in_session", "reason": "rep"},
@@ -106,22 +118,28 @@ RESPONSES = (
 SAMPLES = (1, -2, 4096, -32768, 32767, 0, 100, 200, -300, 400, 500, -600)
 
 
-def messages():
-    """[(name, bytes, decoded == expected)] for every kind of message."""
+def command_blobs():
+    """COMMANDS as the host encodes them (CPython only)."""
+    return [H.encode_command(op, 7, *args) for op, args in COMMANDS]
+
+
+def messages(commands):
+    """[(name, bytes, ok)] for every kind of message: the device encodes (ok: the host decodes
+    what was encoded), and parses `commands`, COMMANDS' blobs (ok: it got back their values).
+    Without the host's half, ok is None for what the device encodes."""
     out = []
-    for op, args in COMMANDS:
-        data = P.encode_command(op, 7, *args)
+    for (op, args), data in zip(COMMANDS, commands):
         out.append((f"command {op}", data, P.parse_command(data) == (op, 7, args)))
+
     for op, status, values in RESPONSES:
         data = P.encode_response(op, 9, status, *values)
-        out.append(
-            (f"response {op} {status}", data, P.decode_response(data) == (op, 9, status, values))
-        )
+        ok = None if H is None else H.decode_response(data) == (op, 9, status, values)
+        out.append((f"response {op} {status}", data, ok))
     data = P.encode_rep(65535, REP)
-    out.append(("rep", data, P.decode_rep(data) == (65535, REP)))
+    out.append(("rep", data, None if H is None else H.decode_rep(data) == (65535, REP)))
     for event in EVENTS:
         data = P.encode_event(event)
-        out.append((event["type"], data, P.decode_event(data) == event))
+        out.append((event["type"], data, None if H is None else H.decode_event(data) == event))
     data = P.encode_status(*STATUS)
     want = dict(
         zip(
@@ -130,39 +148,34 @@ def messages():
         )
     )
     want["version"] = P.VERSION
-    out.append(("status", data, P.decode_status(data) == want))
+    out.append(("status", data, None if H is None else H.decode_status(data) == want))
     data = P.encode_status("idle", 0, 0, 0, None, 0, 0.0, 0)
-    out.append(("status idle", data, P.decode_status(data)["battery_pct"] is None))
+    ok = None if H is None else H.decode_status(data)["battery_pct"] is None
+    out.append(("status idle", data, ok))
     buf = bytearray(P.PREFERRED_MTU)
     buf[4:9] = b"hello"
     data = bytes(P.pack_chunk(buf, 123456, 5))
-    out.append(("chunk", data, P.decode_chunk(data) == (123456, b"hello")))
+    out.append(("chunk", data, None if H is None else H.decode_chunk(data) == (123456, b"hello")))
     n = P.pack_raw(buf, 77, array("h", SAMPLES), 2)
     data = bytes(buf[:n])
-    out.append(("raw", data, P.decode_raw(data) == (77, [SAMPLES[:6], SAMPLES[6:]])))
+    ok = None if H is None else H.decode_raw(data) == (77, [SAMPLES[:6], SAMPLES[6:]])
+    out.append(("raw", data, ok))
     data = P.adv_payload(80)
-    ad = P.decode_ad(data)
-    out.append(("adv", data, ad[1] == b"\x06" and len(ad[7]) == 16 and ad[0x16] == b"\x0f\x18\x50"))
+    ad = {} if H is None else H.decode_ad(data)
+    ok = (
+        None if H is None else ad[1] == b"\x06" and len(ad[7]) == 16 and ad[0x16] == b"\x0f\x18\x50"
+    )
+    out.append(("adv", data, ok))
     data = P.adv_payload()
-    out.append(("adv no battery", data, sorted(P.decode_ad(data)) == [1, 7]))
+    out.append(("adv no battery", data, None if H is None else sorted(H.decode_ad(data)) == [1, 7]))
     name = P.device_name(b"\x24\xa1\x60\xc0\xff\xee")
     data = P.scan_response(name)
-    out.append(("scan response", data, P.decode_ad(data) == {9: b"calfraise-FFEE"}))
+    ok = None if H is None else H.decode_ad(data) == {9: b"calfraise-FFEE"}
+    out.append(("scan response", data, ok))
     return out
 
 
 REFUSED = (
-    lambda: P.encode_command(P.SET_TIME, 1, 2**32),
-    lambda: P.encode_command(P.READ_SESSION, 1, 1, -1, 0),
-    lambda: P.encode_command(P.LIST_SESSIONS, 1, 0, 256),
-    lambda: P.encode_command(P.MARK_SYNCED, 256, 1),
-    lambda: P.encode_command(P.SET_SETTINGS, 1, ("led_brightness", 256)),
-    lambda: P.encode_command(P.SET_SETTINGS, 1, ("tempo_cue", 1)),
-    lambda: P.encode_command(P.SET_SETTINGS, 1, ("volume", 3)),
-    lambda: P.encode_command(P.GET_SETTINGS, 1, "volume"),
-    lambda: P.encode_command(P.SET_SETTINGS, 1, *(("reps_per_set", 5),) * 13),
-    lambda: P.encode_command(P.HELLO, 1),
-    lambda: P.encode_command(99, 1),
     lambda: P.encode_response(P.READ_SESSION, 1, P.OK, 1, 2**32, 3),
     lambda: P.encode_response(P.READ_SESSION, 1, P.NOT_NOW, 1, 2, 3),
     lambda: P.encode_response(P.HELLO, 1, P.OK, 1, "x" * 25, "board"),
@@ -179,9 +192,24 @@ REFUSED = (
 )
 
 
-def refusals():
+HOST_REFUSED = (  # encode_command(): CPython only
+    lambda: H.encode_command(P.SET_TIME, 1, 2**32),
+    lambda: H.encode_command(P.READ_SESSION, 1, 1, -1, 0),
+    lambda: H.encode_command(P.LIST_SESSIONS, 1, 0, 256),
+    lambda: H.encode_command(P.MARK_SYNCED, 256, 1),
+    lambda: H.encode_command(P.SET_SETTINGS, 1, ("led_brightness", 256)),
+    lambda: H.encode_command(P.SET_SETTINGS, 1, ("tempo_cue", 1)),
+    lambda: H.encode_command(P.SET_SETTINGS, 1, ("volume", 3)),
+    lambda: H.encode_command(P.GET_SETTINGS, 1, "volume"),
+    lambda: H.encode_command(P.SET_SETTINGS, 1, *(("reps_per_set", 5),) * 13),
+    lambda: H.encode_command(P.HELLO, 1),
+    lambda: H.encode_command(99, 1),
+)
+
+
+def refusals(encoders=REFUSED):
     out = []
-    for encode in REFUSED:
+    for encode in encoders:
         try:
             encode()
             out.append(False)
@@ -210,23 +238,27 @@ def plain(x):
     return x
 
 
-DECODERS = (
-    P.parse_command,
-    P.decode_response,
-    P.decode_rep,
-    P.decode_event,
-    P.decode_status,
-    P.decode_chunk,
-    P.decode_raw,
-    P.decode_ad,
-)
+def decoders():
+    """parse_command(), and the host's decoders where the host's half is."""
+    if H is None:
+        return (P.parse_command,)
+    return (
+        P.parse_command,
+        H.decode_response,
+        H.decode_rep,
+        H.decode_event,
+        H.decode_status,
+        H.decode_chunk,
+        H.decode_raw,
+        H.decode_ad,
+    )
 
 
 def outcome(blob):
-    """What each of DECODERS made of blob: ["ok", result], ["error", status, opcode, seq] for a
+    """What each of decoders() made of blob: ["ok", result], ["error", status, opcode, seq] for a
     ProtocolError, or ["CRASH", exception type, message] for anything else."""
     out = []
-    for decode in DECODERS:
+    for decode in decoders():
         try:
             out.append(["ok", plain(decode(blob))])
         except P.ProtocolError as err:
@@ -257,7 +289,9 @@ def alloc():
 def main():
     mode = sys.argv[1]
     if mode == "messages":
-        for name, data, ok in messages():
+        with open(sys.argv[2]) as f:
+            commands = [bytes.fromhex(line.strip()) for line in f]
+        for name, data, ok in messages(commands):
             print(json.dumps([name, bytes(data).hex(), ok]))
     elif mode == "refusals":
         print(json.dumps(refusals()))

@@ -11,10 +11,12 @@ from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs
+from calfraise.bench.soak import SOAK_HEAP, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
 from calfraise.sim import CONDITIONS, EXERCISES
 
 TIERS = ("clean", "varied", "hard")
+SOAK_HOURS = 8
 TARGET_F1 = {"clean": 0.99, "varied": 0.98, "hard": 0.96}
 TARGET_EXACT = {"clean": 0.97, "varied": 0.97, "hard": 0.93}
 OTHER_DISTRACTORS = ("toe_raise", "weight_shift", "bump", "reclip", "handling")
@@ -112,6 +114,8 @@ def main():
     print(device_table())
     print("\n## Firmware memory\n")
     print(memory_table(module_costs()))
+    print("\n## Soak\n")
+    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP)))
     print("\n## Storage\n")
     print(storage_table(storage_figures()))
     print("\n## BLE\n")

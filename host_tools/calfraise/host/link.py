@@ -23,7 +23,7 @@ from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_16
 
 from calfraise.errors import UserError
-from calfraise_fw import protocol as p
+from calfraise.host import protocol as p
 
 COMMAND_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 15.0

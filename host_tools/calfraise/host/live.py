@@ -8,8 +8,8 @@ jump in the reps' sequence numbers becomes a "missed" event.
 
 import asyncio
 
+from calfraise.host import protocol as p
 from calfraise.host.link import set_clock
-from calfraise_fw import protocol as p
 
 TARGET_SETTINGS = ("reps_per_set", "tempo_up_ms", "tempo_down_ms")
 

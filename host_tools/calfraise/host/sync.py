@@ -12,6 +12,7 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from calfraise.errors import UserError
+from calfraise.host import protocol as p
 from calfraise.host.importer import Imported, import_session
 from calfraise.host.link import (
     CommandError,
@@ -22,7 +23,6 @@ from calfraise.host.link import (
     set_clock,
 )
 from calfraise.host.plan import send_plan
-from calfraise_fw import protocol as p
 
 ATTEMPTS = 5  # reconnects after a lost link, per sync
 CHUNK_TIMEOUT_S = 5.0  # no data this long: ask again from the first missing byte

@@ -61,6 +61,9 @@ _MAX_ADV_LEN = 31
 _FIRST_USER_HANDLE = 10  # after NimBLE's GAP (1-5) and GATT (6-9) services, with no bridge
 _ADDR_RANDOM = 1
 _UUID_BASE = "-0000-1000-8000-00805f9b34fb"
+# Frames from the bridge land here, allocated with the simulated hardware: a board's radio
+# receives into its controller's buffers, outside the MicroPython heap.
+_RX = bytearray(4096)
 
 
 class UUID:
@@ -134,7 +137,8 @@ class _Link:
     def __init__(self, address, deliver, busy):
         self._deliver = deliver
         self.busy = busy
-        self._rx = b""
+        self._rx = memoryview(_RX)
+        self._start = self._end = 0  # the unread bytes are _RX[_start:_end]
         self._early = []  # frames that arrived while a call waited for its answer
         if isinstance(address, int):
             self.stream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -177,22 +181,35 @@ class _Link:
 
     def _next_frame(self, block):
         while True:
-            if len(self._rx) >= blelink.HEADER_SIZE:
-                n = struct.unpack_from(">H", self._rx, 0)[0] + 2
-                if len(self._rx) >= n:
-                    op = self._rx[2]
-                    body = self._rx[3:n]
-                    self._rx = self._rx[n:]
-                    return op, body
+            have = self._end - self._start
+            need = blelink.HEADER_SIZE
+            if have >= need:
+                need = struct.unpack_from(">H", _RX, self._start)[0] + 2
+                if have >= need:
+                    at = self._start
+                    self._start += need
+                    return _RX[at + 2], bytes(self._rx[at + 3 : at + need])
+                if need > len(_RX):
+                    raise ValueError(f"a {need}-byte frame from the bridge")
+            if self._start:  # the unread tail to the front, to read after it
+                _RX[:have] = self._rx[self._start : self._end]
+                self._start, self._end = 0, have
+            # blocking, readinto() waits until it filled all it is given: only what is missing
+            end = self._end + need - have if block else len(_RX)
+            self.stream.setblocking(block)  # sends stay blocking: set back below
+            got = None
             try:
-                data = self.stream.recv(4096, 0 if block else socket.MSG_DONTWAIT)
+                got = self.stream.readinto(self._rx[self._end : end])
             except OSError as e:
-                if e.errno == errno.EAGAIN:
-                    return None
-                data = b""
-            if not data:
+                if e.errno != errno.EAGAIN:
+                    got = 0
+            finally:
+                self.stream.setblocking(True)
+            if got is None:
+                return None
+            if not got:
                 self._bridge_gone()
-            self._rx += data
+            self._end += got
 
     def _bridge_gone(self):
         """The host closed the link: the virtual board is switched off."""

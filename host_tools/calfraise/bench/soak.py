@@ -1,0 +1,151 @@
+"""Hours of use in a small heap on the 32-bit unix port: sessions back to back with rests
+between them, and a host that comes back over the virtual BLE link every VISIT_MIN minutes of
+the board's clock (a live view, then a sync: two connections each time) until the hours have
+passed.
+
+The firmware reports its heap once a simulated minute after its gc (mp_soak.py): used bytes
+(no growth: the second half's peak is the first half's) and the largest free block
+(fragmentation: a big allocation, such as a BLE bonding key store, still finds room).
+"""
+
+import asyncio
+import contextlib
+import re
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from calfraise.host.db import open_db
+from calfraise.host.discovery import find
+from calfraise.host.link import DeviceLink, LinkLost
+from calfraise.host.live import start_live
+from calfraise.host.radio import virtual_radio
+from calfraise.host.sync import Sync
+from calfraise.sim import build_session_plan, render
+from calfraise.trace import write_trace
+
+MP_SOAK = Path(__file__).with_name("mp_soak.py")
+RATE_HZ = 104
+REST_S = 600  # lying still between sessions: longer than the session timeout, so each ends
+BLOCK_BYTES = {32: 16, 64: 32}  # a GC block: four machine words
+MEM_INFO = re.compile(r"GC: total: (\d+), used: (\d+), free: (\d+)")
+MAX_FREE = re.compile(r"max free sz: (\d+)")
+LIVE_NOTIFICATIONS = 5  # a live view lasts this many notifications (or LIVE_S)
+LIVE_S = 2.0
+VISIT_MIN = 5  # simulated minutes between the host's visits
+LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minute's gc
+# The least firmware heap (32-bit port, 16 K steps) in which the soak keeps LARGEST_FREE: well
+# above runner.HEAP_32, what the firmware needs without MemoryError, because the heap fragments
+# (docs/benchmark.md, "Soak"). The goal is both within 64K.
+SOAK_HEAP = "160K"
+
+
+def soak_trace(path, hours, rate_hz=RATE_HZ):
+    """Varied sessions 0, 1, ..., each followed by REST_S still, until `hours` are filled."""
+    accel, gyro = [], []
+    n = seed = 0
+    rest = int(REST_S * rate_hz)
+    while n < hours * 3600 * rate_hz:
+        trace = render(build_session_plan("varied", seed), rate_hz=rate_hz)
+        accel += [trace.accel_g, np.repeat(trace.accel_g[-1:], rest, axis=0)]
+        gyro += [trace.gyro_dps, np.zeros((rest, 3))]
+        n += len(trace.t_ms) + rest
+        seed += 1
+    t_ms = np.rint(np.arange(n) * 1000 / rate_hz).astype(np.int64)
+    write_trace(path, t_ms, np.concatenate(accel), np.concatenate(gyro))
+    return seed
+
+
+def heap_reports(output, bits=32):
+    """[(used bytes, largest free block in bytes)] of every mem_info() the firmware printed."""
+    text = "".join(output)
+    used = [int(m.group(2)) for m in MEM_INFO.finditer(text)]
+    largest = [int(m.group(1)) * BLOCK_BYTES[bits] for m in MAX_FREE.finditer(text)]
+    return list(zip(used, largest, strict=False))
+
+
+async def _visit(radio, db):
+    """A live view for a few notifications, then a sync: two connections."""
+    link = await DeviceLink.connect(radio, await find(radio), ("rep", "event", "status"))
+    async with link:
+        await start_live(link)
+        with contextlib.suppress(TimeoutError):
+            for _ in range(LIVE_NOTIFICATIONS):
+                await link.inbox.get(LIVE_S)
+    result = await Sync(radio, await find(radio), db, lambda _d: None, lambda _s: None).run()
+    return len(result.stored)
+
+
+async def _soak(trace, hours, heap, tmp):
+    minutes = int(hours * 60)
+    visits = synced = 0
+    async with virtual_radio(trace, lead_in_s=0, heap=heap, bits=32, script=MP_SOAK) as radio:
+        device = radio.device
+        with closing(open_db(tmp / "soak.db")) as db:
+            while (now := len(heap_reports(device.output))) < minutes:
+                try:
+                    synced += await _visit(radio, db)
+                except LinkLost:
+                    pass  # the device was busy or the link dropped: come back next time
+                visits += 1
+                while len(heap_reports(device.output)) < now + VISIT_MIN:  # a report a minute
+                    await device.next_event(lambda e: True, timeout=60)
+        reports = heap_reports(device.output)[:minutes]
+        errors = [e for e in device.events if e["type"] == "error"]
+        reps = len([e for e in device.events if e["type"] == "rep"])
+        return {
+            "reports": reports,
+            "visits": visits,
+            "synced": synced,
+            "reps": reps,
+            "errors": errors,
+            "memory_errors": "".join(device.output).count("MemoryError"),
+            "returncodes": list(device.returncodes),
+        }
+
+
+def soak(hours, heap):
+    """The soak's figures: reports [(used, largest free block)] once a simulated minute (the
+    simulated hardware's bytes included in used), visits by the host, sessions synced, reps,
+    error events, MemoryErrors printed, exit codes of firmware processes that ended (restarts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sessions = soak_trace(tmp / "soak.csv", hours)
+        figures = asyncio.run(_soak(tmp / "soak.csv", hours, heap, tmp))
+    return {"hours": hours, "heap": heap, "sessions": sessions, **figures}
+
+
+def growth(reports):
+    """(the peak used bytes of the soak's first half, of its second): no growth keeps them
+    alike."""
+    used = [u for u, _ in reports]
+    half = len(used) // 2
+    return max(used[:half]), max(used[half:])
+
+
+def soak_table(figures):
+    """Markdown rows of soak()'s figures."""
+    reports = figures["reports"]
+    first, second = growth(reports)
+    largest = [free for _used, free in reports]
+    codes = ", ".join(sorted({e["code"] for e in figures["errors"]}))
+    return "\n".join(
+        [
+            f"{figures['hours']:g} simulated hours on the 32-bit unix port with a "
+            f"{figures['heap']} firmware heap (the simulated hardware's own on top): "
+            f"{figures['sessions']} sessions with {REST_S // 60}-minute rests, a host coming back "
+            f"{figures['visits']} times (every {VISIT_MIN} minutes) for a live view and a sync.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| reps counted / sessions synced | {figures['reps']} / {figures['synced']} |",
+            f"| MemoryErrors / error events (codes) / restarts | {figures['memory_errors']} / "
+            f"{len(figures['errors'])} ({codes}) / {len(figures['returncodes'])} |",
+            f"| heap used after the minute's gc, peak of the first / second half "
+            f"(simulated hardware included) | {first:,} / {second:,} bytes |",
+            f"| largest free block after the minute's gc, least / median | {min(largest):,} / "
+            f"{sorted(largest)[len(largest) // 2]:,} bytes |",
+        ]
+    )
