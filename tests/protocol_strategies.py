@@ -7,7 +7,7 @@ some with random bytes, so a property sees both and can assert a minimum share o
 
 from hypothesis import strategies as st
 
-from calfraise_fw import protocol as P
+from calfraise.host import protocol as P
 
 FIELD = {
     "B": st.integers(0, 0xFF),

@@ -12,6 +12,7 @@ import pytest
 
 from calfraise.ble.virtual import VirtualDevice
 from calfraise.device.runner import HEAP
+from calfraise.host import protocol as p
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find
 from calfraise.host.link import DeviceLink
@@ -20,7 +21,6 @@ from calfraise.host.radio import Radio, lead_in_trace
 from calfraise.host.sync import Sync, list_all
 from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
-from calfraise_fw import protocol as p
 
 LEAD_IN_S = 30  # real seconds: the fuzz runs while the virtual athlete stands still
 PIPELINE = 12  # writes sent before waiting for their answers: more than the queue holds

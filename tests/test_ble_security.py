@@ -21,12 +21,12 @@ from calfraise.ble.bridge import ScanningController, make_device
 from calfraise.ble.bumble_backend import client_backend, scanner_backend
 from calfraise.ble.virtual import VirtualDevice
 from calfraise.device.runner import HEAP
+from calfraise.host import protocol as p
 from calfraise.host.discovery import find
 from calfraise.host.link import DeviceLink, NotPaired
 from calfraise.host.radio import Radio
 from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
-from calfraise_fw import protocol as p
 
 STRANGER = "F0:CA:1F:00:00:02"
 PROTECTED = (p.REP_UUID, p.STATUS_UUID, p.CONTROL_UUID, p.DATA_UUID, p.RAW_UUID, p.EVENT_UUID)
