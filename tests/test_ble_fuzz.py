@@ -81,7 +81,7 @@ def test_any_command_is_answered_and_the_device_goes_on(trace, tmp_path):
 
     async def run():
         async with VirtualDevice(trace, files=files, heap=HEAP) as virtual:  # in real time
-            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual, auto_pair=True)
             device = await find(radio)
             async with await RecordingLink.connect(radio, device, ("event",)) as link:
                 await link.command(p.START_SESSION)
@@ -132,7 +132,7 @@ def test_the_issue_11_command_findings_one_by_one():
 
     async def run():
         async with VirtualDevice(None, heap=HEAP) as virtual:
-            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual, auto_pair=True)
             async with await RecordingLink.connect(radio, await find(radio)) as link:
                 out = {}
 
@@ -177,9 +177,10 @@ def test_a_ble_task_that_stops_making_progress_resets_the_board():
 
     async def run():
         async with VirtualDevice(None, heap=HEAP, max_in_flight=0) as virtual:
-            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+            radio = Radio(virtual.scanner_backend, virtual.client_backend, virtual, auto_pair=True)
             client = radio.client(await find(radio), lambda _client: None)
             await client.connect()  # and stays connected: the answers wait for the radio
+            await client.pair()  # only a bonded host's commands are executed
             await client.start_notify(p.CONTROL_UUID, lambda _char, _data: None)
             hello = p.encode_command(p.HELLO, 1, p.VERSION)
             await client.write_gatt_char(p.CONTROL_UUID, hello, response=True)

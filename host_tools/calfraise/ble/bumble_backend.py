@@ -216,9 +216,14 @@ class BumbleClient(BaseBleakClient):
 
     async def start_notify(self, characteristic, callback, **kwargs):
         peer = self._connected()
-        await self._request(
-            peer.subscribe(characteristic.obj, lambda value: callback(bytearray(value)))
-        )
+        deliver = _Deliver(callback)
+        try:
+            await self._request(peer.subscribe(characteristic.obj, deliver))
+        except BleakError:  # Bumble registered it before the CCCD write failed: take it back,
+            gatt = peer.gatt_client  # or a subscribe after pairing would deliver everything twice
+            for table in (gatt.notification_subscribers, gatt.indication_subscribers):
+                table.get(characteristic.obj.handle, set()).discard(deliver)
+            raise
 
     async def stop_notify(self, characteristic):
         await self._request(self._connected().unsubscribe(characteristic.obj))
@@ -293,3 +298,13 @@ def _att_errors():
         raise BleakError(f"ATT error: {e}") from e
     except (ProtocolError, HCI_Error) as e:
         raise BleakError(f"security: {e}") from e
+
+
+class _Deliver:
+    """A notification subscriber calling bleak's callback with a bytearray."""
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __call__(self, value):
+        self.callback(bytearray(value))
