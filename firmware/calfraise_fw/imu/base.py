@@ -94,6 +94,17 @@ class FifoImu:
         board frame); returns the number of samples. Sets self.gap. Raises ImuError."""
         raise NotImplementedError
 
+    # --- standby ----------------------------------------------------------------------------
+    def wake_on_motion(self, mg, active_low):
+        """Standby: the chip alone, accelerometer only at its low-power rate, raises its INT
+        pin (active low: open drain, for a shared line) when it moves more than `mg`, and holds
+        it until motion() reads the event. The FIFO stops; start() samples again."""
+        raise NotImplementedError
+
+    def motion(self):
+        """True if the chip saw motion since it was armed or last asked (clears the event)."""
+        raise NotImplementedError
+
     # --- bus access -----------------------------------------------------------------------
     def read_reg(self, reg):
         self.read_into(reg, self.reg)

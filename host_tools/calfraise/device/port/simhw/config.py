@@ -16,7 +16,12 @@ Keys (all optional):
                 and the notifications NimBLE may hold before gatts_notify raises ENOMEM
   flash         {"image": path, "blocks": 512}: LittleFS on a NOR flash image (simhw/flash.py)
   files         {"config.json": text, ...}: written to the flash before the firmware starts
-Times are simulated ms since the run started.
+  imu_int       {"pin", "addr", "active_low"}: the GPIO the IMU's interrupt line drives
+  reset_cause, wake_reason, start_us, trace_origin_us, rtc_memory: set by the runner when the
+                board wakes from deep sleep (machine.py): what the new boot sees, its clock
+                (simulated us) and where the trace stands, the RTC memory kept through sleep
+  boot_ms       simulated ms a boot takes before main.py runs (after a deep-sleep wake)
+Times are simulated ms since the first boot.
 """
 
 import json

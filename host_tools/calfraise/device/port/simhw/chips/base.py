@@ -27,6 +27,41 @@ class RegisterChip:
         self._t0_us = 0
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
+        self.motion = False  # the wake-on-motion event is up (latched or for this sample)
+        self._last = array("i", [0, 0, G, 0, 0, 0])  # the sample before (slope filters)
+
+    # --- the interrupt line (wake on motion) ----------------------------------------------
+    def int_level(self):
+        """The INT pin's level: the motion event routed to it, at the configured polarity."""
+        self.clock()
+        active = bool(self.motion and self.motion_routed())
+        return int(active != bool(self.int_active_low()))
+
+    def motion_routed(self):
+        return False
+
+    def int_active_low(self):
+        return False
+
+    def engage(self):
+        """A sample was used (FIFO, motion detection): the trace's time starts, if not yet."""
+        if not self._engaged and self.world is not None:
+            self._engaged = True
+            self.world.engage()
+
+    def moved_beyond(self, sample, reference, threshold, halve=False):
+        """True when any accel axis of sample differs from reference by more than threshold
+        (world units; halve: ST's slope filter, half the difference); reference <- sample."""
+        self.engage()
+        hit = False
+        for i in range(3):
+            d = sample[i] - reference[i]
+            if halve:
+                d //= 2
+            if d > threshold or -d > threshold:
+                hit = True
+            reference[i] = sample[i]
+        return hit
 
     # --- the register interface the bus calls ---------------------------------------------
     def read_into(self, reg, buf, n):
@@ -87,9 +122,7 @@ class RegisterChip:
     # --- FIFO -----------------------------------------------------------------------------
     def fifo_push(self, byte):
         """Append a byte; a full FIFO loses its oldest byte and flags the overflow."""
-        if not self._engaged and self.world is not None:
-            self._engaged = True
-            self.world.engage()
+        self.engage()
         size = len(self.fifo)
         if self.fifo_count == size:
             self.fifo_head = (self.fifo_head + 1) % size
