@@ -1,8 +1,9 @@
 """The app: builds the board's parts and runs the tasks that connect them.
 
     IMU --> Sampler --> Session --publish--> EventBus --> Feedback (LED), console, ...
-                ^                                      (storage and BLE subscribe here too)
+                ^                                      (storage, BLE, power subscribe too)
     Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
+                                                Power: clock, radio, sleep (power.py)
 
 Everything hardware-specific comes from the board file; everything the athlete chose from the
 settings file.
@@ -24,6 +25,7 @@ from calfraise_fw.feedback import Feedback
 from calfraise_fw.imu import open_imu
 from calfraise_fw.led import open_led
 from calfraise_fw.monitor import WDT_MS, Monitor
+from calfraise_fw.power import Power
 from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
@@ -56,10 +58,12 @@ class App:
         self._wall = None  # (Unix ms, sample-clock ms) when the host last set the time
         self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
         self.ble = BleServer(self)
+        self.power = Power(self)
         self.bus.subscribe(print_event)
         self.bus.subscribe(self.feedback.on_event)
         self.bus.subscribe(self.recorder.on_event)
         self.bus.subscribe(self.ble.on_event)
+        self.bus.subscribe(self.power.on_event)
 
     def on_press(self, press):
         self.publish({"type": "button", "press": press})
@@ -135,6 +139,7 @@ class App:
         if self.button is not None:
             asyncio.create_task(self.button.run())
         asyncio.create_task(self._guard("ble", self.ble.run()))
+        asyncio.create_task(self._guard("power", self.power.run()))
         await self.monitor.run()
 
     def self_test(self):

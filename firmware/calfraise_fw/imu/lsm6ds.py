@@ -97,7 +97,7 @@ class Lsm6ds(FifoImu):
 
     # --- standby: the wake-up interrupt (AN5130 5.4, AN5272 5.4, AN4650 5.4) --------------
     WAKE_ODR = 1  # ODR_XL code of the standby rate (low-power mode)
-    WAKE_CFG = ()  # (register, value): the chip's latch (LIR) and interrupt enable
+    WAKE_CFG: tuple = ()  # (register, value): the chip's latch (LIR) and interrupt enable
 
     def wake_on_motion(self, mg, active_low):
         """Gyro off, accelerometer alone in low-power mode at WAKE_ODR, +-2 g; its slope filter

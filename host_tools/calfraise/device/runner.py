@@ -83,8 +83,11 @@ def load_board(name):
 
 def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None):
     """The sim config for a board: its IMU (and power chip) on the bus, its button, battery."""
-    chips = [{"kind": board.imu.kind, "addr": board.imu.addr}]
+    imu = board.imu
+    chips = [{"kind": imu.kind, "addr": imu.addr}]
     config = {"chips": chips, "power_off_ms": power_off_ms}
+    if imu.int_pin is not None:
+        config["imu_int"] = {"pin": imu.int_pin, "addr": imu.addr}
     if trace_bin is not None:
         config["trace"] = str(trace_bin)
     battery = board.battery

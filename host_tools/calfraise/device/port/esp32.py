@@ -8,7 +8,8 @@ WAKEUP_ANY_HIGH = True
 
 
 def wake_on_ext0(pin, level):
-    """EXT0: one RTC pin at `level` wakes the board (None disarms it)."""
+    """EXT0: one RTC pin at `level` (WAKEUP_ALL_LOW: low, WAKEUP_ANY_HIGH: high) wakes the
+    board (None disarms it)."""
     machine.arm_wake("ext0", None if pin is None else (pin.id,), int(level))
 
 

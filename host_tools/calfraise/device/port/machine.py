@@ -244,12 +244,22 @@ class ADC:
 
     def __init__(self, pin, *, atten=ATTN_11DB):
         self._mv = config.get("adc_mv", {}).get(str(pin.id), 0)
+        self._steps = config.get("adc_mv_at", {}).get(str(pin.id), ())
+
+    def _now_mv(self):
+        """The configured millivolts, or the last step due ([at_ms, mv]: a battery running down)."""
+        mv = self._mv
+        now = time.sim_ms()
+        for at_ms, step_mv in self._steps:
+            if at_ms <= now:
+                mv = step_mv
+        return mv
 
     def read_uv(self):
-        return self._mv * 1000
+        return self._now_mv() * 1000
 
     def read_u16(self):
-        return min(65535, self._mv * 65535 // 3300)
+        return min(65535, self._now_mv() * 65535 // 3300)
 
 
 class Timer:

@@ -9,6 +9,7 @@ Keys (all optional):
                   at_ms on move after_bytes bytes and then fail
   button        {"pin", "active_low", "presses": [[at_ms, duration_ms], ...]}
   adc_mv        {"35": 1950}: millivolts at an ADC pin
+  adc_mv_at     {"35": [[at_ms, mv], ...]}: ... from at_ms on (a battery running down)
   power_off_ms  the board loses power at this simulated time (the run ends, exit code 0)
   log_outputs   true: print LED and output-pin changes as {"type": "sim.led"|"sim.pin"} lines
   ble           {"socket": path or TCP port, "max_in_flight": 10}: the BLE bridge the fake

@@ -28,6 +28,7 @@ class RegisterChip:
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
         self.motion = False  # the wake-on-motion event is up (latched or for this sample)
+        self._watching = False  # motion detection ran at the sample before
         self._last = array("i", [0, 0, G, 0, 0, 0])  # the sample before (slope filters)
 
     # --- the interrupt line (wake on motion) ----------------------------------------------
@@ -49,10 +50,23 @@ class RegisterChip:
             self._engaged = True
             self.world.engage()
 
+    def watching(self, sample, routed):
+        """Whether motion detection runs at this sample: its first sample only seeds the filter
+        (the sample before), as the filters start from the first sample they see."""
+        if not routed:
+            self._watching = False
+            return False
+        self.engage()
+        if not self._watching:
+            self._watching = True
+            for i in range(3):
+                self._last[i] = sample[i]
+            return False
+        return True
+
     def moved_beyond(self, sample, reference, threshold, halve=False):
         """True when any accel axis of sample differs from reference by more than threshold
         (world units; halve: ST's slope filter, half the difference); reference <- sample."""
-        self.engage()
         hit = False
         for i in range(3):
             d = sample[i] - reference[i]

@@ -143,7 +143,7 @@ class _Lsm6ds(RegisterChip):
 
     def watch_motion(self, sample):
         """The wake-up function, at every accel sample while it is routed to INT1."""
-        if not self.motion_routed():
+        if not self.watching(sample, self.motion_routed()):
             return
         regs = self.regs
         weight = 256 if self.THS_WEIGHT and regs[WAKE_UP_DUR] & 0x10 else 64

@@ -187,8 +187,7 @@ class _Mpu(RegisterChip):
             self._put16(GYRO_XOUT_H + 2 * i, to_counts(sample[3 + i], gyro_lsb, DPS))
         self._put16(TEMP_OUT_H, self.TEMP_COUNTS)
         self._data_ready = True
-        if self.motion_routed():
-            self.engage()
+        if self.watching(sample, self.motion_routed()):
             if self.motion_check(sample):
                 self.motion = True
             elif not regs[INT_PIN_CFG] & LATCH_INT_EN:
