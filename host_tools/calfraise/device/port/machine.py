@@ -98,6 +98,8 @@ def _woken():
 
 def _still_from(now_us):
     """True when nothing can wake a pin from now on: the trace is over, no press to come."""
+    for chip in bus().chips.values():
+        chip.clock()  # every sample due is made before the trace is looked up at now_us
     world = bus().world
     if world is not None and not world.ended(now_us):
         return False

@@ -36,7 +36,8 @@ class World:
         return self._origin_us if self._engaged else None
 
     def ended(self, t_us):
-        """True when t_us lies past the last row: from then on the foot keeps still."""
+        """True when t_us lies past the last row: from then on the foot keeps still. Like
+        sample(), it moves the trace on to t_us: ask only once every sample before is made."""
         if not self._engaged:
             return False
         self.sample(t_us, self._probe)
