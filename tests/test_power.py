@@ -126,3 +126,23 @@ def test_low_battery_ends_the_session_with_every_rep_on_flash(tmp_path):
     stored = stored_session(flash, recording["session"])
     assert len(stored["reps"]) == len(live)
     assert stored["end"] is not None
+
+
+def test_the_battery_model_books_each_state_at_its_parts_currents():
+    """calfraise.bench.power: a meter's states times the datasheet currents of the board's
+    parts (M5StickC Plus: ESP32, MPU-6886, AXP192)."""
+    from calfraise.bench import power
+    from calfraise.device.runner import load_board
+
+    board = load_board("m5stickc_plus")
+    sampling, watching = power.IMU_MA["mpu6886"]
+    meter = {"80|adv250": 2000, "light|on": 3000, "deep|on": 10000, "160|off": 1000}
+    expected = (
+        2 * (power.ESP32_AWAKE_MA["80"] + power.ADV_EVENT_MAS / 0.25 + sampling)
+        + 3 * (power.ESP32_LIGHT_MA + sampling)
+        + 10 * (power.ESP32_DEEP_MA + watching)
+        + 1 * (power.ESP32_BOOT_MA + sampling)
+        + 16 * power.AXP192_MA
+    )
+    assert power.charge_mas(meter, board) == pytest.approx(expected)
+    assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000}

@@ -10,8 +10,9 @@
                          └──> motion (IMU INT), the button, or the IMU polled ──> IDLE
 
 SESSION: 80 MHz (the lowest clock the radio runs at); with no host connected the radio
-advertises for ADVERTISE_S after the session starts and after every set, then goes quiet and
-the CPU light-sleeps between FIFO drains (the FIFO fills meanwhile). IDLE: 80 MHz, advertising
+advertises for ADVERTISE_S after the session starts, then goes quiet and the CPU light-sleeps
+between FIFO drains (the FIFO fills meanwhile); a button press or a new session advertises
+again. IDLE: 80 MHz, advertising
 every IDLE_ADV_US. STANDBY: the IMU in its wake-on-motion mode; on a board whose IMU interrupt
 is wired (board file: Imu int_pin) deep sleep, woken by it (EXT0) or the button (EXT1); without
 it, light sleep polling the IMU's latched motion flag every POLL_MS. LOW_BATTERY: standby that
@@ -39,12 +40,12 @@ WAKE_MG = const(64)  # "moved": 64 mg, well above a resting foot's noise (a few 
 # below the tilt of a heel raise's first centimetres (0.4 g at 25 degrees)
 IDLE_ADV_US = const(1000000)  # idle advertising: a host finds it within a few seconds
 SESSION_ADV_US = const(250000)  # in a session: a host connects for live views at once
-ADVERTISE_S = const(60)  # advertising after a session starts and after each set
+ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
 POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
 LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
-# In a session with the radio quiet: light sleep up to half the time the smallest FIFO lasts
-# (MPU-6886: 73 samples at 100 Hz, 0.73 s); the drain then finds it half full.
-LIGHT_MS = const(350)
+# In a session with the radio quiet: light sleep for half the time the IMU's FIFO lasts (the
+# drain then finds it half full; MPU-6886: 73 samples at 100 Hz, 0.36 s), a second at most.
+LIGHT_MAX_MS = const(1000)
 PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
 AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
@@ -72,6 +73,7 @@ class Power:
         self._ref = [0, 0, 0]  # the accel the last tick saw (counts)
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
+        self._light_ms = min(LIGHT_MAX_MS, app.imu.fifo_ms() // 2)
         machine.freq(MHZ * 1000000)
 
     # --- the app's events -------------------------------------------------------------------
@@ -79,7 +81,9 @@ class Power:
         kind = event["type"]
         if kind in ("button", "ble", "rep", "state", "set_end"):
             self._active_ms = time.ticks_ms()
-        if kind == "set_end" or (kind == "state" and event["state"] == IN_SESSION):
+        if kind == "button":
+            self._advertise_until = time.ticks_add(time.ticks_ms(), ADVERTISE_S * 1000)
+        if kind == "state" and event["state"] == IN_SESSION:
             self._advertise_until = time.ticks_add(time.ticks_ms(), ADVERTISE_S * 1000)
 
     # --- the task ---------------------------------------------------------------------------
@@ -113,8 +117,8 @@ class Power:
             return
         self._radio(None)
         wdt = self.app.monitor.wdt
-        for _ in range(TICK_MS // (LIGHT_MS + AWAKE_MS)):
-            machine.lightsleep(LIGHT_MS)
+        for _ in range(max(1, TICK_MS // (self._light_ms + AWAKE_MS))):
+            machine.lightsleep(self._light_ms)
             wdt.feed()
             await asyncio.sleep_ms(AWAKE_MS)  # the sampler drains, the bus and storage run
 

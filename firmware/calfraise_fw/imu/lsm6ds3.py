@@ -84,6 +84,7 @@ class LSM6DS3(_PatternFifo):
     WAKE_CFG = ((_TAP_CFG, 0x01),)  # LIR
     WHO_AM_I = (0x69,)  # lsm6ds3_reg.h LSM6DS3_ID
     FIFO_WORDS = 4096  # 8 kbyte (AN4650)
+    FIFO_SAMPLES = 4096 // _PATTERN
     DIFF_HIGH = 0x0F  # DIFF_FIFO[11:8] (lsm6ds3_reg.h fifo_status2)
 
 
@@ -96,4 +97,5 @@ class LSM6DS3TRC(_PatternFifo):
     WAKE_CFG = ((_TAP_CFG, 0x81),)  # INTERRUPTS_ENABLE | LIR (AN5130 5.4)
     WHO_AM_I = (0x6A,)  # DS 9.12
     FIFO_WORDS = 2048  # 4 kbyte (AN 8, table 64)
+    FIFO_SAMPLES = 2048 // _PATTERN
     DIFF_HIGH = 0x07  # DIFF_FIFO[10:8] (DS table 141)

@@ -69,6 +69,7 @@ class LSM6DSOX(Lsm6ds):
     WAKE_CFG = ((_TAP_CFG0, 0x01), (_TAP_CFG2, 0x80))  # LIR; INTERRUPTS_ENABLE
     WHO_AM_I = (0x6C,)  # lsm6dsox_reg.h LSM6DSOX_ID
     FRAME = 7  # a tagged word
+    FIFO_SAMPLES = 512 // 2  # 512 tagged words (Linux st_lsm6dsx), a gyro and an accel each
     FIFO_MODE_REG = _FIFO_CTRL4
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):

@@ -176,6 +176,7 @@ class MPU6050(_Mpu):
     MOTION_BITS = 0x40  # INT_ENABLE MOT_EN / INT_STATUS MOT_INT
     WHO_AM_I = (0x68,)  # RM 4.32, whatever the AD0 pin
     FRAME = 12  # accel x, y, z then gyro x, y, z (RM 4.31: register order)
+    FIFO_SAMPLES = 1024 // 12
     FIFO_SOURCES = 0x78  # XG, YG, ZG and ACCEL_FIFO_EN (RM 4.6)
     GYRO_AT = 6
 
@@ -199,6 +200,7 @@ class MPU6886(_Mpu):
     MOTION_BITS = 0xE0  # INT_ENABLE WOM_X/Y/Z_INT_EN, INT_STATUS WOM_X/Y/Z_INT
     WHO_AM_I = (0x19,)
     FRAME = 14  # accel, temperature, gyro: the temperature comes along (M5Stack getFIFOData)
+    FIFO_SAMPLES = 1024 // 14
     FIFO_SOURCES = 0x18  # GYRO_FIFO_EN | ACCEL_FIFO_EN
     GYRO_AT = 8
 
