@@ -10,13 +10,14 @@
                          └──> motion (IMU INT), the button, or the IMU polled ──> IDLE
 
 SESSION: 80 MHz (the lowest clock the radio runs at); with no host connected the radio
-advertises for ADVERTISE_S after the session starts, then goes quiet and the CPU light-sleeps
+advertises for _ADVERTISE_S after the session starts, then goes quiet and the CPU light-sleeps
 between FIFO drains (the FIFO fills meanwhile); a button press or a new session advertises
-again. IDLE: 80 MHz, advertising
-every IDLE_ADV_US. STANDBY: the IMU in its wake-on-motion mode; on a board whose IMU interrupt
-is wired (board file: Imu int_pin) deep sleep, woken by it (EXT0) or the button (EXT1); without
-it, light sleep polling the IMU's latched motion flag every POLL_MS. LOW_BATTERY: standby that
-only the button wakes. docs/device.md (Power) and docs/power.md have the figures.
+again. IDLE: 80 MHz, advertising every _IDLE_ADV_US. STANDBY: the IMU in its wake-on-motion
+mode; on a board whose IMU interrupt is wired (board file: Imu int_pin) deep sleep, woken by it
+(EXT0) or the button (EXT1); without it, light sleep polling the IMU's latched motion flag every
+POLL_MS. LOW_BATTERY: standby that only the button wakes. After a wake the detector first sees
+the rest the foot left (Sampler.prime), so the raise that woke the board is a rise from rest.
+docs/device.md (Power) and docs/power.md have the figures.
 """
 
 import asyncio
@@ -34,21 +35,21 @@ SESSION = "session"
 STANDBY = "standby"
 LOW_BATTERY = "low_battery"
 
-MHZ = const(80)  # ESP32 BLE needs an 80 MHz APB clock: no lower CPU clock with the radio on
-TICK_MS = const(1000)
+_MHZ = const(80)  # ESP32 BLE needs an 80 MHz APB clock: no lower CPU clock with the radio on
+_TICK_MS = const(1000)
 WAKE_MG = const(64)  # "moved": 64 mg, well above a resting foot's noise (a few mg), well
 # below the tilt of a heel raise's first centimetres (0.4 g at 25 degrees)
-IDLE_ADV_US = const(1000000)  # idle advertising: a host finds it within a few seconds
-SESSION_ADV_US = const(250000)  # in a session: a host connects for live views at once
-ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
+_IDLE_ADV_US = const(1000000)  # idle advertising: a host finds it within a few seconds
+_SESSION_ADV_US = const(250000)  # in a session: a host connects for live views at once
+_ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
 POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
-LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
+_LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
 # In a session with the radio quiet: light sleep for half the time the IMU's FIFO lasts (the
 # drain then finds it half full; MPU-6886: 73 samples at 100 Hz, 0.36 s), a second at most.
-LIGHT_MAX_MS = const(1000)
-PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
+_LIGHT_MAX_MS = const(1000)
+_PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
-AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
+_AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
 
 _CAUSES = {machine.EXT0_WAKE: "motion", machine.EXT1_WAKE: "button", machine.TIMER_WAKE: "timer"}
 
@@ -73,8 +74,8 @@ class Power:
         self._ref = [0, 0, 0]  # the accel the last tick saw (counts)
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
-        self._light_ms = min(LIGHT_MAX_MS, app.imu.fifo_ms() // 2)
-        machine.freq(MHZ * 1000000)
+        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 2)
+        machine.freq(_MHZ * 1000000)
 
     # --- the app's events -------------------------------------------------------------------
     def on_event(self, event):
@@ -82,20 +83,20 @@ class Power:
         if kind in ("button", "ble", "rep", "state", "set_end"):
             self._active_ms = time.ticks_ms()
         if kind == "button":
-            self._advertise_until = time.ticks_add(time.ticks_ms(), ADVERTISE_S * 1000)
+            self._advertise_until = time.ticks_add(time.ticks_ms(), _ADVERTISE_S * 1000)
         if kind == "state" and event["state"] == IN_SESSION:
-            self._advertise_until = time.ticks_add(time.ticks_ms(), ADVERTISE_S * 1000)
+            self._advertise_until = time.ticks_add(time.ticks_ms(), _ADVERTISE_S * 1000)
 
     # --- the task ---------------------------------------------------------------------------
     async def run(self):
         rest = machine.RTC().memory()
         if self.cause != "boot" and len(rest) == struct.calcsize(_REST):
-            self.app.sampler.prime(struct.unpack(_REST, rest), PRIME_MS)
+            self.app.sampler.prime(struct.unpack(_REST, rest), _PRIME_MS)
         self.app.publish({"type": "wake", "cause": self.cause})
         while True:
             self._follow_motion()
             battery = self.app.monitor.battery_mv
-            if battery is not None and battery < LOW_MV:
+            if battery is not None and battery < _LOW_MV:
                 await self._low_battery()
             elif self.app.session.state == IN_SESSION:
                 self._enter(SESSION)
@@ -106,28 +107,28 @@ class Power:
                 idle_ms = time.ticks_diff(time.ticks_ms(), self._active_ms)
                 if idle_ms > self.app.settings["standby_s"] * 1000 and not self._connected():
                     await self._standby(STANDBY)
-            await asyncio.sleep_ms(TICK_MS)
+            await asyncio.sleep_ms(_TICK_MS)
 
     async def _session_tick(self):
         """A second of a session: light sleep between drains while the radio may be quiet."""
         now = time.ticks_ms()
         if self._connected() or time.ticks_diff(now, self._advertise_until) < 0:
-            self._radio(SESSION_ADV_US)
-            await asyncio.sleep_ms(TICK_MS)
+            self._radio(_SESSION_ADV_US)
+            await asyncio.sleep_ms(_TICK_MS)
             return
         self._radio(None)
         wdt = self.app.monitor.wdt
-        for _ in range(max(1, TICK_MS // (self._light_ms + AWAKE_MS))):
+        for _ in range(max(1, _TICK_MS // (self._light_ms + _AWAKE_MS))):
             machine.lightsleep(self._light_ms)
             wdt.feed()
-            await asyncio.sleep_ms(AWAKE_MS)  # the sampler drains, the bus and storage run
+            await asyncio.sleep_ms(_AWAKE_MS)  # the sampler drains, the bus and storage run
 
     def _enter(self, state):
         if state == self.state:
             return
         self.state = state
         if state == IDLE:
-            self._radio(IDLE_ADV_US)
+            self._radio(_IDLE_ADV_US)
         self.app.publish({"type": "power", "state": state, "mhz": machine.freq() // 1000000})
 
     def _connected(self):
@@ -199,6 +200,6 @@ class Power:
         self._active_ms = time.ticks_ms()
         app.sampler.start_imu(asleep_ms)
         app.sampler.restart_detector()
-        app.sampler.prime(rest, PRIME_MS)
+        app.sampler.prime(rest, _PRIME_MS)
         self._enter(IDLE)
         app.publish({"type": "wake", "cause": cause})
