@@ -146,3 +146,21 @@ def test_the_battery_model_books_each_state_at_its_parts_currents():
     )
     assert power.charge_mas(meter, board) == pytest.approx(expected)
     assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000}
+
+
+def test_the_button_wakes_a_sleeping_board(tmp_path):
+    """Lying still past standby_s: deep sleep; a press (EXT1) wakes it, the app says so, and
+    after standby_s more it sleeps again (until the power goes off)."""
+    csv = tmp_path / "still.csv"
+    n = 10 * 104
+    t_ms = np.rint(np.arange(n) * 1000 / 104).astype(np.int64)
+    write_trace(csv, t_ms, np.tile([0.0, 0.0, 1.0], (n, 1)), np.zeros((n, 3)))
+    press_ms = (STANDBY_S + 60) * 1000
+    result = run_device(csv, files=SETTINGS, presses=[(press_ms, 300)], after_ms=4 * press_ms)
+    assert result.returncode == 0, result.stderr
+    first, second = result.of_type("sim.deepsleep")[0], result.of_type("sim.deepsleep")[1:]
+    assert first["wake_reason"] == 3  # EXT1_WAKE
+    assert press_ms <= first["t_ms"] < press_ms + 100
+    assert not second  # the second sleep lasts till the power-off: nothing wakes it
+    assert [e["cause"] for e in result.of_type("wake")] == ["boot", "button"]
+    assert [e["state"] for e in result.of_type("power")] == ["standby", "standby"]
