@@ -117,10 +117,10 @@ class Power:
             await asyncio.sleep_ms(_TICK_MS)
             return
         self._radio(None)
-        wdt = self.app.monitor.wdt
+        # the watchdog's timer stops in light sleep; the monitor feeds it in the awake windows
+        # while the sampler's heartbeat is fresh, as ever
         for _ in range(max(1, _TICK_MS // (self._light_ms + _AWAKE_MS))):
             machine.lightsleep(self._light_ms)
-            wdt.feed()
             await asyncio.sleep_ms(_AWAKE_MS)  # the sampler drains, the bus and storage run
 
     def _enter(self, state):
@@ -187,7 +187,7 @@ class Power:
         if self.int_pin is not None or why == LOW_BATTERY:
             machine.deepsleep()
         wdt = app.monitor.wdt
-        while not app.imu.motion():
+        while not app.imu.motion():  # every task waits: the sampler is off, on purpose
             machine.lightsleep(POLL_MS)
             wdt.feed()
         self._woke("motion", asleep_ms, rest)
