@@ -45,8 +45,9 @@ _ADVERTISE_S = const(30)  # advertising after a session starts: a host may conne
 POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
 _LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
 # In a session with the radio quiet: light sleep for half the time the IMU's FIFO lasts (the
-# drain then finds it half full; MPU-6886: 73 samples at 100 Hz, 0.36 s), a second at most.
-_LIGHT_MAX_MS = const(1000)
+# drain then finds it half full; MPU-6886: 73 samples at 100 Hz, 0.36 s), 0.5 s at most: the
+# LED answers a rep within that. Not with the tempo cue on: its metronome needs the LED on time.
+_LIGHT_MAX_MS = const(500)
 _PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
 _AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
@@ -111,12 +112,11 @@ class Power:
 
     async def _session_tick(self):
         """A second of a session: light sleep between drains while the radio may be quiet."""
-        now = time.ticks_ms()
-        if self._connected() or time.ticks_diff(now, self._advertise_until) < 0:
-            self._radio(_SESSION_ADV_US)
+        advertise = self._connected() or time.ticks_diff(time.ticks_ms(), self._advertise_until) < 0
+        self._radio(_SESSION_ADV_US if advertise else None)
+        if advertise or self.app.settings["tempo_cue"]:  # the metronome needs the LED on time
             await asyncio.sleep_ms(_TICK_MS)
             return
-        self._radio(None)
         # the watchdog's timer stops in light sleep; the monitor feeds it in the awake windows
         # while the sampler's heartbeat is fresh, as ever
         for _ in range(max(1, _TICK_MS // (self._light_ms + _AWAKE_MS))):
