@@ -73,7 +73,7 @@ def test_rest_goes_to_deep_sleep_and_motion_wakes_a_new_boot(deep):
     woke_ms = first["t_ms"] - first["trace_origin_us"] // 1000
     assert first_rep["start_ms"] <= woke_ms < first_rep["end_ms"]
     states = [e["state"] for e in result.of_type("power")]
-    assert states[0] == "standby"  # the board boots idle
+    assert states[:2] == ["idle", "standby"]
     assert "session" in states and states[-1] == "standby"
 
 
@@ -163,4 +163,7 @@ def test_the_button_wakes_a_sleeping_board(tmp_path):
     assert press_ms <= first["t_ms"] < press_ms + 100
     assert not second  # the second sleep lasts till the power-off: nothing wakes it
     assert [e["cause"] for e in result.of_type("wake")] == ["boot", "button"]
-    assert [e["state"] for e in result.of_type("power")] == ["standby", "standby"]
+    assert [e["state"] for e in result.of_type("power")] == ["idle", "standby"] * 2
+    # idle advertises slowly (1 s) at 80 MHz: two idle spells of standby_s each
+    assert result.meter["80|adv1000"] >= 2 * STANDBY_S * 1000
+    assert result.meter.get("80|adv250", 0) < 1000

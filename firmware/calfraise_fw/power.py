@@ -68,7 +68,7 @@ class Power:
         imu = app.board.imu
         self.int_pin = imu.int_pin  # the IMU's interrupt line on an RTC GPIO, or None
         self.int_active_low = imu.int_active_low
-        self.state = IDLE
+        self.state = None  # the first tick enters a state, and says so
         self.cause = wake_cause()
         self._active_ms = time.ticks_ms()  # motion, a session, a connection: last seen
         self._advertise_until = time.ticks_ms()  # in a session: advertise until then
@@ -83,9 +83,7 @@ class Power:
         kind = event["type"]
         if kind in ("button", "ble", "rep", "state", "set_end"):
             self._active_ms = time.ticks_ms()
-        if kind == "button":
-            self._advertise_until = time.ticks_add(time.ticks_ms(), _ADVERTISE_S * 1000)
-        if kind == "state" and event["state"] == IN_SESSION:
+        if kind == "button" or (kind == "state" and event["state"] == IN_SESSION):
             self._advertise_until = time.ticks_add(time.ticks_ms(), _ADVERTISE_S * 1000)
 
     # --- the task ---------------------------------------------------------------------------
