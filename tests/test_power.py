@@ -167,3 +167,34 @@ def test_the_button_wakes_a_sleeping_board(tmp_path):
     # idle advertises slowly (1 s) at 80 MHz: two idle spells of standby_s each
     assert result.meter["80|adv1000"] >= 2 * STANDBY_S * 1000
     assert result.meter.get("80|adv250", 0) < 1000
+
+
+def test_a_connected_host_keeps_the_board_out_of_standby(tmp_path):
+    """The virtual device (BLE over Bumble) at rest, standby_s 30: while a host stays
+    connected past several standby_s of the device's clock it stays idle; once the host
+    leaves, it goes to standby (and, nothing moving, sleeps for good)."""
+    import asyncio
+
+    from calfraise.host.discovery import find
+    from calfraise.host.link import DeviceLink
+    from calfraise.host.radio import virtual_radio
+
+    async def run():
+        files = {"settings.json": json.dumps({"standby_s": 30})}
+        async with virtual_radio(None, files=files, flash=tmp_path / "f.img") as radio:
+            device = radio.device
+            async with await DeviceLink.connect(radio, await find(radio), ()):
+                for _ in range(2):  # a stats event a minute of the device's clock
+                    await device.next_event("stats", timeout=30)
+            asleep = await device.next_event(lambda e: e["type"] == "power", timeout=30)
+            return device.events, asleep
+
+    events, asleep = asyncio.run(run())
+    at = {id(e): i for i, e in enumerate(events)}
+    links = [e for e in events if e["type"] == "ble"]
+    assert [e["link"] for e in links[:2]] == ["connected", "disconnected"]
+    connected, left = at[id(links[0])], at[id(links[1])]
+    minutes = [e for e in events[connected:left] if e["type"] == "stats"]
+    assert len(minutes) >= 2  # connected for 2 minutes of the device's clock: 4 x standby_s
+    assert [e["state"] for e in events if e["type"] == "power"] == ["idle", "standby"]
+    assert asleep["state"] == "standby" and at[id(asleep)] > left
