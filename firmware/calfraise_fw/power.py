@@ -184,11 +184,23 @@ class Power:
             esp32.wake_on_ext0(machine.Pin(self.int_pin), level)
         if self.int_pin is not None or why == LOW_BATTERY:
             machine.deepsleep()
+        self._woke(self._poll(), asleep_ms, rest)
+
+    def _poll(self):
+        """Standby without the IMU's INT: light sleep, asking the IMU every POLL_MS; the
+        button (EXT1) ends a sleep early. Every task waits meanwhile: the sampler is off, on
+        purpose, so this feeds the watchdog. Returns the wake cause."""
+        app = self.app
         wdt = app.monitor.wdt
-        while not app.imu.motion():  # every task waits: the sampler is off, on purpose
+        while True:
             machine.lightsleep(POLL_MS)
             wdt.feed()
-        self._woke("motion", asleep_ms, rest)
+            if app.imu.motion():
+                return "motion"
+            if app.button is not None and app.button.pressed():
+                while app.button.pressed():  # the waking press only wakes, as from deep sleep
+                    time.sleep_ms(20)
+                return "button"
 
     def _woke(self, cause, asleep_ms, rest):
         """Back from a polled standby: sample again (the clock moves on by the time asleep),
