@@ -29,13 +29,14 @@ class RegisterChip:
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
         self.motion = False  # the wake-on-motion event is up (latched or for this sample)
         self._watching = False  # motion detection ran at the sample before
+        self.routed = False  # motion_routed(), kept by the subclass at every register write
         self._last = array("i", [0, 0, G, 0, 0, 0])  # the sample before (slope filters)
 
     # --- the interrupt line (wake on motion) ----------------------------------------------
     def int_level(self):
         """The INT pin's level: the motion event routed to it, at the configured polarity."""
         self.clock()
-        active = bool(self.motion and self.motion_routed())
+        active = bool(self.motion and self.routed)
         return int(active != bool(self.int_active_low()))
 
     def motion_routed(self):
@@ -136,7 +137,8 @@ class RegisterChip:
     # --- FIFO -----------------------------------------------------------------------------
     def fifo_push(self, byte):
         """Append a byte; a full FIFO loses its oldest byte and flags the overflow."""
-        self.engage()
+        if not self._engaged:
+            self.engage()
         size = len(self.fifo)
         if self.fifo_count == size:
             self.fifo_head = (self.fifo_head + 1) % size

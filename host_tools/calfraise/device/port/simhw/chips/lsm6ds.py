@@ -143,7 +143,7 @@ class _Lsm6ds(RegisterChip):
 
     def watch_motion(self, sample):
         """The wake-up function, at every accel sample while it is routed to INT1."""
-        if not self.watching(sample, self.motion_routed()):
+        if not self.watching(sample, self.routed):
             return
         regs = self.regs
         weight = 256 if self.THS_WEIGHT and regs[WAKE_UP_DUR] & 0x10 else 64
@@ -169,6 +169,7 @@ class _Lsm6ds(RegisterChip):
     def _reconfigure(self):
         """Follow the control registers: FIFO mode, write rate, sensitivities."""
         regs = self.regs
+        self.routed = bool(self.motion_routed())
         self._mode = self.fifo_mode()
         self._storing = self._mode in STORING
         if not self._storing:
@@ -178,7 +179,7 @@ class _Lsm6ds(RegisterChip):
         gyro = regs[CTRL2_G]
         self._gyro_udps = GYRO_125_UDPS if gyro & 2 else GYRO_UDPS[(gyro >> 2) & 3]
         rate = self.batch()  # the sensors keep their pace whatever the FIFO mode
-        if not self._storing and self.motion_routed():
+        if not self._storing and self.routed:
             rate = self.sensor_rates()[0]  # wake-up alone: every accel sample
         if rate != self._rate_mhz:
             self._rate_mhz = rate
@@ -330,7 +331,8 @@ class _PatternFifo(_Lsm6ds):
         self._tail = 0
 
     def produce(self, sample):
-        self.watch_motion(sample)
+        if self.routed or self._watching:
+            self.watch_motion(sample)
         if not self._storing:
             return
         slot = self._slot
@@ -429,7 +431,8 @@ class LSM6DSOX(_Lsm6ds):
         return rate
 
     def produce(self, sample):
-        self.watch_motion(sample)
+        if self.routed or self._watching:
+            self.watch_motion(sample)
         if not self._storing:
             return
         slot = self._slot

@@ -76,6 +76,7 @@ class _Mpu(RegisterChip):
         regs[PWR_MGMT_1] = self.PWR_MGMT_1_RESET
         regs[WHO_AM_I] = self.CHIP_ID
         self._fifo_len = 0
+        self.routed = False
         self.fifo_reset()
         self.set_odr(0)
 
@@ -130,6 +131,7 @@ class _Mpu(RegisterChip):
                 odr = self.sample_rate_mhz()
             if odr != self._odr_mhz:
                 self.set_odr(odr)
+        self.routed = bool(self.motion_routed())
 
     def cycle_rate_mhz(self):
         """How often the accelerometer wakes in cycle (low-power) mode."""
@@ -187,7 +189,7 @@ class _Mpu(RegisterChip):
             self._put16(GYRO_XOUT_H + 2 * i, to_counts(sample[3 + i], gyro_lsb, DPS))
         self._put16(TEMP_OUT_H, self.TEMP_COUNTS)
         self._data_ready = True
-        if self.watching(sample, self.motion_routed()):
+        if (self.routed or self._watching) and self.watching(sample, self.routed):
             if self.motion_check(sample):
                 self.motion = True
             elif not regs[INT_PIN_CFG] & LATCH_INT_EN:
