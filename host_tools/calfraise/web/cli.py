@@ -15,9 +15,7 @@ def add_serve_parser(subparsers):
         help="address to listen on; 0.0.0.0 lets a phone on the same network open it",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
-    parser.add_argument(
-        "--device", metavar="NAME|ADDRESS", help="the device the live page follows"
-    )
+    parser.add_argument("--device", metavar="NAME|ADDRESS", help="the device the live page follows")
     parser.set_defaults(func=run_serve)
 
 
