@@ -67,7 +67,7 @@ _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
-_SET_GAP_MS = const(12000)  # a pause longer than this between reps starts a new set
+_SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
@@ -138,7 +138,8 @@ _VX = const(76)
 _I_VAL = const(79)
 _PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
 _JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
-_FIELDS = const(82)
+_SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
+_FIELDS = const(83)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -270,7 +271,11 @@ class RepDetector:
 
     rate_hz: the IMU's output data rate (40-420); accel_lsb_per_g, gyro_lsb_per_dps: its scale.
     update() takes t_ms (monotonic ms since reset, < 2**28) and six raw counts: a Rep or None.
-    Session state for the app: set_no, rep_no, in_set(t_ms), last_rep_ms.
+    Session state for the app: set_no, rep_no, set_open, last_rep_ms.
+
+    Sets are decided here and nowhere else: a rep opens a set if none is open; the set closes
+    once _SET_GAP_MS have passed since its last rep ended with no candidate rep under way (so a
+    rep that starts inside the pause and ends after it still belongs to the set).
     """
 
     def __init__(self, rate_hz=104, accel_lsb_per_g=4096, gyro_lsb_per_dps=32.8):
@@ -334,10 +339,11 @@ class RepDetector:
         """When the last counted rep ended, -1 before the first."""
         return self._get(_LAST_REP)
 
-    def in_set(self, t_ms):
-        """True while the last rep is recent enough that the next one joins its set."""
-        last = self._get(_LAST_REP)
-        return last >= 0 and t_ms - last <= _SET_GAP_MS
+    @property
+    def set_open(self):
+        """True from a set's first rep until the detector closes the set; the next rep then
+        opens a new one. The app ends the set (LED, records, BLE) when this turns False."""
+        return self._get(_SET_OPEN) == 1
 
     @property
     def gyro_bias(self):
@@ -664,6 +670,8 @@ class RepDetector:
                 self._land(level95, level5)
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
+        if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
+            self._close_set()
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
@@ -888,12 +896,21 @@ class RepDetector:
             self._put(_RELEASE, 0)
         return rep
 
+    def _close_set(self):
+        """The pause after the set's last rep is long enough: close the set, unless a rep is
+        under way (rising, falling, ended and waiting for its confirmation, or in a backlog
+        being handed out)."""
+        st = self._st
+        state = _v(st, _STATE)
+        if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
+            self._put(_SET_OPEN, 0)
+
     def _emit(self, start, top, lower, end, s_max):
         st = self._st
-        last = _v(st, _LAST_REP)
-        if last < 0 or start - last > _SET_GAP_MS:
+        if not _v(st, _SET_OPEN):
             self._put(_SET_NO, _v(st, _SET_NO) + 1)
             self._put(_REP_NO, 0)
+            self._put(_SET_OPEN, 1)
         self._put(_REP_NO, _v(st, _REP_NO) + 1)
         self._put(_LAST_REP, end)
         amp = chord2_to_cdeg(s_max)

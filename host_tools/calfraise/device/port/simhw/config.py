@@ -17,6 +17,7 @@ Keys (all optional):
                 and the notifications NimBLE may hold before gatts_notify raises ENOMEM
   flash         {"image": path, "blocks": 512}: LittleFS on a NOR flash image (simhw/flash.py)
   files         {"config.json": text, ...}: written to the flash before the firmware starts
+  rtc_file      where the RTC's reading waits through a reset (port/time.py; none: lost)
   imu_int       {"pin", "addr", "active_low"}: the GPIO the IMU's interrupt line drives
   reset_cause, wake_reason, start_us, trace_origin_us, rtc_memory: set by the runner when the
                 board wakes from deep sleep (machine.py): what the new boot sees, its clock
