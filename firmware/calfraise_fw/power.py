@@ -76,6 +76,7 @@ class Power:
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
         self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 2)
+        self.heartbeat_ms = time.ticks_ms()  # the supervisor's: this task still runs
         machine.freq(_MHZ * 1000000)
 
     # --- the app's events -------------------------------------------------------------------
@@ -93,6 +94,7 @@ class Power:
             self.app.sampler.prime(struct.unpack(_REST, rest), _PRIME_MS)
         self.app.publish({"type": "wake", "cause": self.cause})
         while True:
+            self.heartbeat_ms = time.ticks_ms()
             self._follow_motion()
             battery = self.app.monitor.battery_mv
             if battery is not None and battery < _LOW_MV:

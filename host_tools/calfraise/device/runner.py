@@ -186,7 +186,8 @@ def prepared(
         if trace_csv is not None:
             if spec.chip == "unix":
                 imu = board_config["imu"] = trace_imu(estimate_rate_hz(iter_trace(trace_csv)))
-                spec.imu = Imu(imu["kind"], imu["addr"], spec.imu.axes, imu["rate_hz"])
+                wired = spec.imu  # the same INT line, whichever chip plays the trace
+                spec.imu = Imu(imu["kind"], imu["addr"], wired.axes, imu["rate_hz"], wired.int_pin)
             trace_bin = tmp / "trace.bin"
             last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
             if after_ms is not None:
