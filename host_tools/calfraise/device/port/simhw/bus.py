@@ -31,8 +31,7 @@ class _Fault:
 class Bus:
     def __init__(self):
         trace = config.get("trace")
-        world = World(trace, config.get("trace_origin_us")) if trace else None
-        self.world = world
+        world = World(trace) if trace else None
         self.chips = {}
         for spec in config.get("chips", ()):
             self.chips[spec["addr"]] = make_chip(spec["kind"], spec["addr"], world)
