@@ -14,17 +14,17 @@ from contextlib import closing
 from calfraise.ble.virtual import VirtualDevice
 from calfraise.cli import main
 from calfraise.device.runner import HEAP
+from calfraise.host import protocol as p
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find
 from calfraise.host.link import DeviceLink
 from calfraise.host.queries import list_sessions
-from calfraise.host.radio import Radio
+from calfraise.host.radio import Radio, host_keys_beside
 from calfraise.host.sync import Sync
-from calfraise_fw import protocol as p
 
 
 def radio_of(virtual):
-    return Radio(virtual.scanner_backend, virtual.client_backend, virtual)
+    return Radio(virtual.scanner_backend, virtual.client_backend, virtual, auto_pair=True)
 
 
 async def clock_unset(radio):
@@ -54,10 +54,12 @@ async def sync(radio, db_path):
 
 def test_sessions_are_dated_through_resets_and_estimated_after_a_power_loss(tmp_path, capsys):
     flash, db_path = tmp_path / "flash.img", tmp_path / "c.db"
+    keys = host_keys_beside(flash)  # this computer stays paired through the device's power loss
+    device = {"flash": flash, "heap": HEAP, "host_keys": keys}
 
     async def run():
         starts, unset = [], []
-        async with VirtualDevice(None, flash=flash, heap=HEAP) as virtual:  # powered on
+        async with VirtualDevice(None, **device) as virtual:  # powered on
             radio = radio_of(virtual)
             await virtual.next_event("boot")
             unset.append(await clock_unset(radio))
@@ -69,12 +71,12 @@ def test_sessions_are_dated_through_resets_and_estimated_after_a_power_loss(tmp_
             await reboot(radio, virtual)
             unset.append(await clock_unset(radio))  # the RTC kept the time
             starts.append(await record(radio))
-        async with VirtualDevice(None, flash=flash, heap=HEAP) as virtual:  # after a power loss
+        async with VirtualDevice(None, **device) as virtual:  # after a power loss
             radio = radio_of(virtual)
             await virtual.next_event("boot")
             unset.append(await clock_unset(radio))
             starts.append(await record(radio))
-        async with VirtualDevice(None, flash=flash, heap=HEAP) as virtual:  # and another one
+        async with VirtualDevice(None, **device) as virtual:  # and another one
             await sync(radio_of(virtual), db_path)
         return starts, unset
 
