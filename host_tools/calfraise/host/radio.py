@@ -121,7 +121,10 @@ async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
     with tempfile.TemporaryDirectory(prefix="calfraise-sim-") as tmp:
         if trace is not None and lead_in_s:
             trace = lead_in_trace(trace, Path(tmp) / "trace.csv", lead_in_s)
-        async with VirtualDevice(trace, realtime=False, **options) as device:
+        # a replay runs ahead of the clock; a device with nothing to replay keeps real time, as
+        # a board does (its idle-link timeout and pairing window are in real minutes)
+        realtime = trace is None
+        async with VirtualDevice(trace, realtime=realtime, **options) as device:
             yield Radio(device.scanner_backend, device.client_backend, device, auto_pair=True)
 
 
