@@ -5,6 +5,7 @@ Input problems are raised as UserError and reported here as one line with exit c
 """
 
 import argparse
+import sqlite3
 import sys
 
 from calfraise.analyze import add_analyze_parser
@@ -23,6 +24,7 @@ from calfraise.host.cli import (
     add_sessions_parser,
     add_show_parser,
 )
+from calfraise.host.db import describe
 from calfraise.host.radio import add_radio_options
 from calfraise.sim.cli import add_simulate_parser
 
@@ -53,5 +55,10 @@ def main(argv=None):
     try:
         return args.func(args)
     except UserError as err:
-        print(f"calfraise: error: {err}", file=sys.stderr)
-        return 2
+        message = str(err)
+    except sqlite3.Error as err:  # one a command did not word itself
+        message = str(describe(err))
+    except OSError as err:  # a full disk, a file that went away: the person's to fix
+        message = f"{err.filename}: {err.strerror}" if err.filename else str(err)
+    print(f"calfraise: error: {message}", file=sys.stderr)
+    return 2

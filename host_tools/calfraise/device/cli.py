@@ -11,7 +11,13 @@ from rich.console import Console
 from calfraise.device.deploy import deploy
 from calfraise.device.flash import BAUD, flash
 from calfraise.device.remote import mpremote
-from calfraise.device.runner import HEAP, board_names, run_device
+from calfraise.device.runner import (
+    FLASH_BYTES,
+    HEAP,
+    board_names,
+    erase_flash_image,
+    run_device,
+)
 from calfraise.errors import UserError
 
 
@@ -59,6 +65,17 @@ def add_device_parser(subparsers):
     fl.add_argument("--baud", type=int, default=BAUD, help=f"esptool baud rate (default {BAUD})")
     fl.set_defaults(func=flash_command)
 
+    fmt = sub.add_parser(
+        "format",
+        help="erase a simulated board's flash image: it is formatted at the next boot",
+        description="Erase a flash image that `device run --flash` or `--sim-flash` refused "
+        "as damaged (or any image): every setting and session on it is lost. The virtual "
+        "device formats an erased image when it boots, as a new chip; it never formats one "
+        "by itself.",
+    )
+    fmt.add_argument("--flash", required=True, metavar="FILE", help="the flash image to erase")
+    fmt.set_defaults(func=format_command)
+
     repl = sub.add_parser("repl", help="stop the app on a board and open its REPL")
     repl.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
     repl.set_defaults(func=repl_command)
@@ -79,6 +96,12 @@ def deploy_command(args):
 
 def flash_command(args):
     flash(args.board, args.port, args.image, baud=args.baud, dry_run=args.dry_run)
+    return 0
+
+
+def format_command(args):
+    erase_flash_image(args.flash)
+    print(f"{args.flash}: erased ({FLASH_BYTES:,} bytes); formatted when the device next boots")
     return 0
 
 

@@ -35,6 +35,8 @@ BUILD = REPO / "build" / "mpy" / "x64"  # what the unix port loads, compiled as 
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
 HEAP = "192K"
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
+FLASH_BLOCK_SIZE = 4096
+FLASH_BYTES = FLASH_BLOCKS * FLASH_BLOCK_SIZE
 AFTER_TRACE_MS = 310_000  # stay on after the trace: past the default 300 s session timeout
 BATTERY_MV = 3900
 EXIT_CAUSES = {0: "power off", 3: "watchdog reset", 4: "machine.reset()"}
@@ -132,8 +134,9 @@ def prepared(
 
     trace_csv: what the IMU measures (None: lying still, and the power stays on). flash: the
     board's flash image file (LittleFS; settings and sessions survive between runs that share
-    it); None for a fresh one. files: {name: text} written to the flash first (config.json
-    naming the board always is). after_ms: the power goes off this long after the trace (None:
+    it; a damaged one is refused with a UserError, never formatted); None for a fresh one.
+    files: {name: text} written to the flash first (config.json naming the board always is).
+    after_ms: the power goes off this long after the trace (None:
     never). script: run this MicroPython file instead of firmware/main.py."""
     spec = load_board(board)
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -145,10 +148,67 @@ def prepared(
             if after_ms is not None:
                 power_off = int(trace.t_ms[-1]) + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
-        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": FLASH_BLOCKS}
+        config["flash"] = {"image": str(flash_image(flash, tmp)), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
+
+
+def flash_image(path, tmp):
+    """The absolute path of the flash image the firmware (which runs in `tmp`) is given: a
+    fresh one in tmp if path is None, else `path` once check_flash_image accepted it."""
+    if path is None:
+        return tmp / "flash.img"
+    path = Path(path).resolve()
+    check_flash_image(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"cannot make the folder of {path}: {err.strerror or err}") from None
+    return path
+
+
+def check_flash_image(path):
+    """Refuses (UserError) an image the simulated board could not use, and leaves it as it
+    was: the wrong size, or not a LittleFS whose every directory and file reads back. A missing,
+    empty or erased image is a new chip, formatted at the first boot."""
+    try:
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise UserError(f"flash image {path} is not a file")
+        size = path.stat().st_size
+        if size == 0 or path.read_bytes() == b"\xff" * FLASH_BYTES:
+            return
+    except OSError as err:
+        raise UserError(f"cannot read flash image {path}: {err.strerror or err}") from None
+    refused = f"flash image {path}"
+    fix = f"left as it was (`calfraise device format --flash {path}` erases it)"
+    if size != FLASH_BYTES:
+        raise UserError(
+            f"{refused} holds {size:,} bytes, not {FLASH_BYTES:,} ({FLASH_BLOCKS} blocks of "
+            f"{FLASH_BLOCK_SIZE}): truncated or not an image; {fix}"
+        )
+    script = f"from simhw.flash import check\ncheck({str(path)!r}, {FLASH_BLOCKS})\n"
+    proc = _micropython(script)
+    if proc.returncode != 0:
+        why = proc.stdout.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        raise UserError(f"{refused} is damaged: {why[0]}; {fix}")
+
+
+def erase_flash_image(path):
+    """An erased image at path (every byte 0xFF, as a new chip): the board formats it at its
+    next boot. Whatever the file held is gone."""
+    try:
+        Path(path).write_bytes(b"\xff" * FLASH_BYTES)
+    except OSError as err:
+        raise UserError(f"cannot write flash image {path}: {err.strerror or err}") from None
+
+
+def _micropython(script):
+    """Runs a MicroPython script with the simulated hardware importable; the finished process."""
+    env = {**os.environ, "MICROPYPATH": os.pathsep.join(str(p) for p in build())}
+    return subprocess.run([str(MICROPYTHON), "-c", script], env=env, capture_output=True, text=True)
 
 
 def read_flash(image, name):
@@ -157,7 +217,8 @@ def read_flash(image, name):
     script = (
         "import os, sys, binascii\n"
         "from simhw.norflash import FileFlash\n"
-        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {FLASH_BLOCKS})), '/flash')\n"
+        f"dev = FileFlash({str(image)!r}, {FLASH_BLOCKS}, readonly=True)\n"
+        "os.mount(os.VfsLfs2(dev), '/flash', readonly=True)\n"
         "try:\n"
         f"    f = open('/flash/' + {name!r}, 'rb')\n"
         "except OSError:\n"
@@ -168,8 +229,7 @@ def read_flash(image, name):
         "        break\n"
         "    print(binascii.hexlify(chunk).decode())\n"
     )
-    env = {**os.environ, "MICROPYPATH": os.pathsep.join(str(p) for p in build())}
-    proc = subprocess.run([str(MICROPYTHON), "-c", script], env=env, capture_output=True, text=True)
+    proc = _micropython(script)
     if proc.returncode != 0:
         return None
     return bytes.fromhex("".join(proc.stdout.split()))

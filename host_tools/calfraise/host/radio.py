@@ -99,9 +99,6 @@ async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
     """A Radio on a new VirtualDevice (options: VirtualDevice's, e.g. flash, drop_after_bytes),
     replaying `trace` after lead_in_s of stillness, as fast as the host keeps up."""
     logging.getLogger("bumble").setLevel(logging.ERROR)  # its per-packet warnings are noise here
-    if options.get("flash") is not None:
-        options["flash"] = Path(options["flash"]).resolve()  # the firmware runs elsewhere
-        options["flash"].parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("heap", HEAP)  # the firmware's heap, as `calfraise device run` gives it
     with tempfile.TemporaryDirectory(prefix="calfraise-sim-") as tmp:
         if trace is not None and lead_in_s:
