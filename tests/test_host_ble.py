@@ -277,7 +277,7 @@ def test_the_cli_runs_sync_on_a_virtual_device_lying_still(tmp_path, capsys):
     argv = ["--sim-flash", str(tmp_path / "f.img"), "--db", str(tmp_path / "d.db"), "sync"]
     assert main(argv) == 0
     assert "Nothing new to sync" in capsys.readouterr().out
-    assert main(["--sim-drop-after", "10", "sync"]) == 2
+    assert main(["--sim-drop-after", "10", "--db", str(tmp_path / "d.db"), "sync"]) == 2
     assert "needs the virtual device" in capsys.readouterr().err
 
 

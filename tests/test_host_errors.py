@@ -323,6 +323,7 @@ def test_relative_paths_work_everywhere(capsys, tmp_path, monkeypatch):
         (["--db", "{still}", "sessions"], "not a database"),
         (["--sim", "missing.csv", "live"], "missing.csv"),
         (["device", "format", "--flash", "{tmp}/no/f.img"], "f.img"),
+        (["--sim", "{still}", "capture", "--seconds", "1", "-o", "/dev/full"], "No space left"),
     ],
 )
 def test_every_entry_point_answers_bad_input_in_one_line(

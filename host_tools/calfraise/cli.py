@@ -59,6 +59,7 @@ def main(argv=None):
     except sqlite3.Error as err:  # one a command did not word itself
         message = str(describe(err))
     except OSError as err:  # a full disk, a file that went away: the person's to fix
-        message = f"{err.filename}: {err.strerror}" if err.filename else str(err)
+        why = err.strerror or str(err)
+        message = f"{err.filename}: {why}" if err.filename else why
     print(f"calfraise: error: {message}", file=sys.stderr)
     return 2
