@@ -1,7 +1,9 @@
 """`calfraise` command line. This module only wires sub-commands; each lives in its own module.
 
 A sub-command module offers add_*_parser(subparsers), which sets `func` (args -> exit code).
-Input problems are raised as UserError and reported here as one line with exit code 2.
+Input problems are raised as UserError and reported here as one line with exit code 2; so are
+database and OS errors (a locked database, a full disk) a command did not word itself. Never a
+traceback; Ctrl-C ends with 130.
 """
 
 import argparse
@@ -12,6 +14,7 @@ from calfraise.analyze import add_analyze_parser
 from calfraise.device.cli import add_device_parser
 from calfraise.errors import UserError
 from calfraise.host.ble_cli import (
+    INTERRUPTED,
     add_capture_parser,
     add_live_parser,
     add_scan_parser,
@@ -54,6 +57,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return INTERRUPTED
     except UserError as err:
         message = str(err)
     except sqlite3.Error as err:  # one a command did not word itself

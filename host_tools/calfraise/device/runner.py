@@ -136,8 +136,8 @@ def prepared(
     board's flash image file (LittleFS; settings and sessions survive between runs that share
     it; a damaged one is refused with a UserError, never formatted); None for a fresh one.
     files: {name: text} written to the flash first (config.json naming the board always is).
-    after_ms: the power goes off this long after the trace (None:
-    never). script: run this MicroPython file instead of firmware/main.py."""
+    after_ms: the power goes off this long after the trace (None: never). script: run this
+    MicroPython file instead of firmware/main.py."""
     spec = load_board(board)
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
@@ -178,7 +178,7 @@ def check_flash_image(path):
         if not path.is_file():
             raise UserError(f"flash image {path} is not a file")
         size = path.stat().st_size
-        if size == 0 or path.read_bytes() == b"\xff" * FLASH_BYTES:
+        if size == 0:
             return
     except OSError as err:
         raise UserError(f"cannot read flash image {path}: {err.strerror or err}") from None
