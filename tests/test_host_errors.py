@@ -28,6 +28,7 @@ from calfraise.host.tables import clock
 from calfraise.sim import plan_reps
 from calfraise.sim.render import render
 from calfraise.trace import write_trace
+from calfraise_fw import records
 from host_sessions import session_file, workout
 
 CLEAN, DAMAGED = 1, 2  # the device's session ids on the source image
@@ -174,6 +175,36 @@ def test_sync_says_which_session_had_damaged_records(capsys, image, tmp_path):
     assert "damaged" not in lines[CLEAN]
     assert "1 damaged stretch was skipped" in lines[DAMAGED]
     assert _stored(tmp_path / "c.db") == ALL
+
+
+def _index(files):
+    """The store's index listing {sid: bytes} as closed, unsynced sessions (storage.py)."""
+    buf = bytearray(records.MAX_FRAME)
+    out = bytearray(buf[: records.put(buf, 0, records.INDEX, max(files) + 1)])
+    for sid, data in files.items():
+        out += buf[: records.put(buf, 0, records.ENTRY, sid, len(data), 60000, records.CLOSED)]
+    return bytes(out)
+
+
+def test_a_session_with_no_good_record_is_named_left_on_the_device_and_the_rest_synced(
+    capsys, tmp_path
+):
+    """A closed session whose file went bad entirely (the board keeps it: its index says
+    closed) used to stop the sync there: the sessions after it never came."""
+    files = {
+        1: session_file(1, workout(sets=1, reps_per_set=5)),
+        2: random.Random(2).randbytes(300),
+        3: session_file(3, workout(sets=1, reps_per_set=4)),
+    }
+    image = tmp_path / "flash.img"
+    contents = {f"sessions/{sid:06d}.cfs": data for sid, data in files.items()}
+    write_flash(image, {**contents, "sessions/index": _index(files)})
+    db_path = tmp_path / "c.db"
+    for _ in range(2):  # the bad one stays on the device, unmarked: the next sync says it again
+        code, out, err = _run(capsys, "--sim-flash", image, "--db", db_path, "sync")
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert "session 2 was not stored" in err and "left on the device" in err
+        assert _stored(db_path) == {1: 5, 3: 4}
 
 
 def test_a_timed_out_session_ends_at_its_last_rep_plus_the_set_gap(capsys, tmp_path):

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from calfraise.errors import UserError
 from calfraise.host.capture import capture
 from calfraise.host.cli import add_db_option, db_path
 from calfraise.host.db import open_db
@@ -158,6 +159,11 @@ async def run_sync(args):
                 sync = Sync(radio, device, db, on_progress, progress.console.print, args.attempts)
                 result = await sync.run()
     print_sync_summary(console, result, path)
+    if result.unreadable:
+        raise UserError(
+            "; ".join(f"session {sid} was not stored ({why})" for sid, why in result.unreadable)
+            + ": left on the device, unmarked"
+        )
     return 0
 
 
