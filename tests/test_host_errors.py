@@ -152,15 +152,19 @@ def _images():
 )
 @given(made=_images())
 def test_any_truncated_or_random_image_gets_one_line_and_exit_2(
-    capsys, source_image, tmp_path, made
+    capsys, source_image, tmp_path, still_trace, made
 ):
     kind, value = made
     path = tmp_path / "any.img"
     path.write_bytes(source_image.read_bytes()[:value] if kind == "cut" else value)
     before = _digest(path)
-    err = _error(capsys, "--sim-flash", path, "--db", tmp_path / "c.db", "sync")
-    assert "flash image" in err and "left as it was" in err
-    assert _digest(path) == before
+    for argv in (
+        ["--sim-flash", path, "--db", tmp_path / "c.db", "sync"],
+        ["device", "run", "--trace", still_trace, "--flash", path],
+    ):
+        err = _error(capsys, *argv)
+        assert "flash image" in err and "left as it was" in err
+        assert _digest(path) == before
 
 
 # --- sync and the stored sessions ----------------------------------------------------------------
