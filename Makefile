@@ -12,7 +12,7 @@ EMPTY_VENV := .typings/empty-venv/lib/site-packages
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 export PYRIGHT_PYTHON_GLOBAL_NODE := 0
 
-.PHONY: venv stubs lint test demo bench flash deploy repl logs shell hil clean distclean
+.PHONY: venv stubs lint test demo bench mutate flash deploy repl logs shell hil clean distclean
 
 # A board on a serial port: BOARD is a file in boards/ (without .py), PORT its serial port.
 # DRY_RUN=1 prints every step of flash and deploy without a board.
@@ -59,25 +59,34 @@ lint: $(VENV_STAMP) $(STUBS_STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# A 3-set session end to end with no radio: simulated, counted on the host and by the firmware,
-# shown live over the virtual BLE link (the replay runs faster than real time), synced into
-# SQLite from the flash image the live run left, then listed, exported (FIT) and plotted.
+# A 3-set session end to end with no radio: a plan, then the session simulated, counted on the
+# host and by the firmware, shown live over the virtual BLE link (the replay runs faster than
+# real time; live gives the device the plan), synced into SQLite from the flash image the live
+# run left, then listed, followed in progress, exported (FIT) and plotted.
 DEMO := build/demo
 DEMO_DB := --db $(DEMO)/calfraise.db
 demo: $(VENV_STAMP)
 	rm -f $(DEMO)/flash.img $(DEMO)/calfraise.db
+	$(BIN)/calfraise $(DEMO_DB) plan --reps 10
 	$(BIN)/calfraise simulate --tier clean --seed 7 -o $(DEMO)/session.csv
 	$(BIN)/calfraise analyze $(DEMO)/session.csv
 	$(BIN)/calfraise device run --trace $(DEMO)/session.csv --events $(DEMO)/events.jsonl
-	$(BIN)/calfraise --sim $(DEMO)/session.csv --sim-flash $(DEMO)/flash.img live --until-end --seconds 90
+	$(BIN)/calfraise --sim $(DEMO)/session.csv --sim-flash $(DEMO)/flash.img $(DEMO_DB) live --until-end --seconds 90
 	$(BIN)/calfraise --sim-flash $(DEMO)/flash.img $(DEMO_DB) sync
 	$(BIN)/calfraise $(DEMO_DB) sessions
 	$(BIN)/calfraise $(DEMO_DB) show 1
-	$(BIN)/calfraise $(DEMO_DB) export 1 --format fit -o $(DEMO)/session.fit
-	$(BIN)/calfraise $(DEMO_DB) plot 1 -o $(DEMO)/session.png
+	$(BIN)/calfraise $(DEMO_DB) progress --weeks 4
+	$(BIN)/calfraise $(DEMO_DB) export 1 --format fit -o $(DEMO)/session.fit --force
+	$(BIN)/calfraise $(DEMO_DB) plot 1 -o $(DEMO)/session.png --force
 
 bench: $(VENV_STAMP)
 	$(BIN)/python -m calfraise.bench
+
+# Mutation testing of the modules where a silent bug costs data or a count (docs/testing.md):
+# the share of mutants each module's tests kill, survivors in build/mutate/report.md.
+# MODULES="sync records" for some of them; a benchmark, not part of `make test`.
+mutate: $(VENV_STAMP) $(STUBS_STAMP)
+	$(BIN)/python tools/mutate.py $(foreach m,$(MODULES),--module $(m))
 
 flash: $(VENV_STAMP)
 	$(call need,BOARD)$(call need,PORT)

@@ -85,6 +85,24 @@ def run_cpython(
     return _run("cpython", argv, env, cwd, timeout)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own $XDG_DATA_HOME: a command run without --db must not read or
+    write the user's real database (nor another test run's)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg_data")))
+
+
+@pytest.fixture(scope="session")
+def pyright_esp32():
+    """The pyright command that checks files against the ESP32 stubs as `make lint` does (add
+    the files, read --outputjson). Fails, never skips, when the stubs are not installed: without
+    them pyright would fall back to CPython's library and pass what the board cannot run."""
+    if not (REPO / ".typings" / "esp32").is_dir():
+        pytest.fail("ESP32 stubs missing: run `make stubs`")
+    pyright = Path(sysconfig.get_path("scripts")) / "pyright"
+    return [str(pyright), "--outputjson", "-p", str(FIRMWARE / "pyrightconfig.json")]
+
+
 @pytest.fixture
 def micropython():
     if not MICROPYTHON.exists():

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -372,12 +371,11 @@ def test_package_json_lists_every_firmware_file():
     assert package["version"] == VERSION
 
 
-def test_board_files_pass_pyright():
+def test_board_files_pass_pyright(pyright_esp32):
     """The board files, checked against the ESP32 stubs as `make lint` does."""
-    pyright = Path(sysconfig.get_path("scripts")) / "pyright"
     boards = sorted(str(p) for p in (REPO / "boards").glob("*.py"))
     proc = subprocess.run(
-        [str(pyright), "--outputjson", "-p", str(FIRMWARE / "pyrightconfig.json"), *boards],
+        [*pyright_esp32, *boards],
         capture_output=True,
         text=True,
         env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},

@@ -10,8 +10,7 @@ import pytest
 
 from calfraise.analyze import detect
 from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
-from calfraise.sim.render import render
-from calfraise.sim.scenario import build_session_plan
+from calfraise.sim import build_session_plan, render
 from calfraise.trace import read_trace, write_trace
 from calfraise_fw.records import read_session
 
@@ -185,8 +184,8 @@ def test_i2c_errors_mid_session_are_survived(tmp_path):
 
 
 def test_missing_config_is_a_clear_error(tmp_path, micropython):
-    from calfraise.device import PORT
-    from calfraise.device.runner import FIRMWARE, REPO
+    from calfraise.device import FIRMWARE, PORT
+    from calfraise.device import ROOT as REPO
 
     out = micropython(script=FIRMWARE / "main.py", path=[PORT, REPO], cwd=tmp_path)
     event = json.loads(out.strip().splitlines()[-1])
@@ -197,7 +196,7 @@ def test_sampling_path_never_allocates(tmp_path, micropython):
     """FIFO burst reads, decoding, the detector and rep hand-off for a whole session, with the
     heap locked (any allocation would raise MemoryError)."""
     from calfraise.device import PORT
-    from calfraise.device.runner import REPO
+    from calfraise.device import ROOT as REPO
     from calfraise.device.simconfig import write_sim_config
     from calfraise.device.tracebin import write_tracebin
 

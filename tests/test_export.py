@@ -6,6 +6,7 @@ import io
 import json
 from itertools import pairwise
 
+import fitdecode
 import pytest
 from fit_tool.data_message import DataMessage
 from fit_tool.fit_file import FitFile
@@ -116,3 +117,45 @@ def test_format_from_the_suffix():
     assert format_for("a.csv", "json") == "json"
     with pytest.raises(UserError, match="cannot tell the format from a.txt"):
         format_for("a.txt", None)
+
+
+def _decoded(data):
+    """Every data message as fitdecode (an independent decoder) reads it: (name, {field: value})."""
+    with fitdecode.FitReader(io.BytesIO(data), check_crc=fitdecode.CrcCheck.ENABLED) as fit:
+        return [
+            (frame.name, {f.name: f.value for f in frame.fields})
+            for frame in fit
+            if isinstance(frame, fitdecode.FitDataMessage)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("variant", "name"), [("standing", 18), ("seated", 6), ("single_leg", 15), ("plank", None)]
+)
+def test_fit_names_the_exercise_and_carries_tempo_and_range(session, variant, name):
+    messages = _decoded(encode(session, "fit", variant))
+    active = [m for n, m in messages if n == "set" and m["set_type"] == "active"]
+    assert len(active) == 3
+    for m, set_no in zip(active, (1, 2, 3), strict=True):
+        reps = [r for r in REPS if r["set"] == set_no]
+        assert m["category"] == "calf_raise" and m.get("category_subtype") == name
+        assert m["repetitions"] == len(reps)
+        assert m["mean_rise"] == round(sum(r["top_ms"] - r["start_ms"] for r in reps) / len(reps))
+        assert m["mean_hold"] == round(sum(r["lower_ms"] - r["top_ms"] for r in reps) / len(reps))
+        assert m["mean_lowering"] == round(sum(r["end_ms"] - r["lower_ms"] for r in reps) / 5)
+        mean_deg = sum(r["amplitude_cdeg"] for r in reps) / len(reps) / 100
+        assert m["mean_range"] == pytest.approx(mean_deg, abs=1e-4)
+        assert m["partial_reps"] == sum(r["partial"] for r in reps)
+    units = {m["field_name"]: m["units"] for n, m in messages if n == "field_description"}
+    assert units == {
+        "mean_rise": "ms",
+        "mean_hold": "ms",
+        "mean_lowering": "ms",
+        "mean_range": "deg",
+        "partial_reps": "reps",
+    }
+
+
+def test_a_variant_recorded_with_the_session_wins(session):
+    messages = _decoded(encode({**session, "variant": "seated"}, "fit", "standing"))
+    assert {m["category_subtype"] for n, m in messages if n == "set" and "category" in m} == {6}

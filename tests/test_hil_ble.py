@@ -12,6 +12,11 @@ import json
 import pytest
 
 from calfraise.cli import main
+from calfraise.host.db import open_db
+from calfraise.host.queries import list_sessions
+from calfraise.sim import plan_reps
+from calfraise.sim.render import render
+from calfraise.trace import write_trace
 
 
 def scanned(capsys, radio_args, want):
@@ -30,12 +35,20 @@ def lives(capsys, radio_args, device_args, seconds):
     assert any(e["type"] == "status" for e in events), events
 
 
-def syncs_twice(capsys, radio_args, device_args, db):
-    """Two syncs: the second has nothing new to store."""
+def syncs_twice(capsys, radio_args, device_args, db, recorded=False):
+    """Two syncs: the second has nothing new to store. With `recorded` (a session known to be
+    on the device), the first must store it, so the second has something not to store again."""
     assert main([*radio_args, "--db", str(db), "sync", *device_args]) == 0
-    capsys.readouterr()
+    first = capsys.readouterr().out
+    if recorded:
+        assert "Stored session 1 as 1:" in first, first
     assert main([*radio_args, "--db", str(db), "sync", *device_args]) == 0
-    assert "Nothing new to sync" in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "Nothing new to sync" in second and "Stored" not in second, second
+    if recorded:
+        conn = open_db(db)
+        assert [s["reps"] for s in list_sessions(conn)] == [3]  # stored once, all its reps
+        conn.close()
 
 
 @pytest.fixture
@@ -63,4 +76,10 @@ def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     radio = ["--sim-flash", str(tmp_path / "flash.img")]
     scanned(capsys, radio, None)
     lives(capsys, radio, [], 3)
-    syncs_twice(capsys, radio, [], tmp_path / "d.db")
+    trace = render(plan_reps(3, seed=5))  # then a session is recorded, for the syncs to fetch
+    csv = tmp_path / "reps.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+    argv = ["--sim", str(csv), *radio, "live", "--json", "--until-end", "--seconds", "60"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    syncs_twice(capsys, radio, [], tmp_path / "d.db", recorded=True)

@@ -298,8 +298,8 @@ def test_a_full_disk_for_an_output_file_is_one_line(capsys, tmp_path, command):
     db_path = tmp_path / "c.db"
     with closing(open_db(db_path)) as conn:
         import_session(conn, "CF-1", session_file(1, workout()))
-    fmt = ["--format", "csv"] if command == "export" else []
-    err = _error(capsys, "--db", db_path, command, "1", *fmt, "-o", "/dev/full")
+    fmt = ["--format", "csv" if command == "export" else "png"]
+    err = _error(capsys, "--db", db_path, command, "1", *fmt, "-o", "/dev/full", "--force")
     assert "No space left" in err
 
 

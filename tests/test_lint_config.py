@@ -7,14 +7,9 @@ CPython library and `import threading` passes. One pyright run checks all the sa
 import json
 import os
 import subprocess
-import sysconfig
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-CONFIG = REPO / "firmware" / "pyrightconfig.json"
-PYRIGHT = Path(sysconfig.get_path("scripts")) / "pyright"
 
 MUST_FAIL = {
     "cpython_threading": "import threading\n\nthreading.Thread()\n",
@@ -48,15 +43,13 @@ MUST_PASS = {
 
 
 @pytest.fixture(scope="module")
-def errors_by_sample(tmp_path_factory):
+def errors_by_sample(tmp_path_factory, pyright_esp32):
     """Runs pyright once over every sample; returns {sample name: [error messages]}."""
-    if not (REPO / ".typings" / "esp32").is_dir():
-        pytest.fail("ESP32 stubs missing: run `make stubs`")
     folder = tmp_path_factory.mktemp("pyright_samples")
     for name, text in {**MUST_FAIL, **MUST_PASS}.items():
         (folder / f"{name}.py").write_text(text)
     proc = subprocess.run(
-        [str(PYRIGHT), "--outputjson", "-p", str(CONFIG), *sorted(map(str, folder.iterdir()))],
+        [*pyright_esp32, *sorted(map(str, folder.iterdir()))],
         capture_output=True,
         text=True,
         env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},

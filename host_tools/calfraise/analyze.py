@@ -2,20 +2,17 @@
 
 The trace is turned back into the raw int16 counts the IMU would have produced and fed to
 calfraise_fw.detector sample by sample, so the host and the board always give the same answer.
+It is read twice as a stream (iter_trace), once for the sample rate, once for the reps: memory
+does not grow with the trace's length (only --plot holds the whole trace).
 """
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
-import numpy as np
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from calfraise.errors import UserError
-from calfraise.trace import TraceError, read_trace
-from calfraise.trace_plot import render_trace_png
+from calfraise.trace import TraceError, iter_trace, read_trace
 from calfraise_fw.detector import RepDetector
 
 ACCEL_LSB_PER_G = 4096  # +-8 g full scale
@@ -35,47 +32,96 @@ def add_analyze_parser(subparsers):
 
 
 def run(args):
-    trace = read_trace(args.trace)
-    rate_hz = estimate_rate_hz(trace)
-    reps = detect(trace, rate_hz)
+    times = TraceTimes(iter_trace(args.trace))
+    rate_hz = times.rate_hz()
+    reps = detect(iter_trace(args.trace), rate_hz)
     sets = summarize_sets(reps)
     if args.plot:
+        from calfraise.trace_plot import render_trace_png
+
         try:
-            Path(args.plot).write_bytes(render_trace_png(trace, reps))
+            Path(args.plot).write_bytes(render_trace_png(read_trace(args.trace), reps))
         except OSError as err:
             raise UserError(f"cannot write {args.plot}: {err.strerror}") from None
     if args.json:
         json.dump({"reps": reps, "sets": sets}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        print_summary(Console(), trace, rate_hz, reps, sets)
+        from rich.console import Console
+
+        print_summary(Console(), times, rate_hz, reps, sets)
     return 0
 
 
 def to_raw(values, lsb_per_unit):
     """Physical units to the IMU's int16 counts, saturating like the chip does at full scale."""
+    import numpy as np  # here, not at the top: the command line starts without it
+
     counts = np.rint(np.asarray(values) * lsb_per_unit)
     return np.clip(counts, INT16_MIN, INT16_MAX).astype(np.int64)
 
 
-def estimate_rate_hz(trace):
-    """Output data rate from the timestamps.
+def _chunks(trace):
+    """A trace in memory (Trace, SimTrace) as the one chunk it is; iter_trace's as they come."""
+    return (trace,) if hasattr(trace, "t_ms") else trace
 
-    The median step finds the regular sampling interval (gaps and jitter do not move it); the mean
-    over steps near it then undoes the rounding of integer-ms stamps (104 Hz steps are 9 or 10 ms).
-    """
-    steps = np.diff(trace.t_ms)
-    if len(steps) == 0:
-        raise TraceError(trace.path, None, "only one sample: cannot tell the sample rate")
-    typical = float(np.median(steps))
-    if typical <= 0:
-        raise TraceError(trace.path, None, "timestamps do not advance: cannot tell the sample rate")
-    regular = steps[(steps > typical / 2) & (steps < typical * 3 / 2)]
-    return round(1000.0 / float(regular.mean()), 1)
+
+class TraceTimes:
+    """What the timestamps of a trace (a Trace, or iter_trace's chunks, read once) tell: its
+    path, first and last t_ms, and a histogram of the steps between samples (a handful of
+    distinct values, whatever the length)."""
+
+    def __init__(self, trace):
+        import numpy as np  # here, not at the top: the command line starts without it
+
+        self.steps = Counter()
+        self.path = self.first_ms = self.last_ms = None
+        for chunk in _chunks(trace):
+            t = chunk.t_ms
+            if self.last_ms is None:
+                self.path, self.first_ms = chunk.path, int(t[0])
+            else:
+                self.steps[int(t[0]) - self.last_ms] += 1
+            self.steps.update(np.diff(t).tolist())
+            self.last_ms = int(t[-1])
+
+    def rate_hz(self):
+        """Output data rate from the timestamps.
+
+        The median step finds the regular sampling interval (gaps and jitter do not move it);
+        the mean over steps near it then undoes the rounding of integer-ms stamps (104 Hz steps
+        are 9 or 10 ms).
+        """
+        n = self.steps.total()
+        if n == 0:
+            raise TraceError(self.path, None, "only one sample: cannot tell the sample rate")
+        typical = (self._nth((n - 1) // 2) + self._nth(n // 2)) / 2  # the median
+        if typical <= 0:
+            raise TraceError(
+                self.path, None, "timestamps do not advance: cannot tell the sample rate"
+            )
+        regular = {s: k for s, k in self.steps.items() if typical / 2 < s < typical * 3 / 2}
+        mean = sum(s * k for s, k in regular.items()) / sum(regular.values())
+        return round(1000.0 / mean, 1)
+
+    def _nth(self, i):
+        """The i-th smallest step (0-based)."""
+        for step in sorted(self.steps):
+            i -= self.steps[step]
+            if i < 0:
+                return step
+        raise IndexError(i)
+
+
+def estimate_rate_hz(trace):
+    """Output data rate of a Trace (or of iter_trace's chunks): TraceTimes.rate_hz."""
+    return TraceTimes(trace).rate_hz()
 
 
 def raw_samples(trace):
     """The trace as the board would read it: an (N, 7) int array of t_ms and six raw counts."""
+    import numpy as np
+
     return np.column_stack(
         (
             np.asarray(trace.t_ms, dtype=np.int64),
@@ -86,15 +132,17 @@ def raw_samples(trace):
 
 
 def detect(trace, rate_hz):
-    """Run the firmware detector over the trace; returns the reps as dicts, in order."""
+    """Run the firmware detector over the trace (a Trace, or iter_trace's chunks); returns the
+    reps as dicts, in order."""
     det = RepDetector(
         rate_hz=rate_hz, accel_lsb_per_g=ACCEL_LSB_PER_G, gyro_lsb_per_dps=GYRO_LSB_PER_DPS
     )
     reps = []
-    for sample in raw_samples(trace).tolist():  # Python ints, as on the board
-        rep = det.update(*sample)
-        if rep is not None:
-            reps.append(rep.as_dict())  # the detector reuses its Rep object
+    for chunk in _chunks(trace):
+        for sample in raw_samples(chunk).tolist():  # Python ints, as on the board
+            rep = det.update(*sample)
+            if rep is not None:
+                reps.append(rep.as_dict())  # the detector reuses its Rep object
     return reps
 
 
@@ -126,8 +174,12 @@ def _clock(ms):
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def print_summary(console, trace, rate_hz, reps, sets):
-    """One table per set (tempo and range of every rep), then the session's totals."""
+def print_summary(console, times, rate_hz, reps, sets):
+    """One table per set (tempo and range of every rep), then the session's totals; times: the
+    trace's TraceTimes."""
+    from rich.markup import escape
+    from rich.table import Table
+
     for s in sets:
         table = Table(
             title=f"Set {s['set']}: {s['reps']} reps, {s['partial']} partial, "
@@ -149,9 +201,9 @@ def print_summary(console, trace, rate_hz, reps, sets):
         table.add_row("mean", _s(s["mean_up_ms"]), "", _s(s["mean_down_ms"]), "", "", style="bold")
         console.print(table)
     partial = sum(s["partial"] for s in sets)
-    duration = int(trace.t_ms[-1] - trace.t_ms[0])
+    duration = times.last_ms - times.first_ms
     console.print(
         f"[bold]Session:[/] {len(sets)} sets, {len(reps)} reps ({partial} partial) "
-        f"in {_clock(duration)} of trace at {rate_hz:g} Hz ({escape(str(trace.path))})",
+        f"in {_clock(duration)} of trace at {rate_hz:g} Hz ({escape(str(times.path))})",
         highlight=False,
     )

@@ -6,14 +6,18 @@ Lines starting with `#` are comments, blank lines are skipped. Every problem is 
 reading "<path>:<line>: <what>", so a user can go straight to the faulty line.
 """
 
+from __future__ import annotations  # Trace's np.ndarray fields: numpy loads when used
+
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from calfraise.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 COLUMNS = ("t_ms", "ax_g", "ay_g", "az_g", "gx_dps", "gy_dps", "gz_dps")
 
@@ -43,17 +47,22 @@ class Trace:
         return len(self.t_ms)
 
 
+CHUNK_ROWS = 8192  # samples per chunk of iter_trace: memory stays this size, whatever the file
+
+
 def _lines(path):
-    """(line number, text) for every line; decoding per line so bad bytes get a line number."""
+    """(line number, text) for every line, read as a stream; decoded per line so bad bytes get
+    a line number."""
     try:
-        raw = Path(path).read_bytes()
+        f = Path(path).open("rb")
     except OSError as err:
         raise TraceError(path, None, f"cannot read: {err.strerror}") from None
-    for n, chunk in enumerate(raw.splitlines(), 1):
-        try:
-            yield n, chunk.decode("utf-8-sig" if n == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise TraceError(path, n, "not UTF-8 text (is this a CSV file?)") from None
+    with f:
+        for n, chunk in enumerate(f, 1):
+            try:
+                yield n, chunk.decode("utf-8-sig" if n == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise TraceError(path, n, "not UTF-8 text (is this a CSV file?)") from None
 
 
 def _header_index(path, n, text):
@@ -83,13 +92,23 @@ def _number(path, n, column, text, kind):
     return value
 
 
-def read_trace(path):
-    """Parse a trace CSV; raises TraceError naming the file and line of the first problem."""
+def _chunk(path, rows, comments):
+    import numpy as np  # here, not at the top: the command line starts without it
+
+    data = np.array(rows, dtype=np.float64)
+    return Trace(path, data[:, 0].astype(np.int64), data[:, 1:4], data[:, 4:7], tuple(comments))
+
+
+def iter_trace(path, rows_per_chunk=CHUNK_ROWS):
+    """The trace as consecutive Trace chunks of up to rows_per_chunk samples, read line by line:
+    a 2-hour trace takes no more memory than a 10-minute one. Each chunk carries the comments
+    read so far. Raises TraceError naming the file and line of the first problem (after the
+    chunks before it were yielded)."""
     path = Path(path)
     comments, rows = [], []
     names = index = floats = None
     header_line = last_t = None
-    seen_any = False
+    seen_any = seen_rows = False
     for n, text in _lines(path):
         stripped = text.strip()
         if not stripped:
@@ -112,31 +131,68 @@ def read_trace(path):
             raise TraceError(path, n, f"t_ms goes backwards: {t} after {last_t}")
         last_t = t
         rows.append([t] + [_number(path, n, c, fields[i].strip(), float) for c, i in floats])
+        if len(rows) == rows_per_chunk:
+            yield _chunk(path, rows, comments)
+            rows, seen_rows = [], True
     if index is None:
         raise TraceError(path, 1, "no header line, only comments" if seen_any else "empty file")
-    if not rows:
+    if rows:
+        yield _chunk(path, rows, comments)
+    elif not seen_rows:
         raise TraceError(path, header_line, "header but no data rows")
-    data = np.array(rows, dtype=np.float64)
-    return Trace(path, data[:, 0].astype(np.int64), data[:, 1:4], data[:, 4:7], tuple(comments))
+
+
+def read_trace(path):
+    """The whole trace in memory (for plots and tests; iter_trace streams it instead).
+    Raises TraceError naming the file and line of the first problem."""
+    import numpy as np
+
+    chunks = list(iter_trace(path))
+    return Trace(
+        chunks[0].path,
+        np.concatenate([c.t_ms for c in chunks]),
+        np.concatenate([c.accel_g for c in chunks]),
+        np.concatenate([c.gyro_dps for c in chunks]),
+        chunks[-1].comments,
+    )
+
+
+class TraceWriter:
+    """Writes a trace CSV chunk by chunk (accel to 1e-5 g, gyro to 1e-3 dps); creates missing
+    parent folders. `with TraceWriter(path, comments) as out: out.write(t_ms, accel, gyro)`."""
+
+    def __init__(self, path, comments=()):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = path.open("w", encoding="utf-8", newline="\n")
+        for comment in comments:
+            self._f.write(f"# {comment}\n")
+        self._f.write(",".join(COLUMNS) + "\n")
+
+    def write(self, t_ms, accel_g, gyro_dps):
+        import numpy as np
+
+        t_ms = np.asarray(t_ms, dtype=np.int64)
+        accel_g = np.asarray(accel_g, dtype=np.float64)
+        gyro_dps = np.asarray(gyro_dps, dtype=np.float64)
+        n = len(t_ms)
+        if t_ms.shape != (n,) or accel_g.shape != (n, 3) or gyro_dps.shape != (n, 3):
+            raise ValueError(f"shapes differ: {t_ms.shape}, {accel_g.shape}, {gyro_dps.shape}")
+        rows = zip(t_ms.tolist(), accel_g.tolist(), gyro_dps.tolist(), strict=True)
+        for t, (ax, ay, az), (gx, gy, gz) in rows:
+            self._f.write(f"{t},{ax:.5f},{ay:.5f},{az:.5f},{gx:.3f},{gy:.3f},{gz:.3f}\n")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
 
 
 def write_trace(path, t_ms, accel_g, gyro_dps, comments=()):
-    """Write a trace CSV (accel to 1e-5 g, gyro to 1e-3 dps); creates missing parent folders."""
-    t_ms = np.asarray(t_ms, dtype=np.int64)
-    accel_g = np.asarray(accel_g, dtype=np.float64)
-    gyro_dps = np.asarray(gyro_dps, dtype=np.float64)
-    n = len(t_ms)
-    if t_ms.shape != (n,) or accel_g.shape != (n, 3) or gyro_dps.shape != (n, 3):
-        raise ValueError(f"shapes differ: {t_ms.shape}, {accel_g.shape}, {gyro_dps.shape}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as f:
-        for comment in comments:
-            f.write(f"# {comment}\n")
-        f.write(",".join(COLUMNS) + "\n")
-        rows = zip(t_ms.tolist(), accel_g.tolist(), gyro_dps.tolist(), strict=True)
-        for t, (ax, ay, az), (gx, gy, gz) in rows:
-            f.write(f"{t},{ax:.5f},{ay:.5f},{az:.5f},{gx:.3f},{gy:.3f},{gz:.3f}\n")
+    """Write a whole trace CSV (TraceWriter in one go)."""
+    with TraceWriter(path, comments) as out:
+        out.write(t_ms, accel_g, gyro_dps)
 
 
 def truth_path(csv_path):

@@ -9,6 +9,7 @@ from calfraise.bench.corpus import score_corpus
 from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
+from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs
 from calfraise.bench.storage import storage_figures, storage_table
 
@@ -62,6 +63,8 @@ def main():
     print(storage_table(storage_figures()))
     print("\n## BLE\n")
     print(ble_table(ble_figures()))
+    print("\n## Host command line\n")
+    print(host_cli_table(host_cli_figures()))
     print(f"\n(bench took {time.time() - t0:.0f} s)")
 
 

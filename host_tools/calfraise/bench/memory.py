@@ -16,7 +16,7 @@ from graphlib import TopologicalSorter
 from itertools import pairwise
 from pathlib import Path
 
-from calfraise.device import runner
+from calfraise.device import BOARDS, FIRMWARE, runner
 
 MP_MEMORY = Path(__file__).with_name("mp_memory.py")
 HEAP = "2M"  # room enough that the measurement never runs short
@@ -26,7 +26,7 @@ QSTR_INFO = re.compile(r"qstr pool: n_pool=(\d+), n_qstr=(\d+), .*n_total_bytes=
 
 def _source(module):
     """The source text of a firmware or board module ("" for a folder without __init__.py)."""
-    root = runner.BOARDS.parent if module.startswith("boards") else runner.FIRMWARE
+    root = BOARDS.parent if module.startswith("boards") else FIRMWARE
     path = root.joinpath(*module.split("."))
     path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     return path.read_text() if path.exists() else ""

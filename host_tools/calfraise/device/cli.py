@@ -6,18 +6,8 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 
 import json
 
-from rich.console import Console
-
-from calfraise.device.deploy import deploy
-from calfraise.device.flash import BAUD, flash
-from calfraise.device.remote import mpremote
-from calfraise.device.runner import (
-    FLASH_BYTES,
-    HEAP,
-    board_names,
-    erase_flash_image,
-    run_device,
-)
+from calfraise.device.flash import BAUD
+from calfraise.device.runner import FLASH_BYTES, HEAP, board_names
 from calfraise.errors import UserError
 
 
@@ -90,16 +80,22 @@ def _board_options(parser):
 
 
 def deploy_command(args):
+    from calfraise.device.deploy import deploy
+
     deploy(args.board, args.port, dry_run=args.dry_run)
     return 0
 
 
 def flash_command(args):
+    from calfraise.device.flash import flash
+
     flash(args.board, args.port, args.image, baud=args.baud, dry_run=args.dry_run)
     return 0
 
 
 def format_command(args):
+    from calfraise.device.runner import erase_flash_image
+
     erase_flash_image(args.flash)
     print(f"{args.flash}: erased ({FLASH_BYTES:,} bytes); formatted when the device next boots")
     return 0
@@ -114,6 +110,10 @@ def parse_press(text):
 
 
 def run_command(args):
+    from rich.console import Console
+
+    from calfraise.device.runner import run_device
+
     console = Console()
     presses = [parse_press(p) for p in args.press]
     out = open(args.events, "w") if args.events else None  # noqa: SIM115 (closed below)
@@ -167,5 +167,7 @@ def show(console, event, out):
 
 def repl_command(args):
     """mpremote's REPL once the app is stopped and its watchdog fed (remote.QUIET_WDT)."""
+    from calfraise.device.remote import mpremote
+
     print("The app is stopped. Ctrl-D restarts it, Ctrl-] leaves.")
     return mpremote("open the REPL", args.port, ("repl",)).interact()

@@ -21,13 +21,13 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calfraise.device import mp_files
+from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, mp_files
 from calfraise.device.mpy import compile_firmware
-from calfraise.device.remote import REPO, label, mpremote, repo_path
-from calfraise.device.runner import BOARDS, FIRMWARE, load_board
+from calfraise.device.remote import label, mpremote, repo_path
+from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
-BUILD = REPO / "build" / "mpy"  # build/mpy/<arch>/{firmware, boards/boards, config}
+BUILD = BUILD_ROOT / "mpy"  # build/mpy/<arch>/{firmware, boards/boards, config}
 MANAGED_DIRS = ("calfraise_fw", "boards")
 MANAGED = ("main.py", "config.json", *MANAGED_DIRS)
 FILES_CODE = label(

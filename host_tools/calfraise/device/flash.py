@@ -13,12 +13,9 @@ import struct
 import time
 from pathlib import Path
 
-from esptool.bin_image import LoadFirmwareImage
-from esptool.targets import CHIP_DEFS
-from esptool.util import FatalError
-
+from calfraise.device import BUILD_ROOT
 from calfraise.device.deploy import deploy
-from calfraise.device.remote import REPO, Step, repo_path
+from calfraise.device.remote import Step, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
@@ -26,7 +23,7 @@ MICROPYTHON = "v1.29.0"
 RELEASED = "20260824"
 # chip -> MicroPython board name on micropython.org/download/<name>/
 DOWNLOADS = {"esp32": "ESP32_GENERIC", "esp32s3": "ESP32_GENERIC_S3", "esp32c3": "ESP32_GENERIC_C3"}
-IMAGE_DIR = REPO / "build" / "images"
+IMAGE_DIR = BUILD_ROOT / "images"
 PARTITION_TABLE = 0x8000  # flash address of the partition table in MicroPython's ESP32 builds
 PARTITION_MAGIC = b"\xaa\x50"  # first bytes of a partition table entry (ESP-IDF esp_partition)
 BAUD = 460800
@@ -56,6 +53,10 @@ def image_chip(path):
     UserError if the file is missing, is not an ESP image, or holds no partition table where
     a whole-flash image has one.
     """
+    from esptool.bin_image import LoadFirmwareImage
+    from esptool.targets import CHIP_DEFS
+    from esptool.util import FatalError
+
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -80,6 +81,8 @@ def image_chip(path):
 
 def check_image(path, chip):
     """UserError unless the image at path is a whole-flash image for `chip`."""
+    from esptool.targets import CHIP_DEFS
+
     found = image_chip(path)
     if found != chip:
         raise UserError(
@@ -90,6 +93,8 @@ def check_image(path, chip):
 
 def flash_steps(chip, port, image, baud=BAUD):
     """esptool: erase the whole chip, then write the image at the chip's bootloader address."""
+    from esptool.targets import CHIP_DEFS
+
     common = ("esptool", "--chip", chip, "--port", port)
     offset = f"0x{CHIP_DEFS[chip].BOOTLOADER_FLASH_OFFSET:x}"
     return [

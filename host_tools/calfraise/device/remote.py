@@ -13,10 +13,10 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from calfraise.device import PORT
+from calfraise.device import ROOT
 from calfraise.errors import UserError
 
-REPO = PORT.parents[3]  # commands run here: paths in them are relative to it
+REPO = ROOT  # commands run here: paths in them are relative to it
 SCRIPTS = Path(sysconfig.get_path("scripts"))  # where the venv put mpremote and esptool
 QUIET_WDT = (
     "import machine\n"
@@ -47,7 +47,7 @@ class Step:
     def tool(self):
         tool = SCRIPTS / self.argv[0]
         if not tool.exists():
-            raise UserError(f"{tool} is missing: run `make venv`")
+            raise UserError(f"{tool} is missing: `make venv` (a checkout) or the [board] extra")
         return str(tool)
 
     def interact(self):

@@ -7,6 +7,7 @@ goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watc
 4 (machine.reset()), anything else: the firmware crashed.
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -17,19 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calfraise.device import PORT
+from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
-from calfraise.device.tracebin import write_tracebin
+from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
-from calfraise.trace import read_trace
+from calfraise.trace import iter_trace
 from calfraise_fw.boardspec import Axp192Battery
 
-REPO = PORT.parents[3]
-FIRMWARE = REPO / "firmware"
-BOARDS = REPO / "boards"
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
-BUILD = REPO / "build" / "mpy" / "x64"  # what the unix port loads, compiled as for a board
+BUILD = BUILD_ROOT / "mpy" / "x64"  # what the unix port loads, compiled as for a board
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
 # storage and BLE the firmware keeps ~131 KB alive on this 64-bit port and peaks near 170 KB
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
@@ -96,6 +94,18 @@ def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None)
     return config
 
 
+def board_id(flash):
+    """The simulated board's machine.unique_id() (hex), which names it and keys its sessions in
+    the database: one per flash image file (derived from its absolute path, so the same image is
+    the same board run after run, and another image another board), a random one for a fresh
+    image that is not kept (None). The 24a160 prefix is an Espressif-style OUI."""
+    if flash is None:
+        tail = os.urandom(3).hex()
+    else:
+        tail = hashlib.sha256(str(Path(flash).resolve()).encode()).hexdigest()[:6]
+    return "24a160" + tail
+
+
 def run_device(trace_csv, *, on_event=None, timeout=600, **setup):
     """Run the firmware on a trace until it stops; returns a DeviceRun. setup: prepared()'s
     keywords (board, heap, flash, files, after_ms, presses, faults, extra)."""
@@ -143,11 +153,12 @@ def prepared(
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
-            trace = read_trace(trace_csv)
-            trace_bin = write_tracebin(tmp / "trace.bin", trace.t_ms, trace.accel_g, trace.gyro_dps)
+            trace_bin = tmp / "trace.bin"
+            last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
             if after_ms is not None:
-                power_off = int(trace.t_ms[-1]) + after_ms
+                power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
+        config.setdefault("unique_id", board_id(flash))
         config["flash"] = {"image": str(flash_image(flash, tmp)), "blocks": FLASH_BLOCKS}
         config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
         env = write_sim_config(tmp / "sim.json", **config)
@@ -261,7 +272,7 @@ def sim_footprint(env):
 
 def _launch(cwd, heap, env, script):
     if not MICROPYTHON.exists():
-        raise UserError(f"{MICROPYTHON} is missing: run `make venv`")
+        raise UserError(f"{MICROPYTHON} is missing: `make venv` (a checkout) or the [sim] extra")
     path = os.pathsep.join(str(p) for p in build())
     env = {**os.environ, **env, "MICROPYPATH": path}
     sim_bytes = sim_footprint(env)

@@ -5,28 +5,23 @@ and says HELLO (link.py). The radio is the OS's Bluetooth, or the virtual device
 global --sim / --sim-flash options (radio.py). Errors a person can act on are UserErrors.
 """
 
-import argparse
 import asyncio
 import json
 import sys
 from contextlib import closing
+from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from calfraise.errors import UserError
-from calfraise.host.capture import capture
-from calfraise.host.cli import add_db_option, db_path
+from calfraise.host.cli import db_path
 from calfraise.host.db import open_db
 from calfraise.host.discovery import SCAN_SECONDS, find, scan
-from calfraise.host.link import DeviceLink
-from calfraise.host.live import follow, start_live
-from calfraise.host.live_view import LiveView
+from calfraise.host.plan import Plan, advice, load_plan, record_variant, send_plan
 from calfraise.host.radio import open_radio
 from calfraise.host.sync import ATTEMPTS, Sync
 from calfraise.host.times import local
-from calfraise_fw import protocol as p
 
 INTERRUPTED = 130  # exit status after Ctrl-C (128 + SIGINT)
 
@@ -46,6 +41,8 @@ def _run(main, args, interrupted=INTERRUPTED):
 
 
 async def _connected(radio, args, channels):
+    from calfraise.host.link import DeviceLink
+
     return await DeviceLink.connect(radio, await find(radio, args.device), channels)
 
 
@@ -101,10 +98,15 @@ def add_live_parser(subparsers):
 
 
 async def run_live(args):
+    from calfraise.host.live import follow, start_live
+    from calfraise.host.live_view import LiveView
+
+    plan = _stored_plan(args)
     async with (
         open_radio(args) as radio,
         await _connected(radio, args, ("rep", "event", "status")) as link,
     ):
+        await send_plan(link, plan)
         targets, status = await start_live(link)
         if args.json:
             _print_json(status)
@@ -113,6 +115,15 @@ async def run_live(args):
         with LiveView(Console(), link, targets, status) as view:
             await follow(link, view.on_event, args.seconds, args.until_end, status)
     return 0
+
+
+def _stored_plan(args):
+    """The plan in the database (the default one if there is no database: none is created)."""
+    path = Path(db_path(args))
+    if not path.exists():
+        return Plan()
+    with closing(open_db(path, create=False)) as db:
+        return load_plan(db)
 
 
 def _print_json(event):
@@ -127,7 +138,6 @@ def add_sync_parser(subparsers):
     parser = subparsers.add_parser(
         "sync", help="set the device's clock, download its new sessions into the database"
     )
-    add_db_option(parser, default=argparse.SUPPRESS)
     _device_option(parser)
     parser.add_argument(
         "--attempts",
@@ -139,9 +149,12 @@ def add_sync_parser(subparsers):
 
 
 async def run_sync(args):
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     console = Console()
     path = db_path(args)
     with closing(open_db(path)) as db:
+        plan = load_plan(db)
         async with open_radio(args) as radio:
             device = await find(radio, args.device)
             columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
@@ -156,9 +169,15 @@ async def run_sync(args):
                     total, done = download.answer[0], len(download.kept)
                     progress.update(tasks[entry.id], total=total, completed=done)
 
-                sync = Sync(radio, device, db, on_progress, progress.console.print, args.attempts)
+                sync = Sync(
+                    radio, device, db, on_progress, progress.console.print, args.attempts, plan
+                )
                 result = await sync.run()
+        record_variant(db, [s.id for s in result.stored], plan)
+        next_step = advice(db, plan)
     print_sync_summary(console, result, path)
+    if next_step:
+        console.print(f"[bold]{next_step}[/]", highlight=False)
     if result.unreadable:
         raise UserError(
             "; ".join(f"session {sid} was not stored ({why})" for sid, why in result.unreadable)
@@ -188,6 +207,9 @@ def print_sync_summary(console, result, path):
     if result.recording:
         ids = ", ".join(map(str, result.recording))
         console.print(f"Still being recorded, left for the next sync: session(s) {ids}.")
+    if result.plan_sent:
+        changes = ", ".join(f"{k} {v}" for k, v in result.plan_sent.items())
+        console.print(f"The plan is on the device now: {changes}.", highlight=False)
     if not result.stored and not result.already:
         console.print("Nothing new to sync.")
     reconnects = f" after {result.reconnects} reconnect(s)" if result.reconnects else ""
@@ -215,6 +237,9 @@ def add_capture_parser(subparsers):
 
 
 async def run_capture(args):
+    from calfraise.host.capture import capture
+    from calfraise_fw import protocol as p
+
     console = Console()
     async with open_radio(args) as radio, await _connected(radio, args, ("raw",)) as link:
         with console.status("starting the raw stream") as status:

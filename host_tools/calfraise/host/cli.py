@@ -1,11 +1,10 @@
-"""`calfraise sessions | show | export | plot`: the stored sessions, read from the database.
+"""`calfraise sessions | show | export | plot | delete`: the stored sessions in the database.
 
 --db PATH is a global option (calfraise --db PATH COMMAND); these commands also take it after
 their name. They never create a database: a missing one is reported, so a mistyped path is not
 mistaken for an empty history.
 """
 
-import argparse
 import json
 import sys
 from contextlib import closing
@@ -13,9 +12,9 @@ from contextlib import closing
 from rich.console import Console
 
 from calfraise.host.db import default_path, open_db
-from calfraise.host.export import FORMATS, encode, format_for, write_output
-from calfraise.host.plot import render_png
-from calfraise.host.queries import list_sessions, load_session
+from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, write_output
+from calfraise.host.plan import load_plan
+from calfraise.host.queries import delete_session, list_sessions, load_session
 from calfraise.host.tables import print_session, print_session_list
 
 DB_HELP = "session database (default: $XDG_DATA_HOME/calfraise/calfraise.db)"
@@ -38,7 +37,6 @@ def _read_only(args):
 
 def _command(subparsers, name, help_text, func):
     p = subparsers.add_parser(name, help=help_text)
-    add_db_option(p, default=argparse.SUPPRESS)
     p.set_defaults(func=func)
     return p
 
@@ -83,29 +81,81 @@ def run_show(args):
     return 0
 
 
+def _output(p, what, formats):
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help=f"{what} to write, its format from the suffix ({', '.join(formats)}); - for stdout",
+    )
+    p.add_argument("--format", choices=formats, help="the format, whatever the suffix")
+    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+
+
+def _wrote(args, data, what):
+    """Write data where -o says and say so (on stderr when the data went to stdout)."""
+    where = write_output(args.output, data, force=args.force)
+    print(
+        f"Wrote {what} to {where} ({len(data):,} bytes).",
+        file=sys.stderr if where == "stdout" else sys.stdout,
+    )
+
+
 def add_export_parser(subparsers):
-    p = _command(subparsers, "export", "write a session as CSV, JSON or FIT", run_export)
-    _session_id(p)
-    p.add_argument("--format", choices=FORMATS, help="default: from the output file's suffix")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    p = _command(
+        subparsers, "export", "write a session, or all of them, as CSV, JSON or FIT", run_export
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "id", type=int, nargs="?", metavar="ID", help="session id (see `calfraise sessions`)"
+    )
+    which.add_argument("--all", action="store_true", help="every session in one file (CSV or JSON)")
+    _output(p, "file", FORMATS)
 
 
 def run_export(args):
-    fmt = format_for(args.output, args.format)
+    fmt = format_for(args.output, args.format, FORMATS)
     with _read_only(args) as db:
-        session = load_session(db, args.id)
-    write_output(args.output, encode(session, fmt))
+        if args.all:
+            sessions = [load_session(db, s["id"]) for s in list_sessions(db)]
+            data = encode_all(sessions, fmt)
+            what = f"{len(sessions)} sessions as {fmt.upper()}"
+        else:
+            session = load_session(db, args.id)
+            data = encode(session, fmt, load_plan(db).variant)
+            what = f"session {args.id} ({len(session['reps'])} reps) as {fmt.upper()}"
+    _wrote(args, data, what)
     return 0
 
 
 def add_plot_parser(subparsers):
-    p = _command(subparsers, "plot", "draw a session's reps, sets and tempo as PNG", run_plot)
+    p = _command(subparsers, "plot", "draw a session's sets, reps and tempo (PNG or SVG)", run_plot)
     _session_id(p)
-    p.add_argument("-o", "--output", required=True, metavar="FILE.png", help="PNG to write")
+    _output(p, "picture", PICTURES)
 
 
 def run_plot(args):
+    from calfraise.host.plot import render
+
+    fmt = format_for(args.output, args.format, PICTURES)
     with _read_only(args) as db:
         session = load_session(db, args.id)
-    write_output(args.output, render_png(session))
+    _wrote(args, render(session, fmt), f"the plot of session {args.id} as {fmt.upper()}")
+    return 0
+
+
+def add_delete_parser(subparsers):
+    p = _command(subparsers, "delete", "remove a stored session from the database", run_delete)
+    _session_id(p)
+
+
+def run_delete(args):
+    with closing(open_db(db_path(args), create=False)) as db:  # deleting: not created either
+        gone = delete_session(db, args.id)
+    print(
+        f"Deleted session {gone['id']} ({gone['start']}, {gone['reps']} reps, "
+        f"{gone['device']} #{gone['device_session']}). The device keeps it marked synced: "
+        "sync will not bring it back."
+    )
     return 0

@@ -67,6 +67,14 @@ MIGRATIONS = (
             PRIMARY KEY (session, seq)
         )""",
     ),
+    (  # 2: the athlete's plan (one row), and the variant each session was recorded as
+        """CREATE TABLE plan (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            plan TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE sessions ADD COLUMN variant TEXT",
+    ),
 )
 
 

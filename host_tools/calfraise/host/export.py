@@ -1,15 +1,17 @@
 """`calfraise export`: one stored session as CSV (a row per rep), JSON (the whole session) or FIT
-(a strength-training activity for Garmin Connect and friends; calfraise.host.fitfile)."""
+(a strength-training activity for Garmin Connect and friends; calfraise.host.fitfile); every
+session at once as CSV (a row per rep, the session's id first) or JSON (a list of sessions)."""
 
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 from calfraise.errors import UserError
-from calfraise.host.fitfile import fit_bytes
 
 FORMATS = ("csv", "json", "fit")
+PICTURES = ("png", "svg")  # what `calfraise plot` draws
 CSV_COLUMNS = (
     "set",
     "rep",
@@ -25,14 +27,34 @@ CSV_COLUMNS = (
 )
 
 
+def _rep_row(rep):
+    return [int(rep[c]) if c == "partial" else rep[c] for c in CSV_COLUMNS]
+
+
 def csv_text(session):
     """One row per rep; times are ms from the session's start, partial is 1 or 0."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for rep in session["reps"]:
-        writer.writerow([int(rep[c]) if c == "partial" else rep[c] for c in CSV_COLUMNS])
+        writer.writerow(_rep_row(rep))
     return out.getvalue()
+
+
+def encode_all(sessions, fmt):
+    """Every session in one file: CSV rows per rep led by the session's id and start (ISO
+    UTC), or a JSON list of sessions as load_session gives them. FIT holds one activity."""
+    if fmt == "json":
+        return (json.dumps(sessions, indent=1) + "\n").encode()
+    if fmt != "csv":
+        raise UserError(f"--all writes CSV or JSON; a {fmt.upper()} file holds one session")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("session", "session_start", *CSV_COLUMNS))
+    for s in sessions:
+        for rep in s["reps"]:
+            writer.writerow([s["id"], s["start"], *_rep_row(rep)])
+    return out.getvalue().encode()
 
 
 def json_text(session):
@@ -40,30 +62,43 @@ def json_text(session):
     return json.dumps(session, indent=1) + "\n"
 
 
-def encode(session, fmt):
-    """The session in format fmt (one of FORMATS) as bytes."""
+def encode(session, fmt, variant=None):
+    """The session in format fmt (one of FORMATS) as bytes; variant: the plan's, for a FIT
+    exercise name when the session has none recorded."""
     if fmt == "csv":
         return csv_text(session).encode()
     if fmt == "json":
         return json_text(session).encode()
     if fmt == "fit":
-        return fit_bytes(session)
+        from calfraise.host.fitfile import fit_bytes  # fit-tool takes a tenth of a second to load
+
+        return fit_bytes(session, variant)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
-def format_for(path, fmt):
-    """The format asked for, else the one the output file's suffix names."""
+def format_for(path, fmt, formats=FORMATS):
+    """The format asked for, else the one the output file's suffix names (one of formats)."""
     if fmt:
         return fmt
     suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in FORMATS:
+    if suffix in formats:
         return suffix
-    raise UserError(f"cannot tell the format from {path}: give --format {'|'.join(FORMATS)}")
+    what = "stdout (-)" if path == "-" else path
+    raise UserError(f"cannot tell the format from {what}: give --format {'|'.join(formats)}")
 
 
-def write_output(path, data):
-    """Write bytes to a file a person named; a failure is theirs to fix, so a UserError."""
+def write_output(path, data, force=False):
+    """Write bytes to the file a person named, or to stdout for "-"; returns where ("stdout"
+    or the path). An existing file is kept unless force; failures are UserErrors."""
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return "stdout"
     try:
-        Path(path).write_bytes(data)
+        with open(path, "wb" if force else "xb") as f:
+            f.write(data)
+    except FileExistsError:
+        raise UserError(f"{path} exists: give --force to overwrite it") from None
     except OSError as err:
         raise UserError(f"cannot write {path}: {err.strerror or err}") from None
+    return path

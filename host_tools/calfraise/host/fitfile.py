@@ -3,17 +3,22 @@
 Encoded with fit-tool (BSD-3-Clause; Garmin's own SDK carries a licence that forbids
 redistribution). Messages in "summary last" order, the order Garmin's watches write:
 file_id, device_info, timer start, record, the sets (active, with rest between), record, timer
-stop, lap, session, activity. FIT has no tempo fields, so up/hold/down stay in CSV and JSON.
-Field by field: docs/host.md.
+stop, lap, session, activity. Each active set names the exercise (calf_raise and the variant's
+exercise name) and carries what FIT has no field for as developer fields: the mean rise, hold
+and lowering times, the mean range of motion and the partial reps. Field by field: docs/host.md.
 """
 
 from binascii import crc32
 from datetime import datetime
 
+from fit_tool.base_type import BaseType
+from fit_tool.developer_field import DeveloperField
 from fit_tool.fit_file_builder import FitFileBuilder
 from fit_tool.profile.messages.activity_message import ActivityMessage
+from fit_tool.profile.messages.developer_data_id_message import DeveloperDataIdMessage
 from fit_tool.profile.messages.device_info_message import DeviceInfoMessage
 from fit_tool.profile.messages.event_message import EventMessage
+from fit_tool.profile.messages.field_description_message import FieldDescriptionMessage
 from fit_tool.profile.messages.file_id_message import FileIdMessage
 from fit_tool.profile.messages.lap_message import LapMessage
 from fit_tool.profile.messages.record_message import RecordMessage
@@ -21,6 +26,7 @@ from fit_tool.profile.messages.session_message import SessionMessage
 from fit_tool.profile.messages.set_message import SetMessage
 from fit_tool.profile.profile_type import (
     Activity,
+    CalfRaiseExerciseName,
     Event,
     EventType,
     ExerciseCategory,
@@ -37,6 +43,54 @@ from calfraise.errors import UserError
 
 PRODUCT_NAME = "calfraise"
 FIT_EPOCH_UNIX_S = 631065600  # 1989-12-31T00:00:00Z, the zero of FIT's (local_)date_time
+# the plan's variant -> FIT calf_raise_exercise_name (a plank calf raise has none: category only)
+EXERCISE_NAMES = {
+    "standing": CalfRaiseExerciseName.STANDING_CALF_RAISE.value,
+    "seated": CalfRaiseExerciseName.SEATED_CALF_RAISE.value,
+    "single_leg": CalfRaiseExerciseName.SINGLE_LEG_STANDING_CALF_RAISE.value,
+}
+APPLICATION_ID = b"calfraise-tempo\x01"  # 16 bytes naming our developer fields
+# developer fields of an active set: (number, name, FIT base type, units, from its reps). No
+# scale: not every decoder applies a developer field's scale, so the range is a float.
+DEVELOPER_FIELDS = (
+    (0, "mean_rise", BaseType.UINT16, "ms", lambda reps: round(_mean(reps, "up_ms"))),
+    (1, "mean_hold", BaseType.UINT16, "ms", lambda reps: round(_mean(reps, "hold_ms"))),
+    (2, "mean_lowering", BaseType.UINT16, "ms", lambda reps: round(_mean(reps, "down_ms"))),
+    (3, "mean_range", BaseType.FLOAT32, "deg", lambda reps: _mean(reps, "amplitude_deg")),
+    (4, "partial_reps", BaseType.UINT8, "reps", lambda reps: sum(r["partial"] for r in reps)),
+)
+
+
+def _mean(reps, key):
+    return sum(r[key] for r in reps) / len(reps) if reps else 0
+
+
+def developer_definitions():
+    """The developer data id and a field description per DEVELOPER_FIELDS entry."""
+    head = DeveloperDataIdMessage()
+    head.application_id = APPLICATION_ID
+    head.developer_data_index = 0
+    out = [head]
+    for number, name, base_type, units, _ in DEVELOPER_FIELDS:
+        m = FieldDescriptionMessage()
+        m.developer_data_index = 0
+        m.field_definition_number = number
+        m.fit_base_type_id = base_type
+        m.field_name = name
+        m.units = units
+        out.append(m)
+    return out
+
+
+def _tempo_fields(reps):
+    fields = []
+    for number, _name, base_type, _units, value in DEVELOPER_FIELDS:
+        field = DeveloperField(
+            developer_data_index=0, field_id=number, base_type=base_type, size=base_type.size
+        )
+        field.set_value(0, value(reps))
+        fields.append(field)
+    return fields
 
 
 def _serial(device_id):
@@ -67,20 +121,24 @@ def _record(at_ms):
     return m
 
 
-def _set(index, start_ms, end_ms, set_type, reps=None):
-    m = SetMessage()
+def _set(index, start_ms, end_ms, set_type, reps=None, variant=None):
+    """A set message; an active one (reps: its rep dicts) names the exercise and carries the
+    tempo developer fields."""
+    m = SetMessage(developer_fields=None if reps is None else _tempo_fields(reps))
     m.message_index = index
     m.timestamp = end_ms
     m.start_time = start_ms
     m.duration = (end_ms - start_ms) / 1000
     m.set_type = set_type.value
     if reps is not None:
-        m.repetitions = reps
+        m.repetitions = len(reps)
         m.category = [ExerciseCategory.CALF_RAISE.value]
+        if variant in EXERCISE_NAMES:
+            m.category_subtype = [EXERCISE_NAMES[variant]]
     return m
 
 
-def set_messages(start_ms, sets):
+def set_messages(start_ms, sets, reps=(), variant=None):
     """An active set per set, and a rest set between consecutive ones."""
     out = []
     previous_end = None
@@ -88,7 +146,8 @@ def set_messages(start_ms, sets):
         begin, end = start_ms + s["start_ms"], start_ms + s["end_ms"]
         if previous_end is not None and begin > previous_end:
             out.append(_set(len(out), previous_end, begin, SetType.REST))
-        out.append(_set(len(out), begin, end, SetType.ACTIVE, s["reps"]))
+        members = [r for r in reps if r["set"] == s["set"]]
+        out.append(_set(len(out), begin, end, SetType.ACTIVE, members, variant))
         previous_end = end
     return out
 
@@ -146,8 +205,9 @@ def _summaries(start_ms, end_ms):
     return [lap, session, activity]
 
 
-def fit_bytes(session):
-    """The session (as load_session gives it) as a FIT activity file.
+def fit_bytes(session, variant=None):
+    """The session (as load_session gives it) as a FIT activity file; variant: the plan's
+    (standing, seated, single_leg, plank) when the session has none recorded.
 
     UserError if the session has no wall-clock start: FIT dates every message, and a guess
     would put the workout on the wrong day in the athlete's log.
@@ -162,8 +222,9 @@ def fit_bytes(session):
     builder = FitFileBuilder(auto_define=True)
     builder.add_all(
         _identity(session, start_ms)
+        + developer_definitions()
         + [_timer(start_ms, EventType.START), _record(start_ms)]
-        + set_messages(start_ms, session["sets"])
+        + set_messages(start_ms, session["sets"], session["reps"], session["variant"] or variant)
         + [_record(end_ms), _timer(end_ms, EventType.STOP_ALL)]
         + _summaries(start_ms, end_ms)
     )

@@ -6,18 +6,18 @@ import time
 from rich.live import Live
 from rich.text import Text
 
-TEMPO_TOLERANCE = 0.25  # within ±25 % of the target a phase shows green
+from calfraise.host.tempo import on_target
 
 
 def phase(label, ms, target_ms=None):
     """'up 1.62/2.0 s fast': a phase, its target and a colour when there is one (markup)."""
-    if not target_ms:
+    good = on_target(label, ms, target_ms)
+    if good is None:
         return f"{label} {ms / 1000:.2f} s"
-    ratio = ms / target_ms
-    if abs(ratio - 1) <= TEMPO_TOLERANCE:
+    if good:
         colour, word = "green", "    "
     else:
-        colour, word = "yellow", "fast" if ratio < 1 else "slow"
+        colour, word = "yellow", "fast" if ms < target_ms else "slow"
     return f"{label} [{colour}]{ms / 1000:.2f}[/]/{target_ms / 1000:.1f} s [{colour}]{word}[/]"
 
 

@@ -1,5 +1,6 @@
-"""`calfraise plot`: a session on one page: the foot's angle over time with its sets, and the
-tempo of every rep against the target.
+"""`calfraise plot`: a session on one page: the foot's angle over time with its sets shaded,
+the rise and the lowering of every rep against their targets (green band: on target), and a
+per-set summary (reps against the target, time under tension, mean lowering time).
 
 The device stores reps, not samples, so the angle curve is rebuilt from each rep's four times
 and amplitude: a smooth rise from start to top, the hold, a smooth fall to the end. It shows
@@ -15,11 +16,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from calfraise.errors import UserError
+from calfraise.host.tempo import target_band
 from calfraise.host.times import clock, local
 
 STEP_MS = 20  # resolution of the rebuilt curve
 TICK_STEPS_MS = (10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000)
-FULL, PARTIAL, UP, DOWN = "tab:blue", "tab:orange", "tab:green", "tab:purple"
+FULL, PARTIAL, BAND = "tab:blue", "tab:orange", "tab:green"
+MARGIN_MS = 2000  # around the first and the last rep
 
 
 def _ramp(t, t0, t1):
@@ -46,21 +49,52 @@ def foot_angle(reps, duration_ms):
     return t, angle
 
 
-def _time_axis(ax, end_ms):
-    """m:ss ticks at a round step: no more than about ten of them."""
-    step = next((s for s in TICK_STEPS_MS if end_ms / s <= 10), TICK_STEPS_MS[-1])
+def _time_axis(ax, begin_ms, end_ms):
+    """m:ss ticks at a round step, no more than about ten of them, from the first rep to the
+    last: the idle time before and after them is left out."""
+    step = next((s for s in TICK_STEPS_MS if (end_ms - begin_ms) / s <= 10), TICK_STEPS_MS[-1])
+    ax.set_xlim(begin_ms, end_ms)
     ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda ms, _pos: clock(ms)))
     ax.set_xlabel("time into the session (m:ss)")
 
 
-def _shade_sets(ax, sets, labels):
-    for s in sets:
-        ax.axvspan(s["start_ms"], s["end_ms"], color="0.9", zorder=0)
+def set_spans(reps):
+    """{set number: (first rep's start, last rep's end)}, from the reps' stored set numbers."""
+    spans = {}
+    for r in reps:
+        start, end = spans.get(r["set"], (r["start_ms"], r["end_ms"]))
+        spans[r["set"]] = (min(start, r["start_ms"]), max(end, r["end_ms"]))
+    return dict(sorted(spans.items()))
+
+
+def set_summary(reps, target_reps):
+    """A row per set: reps (full and partial) against the target, time under tension (sum of
+    the reps' durations), mean lowering time."""
+    rows = []
+    for set_no in set_spans(reps):
+        members = [r for r in reps if r["set"] == set_no]
+        partial = sum(r["partial"] for r in members)
+        rows.append(
+            {
+                "set": set_no,
+                "reps": len(members),
+                "partial": partial,
+                "target": target_reps,
+                "tension_s": sum(r["end_ms"] - r["start_ms"] for r in members) / 1000,
+                "mean_down_s": sum(r["down_ms"] for r in members) / len(members) / 1000,
+            }
+        )
+    return rows
+
+
+def _shade_sets(ax, spans, labels):
+    for set_no, (start, end) in spans.items():
+        ax.axvspan(start, end, color="0.92", zorder=0)
         if labels:
             ax.annotate(
-                f"set {s['set']}",
-                (s["start_ms"], 1.0),
+                f"set {set_no}",
+                (start, 1.0),
                 xycoords=("data", "axes fraction"),
                 va="bottom",
                 fontsize=8,
@@ -71,10 +105,10 @@ def _legend(ax):
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 
 
-def _angle_panel(ax, session):
+def _angle_panel(ax, session, spans):
     reps = session["reps"]
     t, angle = foot_angle(reps, session["duration_ms"])
-    _shade_sets(ax, session["sets"], labels=True)
+    _shade_sets(ax, spans, labels=True)
     ax.plot(t, angle, color="0.3", linewidth=0.8)
     for partial, color, label in ((False, FULL, "rep"), (True, PARTIAL, "partial rep")):
         picked = [r for r in reps if r["partial"] == partial]
@@ -89,51 +123,77 @@ def _angle_panel(ax, session):
     ax.set_ylabel("foot angle (°)")
     ax.set_ylim(bottom=0)
     _legend(ax)
-    return t[-1]
 
 
-def _tempo_panel(ax, session):
-    reps = session["reps"]
-    settings = session["settings"]
-    starts = [r["start_ms"] for r in reps]
-    _shade_sets(ax, session["sets"], labels=False)
-    for key, color, marker in (("up", UP, "^"), ("down", DOWN, "v")):
-        ax.scatter(
-            starts,
-            [r[f"{key}_ms"] / 1000 for r in reps],
-            color=color,
-            marker=marker,
-            s=18,
-            label=key,
-        )
-        target = settings.get(f"tempo_{key}_ms")
-        if target:
-            ax.axhline(
-                target / 1000,
-                color=color,
-                linestyle="--",
-                linewidth=1,
-                label=f"{key} target",
-            )
-    ax.set_ylabel("phase time (s)")
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.1)  # headroom: the slowest rep is not on the frame
+def _phase_panel(ax, reps, spans, key, target_ms, label):
+    """One phase (up or down) of every rep, with its target and on-target band."""
+    _shade_sets(ax, spans, labels=False)
+    values = [r[f"{key}_ms"] / 1000 for r in reps]
+    top = max(values + [0]) * 1.15
+    if target_ms:
+        target = target_ms / 1000
+        low, high = (None if v is None else v / 1000 for v in target_band(key, target_ms))
+        top = max(top, (high or target) * 1.3)
+        ax.axhspan(low, high or top, color=BAND, alpha=0.15, zorder=0, label="on target")
+        ax.axhline(target, color=BAND, linestyle="--", linewidth=1, label=f"target {target:g} s")
+    colors = [PARTIAL if r["partial"] else FULL for r in reps]
+    ax.scatter([r["start_ms"] for r in reps], values, color=colors, s=14, zorder=3)
+    ax.set_ylabel(label)
+    ax.set_ylim(0, top)
     _legend(ax)
 
 
-def render_png(session):
-    """The session's plot as PNG bytes. UserError if there is no rep to plot."""
-    if not session["reps"]:
+def _summary_table(ax, rows):
+    ax.axis("off")
+    cells = [
+        [
+            f"set {r['set']}",
+            f"{r['reps']}" + (f" / {r['target']}" if r["target"] else ""),
+            f"{r['partial']}",
+            f"{r['tension_s']:.0f} s",
+            f"{r['mean_down_s']:.2f} s",
+        ]
+        for r in rows
+    ]
+    table = ax.table(
+        cellText=cells,
+        colLabels=("", "reps / target", "partial", "time under tension", "mean lowering"),
+        loc="center",
+        cellLoc="center",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+
+
+def render(session, fmt="png"):
+    """The session's plot as PNG or SVG bytes. UserError if there is no rep to plot."""
+    reps = session["reps"]
+    if not reps:
         raise UserError(f"session {session['id']} has no reps: nothing to plot")
-    fig = Figure(figsize=(11, 6), layout="constrained")
+    settings = session["settings"]
+    spans = set_spans(reps)
+    rows = set_summary(reps, settings.get("reps_per_set"))
+    fig = Figure(figsize=(11, 7.5 + 0.2 * len(rows)), layout="constrained")
     FigureCanvasAgg(fig)
-    angle_ax, tempo_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    end_ms = _angle_panel(angle_ax, session)
-    _tempo_panel(tempo_ax, session)
-    _time_axis(tempo_ax, end_ms)
+    angle_ax, up_ax, down_ax, table_ax = fig.subplots(
+        4, 1, height_ratios=(3, 1.4, 1.4, 0.5 + 0.25 * len(rows))
+    )
+    up_ax.sharex(angle_ax)
+    down_ax.sharex(angle_ax)
+    _angle_panel(angle_ax, session, spans)
+    _phase_panel(up_ax, reps, spans, "up", settings.get("tempo_up_ms"), "rise (s)")
+    _phase_panel(down_ax, reps, spans, "down", settings.get("tempo_down_ms"), "lowering (s)")
+    _time_axis(
+        down_ax,
+        min(r["start_ms"] for r in reps) - MARGIN_MS,
+        max(r["end_ms"] for r in reps) + MARGIN_MS,
+    )
+    _summary_table(table_ax, rows)
+    variant = (session.get("variant") or "").replace("_", "-")
     fig.suptitle(
-        f"Session {session['id']}: {local(session['start_ms'])}, {len(session['sets'])} sets, "
-        f"{len(session['reps'])} reps"
+        f"Session {session['id']}: {local(session['start_ms'])}, "
+        f"{variant + ' raise, ' if variant else ''}{len(spans)} sets, {len(reps)} reps"
     )
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100)
+    fig.savefig(out, format=fmt, dpi=100)
     return out.getvalue()

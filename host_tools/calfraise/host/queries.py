@@ -7,6 +7,7 @@ The shapes (documented in docs/host.md) are what `sessions --json`, `show --json
 import json
 
 from calfraise.errors import UserError
+from calfraise.host.db import transaction
 from calfraise.host.times import iso_utc
 from calfraise_fw.detector import _SET_GAP_MS as SET_GAP_MS  # the detector's, written once
 
@@ -23,6 +24,7 @@ _LENGTH = f"""
 _SUMMARY = f"""
     SELECT s.id, d.device_id, s.device_session, s.start_ms, {_LENGTH} AS length_ms, s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
+           s.variant,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
            (SELECT count(*) FROM reps WHERE session = s.id) AS n_reps,
            (SELECT count(*) FROM reps WHERE session = s.id AND partial) AS n_partial
@@ -47,6 +49,7 @@ def _summary(row):
         "reps": row["n_reps"],
         "partial": row["n_partial"],
         "imported": row["imported_at"],
+        "variant": row["variant"],  # the plan's when it was synced (None: before plans)
     }
 
 
@@ -122,3 +125,13 @@ def load_session(db, session_id):
         reps=reps,
     )
     return session
+
+
+def delete_session(db, session_id):
+    """Remove one session with its sets and reps; returns its summary. Raises UnknownSession."""
+    with transaction(db):
+        row = db.execute(_SUMMARY + " WHERE s.id = ?", (session_id,)).fetchone()
+        if row is None:
+            load_session(db, session_id)  # raises UnknownSession with its hint
+        db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    return _summary(row)

@@ -18,14 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from bleak import BleakClient, BleakScanner
-
-from calfraise.analyze import estimate_rate_hz
-from calfraise.ble.virtual import VirtualDevice
-from calfraise.device.runner import HEAP
 from calfraise.errors import UserError
-from calfraise.trace import read_trace, write_trace
 
 SIM_LEAD_IN_S = 60  # stillness before the trace (simulated seconds; a few real ones at most)
 SETTLE_S = 1.0  # after the first device seen, how long to listen for others (not virtual: one)
@@ -37,12 +30,16 @@ class Radio:
 
     scanner_backend: type | None = None
     client_backend: type | None = None
-    device: VirtualDevice | None = None
+    device: object | None = None  # calfraise.ble.virtual.VirtualDevice (imported when used)
 
     def scanner(self, callback):
+        from bleak import BleakScanner
+
         return BleakScanner(callback, backend=self.scanner_backend)
 
     def client(self, device, disconnected_callback):
+        from bleak import BleakClient
+
         return BleakClient(device, disconnected_callback, backend=self.client_backend)
 
     @property
@@ -60,20 +57,28 @@ class Radio:
             raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
 
 
-def add_radio_options(parser):
-    """The global --sim options (calfraise --sim TRACE.csv COMMAND)."""
+def add_radio_options(parser, default=None, shown=True):
+    """The global --sim options (calfraise --sim TRACE.csv COMMAND); a command's copy defaults
+    to SUPPRESS, so given after the command it wins and not given it leaves the global one;
+    not shown: left out of the command's help (`calfraise --help` has them)."""
     parser.add_argument(
         "--sim",
         metavar="TRACE.csv",
-        help="run the BLE commands against a virtual device replaying this trace",
+        default=default,
+        help="run the BLE commands against a virtual device replaying this trace"
+        if shown
+        else argparse.SUPPRESS,
     )
     parser.add_argument(
         "--sim-flash",
         metavar="FILE",
-        help="the virtual device's flash image, kept between runs (alone: the device lies still)",
+        default=default,
+        help="the virtual device's flash image, kept between runs (alone: the device lies still)"
+        if shown
+        else argparse.SUPPRESS,
     )
     parser.add_argument(  # for tests: link loss after N bytes on the air (once)
-        "--sim-drop-after", type=int, metavar="BYTES", help=argparse.SUPPRESS
+        "--sim-drop-after", type=int, metavar="BYTES", default=default, help=argparse.SUPPRESS
     )
 
 
@@ -98,6 +103,9 @@ async def open_radio(args):
 async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
     """A Radio on a new VirtualDevice (options: VirtualDevice's, e.g. flash, drop_after_bytes),
     replaying `trace` after lead_in_s of stillness, as fast as the host keeps up."""
+    from calfraise.ble.virtual import VirtualDevice
+    from calfraise.device.runner import HEAP
+
     logging.getLogger("bumble").setLevel(logging.ERROR)  # its per-packet warnings are noise here
     options.setdefault("heap", HEAP)  # the firmware's heap, as `calfraise device run` gives it
     with tempfile.TemporaryDirectory(prefix="calfraise-sim-") as tmp:
@@ -109,17 +117,22 @@ async def virtual_radio(trace=None, lead_in_s=SIM_LEAD_IN_S, **options):
 
 def lead_in_trace(source, path, seconds):
     """Writes `source` after `seconds` of its first sample held still, at its own rate, to
-    `path`; returns path. The detector sees the same movement, later by the lead-in."""
-    trace = read_trace(source)
-    rate_hz = estimate_rate_hz(trace)
+    `path`; returns path. The detector sees the same movement, later by the lead-in. Both
+    files are streamed: memory does not grow with the trace's length."""
+    import numpy as np
+
+    from calfraise.analyze import estimate_rate_hz
+    from calfraise.trace import TraceWriter, iter_trace
+
+    rate_hz = estimate_rate_hz(iter_trace(source))
     n = round(seconds * rate_hz)
     lead_ms = np.rint(np.arange(n) * 1000 / rate_hz).astype(np.int64)
-    shift = round(n * 1000 / rate_hz) - int(trace.t_ms[0])
-    write_trace(
-        path,
-        np.concatenate([lead_ms, trace.t_ms + shift]),
-        np.vstack([np.repeat(trace.accel_g[:1], n, axis=0), trace.accel_g]),
-        np.vstack([np.repeat(trace.gyro_dps[:1], n, axis=0), trace.gyro_dps]),
-        comments=(f"{seconds:g} s still, then {source}",),
-    )
+    shift = None
+    with TraceWriter(path, (f"{seconds:g} s still, then {source}",)) as out:
+        for chunk in iter_trace(source):
+            if shift is None:
+                shift = round(n * 1000 / rate_hz) - int(chunk.t_ms[0])
+                hold = np.repeat
+                out.write(lead_ms, hold(chunk.accel_g[:1], n, 0), hold(chunk.gyro_dps[:1], n, 0))
+            out.write(chunk.t_ms + shift, chunk.accel_g, chunk.gyro_dps)
     return path

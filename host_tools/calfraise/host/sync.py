@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from calfraise.errors import UserError
 from calfraise.host.importer import CorruptSession, Imported, SessionConflict, import_session
 from calfraise.host.link import CommandError, ConnectFailed, DeviceLink, LinkLost, set_clock
+from calfraise.host.plan import send_plan
 from calfraise_fw import protocol as p
 
 ATTEMPTS = 5  # reconnects after a lost link, per sync
@@ -46,6 +47,7 @@ class SyncResult:
     already: list = field(default_factory=list)  # importer.Imported already stored: marked
     recording: list = field(default_factory=list)  # ids still being recorded: left for later
     unreadable: list = field(default_factory=list)  # (id, why) of files not stored: left there
+    plan_sent: dict | None = None  # the settings the plan changed on the device
     reconnects: int = 0
 
 
@@ -103,8 +105,9 @@ class Sync:
     """The state of one `calfraise sync`, which survives reconnects. progress(download) is
     called as bytes arrive; say(text) tells the person about reconnects."""
 
-    def __init__(self, radio, device, db, progress, say, attempts=ATTEMPTS):
+    def __init__(self, radio, device, db, progress, say, attempts=ATTEMPTS, plan=None):
         self.radio = radio
+        self.plan = plan  # calfraise.host.plan.Plan to bring the device in line with
         self.device = device
         self.db = db
         self.progress = progress
@@ -159,6 +162,8 @@ class Sync:
         result.device, result.name = link.device_id, link.name
         if result.clock_s is None:
             result.clock_s = await set_clock(link)
+        if self.plan is not None and result.plan_sent is None:
+            result.plan_sent = await send_plan(link, self.plan)
         if self.todo is None:
             entries = await list_all(link)
             result.recording = [e.id for e in entries if e.open]

@@ -100,3 +100,64 @@ def print_session(console, session):
             "skipped on import[/]",
             highlight=False,
         )
+
+
+def _pct(share):
+    return "" if share is None else f"{share * 100:.0f} %"
+
+
+def _num(value, fmt="{:.1f}"):
+    return "" if value is None else fmt.format(value)
+
+
+def print_progress(console, report):
+    """`calfraise progress`: a row per week against the plan, then trends, bests, the advice."""
+    plan = report["plan"]
+    table = Table(
+        title=f"Weeks against the plan: {plan['sessions_min']}-{plan['sessions_max']} sessions "
+        f"of {plan['sets']} × {plan['reps']} reps, lowered in ≥ {plan['lower_ms'] / 1000:g} s",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        caption="Sets, reps: done/target. Slow down: reps lowered slowly enough. "
+        "!: sessions outside the plan's range.",
+        caption_justify="left",
+    )
+    for name in ("Week of", "Sessions", "Sets", "Reps", "Slow down", "Range °", "Partial"):
+        table.add_column(name, justify="left" if name == "Week of" else "right", no_wrap=True)
+    for w in report["weeks"]:
+        sessions = f"{w['sessions']}" + ("" if w["sessions_on_target"] else " !")
+        table.add_row(
+            w["start"],
+            sessions,
+            f"{w['sets_on_target']}/{w['sets_target']}" if w["sessions"] else "",
+            f"{w['reps']}/{w['reps_target']}" if w["sessions"] else "",
+            _pct(w["controlled_share"]),
+            _num(w["mean_range_deg"]),
+            _pct(w["partial_rate"]),
+        )
+    console.print(table)
+    t = report["trends"]
+    if t["reps"] is not None:
+        console.print(
+            f"Trend per week: {t['reps']:+.1f} reps, controlled {t['controlled_share'] * 100:+.0f} "
+            f"points, range {t['mean_range_deg']:+.1f}°, partial "
+            f"{t['partial_rate'] * 100:+.0f} points.",
+            highlight=False,
+        )
+    names = {
+        "reps": "reps in a session",
+        "most_reps_in_a_set": "reps in a set",
+        "controlled_share": "controlled lowering",
+        "mean_range_deg": "mean range °",
+    }
+    bests = [
+        f"{names[k]} {_pct(b['value']) if k == 'controlled_share' else b['value']} "
+        f"(session {b['session']})"
+        for k, b in report["bests"].items()
+    ]
+    if bests:
+        console.print("Bests: " + "; ".join(bests) + ".", highlight=False)
+    if report["undated"]:
+        console.print(f"{report['undated']} undated session(s) are in no week.")
+    if report["suggestion"]:
+        console.print(f"[bold]{escape(report['suggestion'])}[/]", highlight=False)

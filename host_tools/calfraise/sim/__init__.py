@@ -4,28 +4,51 @@ plan (what the athlete does, plain data) -> motions (1 kHz pose channels) -> kin
 force and body rate) -> sensor (chip errors, clock, samples) -> SimTrace + truth.
 """
 
-from .plan import (
-    Bump,
-    Handle,
-    Mount,
-    Plan,
-    Rep,
-    Still,
-    Stride,
-    ToeRaise,
-    Transition,
-    Walk,
-    WeightShift,
-    heel_mount,
-    laces_mount,
-    plan_reps,
-    plan_still,
-    plan_toe_raises,
-    plan_walking,
-)
-from .render import SimTrace, render, render_kinematics, render_pose, simulate_session
-from .scenario import TIERS, build_session_plan
-from .sensor import SensorConfig
+from importlib import import_module
+
+TIERS = ("clean", "varied", "hard")  # simulate --tier: how much besides clean reps a session has
+
+# Loaded on first use (PEP 562): the command line lists `simulate` without scipy's start-up time.
+_WHERE = {
+    **dict.fromkeys(
+        (
+            "Bump",
+            "Handle",
+            "Mount",
+            "Plan",
+            "Rep",
+            "Still",
+            "Stride",
+            "ToeRaise",
+            "Transition",
+            "Walk",
+            "WeightShift",
+            "heel_mount",
+            "laces_mount",
+            "plan_reps",
+            "plan_still",
+            "plan_toe_raises",
+            "plan_walking",
+        ),
+        ".plan",
+    ),
+    **dict.fromkeys(
+        ("SimTrace", "render", "render_kinematics", "render_pose", "simulate_session"), ".render"
+    ),
+    "build_session_plan": ".scenario",
+    "SensorConfig": ".sensor",
+}
+
+
+def __getattr__(name):
+    """Import the submodule that defines `name` and bind all its public names here. Binding
+    them all matters for `render`: loading the submodule render binds the name to the module."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = import_module(_WHERE[name], __name__)
+    globals().update({n: getattr(module, n) for n, m in _WHERE.items() if m == _WHERE[name]})
+    return globals()[name]
+
 
 __all__ = [
     "Bump",

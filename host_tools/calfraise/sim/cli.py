@@ -5,8 +5,7 @@ import time
 from calfraise.errors import UserError
 from calfraise.trace import write_trace, write_truth
 
-from .render import render
-from .scenario import TIERS, build_session_plan
+from . import TIERS
 
 
 def add_simulate_parser(subparsers):
@@ -31,6 +30,8 @@ def add_simulate_parser(subparsers):
 def run(args):
     if args.rate is not None and not 10 <= args.rate <= 2000:
         raise UserError(f"--rate {args.rate:g}: give an output data rate between 10 and 2000 Hz")
+    from calfraise.sim import build_session_plan, render
+
     t0 = time.perf_counter()
     plan = build_session_plan(args.tier, args.seed)
     trace = render(plan, rate_hz=args.rate)

@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from . import TIERS
 from .plan import (
     Bump,
     Handle,
@@ -27,7 +28,6 @@ from .plan import (
 )
 from .sensor import random_sensor
 
-TIERS = ("clean", "varied", "hard")
 AMPLITUDE = {"standing": (20.0, 40.0), "seated": (15.0, 30.0), "plank": (10.0, 25.0)}
 
 

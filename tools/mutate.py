@@ -1,0 +1,262 @@
+"""Mutation testing: how many small deliberate bugs does the suite catch where a silent bug
+costs the athlete data or a wrong count?
+
+`make mutate` (a benchmark, not part of `make test`). For every module in TARGETS it makes one
+mutant per token it can change (a comparison flipped, + for -, a number off by one, and/or
+swapped, a `not` dropped), writes it over the module, runs that module's own tests (pytest -x:
+the first failure kills the mutant) and puts the original back. It reports the share killed per
+module and lists the survivors, which docs/testing.md explains or a new test kills.
+
+    python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
+
+Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
+counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
+compare mtimes) never run a stale copy. Interrupted runs restore the original in `finally`.
+"""
+
+import argparse
+import ast
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# module -> (tests that guard it, functions to mutate or None for the whole module)
+TARGETS = {
+    "records": (
+        "firmware/calfraise_fw/records.py",
+        ["tests/test_records.py", "tests/test_storage.py", "tests/test_host_db.py"],
+        None,
+    ),
+    "protocol": (
+        "firmware/calfraise_fw/protocol.py",
+        ["tests/test_protocol.py"],
+        None,
+    ),
+    "storage": (
+        "firmware/calfraise_fw/storage.py",
+        ["tests/test_storage.py", "tests/test_power_cut.py"],
+        None,
+    ),
+    "sync": (
+        "host_tools/calfraise/host/sync.py",
+        ["tests/test_sync.py"],
+        None,
+    ),
+    "importer": (
+        "host_tools/calfraise/host/importer.py",
+        ["tests/test_host_db.py", "tests/test_export.py"],
+        None,
+    ),
+    "export": (
+        "host_tools/calfraise/host/export.py",
+        ["tests/test_export.py"],
+        None,
+    ),
+    "fitfile": (
+        "host_tools/calfraise/host/fitfile.py",
+        ["tests/test_export.py"],
+        None,
+    ),
+    # the per-rep field computations: where a rep's times, amplitude, set and number come from
+    "detector": (
+        "firmware/calfraise_fw/detector.py",
+        ["tests/test_detector.py", "tests/test_rep_fields.py"],
+        {
+            "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
+            "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
+        },
+    ),
+}
+
+SWAPS = {
+    "<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==",
+    "+": "-", "-": "+", "*": "//", "//": "*", "<<": ">>", ">>": "<<", "&": "|", "|": "&",
+    "+=": "-=", "-=": "+=",
+}
+NAMES = {"and": "or", "or": "and", "True": "False", "False": "True"}
+
+
+@dataclass
+class Mutant:
+    line: int
+    col: int
+    old: str
+    new: str
+
+    def describe(self):
+        return f"line {self.line}: `{self.old}` -> `{self.new or '(removed)'}`"
+
+
+@dataclass
+class Outcome:
+    module: str
+    killed: int = 0
+    survivors: list = field(default_factory=list)
+    uncompilable: int = 0
+
+    @property
+    def total(self):
+        return self.killed + len(self.survivors)
+
+
+def mutable_lines(source, functions):
+    """Line numbers whose tokens may be mutated: code, not docstrings or constant tables."""
+    tree = ast.parse(source)
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            functions is None or node.name in functions
+        ):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]  # the docstring
+            for stmt in body:
+                lines.update(range(stmt.lineno, stmt.end_lineno + 1))
+    return lines
+
+
+def mutants(source, functions):
+    """Every single-token change on the mutable lines, in file order."""
+    lines = mutable_lines(source, functions)
+    out = []
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    for tok in tokens:
+        (line, col), text = tok.start, tok.string
+        if line not in lines:
+            continue
+        if tok.type == tokenize.OP and text in SWAPS:
+            out.append(Mutant(line, col, text, SWAPS[text]))
+        elif tok.type == tokenize.NAME and text in NAMES:
+            out.append(Mutant(line, col, text, NAMES[text]))
+        elif tok.type == tokenize.NAME and text == "not":
+            out.append(Mutant(line, col, "not ", ""))
+        elif tok.type == tokenize.NUMBER and text.isdigit():
+            out.append(Mutant(line, col, text, str(int(text) + 1)))
+    return out
+
+
+def apply(source, mutant):
+    lines = source.splitlines(keepends=True)
+    text = lines[mutant.line - 1]
+    assert text[mutant.col :].startswith(mutant.old), (mutant, text)
+    lines[mutant.line - 1] = text[: mutant.col] + mutant.new + text[mutant.col + len(mutant.old) :]
+    return "".join(lines)
+
+
+class Writer:
+    """Writes versions of one file with ever-later mtimes, and puts the original back."""
+
+    def __init__(self, path):
+        self.path = path
+        self.original = path.read_text()
+        self.clock = max(time.time(), path.stat().st_mtime) + 2
+
+    def write(self, text):
+        self.path.write_text(text)
+        self.clock += 2
+        os.utime(self.path, (self.clock, self.clock))
+        for cached in self.path.parent.glob(f"__pycache__/{self.path.stem}.*.pyc"):
+            cached.unlink()
+
+    def restore(self):
+        self.write(self.original)
+
+
+def run_tests(tests, timeout):
+    """True if the tests fail (the mutant is killed); a hang counts as killed too."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+            "--no-header", *tests]
+    try:
+        proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return True
+    return proc.returncode != 0
+
+
+def mutate_module(name, limit, progress):
+    rel, tests, functions = TARGETS[name]
+    path = REPO / rel
+    tests = [t for t in tests if (REPO / t).exists()]
+    writer = Writer(path)
+    outcome = Outcome(name)
+    started = time.monotonic()
+    if run_tests(tests, 1800):
+        raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
+    timeout = max(20, 5 * (time.monotonic() - started))
+    todo = mutants(writer.original, functions)
+    if limit:
+        step = max(1, len(todo) // limit)
+        todo = todo[::step][:limit]
+    try:
+        for i, mutant in enumerate(todo, 1):
+            text = apply(writer.original, mutant)
+            try:
+                compile(text, str(path), "exec")
+            except SyntaxError:
+                outcome.uncompilable += 1
+                continue
+            writer.write(text)
+            if run_tests(tests, timeout):
+                outcome.killed += 1
+            else:
+                outcome.survivors.append(mutant)
+            progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
+    finally:
+        writer.restore()
+    return outcome
+
+
+def report(outcomes, seconds):
+    rows = ["| module | mutants | killed | share |", "|---|---:|---:|---:|"]
+    for o in outcomes:
+        share = 100 * o.killed / o.total if o.total else 100.0
+        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % |")
+    text = "\n".join(rows) + f"\n\n{seconds / 60:.1f} minutes.\n"
+    for o in outcomes:
+        if o.survivors:
+            text += f"\n## Survivors in {o.module} ({TARGETS[o.module][0]})\n"
+            text += "".join(f"- {m.describe()}\n" for m in o.survivors)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--module", action="append", choices=sorted(TARGETS),
+                        help="only these modules (repeatable); default all")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="at most N mutants per module, spread over the file (0: all)")
+    parser.add_argument("--report", default="build/mutate/report.md",
+                        help="where the table and the survivors go (default %(default)s)")
+    args = parser.parse_args(argv)
+
+    def progress(text):
+        print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGTERM, _terminated)  # so that `finally` puts the module back
+    started = time.monotonic()
+    out = REPO / args.report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for module in args.module or TARGETS:
+        outcomes.append(mutate_module(module, args.limit, progress))
+        out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
+    print(file=sys.stderr)
+    print(out.read_text())
+    print(f"written to {args.report}")
+
+
+def _terminated(_signum, _frame):
+    raise SystemExit("mutate: terminated; the module under test was restored")
+
+
+if __name__ == "__main__":
+    main()
