@@ -1,6 +1,7 @@
 """The board that runs on a PC: the unix port of MicroPython over simulated hardware
 (host_tools/calfraise/device/port): an LSM6DSOX model on a fake I2C bus replaying a trace, a
-NeoPixel, a button and a LiPo divider that exist only in the simulation.
+NeoPixel, a button and a LiPo divider that exist only in the simulation. Over a trace, the
+runner swaps the IMU for one that samples at the trace's own rate (runner.trace_imu).
 `calfraise device run --trace T.csv` runs firmware/main.py with it."""
 
 from calfraise_fw.boardspec import AdcBattery, Board, Button, I2CBus, Imu, NeoPixelLed

@@ -15,6 +15,7 @@ from scipy.spatial.transform import Rotation
 
 from calfraise.analyze import detect, raw_samples
 from calfraise.sim import (
+    Rep,
     plan_reps,
     plan_still,
     plan_toe_raises,
@@ -22,7 +23,8 @@ from calfraise.sim import (
     render,
     simulate_session,
 )
-from calfraise_fw.detector import Rep, RepDetector, chord2_to_cdeg, crossing
+from calfraise_fw.detector import Rep as DetectorRep
+from calfraise_fw.detector import RepDetector, chord2_to_cdeg, crossing
 
 MP_SCRIPT = Path(__file__).parent / "mp" / "detect_locked.py"
 RATES = (50, 52, 100, 104, 200, 208)
@@ -106,25 +108,47 @@ def test_a_long_rest_starts_a_new_set():
     ]
 
 
+def test_a_rep_that_straddles_the_set_gap_stays_in_its_set():
+    """The set closes 12 s after its last rep ended only if no rep is under way then: a rep
+    begun 11 s into the pause and ended after 12 s belongs to the set; one begun after the
+    pause opens the next."""
+    plan = plan_reps(2, pause_s=11.0, tail_s=0.0, seed=8)  # the second rep: an 11 s pause
+    plan.segments += [Rep(30.0, 1.5, 0.5, 1.5, 13.0), Rep(30.0, 1.5, 0.5, 1.5, 3.0)]
+    found = detect(trace := render(plan), trace.rate_hz)
+    assert len(found) == 4
+    after = found[2]["start_ms"] - found[1]["end_ms"], found[2]["end_ms"] - found[1]["end_ms"]
+    assert after[0] < 12000 < after[1]  # it straddles the set gap
+    assert [(r["set"], r["rep"]) for r in found] == [(1, 1), (1, 2), (1, 3), (2, 1)]
+
+
 def test_session_state_for_the_app():
     det = RepDetector(104, 4096, 32.8)
-    assert (det.set_no, det.rep_no, det.last_rep_ms, det.in_set(0)) == (0, 0, -1, False)
-    trace = render(plan_reps(3, seed=7))
+    assert (det.set_no, det.rep_no, det.last_rep_ms, det.set_open) == (0, 0, -1, False)
+    samples = raw_samples(render(plan_reps(3, seed=7))).tolist()
     last = None
-    for sample in raw_samples(trace).tolist():
+    for sample in samples:
         rep = det.update(*sample)
         if rep is not None:
             last = rep.as_dict()
     assert (det.set_no, det.rep_no, det.last_rep_ms) == (1, 3, last["end_ms"])
-    assert det.in_set(last["end_ms"] + 5000)
-    assert not det.in_set(last["end_ms"] + 60000)
+    assert det.set_open
+    t, still = samples[-1][0], samples[-1][1:]
+    while t < last["end_ms"] + 11500:  # standing still: the set stays open for 12 s
+        t += 10
+        det.update(t, *still)
+    assert det.set_open
+    while t < last["end_ms"] + 12500:
+        t += 10
+        det.update(t, *still)
+    assert not det.set_open
+    assert (det.set_no, det.rep_no) == (1, 3)
 
 
 # ----------------------------------------------------------------------------- small pieces
 
 
 def test_rep_fields_derive_from_the_four_times():
-    rep = Rep()
+    rep = DetectorRep()
     rep.start_ms, rep.top_ms, rep.lower_ms, rep.end_ms = 1000, 2500, 3000, 4800
     rep.amplitude_cdeg = 2750
     d = rep.as_dict()

@@ -51,6 +51,12 @@ def syncs_twice(capsys, radio_args, device_args, db, recorded=False):
         conn.close()
 
 
+def resets_calibration(capsys, radio_args, device_args):
+    """`reset-calibration` on an idle board: it forgets its gyro bias and rest."""
+    assert main([*radio_args, "reset-calibration", *device_args]) == 0
+    assert "forgot its gyro bias and rest" in capsys.readouterr().out
+
+
 @pytest.fixture
 def ble(request):
     """The board's BLE name or address (conftest skips these tests without --ble)."""
@@ -72,6 +78,11 @@ def test_sync_twice_stores_nothing_the_second_time(ble, capsys, tmp_path):
     syncs_twice(capsys, [], ["--device", ble], tmp_path / "hil.db")
 
 
+@pytest.mark.hil
+def test_reset_calibration_on_an_idle_board(ble, capsys):
+    resets_calibration(capsys, [], ["--device", ble])
+
+
 def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     radio = ["--sim-flash", str(tmp_path / "flash.img")]
     scanned(capsys, radio, None)
@@ -83,3 +94,4 @@ def test_the_hil_checks_pass_on_the_virtual_device(capsys, tmp_path):
     assert main(argv) == 0
     capsys.readouterr()
     syncs_twice(capsys, radio, [], tmp_path / "d.db", recorded=True)
+    resets_calibration(capsys, radio, [])

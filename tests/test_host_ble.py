@@ -22,6 +22,7 @@ from rich.console import Console
 
 from calfraise.analyze import detect
 from calfraise.cli import main
+from calfraise.device.runner import read_flash, run_device
 from calfraise.errors import UserError
 from calfraise.host.capture import RawCapture, capture
 from calfraise.host.db import open_db
@@ -110,7 +111,11 @@ def test_live_reps_equal_the_detector(virtual):
             while sum(e["type"] == "rep" for e in events) < len(expected):
                 events += feed.events(*await link.inbox.get(30))
             busy = []
-            for opcode, args in ((p.START_SESSION, ()), (p.DELETE_SESSION, (1,))):
+            for opcode, args in (
+                (p.START_SESSION, ()),
+                (p.DELETE_SESSION, (1,)),
+                (p.RESET_CALIBRATION, ()),  # it would renumber the session's sets
+            ):
                 with pytest.raises(DeviceBusy) as refused:
                     await link.command(opcode, *args)
                 busy.append(str(refused.value))
@@ -125,6 +130,7 @@ def test_live_reps_equal_the_detector(virtual):
     assert feed.bad == 0 and not [e for e in events if e["type"] == "missed"]
     assert "busy: a session is already running" in busy[0]
     assert "busy: that session is still being recorded" in busy[1]
+    assert "busy: a session is under way: end it first" in busy[2]
 
 
 def test_scan_shows_the_device_with_its_battery(virtual):
@@ -315,6 +321,23 @@ def test_the_cli_runs_sync_on_a_virtual_device_lying_still(tmp_path, capsys):
     assert "needs the virtual device" in capsys.readouterr().err
 
 
+def test_the_cli_resets_the_calibration_on_the_flash(tmp_path, capsys):
+    """A stale saved gyro bias (5 deg/s on each axis: the detector never sees stillness) is
+    forgotten; whatever the device saves after that is the bias it learned again (~0 here)."""
+    flash, csv = tmp_path / "f.img", tmp_path / "still.csv"
+    t_ms = np.arange(0, 3000, 10)
+    write_trace(csv, t_ms, np.tile([0.0, 0.0, 1.0], (len(t_ms), 1)), np.zeros((len(t_ms), 3)))
+    stale = {"gyro_bias_mdps": [5000, -5000, 5000], "reps_per_set": 9}
+    run_device(csv, flash=flash, files={"settings.json": json.dumps(stale)}, after_ms=1000)
+    assert json.loads(read_flash(flash, "settings.json")) == stale
+
+    assert main(["--sim-flash", str(flash), "reset-calibration"]) == 0
+    assert "forgot its gyro bias and rest" in capsys.readouterr().out
+    kept = json.loads(read_flash(flash, "settings.json"))
+    assert kept["reps_per_set"] == 9  # the other settings stay
+    assert all(abs(b) < 200 for b in kept.get("gyro_bias_mdps", ())), kept
+
+
 def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):
     trace = render(plan_reps(3, seed=5))
     csv = tmp_path / "reps.csv"
@@ -387,9 +410,11 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
         for event in (
             rep_event(1, 1, 950, 2100),
             rep_event(1, 2, 400, 2000, partial=True),
+            {"type": "set_end", "set": 1, "reps": 2},  # the device ends sets, not the view
             rep_event(2, 1, 1000, 3000),
             rep_event(2, 2, 1600, 1500),
             {"type": "missed", "reps": 2, "seq": 9},
+            {"type": "set_end", "set": 2, "reps": 4},  # its count: the missed reps too
             status_event(p.decode_status(status_bytes("idle", 3))),
         ):
             view.on_event(event)
@@ -400,8 +425,24 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     assert "down 3.00/2.0 s     " in text  # lowering slower than the target: on target
     assert "up 1.60/1.0 s slow" in text and "down 1.50/2.0 s fast" in text
     assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
-    assert "Set 2: 2 reps, mean up 1.30 s" in text
+    assert "Set 2: 4 reps, mean up 1.30 s" in text
     assert "2 reps missed live" in text and "4 reps seen live" in text
+
+
+def test_live_view_says_when_the_flash_filled_up():
+    console = Console(record=True, width=120)
+    link = SimpleNamespace(name="calfraise-TEST", firmware="0.1.0", board="sim")
+    idle = status_event(p.decode_status(status_bytes("idle", 0)))
+    full = {"type": "storage_full", "t_ms": 90_000, "set": 3, "reps": 31}
+    with LiveView(console, link, {"reps_per_set": 12}, idle) as view:
+        view.on_event(p.decode_event(p.encode_event(full)))  # as the device notifies it
+        errors = p.decode_status(
+            p.encode_status("in_session", 3, 7, 31, 80, 0, 0.0, p.E_STORAGE_FULL)
+        )
+        view.on_event(status_event(errors))
+    text = console.export_text()
+    assert "flash is full (at rep 31): reps are still counted" in text
+    assert "device errors: storage_full" in text
 
 
 # --- the host's decoders, fuzzed ----------------------------------------------------------------
@@ -428,9 +469,11 @@ def notifications(draw):
     if how == "longer":
         return kind, data + draw(st.binary(min_size=1, max_size=4)), None
     if how == "random":
-        return draw(st.sampled_from(["rep", "status", "event", "data", "raw"])), draw(
-            some_bytes
-        ), None
+        return (
+            draw(st.sampled_from(["rep", "status", "event", "data", "raw"])),
+            draw(some_bytes),
+            None,
+        )
     return kind, data, want
 
 
@@ -452,8 +495,9 @@ def test_live_feed_decodes_what_is_good_and_skips_the_rest():
         got = events[-1]
         if kind == "rep":
             assert got["start_ms"] == want["start_ms"] and got["set"] == want["set"]
-            assert got["end_ms"] == want["start_ms"] + want["up_ms"] + want["hold_ms"] + (
-                want["down_ms"]
+            assert (
+                got["end_ms"]
+                == want["start_ms"] + want["up_ms"] + want["hold_ms"] + (want["down_ms"])
             )
             assert got["partial"] == want["partial"] and feed.last_seq == p.decode_rep(data)[0]
         elif kind == "event":

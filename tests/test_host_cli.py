@@ -21,6 +21,7 @@ SUMMARY_KEYS = {
     "device_session",
     "start",
     "start_ms",
+    "dated_by",
     "duration_ms",
     "end_reason",
     "sets",

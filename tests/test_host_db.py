@@ -182,7 +182,7 @@ def test_corrupt_records_are_skipped_and_counted(db):
     got = import_session(db, "CF-1", bytes(data))
     assert (got.new, got.reps, got.skipped) == (True, len(REPS) - 2, 2)
     assert load_session(db, got.id)["skipped"] == 2
-    assert list_sessions(db)[0]["reps"] == len(REPS) - 2
+    assert list_sessions(db)[0]["reps"] == len(REPS)  # counted: the set ends still have them
 
 
 def test_damaged_header_needs_the_listed_id(db):
@@ -234,3 +234,26 @@ def test_unknown_session(db):
     import_session(db, "CF-1", session_file(7, REPS))
     with pytest.raises(UnknownSession, match="no session 2 .*calfraise sessions"):
         load_session(db, 2)
+
+
+def test_a_device_id_must_be_a_non_empty_string(db):
+    data = session_file(3, REPS)
+    for device_id in ("", None, 7):
+        with pytest.raises(ValueError, match="device_id must be a non-empty string"):
+            import_session(db, device_id, data)
+    assert _count(db, "sessions") == 0
+
+
+def test_a_session_with_one_rep_and_one_set(db):
+    one = workout(sets=1, reps_per_set=1)
+    got = import_session(db, "dev", session_file(4, one))
+    assert (got.sets, got.reps) == (1, 1)
+    stored = load_session(db, got.id)
+    assert [(r["set"], r["rep"]) for r in stored["reps"]] == [(1, 1)]
+    assert [s["reps"] for s in stored["sets"]] == [1]
+
+
+def test_a_session_with_nothing_after_its_header_lasts_nothing(db):
+    got = import_session(db, "dev", session_file(5, [], set_ends=False, end=None))
+    assert (got.sets, got.reps) == (0, 0)
+    assert list_sessions(db)[0]["duration_ms"] == 0

@@ -69,9 +69,10 @@ def test_a_version_1_database_gets_the_plan_table(tmp_path):
         import_session(db, "CF-1", session_file(1, workout(1, 3)))
         db.execute("DROP TABLE plan")
         db.execute("ALTER TABLE sessions DROP COLUMN variant")
+        db.execute("ALTER TABLE sessions DROP COLUMN dated_by")  # schema 3's
         db.execute("PRAGMA user_version = 1")
     with closing(open_db(path)) as db:
-        assert schema_version(db) == 2
+        assert schema_version(db) == 3
         assert load_session(db, 1)["variant"] is None
         record_variant(db, [1], Plan(variant="seated"))
         assert load_session(db, 1)["variant"] == "seated"

@@ -55,14 +55,14 @@ def test_rep_notification_byte_by_byte():
 def test_status_byte_by_byte():
     data = P.encode_status(*protocol_run.STATUS)
     assert data == bytes.fromhex(
-        "02 01 1100"  # version 2, in_session, errors imu_missing | clock_unset
+        "03 01 1100"  # version 3, in_session, errors imu_missing | clock_unset
         "0200 0700 1300"  # set 2, rep 7, 19 reps in the session
         "57"  # battery 87 %
         "00001700 9803"  # 1,507,328 bytes free, 92.0 h
     )
     assert len(data) == 17 <= 23 - 3
     assert P.error_names(P.decode_status(data)["errors"]) == ["imu_missing", "clock_unset"]
-    assert P.error_names(0xFF00) == []  # bits of a later version are left out
+    assert P.error_names(0xFE00) == []  # bits of a later version are left out
 
 
 def test_command_and_response_bytes():
@@ -128,6 +128,10 @@ def test_every_response_fits_the_minimum_mtu():
     assert P.encode_command(P.SET_SETTINGS, 0, *every)  # every setting in one command
     assert (P.chunk_size(23), P.chunk_size(P.PREFERRED_MTU)) == (16, 240)
     assert (P.raw_capacity(23), P.raw_capacity(P.PREFERRED_MTU)) == (1, 20)
+    every_id = bytes([P.GET_SETTINGS, 0, *range(len(P.SETTING_NAMES))])
+    answer = P.encode_response(P.GET_SETTINGS, 0, P.OK, *every)
+    assert P.parse_command(every_id)[2] == P.SETTING_NAMES and P.fits(answer, P.MIN_MTU)
+    assert not P.fits(bytes(P.MIN_MTU - 2), P.MIN_MTU)
 
 
 def test_pack_raw_allocates_nothing(micropython):
@@ -161,7 +165,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         (b"", P.MALFORMED, 0, 0),
         (b"\x08", P.MALFORMED, 8, 0),
         (b"\x00\x01", P.UNKNOWN_COMMAND, 0, 1),
-        (b"\x0e\x02", P.UNKNOWN_COMMAND, 14, 2),
+        (b"\x40\x02", P.UNKNOWN_COMMAND, 64, 2),
         (b"\xff\x03anything", P.UNKNOWN_COMMAND, 255, 3),
         (b"\x01\x04", P.MALFORMED, 1, 4),  # hello without a version
         (b"\x02\x05\x00\xb9\x55", P.MALFORMED, 2, 5),  # set_time truncated
@@ -179,6 +183,8 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         (b"\x08\x0b" + bytes(11), P.MALFORMED, 8, 11),  # read_session truncated
         (b"\x09\x0c" + bytes(5), P.MALFORMED, 9, 12),  # mark_synced with an extra byte
         (b"\x05\x0d" + bytes(63), P.MALFORMED, 5, 13),  # longer than the control point
+        (b"\x02\x0e\xff\xff\xff\xff", P.OUT_OF_RANGE, 2, 14),  # set_time 2106: not a clock
+        (b"\x05\x0f" + bytes(2), P.MALFORMED, 5, 15),  # get_settings: a setting asked twice
     ],
 )
 def test_parse_command_refuses_with_the_status_to_send(data, status, opcode, seq):
@@ -291,6 +297,7 @@ def check_decoders(data):
 # Most examples are valid by construction; some are then cut, extended or changed, and some are
 # random bytes. Each property counts what it saw and asserts a minimum share of valid cases.
 
+
 def setting_values(name):
     default, low, high = device_settings.DEFAULTS[name]
     if isinstance(default, bool):
@@ -310,9 +317,7 @@ OPCODES = range(1, len(P.COMMAND_NAMES))
 
 def command_args(opcode):
     if opcode == P.GET_SETTINGS:
-        return st.lists(st.sampled_from(P.SETTING_NAMES), max_size=len(P.SETTING_NAMES)).map(
-            tuple
-        )
+        return st.lists(st.sampled_from(P.SETTING_NAMES), max_size=len(P.SETTING_NAMES)).map(tuple)
     if opcode == P.SET_SETTINGS:
         return setting_pairs.map(tuple)
     if opcode == P.SET_TIME:
@@ -355,6 +360,8 @@ good_responses = st.sampled_from(OPCODES).flatmap(
         response_values(op),
     )
 )
+
+
 def test_fuzz_parse_command_raises_only_protocol_error():
     accepted = []
 

@@ -252,3 +252,182 @@ def test_fuzz_garbage_and_forged_frames_raise_only_record_error(parts):
         read_session(io.BytesIO(b"".join(parts)))
     except RecordError:
         pass
+
+
+# --- every field's limits, at the limit and one past it ------------------------------------------
+
+U16 = 0xFFFF
+
+
+def rep_with(**fields):
+    """A Rep at t0 = 0 whose phases and counts are the given ones (0 otherwise)."""
+    r = Rep()
+    up, hold, down = fields.pop("up", 0), fields.pop("hold", 0), fields.pop("down", 0)
+    r.start_ms = fields.pop("start", 0)
+    r.top_ms = r.start_ms + up
+    r.lower_ms = r.top_ms + hold
+    r.end_ms = r.lower_ms + down
+    for name, value in fields.items():
+        setattr(r, name, value)
+    return r
+
+
+FIELD_LIMITS = [
+    # (field, encoder of one value, lowest allowed (None: a length), highest allowed)
+    ("rep start", lambda v: records.put_rep(bytearray(64), 0, rep_with(start=v), 0),
+     records._T_MIN, records._T_MAX),
+    ("up", lambda v: records.put_rep(bytearray(64), 0, rep_with(up=v), 0), 0, U16),
+    ("hold", lambda v: records.put_rep(bytearray(64), 0, rep_with(hold=v), 0), 0, U16),
+    ("down", lambda v: records.put_rep(bytearray(64), 0, rep_with(down=v), 0), 0, U16),
+    ("amplitude", lambda v: records.put_rep(bytearray(64), 0, rep_with(amplitude_cdeg=v), 0),
+     0, U16),
+    ("rep's set", lambda v: records.put_rep(bytearray(64), 0, rep_with(set=v), 0), 0, U16),
+    ("rep number", lambda v: records.put_rep(bytearray(64), 0, rep_with(rep=v), 0), 0, U16),
+    ("set_end set", lambda v: records.put_set_end(bytearray(64), 0, v, 0, 0, 0, 0), 0, U16),
+    ("set_end reps", lambda v: records.put_set_end(bytearray(64), 0, 0, v, 0, 0, 0), 0, U16),
+    ("set_end start", lambda v: records.put_set_end(bytearray(64), 0, 0, 0, v, 0, 0),
+     records._T_MIN, records._T_MAX),
+    ("set_end end", lambda v: records.put_set_end(bytearray(64), 0, 0, 0, 0, v, 0),
+     records._T_MIN, records._T_MAX),
+    ("clock fix wall", lambda v: records.put_clock_fix(bytearray(64), 0, 0, v, 0), 0, 2**63),
+    ("clock fix at", lambda v: records.put_clock_fix(bytearray(64), 0, v, 1, 0),
+     records._T_MIN, records._T_MAX),
+    ("end reps", lambda v: records.put_end(bytearray(64), 0, "ended", 0, v, 0, 0), 0, U16),
+    ("end sets", lambda v: records.put_end(bytearray(64), 0, "ended", 0, 0, v, 0), 0, U16),
+    ("end time", lambda v: records.put_end(bytearray(64), 0, "ended", v, 0, 0, 0),
+     records._T_MIN, records._T_MAX),
+    ("header id", lambda v: records.header(v, 0, None, "fw", "bd", {}), 0, 2**32 - 1),
+    ("header t0", lambda v: records.header(1, v, None, "fw", "bd", {}),
+     records._T_MIN, records._T_MAX),
+    ("header wall", lambda v: records.header(1, 0, v, "fw", "bd", {}), 1, 2**63),
+    ("firmware name", lambda v: records.header(1, 0, None, "f" * v, "bd", {}), None, 255),
+    ("board name", lambda v: records.header(1, 0, None, "fw", "b" * v, {}), None, 255),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("field, encode, low, high", FIELD_LIMITS, ids=[f[0] for f in FIELD_LIMITS])
+def test_every_field_takes_its_limits_and_refuses_one_past_them(field, encode, low, high):
+    for value in (low or 0, high):
+        assert encode(value)  # encoded (an offset or the header's bytes)
+    for value in (high + 1,) if low is None else (low - 1, high + 1):
+        with pytest.raises(ValueError, match="outside"):
+            encode(value)
+
+
+def test_values_at_their_limits_read_back_as_written():
+    buf = bytearray(4 * records.MAX_FRAME)
+    r = rep_with(start=records._T_MAX, up=U16, hold=U16, down=U16, amplitude_cdeg=U16, set=U16,
+                 rep=U16, partial=True)  # fmt: skip
+    at = records.put_rep(buf, 0, r, 0)
+    at = records.put_set_end(buf, at, U16, U16, records._T_MIN, records._T_MAX, 0)
+    at = records.put_clock_fix(buf, at, records._T_MIN, 2**63, 0)
+    at = records.put_end(buf, at, "full", records._T_MAX, U16, U16, 0)
+    head = records.header(2**32 - 1, records._T_MIN, 2**63, "f" * 255, "b" * 255, {"x": 1})
+    s = read_session(io.BytesIO(head + bytes(buf[:at])))
+    assert s["header"]["id"] == 2**32 - 1 and s["header"]["t0_ms"] == records._T_MIN
+    assert (s["header"]["firmware"], s["header"]["board"]) == ("f" * 255, "b" * 255)
+    assert s["reps"] == [
+        {"start_ms": records._T_MAX, "top_ms": records._T_MAX + U16,
+         "lower_ms": records._T_MAX + 2 * U16, "end_ms": records._T_MAX + 3 * U16,
+         "amplitude_cdeg": U16, "set": U16, "rep": U16, "partial": True}
+    ]  # fmt: skip
+    assert s["sets"] == [
+        {"set": U16, "reps": U16, "start_ms": records._T_MIN, "end_ms": records._T_MAX}
+    ]
+    assert s["clock_fixes"] == [{"at_ms": records._T_MIN, "wall_ms": 2**63}]
+    assert s["end"] == {"reason": "full", "end_ms": records._T_MAX, "reps": U16, "sets": U16}
+
+
+# --- the reader over streams that hand out a little at a time -----------------------------------
+
+
+class Trickle(io.RawIOBase):
+    """A stream whose readinto() gives at most `step` bytes, as a slow file or socket may."""
+
+    def __init__(self, data, step):
+        self.data, self.at, self.step = bytes(data), 0, step
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        n = min(len(buf), self.step, len(self.data) - self.at)
+        buf[:n] = self.data[self.at : self.at + n]
+        self.at += n
+        return n
+
+
+def long_session(n_reps=400):
+    """A session file longer than the reader's buffer, with junk between some frames."""
+    out = bytearray(records.header(7, 0, None, "0.1.0", "sim", {"reps_per_set": 12}))
+    buf = bytearray(records.MAX_FRAME)
+    for k in range(n_reps):
+        end = records.put_rep(buf, 0, rep_with(start=1000 * k, up=300, hold=100, down=400,
+                                                amplitude_cdeg=2000 + k, set=1 + k // 12,
+                                                rep=1 + k % 12), 0)  # fmt: skip
+        out += buf[:end]
+        if k % 97 == 5:
+            out += bytes([records.SYNC, 0, 0]) + b"junk" * (k % 7)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("step", [1, 2, 5, 17, 300, 1 << 20])
+def test_the_reader_gives_the_same_records_whatever_the_stream_hands_out(step):
+    data = long_session()
+    assert len(data) > 2 * records.MAX_FRAME  # more than the reader's buffer holds
+    whole, whole_reader = read_all(data)
+    reader = Reader(Trickle(data, step))
+    got = list(reader)
+    assert got == whole and len(got) == 401
+    assert [r["amplitude_cdeg"] for k, r in got if k == records.REP] == list(range(2000, 2400))
+    assert (reader.skipped, reader.good, reader.size) == (whole_reader.skipped, 401, len(data))
+    assert reader.skipped == 5 and reader.good_end == len(data)
+
+
+@pytest.mark.parametrize("step", [1, 3, 64])
+def test_a_torn_tail_is_found_whatever_the_stream_hands_out(step):
+    data = long_session(40)
+    junk = read_all(data)[1].skipped
+    for cut in (len(data) - 1, len(data) - 12, len(data) - 30):
+        reader = Reader(Trickle(data[:cut], step))
+        got = list(reader)
+        last_good = max(s for s in FRAME_ENDS(data) if s <= cut)
+        assert reader.good_end == last_good and reader.size == cut
+        assert len(got) == 1 + sum(e <= cut for e in FRAME_ENDS(data)[1:])
+        assert reader.skipped == junk + (1 if cut > last_good else 0)
+
+
+def FRAME_ENDS(data):  # noqa: N802 (a table, computed)
+    """Offsets just past each good frame of data (records back to back, junk skipped)."""
+    reader = Reader(io.BytesIO(data))
+    ends = []
+    for _ in reader:
+        ends.append(reader.good_end)
+    return ends
+
+
+def test_an_end_record_with_an_unknown_reason_is_skipped_not_raised():
+    payload = struct.pack(records._FIXED[records.END][0], len(records.END_REASONS), 0, 0, 0)
+    got, reader = read_all(SAMPLE + forged(records.END, payload))
+    assert got == ORIGINAL and reader.skipped == 1
+
+
+def test_an_empty_stream_has_read_nothing_good():
+    got, reader = read_all(b"")
+    assert (got, reader.good, reader.good_end, reader.skipped) == ([], 0, 0, 0)
+
+
+def test_a_frame_of_exactly_the_largest_payload_reads_back():
+    fixed = struct.calcsize(records._HEADER) + len("fw") + len("bd")
+    settings = {"notes": "x" * (records.MAX_PAYLOAD - fixed - len('{"notes": ""}'))}
+    frame = records.header(9, 0, None, "fw", "bd", settings)
+    assert len(frame) == records.MAX_FRAME
+    [(kind, rec)], reader = read_all(frame)
+    assert kind == records.HEADER and rec["settings"] == settings and reader.skipped == 0
+
+
+def test_junk_after_a_frame_of_another_version_is_a_stretch_of_its_own():
+    other = forged(records.REP, bytes(struct.calcsize(records._FIXED[records.REP][0])), 9)
+    got, reader = read_all(SAMPLE + other + b"junk!" + SAMPLE[FRAME_STARTS[1] : FRAME_STARTS[2]])
+    assert got == ORIGINAL + ORIGINAL[1:2]
+    assert reader.skipped == 2  # the foreign frame, then the junk

@@ -334,3 +334,64 @@ def test_cli_writes_a_readable_trace_and_its_truth(tmp_path, capsys):
     assert truth["rate_hz"] == 52 and truth["tier"] == "varied" and truth["seed"] == 3
     assert trace.t_ms[-1] == truth["duration_ms"]
     assert "reps" in capsys.readouterr().out
+
+
+# ------------------------------------------------- conditions and other exercises (issue 10)
+
+
+def _tilt_deg(trace, t0_ms, t1_ms):
+    """Mean accelerometer direction over [t0, t1) ms, as a unit vector."""
+    k = (trace.t_ms >= t0_ms) & (trace.t_ms < t1_ms)
+    v = trace.accel_g[k].mean(axis=0)
+    return v / np.linalg.norm(v)
+
+
+@pytest.mark.parametrize("off_deg", [3.0, 10.0])
+def test_a_rep_that_lands_elsewhere_moves_the_rest_by_that_much(off_deg):
+    from calfraise.sim import Rep, Still
+    from calfraise.sim.plan import Plan, heel_mount
+
+    segs = [Still(2.0), Rep(30.0, 1.0, 0.3, 1.0, 2.0, land_deg=(off_deg, 0.0, 0.0)), Still(1.0)]
+    tr = render(Plan(segs, [heel_mount()], sensor=SensorConfig.ideal(100)))
+    before, after = _tilt_deg(tr, 500, 1900), _tilt_deg(tr, 5000, 6000)
+    assert np.degrees(np.arccos(before @ after)) == pytest.approx(off_deg, abs=0.2)
+    assert tr.truth["reps"][0]["amplitude_deg"] == pytest.approx(30.0, abs=0.5)  # + tremor
+
+
+def test_a_board_switched_on_mid_rep_starts_its_clock_there_and_skips_that_rep():
+    from dataclasses import replace
+
+    plan = plan_reps(3, lead_s=1.0, up_s=1.0, hold_s=0.5, down_s=1.0, pause_s=1.0)
+    whole = render(plan)
+    late = render(replace(plan, skip_s=1.5))  # inside the first rep
+    assert late.t_ms[0] == 0
+    assert len(late.truth["reps"]) == 2
+    shift = whole.truth["reps"][1]["start_ms"] - late.truth["reps"][0]["start_ms"]
+    assert shift == pytest.approx(1500, abs=15)
+
+
+@pytest.mark.parametrize("kind", ["walking", "stairs", "lunge", "step_up_down", "jump_hop"])
+def test_other_exercises_stay_within_what_a_foot_imu_records(kind):
+    """Impacts up to ~6 g on top of gravity and swings of several hundred deg/s, no more; the
+    foot ends still (1 g) after the bout."""
+    from calfraise.sim.catalog import build_plan
+
+    tr = render(build_plan(kind, 3), sensor=SensorConfig.ideal(100))
+    (first, *_) = [d for d in tr.truth["distractors"] if d["kind"] == kind]
+    k = (tr.t_ms >= first["start_ms"]) & (tr.t_ms < first["end_ms"])
+    peak_g = np.linalg.norm(tr.accel_g[k], axis=1).max()
+    assert 1.3 < peak_g < 8.0
+    assert 100 < np.abs(tr.gyro_dps[k]).max() < 1200
+    assert np.linalg.norm(tr.accel_g[-50:].mean(axis=0)) == pytest.approx(1.0, abs=0.01)
+
+
+def test_brisk_reps_match_the_recorded_ones():
+    """38-55 deg, 0.3-0.45 s up, 0.3-0.5 s down, gyro peaks of ~160-260 deg/s (each set's
+    typical rep; single reps vary by up to 8 %)."""
+    from calfraise.sim.catalog import build_plan
+
+    plan = build_plan("brisk", 2)
+    reps = [s for s in plan.segments if type(s).__name__ == "Rep"]
+    assert all(34 <= r.amplitude_deg <= 60 and 0.27 <= r.up_s <= 0.5 for r in reps)
+    peaks = [1.875 * r.amplitude_deg / r.up_s for r in reps]
+    assert 140 < min(peaks) and max(peaks) < 330

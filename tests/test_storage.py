@@ -66,26 +66,31 @@ def test_a_full_flash_refuses_a_new_session_rather_than_lose_an_unsynced_one(sce
     got = scenario("full")
     assert got["refused"].endswith("a session needs 8192: sync with the host")
     assert got["full"] is True and got["lost"] == 0
-    assert got["hours"] == sorted(got["hours"], reverse=True) and got["hours"][-1] > 0
-    # once the host has session 2, it (and only it) makes room for the next one
+    assert got["hours"] == sorted(got["hours"], reverse=True)
+    # under a session's reserve, sessions go on counting without their detail; then refused
+    first_bare = got["detailed"].index(False)
+    assert got["detailed"] == [True] * first_bare + [False] * (len(got["made"]) - first_bare)
+    # once the host has sessions 1 and 2, they (and only they) make room for the next one
     assert got["after_sync"] == len(got["made"]) + 1
-    assert got["sessions"] == [s for s in got["made"] if s != 2] + [got["after_sync"]]
-    assert got["full_after"] is False
+    assert got["sessions"] == got["made"][2:] + [got["after_sync"]]
 
 
 def test_the_user_may_let_the_oldest_unsynced_sessions_go(scenario):
     got = scenario("full_delete_unsynced")
     assert got["refused"] is None and got["full"] is False
-    assert got["made"] == list(range(1, 13))
-    assert got["lost"] == 12 - len(got["sessions"]) > 0
+    assert got["made"] == list(range(1, 41))
+    assert got["lost"] == 40 - len(got["sessions"]) > 0
     assert got["sessions"] == got["made"][got["lost"] :]  # the oldest went first
 
 
-def test_a_session_that_outgrows_the_flash_ends_as_full(scenario):
+def test_a_multi_hour_session_on_a_full_flash_keeps_every_counted_rep(scenario):
     got = scenario("fills_up")
-    assert got["end"]["reason"] == "full" and got["full"] is True
-    assert got["reps"] == got["end"]["reps"] == got["sent"]  # everything committed is kept
-    assert got["refused_rep"] is False  # no session open any more
+    [off] = got["turned_off"]  # the detail stopped once, then every rep was still counted
+    assert got["detailed"] == off < 3600 and got["full"] is True and got["skipped"] == 0
+    assert got["end"] == {"reason": "timeout", "end_ms": 10_800_000, "reps": 3600, "sets": 300}
+    assert got["summary"] == [None, 3600, 300]  # what LIST_SESSIONS says: the counted reps
+    # the summary's kept block holds the set ends of the ~190 sets after the detail stopped
+    assert got["set_ends"] == [12] * len(got["set_ends"]) and len(got["set_ends"]) > off // 12 + 150
 
 
 def test_clock_fix_bad_input_and_a_second_begin(scenario):
@@ -99,6 +104,7 @@ def test_clock_fix_bad_input_and_a_second_begin(scenario):
     assert got["wall_ms"] == 1700000000000 - 3000
     assert got["sets"] == [{"set": 1, "reps": 1, "start_ms": 1000, "end_ms": 15000}]
     assert got["second"] == 2 and got["reps"] == 1
+    assert got["bad_clock"] == [None, 0, 0]  # a start no u32 holds is no date (it broke LIST)
     assert got["end"] == {"reason": "ended", "end_ms": 25000, "reps": 1, "sets": 1}
 
 

@@ -4,20 +4,21 @@
                 ^                                      (storage and BLE subscribe here too)
     Button -----+--> Session.start/stop         Monitor: watchdog, gc, stats, battery
 
-Everything hardware-specific comes from the board file; everything the athlete chose from the
-settings file.
+Every task but the monitor runs under the Supervisor (restarted when it raises; the watchdog
+resets the board when one keeps failing or stops beating). Everything hardware-specific comes
+from the board file; everything the athlete chose from the settings file.
 """
 
-import asyncio
 import gc
-import sys
 
 import machine
 
 from calfraise_fw import VERSION
+from calfraise_fw import settings as settings_file
 from calfraise_fw.battery import open_battery
 from calfraise_fw.ble import BleServer
 from calfraise_fw.button import Button
+from calfraise_fw.clock import Clock
 from calfraise_fw.console import print_event
 from calfraise_fw.events import EventBus
 from calfraise_fw.feedback import Feedback
@@ -28,6 +29,7 @@ from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
 from calfraise_fw.storage import SessionStore
+from calfraise_fw.supervisor import Supervisor
 
 
 class App:
@@ -36,6 +38,7 @@ class App:
         self.settings = settings
         self.bus = EventBus()
         self.publish = self.bus.publish
+        self.supervisor = Supervisor(self.publish)
         spec = board.i2c
         i2c = machine.I2C(
             spec.id, scl=machine.Pin(spec.scl), sda=machine.Pin(spec.sda), freq=spec.freq
@@ -52,8 +55,10 @@ class App:
         self.button = Button(board.button, self.on_press) if board.button else None
         self.battery = open_battery(board.battery, i2c)
         self.store = SessionStore(delete_unsynced=settings["delete_unsynced_when_full"])
-        self.recorder = Recorder(self.store, board.name, settings, self.publish, self.wall_ms)
-        self._wall = None  # (Unix ms, sample-clock ms) when the host last set the time
+        self.clock = Clock()
+        self.recorder = Recorder(
+            self.store, board.name, settings, self.publish, self.stamp, self.clock.remember
+        )
         self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
         self.ble = BleServer(self)
         self.bus.subscribe(print_event)
@@ -69,24 +74,37 @@ class App:
             else:
                 self.session.stop("button")
 
+    def reset_calibration(self):
+        """Forget the saved gyro bias and the learned rest (a stale bias can keep the detector
+        from ever seeing stillness); both are learned again at the next stillness. Refused
+        (False) during a session: a fresh detector would number its sets anew.
+        Raises OSError if the settings file cannot be written."""
+        if self.session.state != "idle":
+            return False
+        self.settings.pop("gyro_bias_mdps", None)
+        settings_file.save(self.settings)
+        self.sampler.forget_calibration()
+        return True
+
     def now_ms(self):
         """ms since the IMU started, on the sample clock (the time of every event)."""
         return self.sampler.epoch_ms + self.sampler.t_ms
 
     def set_wall_clock(self, epoch_s):
-        """The host told the time (Unix seconds)."""
-        now = self.now_ms()
-        self._wall = (epoch_s * 1000, now)
-        self.recorder.clock_set(now, epoch_s * 1000)
+        """The host told the time (Unix seconds): the RTC keeps it; the open session and those
+        of this run recorded before it are dated."""
+        offset = self.clock.set(epoch_s)
+        self.recorder.clock_set(self.now_ms(), epoch_s * 1000, offset)
 
-    def wall_known(self):
-        return self._wall is not None
-
-    def wall_ms(self, t_ms):
-        """Unix ms at sample-clock time t_ms, or None until the host sets the time."""
-        if self._wall is None:
-            return None
-        return self._wall[0] + t_ms - self._wall[1]
+    def stamp(self, t_ms):
+        """When sample-clock time t_ms was: (Unix ms, None), or while the clock is not set
+        (None, (run, run_ms, known_ms)) for the host to date it later (clock.py)."""
+        clock = self.clock
+        ago = self.now_ms() - t_ms
+        wall = clock.wall_ms()
+        if wall is not None:
+            return wall - ago, None
+        return None, (clock.run, clock.run_ms() - ago, clock.known_ms)
 
     def status(self, kind="status"):
         """Everything a status readout shows, as an event dict."""
@@ -127,14 +145,15 @@ class App:
                 "reset_cause": machine.reset_cause(),
             }
         )
-        self.recorder.recover()
+        self.recorder.recover(self.clock.new_run)
         self.publish(self.self_test())
-        asyncio.create_task(self.bus.run())
-        asyncio.create_task(self._guard("sampler", self.sampler.run()))
-        asyncio.create_task(self.feedback.run())
+        start = self.supervisor.start
+        start("events", self.bus)
+        start("sampler", self.sampler)
+        start("feedback", self.feedback)
         if self.button is not None:
-            asyncio.create_task(self.button.run())
-        asyncio.create_task(self._guard("ble", self.ble.run()))
+            start("button", self.button)
+        start("ble", self.ble)
         await self.monitor.run()
 
     def self_test(self):
@@ -155,12 +174,3 @@ class App:
             "storage": storage_ok,
             "heap_free": gc.mem_free(),
         }
-
-    async def _guard(self, name, coro):
-        """Report a task that died (the watchdog then resets the board if it mattered)."""
-        try:
-            await coro
-        except Exception as err:
-            sys.print_exception(err)
-            self.bus.dispatch({"type": "error", "code": name + "_crashed", "message": repr(err)})
-            raise

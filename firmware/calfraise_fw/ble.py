@@ -9,9 +9,16 @@ moment clears the connection's state and advertising resumes. The status value i
 for reads; it is notified when the state, errors, battery or storage change, not for every rep.
 Each connect and disconnect is published as a "ble" event with `retries` (notifications sent
 again after ENOMEM since boot) and `raw_skipped` (raw samples not streamed, the radio behind).
+
+Every command gets one answer: a write while _INBOX commands wait is answered BUSY from the IRQ,
+one longer than a command can be MALFORMED (the control point's buffer holds one byte more, so
+the length shows), an exception while executing it FAILED (and an error event), and an answer
+larger than the MTU allows TOO_LARGE.
 """
 
 import asyncio
+import sys
+import time
 from binascii import crc32, hexlify
 from collections import deque
 
@@ -34,6 +41,7 @@ _RETRY_MS = const(20)  # wait for NimBLE to free a buffer
 _OUTBOX = const(32)  # notifications waiting for the radio
 _RAW_ROOM = const(16)  # a raw batch waits for the next drain when the outbox is this full
 _CHUNKS_PER_TURN = const(8)  # a transfer yields to live notifications this often
+_INBOX = const(4)  # commands waiting for the task; more are answered BUSY
 # events after which the status may have changed enough to notify (docs/protocol.md, Status)
 _STATUS_EVENTS = ("state", "error", "imu", "recording", "stats")
 _STATUS_COUNTERS = const(4)  # bytes 4-9 of the status value: set, rep, reps
@@ -44,6 +52,7 @@ _ERROR_BITS = {
     "storage_full": p.E_STORAGE_FULL,
     "storage": p.E_STORAGE_ERROR,
     "settings": p.E_SETTINGS,
+    "task_failed": p.E_TASK_FAILED,
 }
 
 
@@ -57,7 +66,8 @@ class BleServer:
         self._conn = None
         self._conn_event = None  # "connected" / "disconnected": to publish from the task
         self._mtu = _ATT_DEFAULT_MTU
-        self._inbox: deque = deque((), 4)  # control point writes, copied out of the IRQ
+        self._inbox: deque = deque((), _INBOX)  # control point writes, copied out of the IRQ
+        self.heartbeat_ms = time.ticks_ms()  # for the supervisor
         self._outbox: deque = deque((), _OUTBOX)  # (value handle, bytes)
         self._wake = asyncio.ThreadSafeFlag()
         self._status_due = False  # notify the status
@@ -83,7 +93,7 @@ class BleServer:
             ble.gatts_write(handle, text.encode())
         self._battery = battery[0]
         self._rep, self._status, self._control, self._data, self._raw, self._events = ours
-        ble.gatts_set_buffer(self._control, p.MAX_COMMAND)
+        ble.gatts_set_buffer(self._control, p.MAX_COMMAND + 1)  # a longer write shows its excess
         self._advertise()
 
     # --- IRQ: copy, wake, return ------------------------------------------------------------
@@ -98,7 +108,12 @@ class BleServer:
             self._conn_event = "disconnected"
             self._advertise()
         elif event == _IRQ_GATTS_WRITE and data[1] == self._control:
-            self._inbox.append(bytes(self._ble.gatts_read(self._control)))
+            command = bytes(self._ble.gatts_read(self._control))
+            if len(self._inbox) < _INBOX:
+                self._inbox.append(command)
+            else:  # the task is behind: say so now
+                head = command + b"\0\0"  # opcode and seq, 0 where the write lacks them
+                self._send_later(self._control, p.encode_response(head[0], head[1], p.BUSY))
         elif event == _IRQ_MTU_EXCHANGED:
             self._mtu = data[1]
         self._wake.set()
@@ -150,13 +165,18 @@ class BleServer:
             app.monitor.battery_pct,
             store.free_bytes(),
             store.hours_left(),
-            self.errors | (0 if app.wall_known() else p.E_CLOCK_UNSET),
+            self.errors | (0 if app.clock.is_set() else p.E_CLOCK_UNSET),
         )
 
     # --- the server's task ----------------------------------------------------------------
+    def poke(self):
+        """The supervisor's once-a-second wake-up: the task beats even with nothing to do."""
+        self._wake.set()
+
     async def run(self):
         while True:
             await self._wake.wait()
+            self.heartbeat_ms = time.ticks_ms()
             if self._conn_event is not None:
                 self._publish_link()
             while self._inbox:
@@ -226,6 +246,7 @@ class BleServer:
                 await asyncio.sleep_ms(_RETRY_MS)
                 continue
             self._outbox.popleft()
+            self.heartbeat_ms = time.ticks_ms()
 
     # --- commands ----------------------------------------------------------------------------
     def _command(self, data):
@@ -239,11 +260,16 @@ class BleServer:
             return
         try:
             status, values = self._execute(opcode, args)
-        except ValueError:  # no such session (storage) or a value out of range
-            status, values = p.NO_SUCH_SESSION, ()
+            response = p.encode_response(opcode, seq, status, *values)
         except OSError:
-            status, values = p.STORAGE_ERROR, ()
-        self._send_later(self._control, p.encode_response(opcode, seq, status, *values))
+            response = p.encode_response(opcode, seq, p.STORAGE_ERROR)
+        except Exception as err:  # a bug must cost one command, not the server
+            sys.print_exception(err)
+            self.app.publish({"type": "error", "code": "command", "message": repr(err)})
+            response = p.encode_response(opcode, seq, p.FAILED)
+        if not p.fits(response, self._mtu):
+            response = p.encode_response(opcode, seq, p.TOO_LARGE)
+        self._send_later(self._control, response)
         self._status_stale = self._status_due = True  # the clock, the session, free space
 
     def _execute(self, opcode, args):
@@ -291,6 +317,9 @@ class BleServer:
             return p.OK, (imu.rate_hz, imu.accel_lsb_per_g, imu.gyro_lsb_per_dps)
         elif opcode == p.STOP_RAW:
             app.sampler.on_raw = None
+        elif opcode == p.RESET_CALIBRATION:
+            if not app.reset_calibration():
+                return p.NOT_NOW, ()
         elif opcode == p.REBOOT:
             asyncio.create_task(self._reboot())
         return p.OK, ()

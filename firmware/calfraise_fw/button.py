@@ -23,6 +23,7 @@ class Button:
             self._pin = Pin(spec.pin, Pin.IN)
         self._active = 0 if spec.active_low else 1
         self._on_press = on_press  # on_press("short" | "long")
+        self.heartbeat_ms = time.ticks_ms()  # for the supervisor
 
     def pressed(self):
         return self._pin.value() == self._active
@@ -32,7 +33,7 @@ class Button:
         long_sent = False
         while True:
             await asyncio.sleep_ms(_POLL_MS)
-            now = time.ticks_ms()
+            now = self.heartbeat_ms = time.ticks_ms()
             if self.pressed():
                 if down_ms is None:
                     down_ms = now

@@ -24,36 +24,50 @@ from micropython import const
 _BLOCK_HZ = const(25)  # decimated processing rate
 _RING = const(256)  # blocks of history (~10 s) to find where a rep started
 _MASK = const(255)
+_RECENT = const(64)  # blocks (~2.5 s) re-measured from a newly learned rest
 _OFF = const(1 << 28)  # storage offset, see the module docstring
 
 _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
 _S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
-_S_STANCE = const(12 * 12 * _DEG * _DEG)  # a still plateau below this is a new stance
 _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a new posture
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
+_S_THROUGH = const(12 * 12 * _DEG * _DEG)  # past rest this far the other way: a heel strike
+# (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
 
-_STILL_DPS = const(3)  # gyro below this (bias removed) is still
+_STILL_DPS = const(3)  # gyro below this (bias removed) is quiet enough to learn its bias
 _BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its bias
+_MOVE_DPS = const(30)  # turning faster than this is moving, whatever the tilt does
+_S_CONE = const(35 * 35 * _DEG * _DEG // 100)  # the tilt wanders less than 3.5 deg: steady
+# (a foot's postural sway stays within about 1.5 deg either side)
+_S_NEAR = const(15 * 15 * _DEG * _DEG // 100)  # within 1.5 deg of the steady tilt's mean
 _BIAS_MAX_DPS = const(20)  # MEMS gyros stay well within this zero-rate offset
 _BLEND_DPS = const(60)  # faster turns carry linear acceleration: trust the gyro alone
 _RATE_VETO_DPS = const(450)  # faster turns are handling or a step, not a calf raise
+_JOLT_G = const(4)  # a sample whose |ax| + |ay| + |az| passes this is an impact (a calf raise
+# reaches under 2 g, whose sum is under 3.5 g; heel strikes and landings 2-6 g)
 _M2_1G = const(1 << 20)  # |a|^2 at 1 g, in (1/1024 g)^2
+_M2_LO_1G = const(_M2_1G * 8 // 10)  # 0.9 g: an accelerometer error would not go lower
+_M2_HI_1G = const(_M2_1G * 12 // 10)  # 1.1 g
 _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
 _M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
 _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the tilt
 
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
-_SETTLE_MS = const(600)  # stillness needed to learn a rest after handling
+_SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or at boot
+_TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
+_FOLLOW_MS = const(600)  # steady this long at rest: the rest follows the foot
+_PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
+_LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MAX_REP_MS = const(15000)
-_MIN_PHASE_MS = const(100)
-_SET_GAP_MS = const(12000)  # a pause longer than this between reps starts a new set
+_MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
+_SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
@@ -114,7 +128,32 @@ _VOTE = const(61)  # reps that agreed with the learned heel-raise direction (cap
 _OPP = const(62)  # reps since then that tilted the other way, kept in the backlog
 _NBACK = const(63)  # reps in the backlog
 _RELEASE = const(64)  # the backlog won the vote: hand its reps out, one a block
-_FIELDS = const(65)
+_MOVE2 = const(65)  # configuration: squared rotation of a block turning at _MOVE_DPS
+_KI = const(66)  # configuration: bias correction per unit of tilt disagreement, << 12
+_ANX = const(67)  # where the tilt was when it last moved (the steadiness anchor), 1/16384 g
+_PL = const(73)  # 1 while that plateau is set
+_I_PL = const(74)  # its ring index
+_VAL = const(75)  # the lowest s on the way down so far, where (1/16384 g) and when (ring index)
+_VX = const(76)
+_I_VAL = const(79)
+_PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
+_JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
+_SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
+_FIELDS = const(83)
+_CONFIG = (
+    _BLOCK,
+    _BLOCK_MS,
+    _KA,
+    _KG,
+    _STILL2,
+    _BIAS2,
+    _BLEND2,
+    _VETO2,
+    _BIAS_LIM,
+    _MOVE2,
+    _KI,
+    _JOLT,
+)
 
 
 def _v(st, field):
@@ -122,8 +161,21 @@ def _v(st, field):
     return st[field] - _OFF
 
 
+def _sq(stored, v):
+    """The squared difference (1/4096 g) of a ring_u entry and v (1/16384 g), capped at 2 g
+    (two 1 g vectors are never further apart; an unwritten entry would be)."""
+    d = (((stored - 32768) << 1) - v) >> 2
+    d = min(max(d, -8192), 8192)
+    return d * d
+
+
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
+    return buf
+
+
+def ptr16(buf):
+    """CPython stand-in for viper's 16-bit pointer cast."""
     return buf
 
 
@@ -219,7 +271,11 @@ class RepDetector:
 
     rate_hz: the IMU's output data rate (40-420); accel_lsb_per_g, gyro_lsb_per_dps: its scale.
     update() takes t_ms (monotonic ms since reset, < 2**28) and six raw counts: a Rep or None.
-    Session state for the app: set_no, rep_no, in_set(t_ms), last_rep_ms.
+    Session state for the app: set_no, rep_no, set_open, last_rep_ms.
+
+    Sets are decided here and nowhere else: a rep opens a set if none is open; the set closes
+    once _SET_GAP_MS have passed since its last rep ended with no candidate rep under way (so a
+    rep that starts inside the pause and ends after it still belongs to the set).
     """
 
     def __init__(self, rate_hz=104, accel_lsb_per_g=4096, gyro_lsb_per_dps=32.8):
@@ -229,6 +285,7 @@ class RepDetector:
             raise ValueError("accel/gyro scale outside what 16-bit IMUs report")
         n = int(rate_hz / _BLOCK_HZ + 0.5)
         rad_per_dps = 65536 * 3.14159265 / 180 * n / rate_hz  # block rotation units per dps
+        kg = 4096 * 65536 * 3.14159265 / (180 * rate_hz * gyro_lsb_per_dps)
         self._config = (
             n,
             int(1000 * n / rate_hz + 0.5),
@@ -239,10 +296,14 @@ class RepDetector:
             int(_BLEND_DPS * rad_per_dps / 4) ** 2,
             int(_RATE_VETO_DPS * rad_per_dps / 4) ** 2,
             int(_BIAS_MAX_DPS * gyro_lsb_per_dps * n * 16),
+            int(_MOVE_DPS * rad_per_dps / 4) ** 2,
+            int((256 << 12) / kg + 0.5),
+            int(_JOLT_G * accel_lsb_per_g),
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
         self._ring_s = array("i", bytes(4 * _RING))
+        self._ring_u = array("H", bytes(2 * 3 * _RING))  # u at each block: (u >> 1) + 32768
         self._back = array("i", bytes(4 * _BACKLOG * _BACK_FIELDS))
         self.rep_out = Rep()
         self.reset()
@@ -257,8 +318,8 @@ class RepDetector:
         """Forget everything: a new session starts from rest."""
         for i in range(_FIELDS):
             self._st[i] = _OFF
-        for i, v in enumerate(self._config):
-            self._put(_BLOCK + i, v)
+        for field, v in zip(_CONFIG, self._config):
+            self._put(field, v)
         self._put(_T_PREV, -1)
         self._put(_LAST_REP, -1)
         self._put(_STATE, _UNSETTLED)
@@ -278,10 +339,11 @@ class RepDetector:
         """When the last counted rep ended, -1 before the first."""
         return self._get(_LAST_REP)
 
-    def in_set(self, t_ms):
-        """True while the last rep is recent enough that the next one joins its set."""
-        last = self._get(_LAST_REP)
-        return last >= 0 and t_ms - last <= _SET_GAP_MS
+    @property
+    def set_open(self):
+        """True from a set's first rep until the detector closes the set; the next rep then
+        opens a new one. The app ends the set (LED, records, BLE) when this turns False."""
+        return self._get(_SET_OPEN) == 1
 
     @property
     def gyro_bias(self):
@@ -309,6 +371,14 @@ class RepDetector:
         st[_SGX] += gx
         st[_SGX + 1] += gy
         st[_SGX + 2] += gz
+        if ax < 0:  # the block's sharpest jolt: a heel strike is shorter than a block
+            ax = -ax
+        if ay < 0:
+            ay = -ay
+        if az < 0:
+            az = -az
+        if ax + ay + az + _OFF > st[_PEAK]:
+            st[_PEAK] = ax + ay + az + _OFF
         n = st[_N] - _OFF + 1
         if n == 1:
             st[_T_FIRST] = t_ms + _OFF
@@ -340,8 +410,9 @@ class RepDetector:
             az = 0
         m2 = (ax >> 2) * (ax >> 2) + (ay >> 2) * (ay >> 2) + (az >> 2) * (az >> 2)
         impact = 0
-        if m2 > _M2_HIGH or m2 < _M2_LOW:
+        if m2 > _M2_HIGH or m2 < _M2_LOW or st[_PEAK] > st[_JOLT]:
             impact = 1
+        st[_PEAK] = _OFF
 
         # gyro: raw block sums, less the bias, as this block's rotation in 2**-16 rad
         rgx = st[_SGX] - _OFF
@@ -376,12 +447,12 @@ class RepDetector:
         if w2 > st[_VETO2] - _OFF:
             fast = 1
 
-        still = 0
+        quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
             if st[_CAL] - _OFF > 8:
                 if w2 < st[_STILL2] - _OFF:
-                    still = 1
-            else:  # bias unknown yet: judge stillness by a steady gyro instead
+                    quiet = 1
+            else:  # bias unknown yet: judge quietness by a steady gyro instead
                 ddx = rgx - (st[_PGX] - _OFF)
                 ddy = rgy - (st[_PGX + 1] - _OFF)
                 ddz = rgz - (st[_PGX + 2] - _OFF)
@@ -391,7 +462,7 @@ class RepDetector:
                     ddy = (ddy * kg) >> 14
                     ddz = (ddz * kg) >> 14
                     if ddx * ddx + ddy * ddy + ddz * ddz < st[_STILL2] - _OFF:
-                        still = 1
+                        quiet = 1
         st[_PGX] = rgx + _OFF
         st[_PGX + 1] = rgy + _OFF
         st[_PGX + 2] = rgz + _OFF
@@ -404,13 +475,16 @@ class RepDetector:
         dm = m2 - (st[_M2REST] - _OFF)
         calm = -_BLEND_GATE < dm < _BLEND_GATE
         if st[_HAVE_U] - _OFF == 0:
-            if impact or fast or m2 < _M2_1G >> 1 or m2 > _M2_1G << 1:
-                return None  # wait for a block of plain gravity (0.7-1.4 g) to start from
+            if impact or w2 > st[_BLEND2] - _OFF or m2 < _M2_LO_1G or m2 > _M2_HI_1G:
+                return None  # wait for a slow block of plain gravity (0.9-1.1 g) to start from
             ux = ax << 2
             uy = ay << 2
             uz = az << 2
             st[_HAVE_U] = 1 + _OFF
             st[_M2REST] = m2 + _OFF  # this accelerometer's 1 g, bias and gain errors included
+            st[_ANX] = ux + _OFF
+            st[_ANX + 1] = uy + _OFF
+            st[_ANX + 2] = uz + _OFF
         else:
             qx = ux >> 2
             qy = uy >> 2
@@ -421,7 +495,29 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            if w2 < st[_BLEND2] - _OFF and calm:
+            steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
+            if steady and calm:
+                # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
+                # getting wrong is its bias (integral feedback; the part about gravity tilts
+                # nothing: it is learned below, at rest)
+                ki = st[_KI] - _OFF
+                lim = st[_BIAS_LIM] - _OFF
+                cx = (uy * az - uz * ay) >> 12
+                cy = (uz * ax - ux * az) >> 12
+                cz = (ux * ay - uy * ax) >> 12
+                b = st[_BX] - _OFF + ((cx * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX] = b + _OFF
+                b = st[_BX + 1] - _OFF + ((cy * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX + 1] = b + _OFF
+                b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
+                if -lim < b < lim:
+                    st[_BX + 2] = b + _OFF
+                ux += ((ax << 2) - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
+                uy += ((ay << 2) - uy + 2) >> 2
+                uz += ((az << 2) - uz + 2) >> 2
+            elif w2 < st[_BLEND2] - _OFF and calm:
                 ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                 uy += ((ay << 2) - uy + 8) >> 4
                 uz += ((az << 2) - uz + 8) >> 4
@@ -435,25 +531,36 @@ class RepDetector:
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
 
+        # steady: the tilt stays within 3.5 deg of where it has been over the last ~2.5 s
+        # (postural sway fits, a slow raise does not) and the foot does not turn fast; this,
+        # not a quiet gyro, is what rests and landings wait for
         still_ms = st[_STILL_MS] - _OFF
-        if still:
+        dx = (ux - (st[_ANX] - _OFF)) >> 2
+        dy = (uy - (st[_ANX + 1] - _OFF)) >> 2
+        dz = (uz - (st[_ANX + 2] - _OFF)) >> 2
+        if impact or w2 > st[_MOVE2] - _OFF or dx * dx + dy * dy + dz * dz > _S_CONE:
+            st[_ANX] = ux + _OFF
+            st[_ANX + 1] = uy + _OFF
+            st[_ANX + 2] = uz + _OFF
+            still_ms = 0
+        else:
+            st[_ANX] += (dx + 8) >> 4  # the anchor trails the tilt by ~2.5 s
+            st[_ANX + 1] += (dy + 8) >> 4
+            st[_ANX + 2] += (dz + 8) >> 4
             if still_ms < 60000:
                 still_ms += elapsed
-            # bias: fast at first, then only at rest and dead still, so that the slow start
-            # of a movement is not mistaken for drift
+        st[_STILL_MS] = still_ms + _OFF
+        if quiet and still_ms > 400:
+            # bias: fast at first while the gyro is quiet; then slowly whenever the tilt is
+            # steady at rest, sway and all (it averages out), which also learns the part about
+            # gravity that the accelerometer cannot see
             k = 0
             if st[_CAL] - _OFF < 12:
                 k = 2
             elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
                 k = 6
             lim = st[_BIAS_LIM] - _OFF
-            if (
-                k
-                and still_ms > 400
-                and -lim < rgx << 4 < lim
-                and -lim < rgy << 4 < lim
-                and (-lim < rgz << 4 < lim)
-            ):
+            if k and -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (-lim < rgz << 4 < lim):
                 b = st[_BX] - _OFF
                 st[_BX] = b + (((rgx << 4) - b) >> k) + _OFF
                 b = st[_BX + 1] - _OFF
@@ -462,41 +569,38 @@ class RepDetector:
                 st[_BX + 2] = b + (((rgz << 4) - b) >> k) + _OFF
                 if st[_CAL] - _OFF < 100:
                     st[_CAL] += 1
-        else:
-            still_ms = 0
-        st[_STILL_MS] = still_ms + _OFF
 
         ri = st[_RI] - _OFF
         ring_t = ptr32(self._ring_t)
         ring_s = ptr32(self._ring_s)
+        ring_u = ptr16(self._ring_u)
         ring_t[ri] = t
         ring_s[ri] = s
+        ring_u[3 * ri] = (ux >> 1) + 32768
+        ring_u[3 * ri + 1] = (uy >> 1) + 32768
+        ring_u[3 * ri + 2] = (uz >> 1) + 32768
         st[_RI] = ((ri + 1) & _MASK) + _OFF
 
         # the rep state machine; the rare, per-rep work is in plain methods
         s_max = st[_S_MAX] - _OFF  # the current excursion's top (stale while at rest)
         level95 = (s_max >> 8) * 231
         if state == _UNSETTLED:
-            if still and still_ms >= _SETTLE_MS:
+            if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
-        elif still and still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
+        elif still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
             self._learn_rest(m2)  # re-clipped or changed posture without a fuss
         elif (
-            still
-            and still_ms >= _RESETTLE_MS
+            still_ms >= _RESETTLE_MS
             and state != _REST
             and (
                 state == _SPOILED
-                or s < s_max >> 2  # a rep came down to a new rest
-                or s_max < _S_STANCE  # a small tilt that stayed: a new stance
                 or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
             )
         ):
-            # still, off the old rest, not at a rep's top. A rep on its way down ended when the
-            # foot stopped; a tilt that stayed small, or steeper than any rep, was no rep at all.
-            if state == _FALL and s < s_max >> 2:
-                st[_STATE] = _REST + _OFF
-                self._hold_pending(level95, s, t - still_ms)
+            # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
+            # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
+            # stays may be a stance or the top of a small rep: what follows tells, see
+            # _rises_from_plateau.)
             self._learn_rest(m2)
         elif state == _REST:
             if s > _S_TRIGGER:
@@ -504,12 +608,13 @@ class RepDetector:
                     st[_STATE] = _SPOILED + _OFF
                 else:
                     st[_STATE] = _RISE + _OFF
+                    st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
-            elif still and (s < _S_SETTLED or still_ms >= _SETTLE_MS):
+            elif still_ms >= _FOLLOW_MS and dx * dx + dy * dy + dz * dz < _S_NEAR:
                 i = 0
-                while i < 3:  # follow slow postural drift
-                    g = st[_GX + i] - _OFF
+                while i < 3:  # follow slow drift: steady, and near the tilt's recent mean
+                    g = st[_GX + i] - _OFF  # (not the slow start of a raise)
                     st[_GX + i] = g + ((st[_UX + i] - _OFF - g + 8) >> 4) + _OFF
                     i += 1
         elif state == _SPOILED:
@@ -521,27 +626,119 @@ class RepDetector:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
             st[_STATE] = _RISE + _OFF
-            self._new_top(ri, s, ex, ey, ez)
+            if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
+                self._new_top(ri, s, ex, ey, ez)
+        elif state == _RISE:
+            if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
+                st[_PL] = 1 + _OFF
+                st[_I_PL] = ri + _OFF
+            if s >= (s_max >> 8) * 185:  # above 85 %: the top, or a tremor at it
+                pass
+            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0:
+                self._past_top(level95)  # really on the way down
+                st[_VAL] = _OFF + (1 << 28) - 1
+            elif s < _S_TRIGGER:
+                st[_STATE] = _REST + _OFF  # a small tilt, held, and back: a weight shift
+            else:  # a small tilt, held, then off elsewhere: it was a stance
+                self._rises_from_plateau(ri)
         else:
-            if state == _RISE:
-                if s < (s_max >> 8) * 185:  # below 85 %: really on the way down, not a tremor
-                    self._past_top(level95)
-            else:
-                level5 = s_max // 400
-                if level5 < _S_FLOOR:
-                    level5 = _S_FLOOR
-                if s < level5:
-                    st[_STATE] = _REST + _OFF
-                    self._hold_pending(
-                        level95,
-                        level5,
-                        crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
-                    )
+            level5 = s_max // 400
+            if level5 < _S_FLOOR:
+                level5 = _S_FLOOR
+            if s < st[_VAL] - _OFF:  # the lowest point so far of the way down
+                st[_VAL] = s + _OFF
+                st[_I_VAL] = ri + _OFF
+                st[_VX] = ux + _OFF
+                st[_VX + 1] = uy + _OFF
+                st[_VX + 2] = uz + _OFF
+            dx = (ux - (st[_VX] - _OFF)) >> 2
+            dy = (uy - (st[_VX + 1] - _OFF)) >> 2
+            dz = (uz - (st[_VX + 2] - _OFF)) >> 2
+            if s < level5:
+                st[_STATE] = _REST + _OFF
+                self._hold_pending(
+                    level95,
+                    level5,
+                    crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
+                )
+            elif st[_VAL] - _OFF < s_max >> 2 and (
+                t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
+                or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+            ):
+                # it came down part of the way and stopped there, or rose again from there:
+                # the foot landed on a rest other than the one it rose from
+                self._land(level95, level5)
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
+        if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
+            self._close_set()
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
-            return self._after_block(t, ex, ey, ez, impact | fast)
+            return self._after_block(t, impact | fast)
         return None
+
+    def _ring_d2(self, i, x, y, z):
+        """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
+        ru = self._ring_u
+        return _sq(ru[3 * i], x) + _sq(ru[3 * i + 1], y) + _sq(ru[3 * i + 2], z)
+
+    def _rebase(self, first, x, y, z):
+        """(x, y, z) becomes the rest; the ring's s from index `first` on is measured from it."""
+        st = self._st
+        self._put(_GX, x)
+        self._put(_GX + 1, y)
+        self._put(_GX + 2, z)
+        rs = self._ring_s
+        last = (_v(st, _RI) - 1) & _MASK
+        j = first
+        while True:
+            rs[j] = self._ring_d2(j, x, y, z)
+            if j == last:
+                return
+            j = (j + 1) & _MASK
+
+    def _rises_from_plateau(self, ri):
+        """Rising again after a steady plateau on the way up: the plateau was a new stance (the
+        foot settled before the set) and the raise starts from it."""
+        st = self._st
+        i = _v(st, _I_PL)
+        ru = self._ring_u
+        x = (ru[3 * i] - 32768) << 1
+        y = (ru[3 * i + 1] - 32768) << 1
+        z = (ru[3 * i + 2] - 32768) << 1
+        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
+            return False
+        self._put(_PL, 0)
+        self._rebase(i, x, y, z)
+        self._put(_EX_START, i)
+        self._new_top(
+            ri,
+            self._ring_s[ri],
+            (_v(st, _UX) - x) >> 2,
+            (_v(st, _UX + 1) - y) >> 2,
+            (_v(st, _UX + 2) - z) >> 2,
+        )
+        return True
+
+    def _land(self, level95, level5):
+        """The foot came down to a rest other than the one it rose from (rests between real
+        reps differ by a few degrees): the rep ends 5 % above that rest, which becomes the rest."""
+        st = self._st
+        i_max = _v(st, _I_MAX)
+        x = _v(st, _VX)
+        y = _v(st, _VX + 1)
+        z = _v(st, _VX + 2)
+        low = self._ring_d2(i_max, x, y, z) // 400
+        if low < _S_FLOOR:
+            low = _S_FLOOR
+        self._rebase(i_max, x, y, z)
+        rt = self._ring_t
+        rs = self._ring_s
+        j = _v(st, _I_VAL)
+        while j != i_max and rs[(j - 1) & _MASK] < low:
+            j = (j - 1) & _MASK
+        i = (j - 1) & _MASK
+        self._put(_STATE, _REST)
+        self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
     def _new_top(self, ri, s, ex, ey, ez):
         self._put(_S_MAX, s)
@@ -551,14 +748,20 @@ class RepDetector:
         self._put(_DX + 2, ez)
 
     def _learn_rest(self, m2):
-        """The foot's present orientation becomes its rest; after a big change (a re-clip, a
-        plank) the heel-raise direction has to be learned again."""
+        """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
+        small movement average out; after handling, where it is now); after a big change (a
+        re-clip, a plank) the heel-raise direction has to be learned again."""
         st = self._st
+        src = _ANX
+        if _v(st, _STATE) == _UNSETTLED:
+            src = _UX  # after handling or at boot the tilt has only just converged
         moved = 0
         for i in range(3):
-            d = (_v(st, _UX + i) - _v(st, _GX + i)) >> 2
+            d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
-            st[_GX + i] = st[_UX + i]
+        self._rebase(
+            (_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2)
+        )
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -615,17 +818,21 @@ class RepDetector:
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
-    def _after_block(self, t, ex, ey, ez, jolt):
+    def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
             return self._release_one()
-        return self._check_pending(t, ex, ey, ez, jolt)
+        return self._check_pending(t, jolt)
 
-    def _check_pending(self, t, ex, ey, ez, jolt):
+    def _check_pending(self, t, jolt):
         """Confirm or drop the rep that ended last; returns the Rep once it counts."""
         st = self._st
+        ex = (_v(st, _UX) - _v(st, _GX)) >> 2  # the tilt from the rest it came down to
+        ey = (_v(st, _UX + 1) - _v(st, _GX + 1)) >> 2
+        ez = (_v(st, _UX + 2) - _v(st, _GX + 2)) >> 2
         back = ex * _v(st, _P_DX) + ey * _v(st, _P_DX + 1) + ez * _v(st, _P_DX + 2)
-        tilted = ex * ex + ey * ey + ez * ez > _S_TRIGGER
-        if jolt or (back < 0 and tilted):
+        e2 = ex * ex + ey * ey + ez * ez
+        tilted = e2 > _S_TRIGGER
+        if jolt or (back < 0 and e2 > _S_THROUGH):
             self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
@@ -689,12 +896,21 @@ class RepDetector:
             self._put(_RELEASE, 0)
         return rep
 
+    def _close_set(self):
+        """The pause after the set's last rep is long enough: close the set, unless a rep is
+        under way (rising, falling, ended and waiting for its confirmation, or in a backlog
+        being handed out)."""
+        st = self._st
+        state = _v(st, _STATE)
+        if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
+            self._put(_SET_OPEN, 0)
+
     def _emit(self, start, top, lower, end, s_max):
         st = self._st
-        last = _v(st, _LAST_REP)
-        if last < 0 or start - last > _SET_GAP_MS:
+        if not _v(st, _SET_OPEN):
             self._put(_SET_NO, _v(st, _SET_NO) + 1)
             self._put(_REP_NO, 0)
+            self._put(_SET_OPEN, 1)
         self._put(_REP_NO, _v(st, _REP_NO) + 1)
         self._put(_LAST_REP, end)
         amp = chord2_to_cdeg(s_max)

@@ -3,11 +3,13 @@
 publish() only queues the event and wakes the dispatcher, so the sampling task never runs a
 subscriber's code (an LED pattern, a flash write, a BLE notify, a console line). Events are
 dicts with a "type" key (docs/device.md lists them). A full queue drops the oldest event and
-counts it; a subscriber that raises is reported and stays subscribed.
+counts it; a subscriber that raises is reported and stays subscribed. The dispatcher beats
+for the supervisor (heartbeat_ms) and wakes when poked.
 """
 
 import asyncio
 import sys
+import time
 from collections import deque
 
 
@@ -19,6 +21,7 @@ class EventBus:
         self._subscribers = []
         self.dropped = 0
         self.subscriber_errors = 0
+        self.heartbeat_ms = time.ticks_ms()
 
     def subscribe(self, callback):
         """callback(event) runs in the dispatcher task for every event; it must not block."""
@@ -31,10 +34,14 @@ class EventBus:
         self._queue.append(event)
         self._ready.set()
 
+    def poke(self):
+        self._ready.set()
+
     async def run(self):
         while True:
             await self._ready.wait()
             self._ready.clear()
+            self.heartbeat_ms = time.ticks_ms()
             while self._queue:
                 self.dispatch(self._queue.popleft())
 

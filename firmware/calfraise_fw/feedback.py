@@ -6,6 +6,7 @@ an older one short, so the light never lags behind the reps. Colours are 0xRRGGB
 """
 
 import asyncio
+import time
 
 from micropython import const
 
@@ -17,6 +18,7 @@ _WHITE = const(0xFFFFFF)
 _RED = const(0xFF0000)
 _DIM_UP = const(0x00280A)  # metronome: heels going up
 _DIM_DOWN = const(0x000A28)  # ... and coming down
+_BEAT_MS = const(1000)  # the task beats for the supervisor at least this often
 
 PATTERNS = {
     "boot": (_WHITE, 300),
@@ -41,6 +43,7 @@ class Feedback:
         self.errors = set()  # what is wrong now: "imu", "storage"
         self._pattern = PATTERNS["boot"]
         self._wake = asyncio.Event()
+        self.heartbeat_ms = time.ticks_ms()
 
     def on_event(self, event):
         kind = event["type"]
@@ -73,8 +76,8 @@ class Feedback:
                 pattern = self._background()
             if pattern is None:
                 self._show(_OFF)
-                await self._wake.wait()
-                self._wake.clear()
+                while not await self._woken(_BEAT_MS):
+                    pass
                 continue
             for i in range(0, len(pattern), 2):
                 self._show(pattern[i])
@@ -95,9 +98,19 @@ class Feedback:
 
     async def _interrupted(self, ms):
         """Wait ms; True if a new pattern arrived meanwhile."""
+        while ms > 0:
+            step = min(ms, _BEAT_MS)
+            if await self._woken(step):
+                return self._pattern is not None
+            ms -= step
+        return False
+
+    async def _woken(self, ms):
+        """Beat, then wait at most ms for an event: True if one came."""
+        self.heartbeat_ms = time.ticks_ms()
         self._wake.clear()
         try:
             await asyncio.wait_for_ms(self._wake.wait(), ms)
         except asyncio.TimeoutError:
             return False
-        return self._pattern is not None
+        return True

@@ -1,9 +1,10 @@
-"""The main loop: feeds the watchdog while the sampling task is alive, commits pending session
-records (durable within 1 s), collects garbage at a quiet moment every second (and times it),
-keeps the runtime stats, reads the battery, and saves the gyro calibration once learned.
+"""The main loop: feeds the watchdog while every supervised task is healthy, commits pending
+session records (durable within 1 s), collects garbage at a quiet moment every second (and times
+it), keeps the runtime stats, reads the battery, and saves the gyro calibration once learned.
 
-If the sampling task dies or hangs, its heartbeat stops, the watchdog is no longer fed, and the
-board resets: better a reboot than a sensor that silently stopped counting.
+If a task keeps failing or stops beating (supervisor.py), the watchdog is no longer fed and the
+board resets: better a reboot than a sensor that silently stopped counting. The loop itself is
+the watchdog's heartbeat: if it dies or hangs, nothing feeds the watchdog either.
 """
 
 import asyncio
@@ -14,7 +15,6 @@ from calfraise_fw import settings as settings_file
 
 LOOP_MS = 1000
 WDT_MS = 8000  # watchdog timeout
-STALE_MS = 3000  # a sampler heartbeat older than this is a dead sampling task
 STATS_EVERY = 60  # loops between "stats" events
 BIAS_SAVE_MDPS = 100  # save the calibration again when it moved this far
 
@@ -29,12 +29,16 @@ class Monitor:
         self.battery_mv = None
         self.battery_pct = None
         self._loops = 0
+        self.stuck = None  # the task that keeps the watchdog from being fed
 
     async def run(self):
         while True:
-            sampler = self.app.sampler
-            if time.ticks_diff(time.ticks_ms(), sampler.heartbeat_ms) < STALE_MS:
+            stuck = self.app.supervisor.check()
+            if stuck is None:
                 self.wdt.feed()
+            elif self.stuck is None:
+                self.app.publish({"type": "error", "code": "watchdog", "message": stuck})
+            self.stuck = stuck
             self.app.recorder.tick(self.app.now_ms())
             self._collect()
             if self._loops % STATS_EVERY == 0:

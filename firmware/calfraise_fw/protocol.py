@@ -17,7 +17,7 @@ from micropython import const
 
 from calfraise_fw import settings
 
-VERSION = const(2)  # 2: the event characteristic
+VERSION = const(3)  # 2: the event characteristic; 3: busy/too_large/failed, storage_full event
 
 # --- identity and GATT layout ----------------------------------------------------------------
 SERVICE_UUID = "c7150001-7c5e-4786-9f45-dc27e4112f5c"
@@ -66,6 +66,7 @@ _DATA_HEAD = const(4)  # a data chunk's u32 offset
 _RAW_HEAD = const(4)  # a raw batch's u32 index of its first sample
 _RAW_SAMPLE = const(12)  # ax, ay, az, gx, gy, gz as i16
 _MIN_EPOCH_S = const(1577836800)  # 2020-01-01: an earlier clock was never set
+_MAX_EPOCH_S = const(4102444800)  # 2100-01-01: a later one is a mistake (start_s is a u32)
 
 # --- commands (control point) ------------------------------------------------------------------
 HELLO = const(1)
@@ -81,6 +82,7 @@ DELETE_SESSION = const(10)
 START_RAW = const(11)
 STOP_RAW = const(12)
 REBOOT = const(13)
+RESET_CALIBRATION = const(14)  # forget the saved gyro bias and the learned rest
 COMMAND_NAMES = (
     None,
     "hello",
@@ -96,10 +98,15 @@ COMMAND_NAMES = (
     "start_raw",
     "stop_raw",
     "reboot",
+    "reset_calibration",
 )
 # payload formats by opcode; None: not one struct (settings, HELLO's and LIST's responses)
-_REQUEST = const((None, "<B", "<I", "<", "<", None, None, "<IB", "<III", "<I", "<I", "<", "<", "<"))
-_RESPONSE = const((None, None, "<", "<", "<", None, "<", None, "<III", "<", "<", "<Hff", "<", "<"))
+_REQUEST = const(
+    (None, "<B", "<I", "<", "<", None, None, "<IB", "<III", "<I", "<I", "<", "<", "<", "<")
+)
+_RESPONSE = const(
+    (None, None, "<", "<", "<", None, "<", None, "<III", "<", "<", "<Hff", "<", "<", "<")
+)
 
 # --- status codes ------------------------------------------------------------------------------
 OK = const(0)
@@ -110,6 +117,9 @@ NOT_NOW = const(4)
 NO_SUCH_SESSION = const(5)
 STORAGE_ERROR = const(6)
 VERSION_MISMATCH = const(7)
+BUSY = const(8)  # the command queue is full: send it again once an answer came
+TOO_LARGE = const(9)  # the answer would not fit one notification at this MTU
+FAILED = const(10)  # the command raised inside the device (an error event says why)
 STATUS_NAMES = (
     "ok",
     "unknown_command",
@@ -119,6 +129,9 @@ STATUS_NAMES = (
     "no_such_session",
     "storage_error",
     "version_mismatch",
+    "busy",
+    "too_large",
+    "failed",
 )
 
 # settings by id: this table is part of the protocol version
@@ -152,7 +165,8 @@ _EVENT_HEAD = const("<BI")
 _STATE_EVENT = const("<BBHH")  # state, reason, sets, reps (sets and reps: at the end)
 _SET_END_EVENT = const("<HHIIH")  # set, reps, start_ms, end_ms, target
 _TARGET_EVENT = const("<HH")  # set, reps
-EVENT_KINDS = ("state", "set_end", "target")
+_STORAGE_EVENT = const("<HH")  # set, session reps when per-rep detail stopped
+EVENT_KINDS = ("state", "set_end", "target", "storage_full")
 REASONS = ("rep", "button", "command", "timeout")
 # error flags: bit i is ERROR_NAMES[i]
 E_IMU_MISSING = const(0x01)
@@ -163,6 +177,7 @@ E_CLOCK_UNSET = const(0x10)
 E_BATTERY_LOW = const(0x20)
 E_SETTINGS = const(0x40)
 E_SESSIONS_LOST = const(0x80)
+E_TASK_FAILED = const(0x100)  # a task raised and was restarted (docs/device.md, Supervision)
 ERROR_NAMES = (
     "imu_missing",
     "imu_failed",
@@ -172,6 +187,7 @@ ERROR_NAMES = (
     "battery_low",
     "settings",
     "sessions_lost",
+    "task_failed",
 )
 
 # advertising data types (Bluetooth Assigned Numbers, "Common Data Types")
@@ -339,9 +355,13 @@ def _parse_args(opcode, body, n):
     if n > MAX_COMMAND:
         raise ProtocolError(f"{n} bytes: a command has at most {MAX_COMMAND}")
     if opcode == GET_SETTINGS:
+        seen = 0  # every answer must fit the smallest MTU: each setting once
         for sid in body:
             if sid >= len(SETTING_NAMES):
                 raise ProtocolError(f"no setting {sid}", OUT_OF_RANGE)
+            if seen >> sid & 1:
+                raise ProtocolError(f"setting {sid} asked twice")
+            seen |= 1 << sid
         return tuple(SETTING_NAMES[sid] for sid in body)
     if opcode == SET_SETTINGS:
         if not len(body):
@@ -350,8 +370,8 @@ def _parse_args(opcode, body, n):
     if opcode == HELLO:
         body = body[:1]  # frozen: a later version may append fields
     args = _unpack(_REQUEST[opcode], body, COMMAND_NAMES[opcode])
-    if opcode == SET_TIME and args[0] < _MIN_EPOCH_S:
-        raise ProtocolError(f"{args[0]} s is before 2020: not a set clock", OUT_OF_RANGE)
+    if opcode == SET_TIME and not _MIN_EPOCH_S <= args[0] < _MAX_EPOCH_S:
+        raise ProtocolError(f"{args[0]} s is not 2020..2099: not a set clock", OUT_OF_RANGE)
     return args
 
 
@@ -391,6 +411,11 @@ def encode_response(opcode, seq, status, *values):
     else:
         raise ValueError(f"unknown command {opcode}")
     return out
+
+
+def fits(response, mtu):
+    """True if a response fits one notification at this MTU (else answer TOO_LARGE)."""
+    return len(response) <= mtu - _ATT_HEAD
 
 
 def error_response(err):
@@ -469,8 +494,8 @@ def encode_rep(seq, rep):
 
 
 def encode_event(event):
-    """An event notification (7 to 21 bytes) of the app's "state", "set_end" or "target"
-    event (docs/device.md). ValueError for another event or a field that does not fit."""
+    """An event notification (7 to 21 bytes) of the app's "state", "set_end", "target" or
+    "storage_full" event (docs/device.md). ValueError for another event or a field too large."""
     kind = event["type"]
     if kind not in EVENT_KINDS:
         raise ValueError(f"{kind!r} is not one of {EVENT_KINDS!r}")
@@ -482,6 +507,8 @@ def encode_event(event):
     if kind == "set_end":
         values = (event[k] for k in ("set", "reps", "start_ms", "end_ms", "target"))
         return head + _pack(_SET_END_EVENT, *values)
+    if kind == "storage_full":
+        return head + _pack(_STORAGE_EVENT, event["set"], event["reps"])
     return head + _pack(_TARGET_EVENT, event["set"], event["reps"])
 
 
@@ -506,6 +533,8 @@ def decode_event(data):
     elif name == "set_end":
         fields = _unpack(_SET_END_EVENT, body, "set_end event")
         event.update(zip(("set", "reps", "start_ms", "end_ms", "target"), fields))
+    elif name == "storage_full":
+        event.update(zip(("set", "reps"), _unpack(_STORAGE_EVENT, body, "storage_full event")))
     else:
         event.update(zip(("set", "reps"), _unpack(_TARGET_EVENT, body, "target event")))
     return event

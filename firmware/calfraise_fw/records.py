@@ -25,6 +25,7 @@ REP = 2
 SET_END = 3
 CLOCK_FIX = 4
 END = 5
+RUN = 6  # a session begun before the clock was set: when it began in its power-on run
 INDEX = 16  # the index file's first record: the next session id
 ENTRY = 17  # one session in the index
 
@@ -32,6 +33,7 @@ END_REASONS = ("ended", "timeout", "button", "interrupted", "full")
 PARTIAL = 1  # REP flags
 SYNCED = 1  # ENTRY flags
 CLOSED = 2
+UNDATED = 4  # begun without the clock, and not dated since (within its run)
 
 # fixed payloads: struct format and field names; times are ms relative to the session start
 _HEADER = "<IiQBB"  # then firmware, board, settings (JSON) as bytes
@@ -39,6 +41,7 @@ _FIXED = {
     REP: ("<iHHHHHHB", ("start_ms", "up_ms", "hold_ms", "down_ms", "amplitude_cdeg", "set", "rep")),
     SET_END: ("<HHii", ("set", "reps", "start_ms", "end_ms")),
     CLOCK_FIX: ("<iQ", ("at_ms", "wall_ms")),
+    RUN: ("<IQQ", ("run", "run_ms", "known_ms")),
     END: ("<BiHH", ("reason", "end_ms", "reps", "sets")),
     INDEX: ("<I", ("next_id",)),
     ENTRY: ("<IIIB", ("id", "size", "ms", "flags")),
@@ -320,10 +323,11 @@ def read_session(stream):
     """A whole session file as a dict (the host's view; the board reads record by record).
 
     Keys: header (dict or None), reps, sets, clock_fixes (lists of dicts), end (dict or None),
+    run (the RUN record's dict or None: the session began before the clock was set),
     wall_ms (Unix ms at the start: the header's, else from the last clock fix, else None),
     skipped (corrupt stretches dropped). Raises RecordError if the data is not a session file.
     """
-    out = {"header": None, "reps": [], "sets": [], "clock_fixes": [], "end": None}
+    out = {"header": None, "reps": [], "sets": [], "clock_fixes": [], "end": None, "run": None}
     lists = {REP: out["reps"], SET_END: out["sets"], CLOCK_FIX: out["clock_fixes"]}
     reader = Reader(stream)
     for kind, rec in reader:
@@ -331,6 +335,8 @@ def read_session(stream):
             out["header"] = rec
         elif kind == END:
             out["end"] = rec
+        elif kind == RUN:
+            out["run"] = rec
         elif kind in lists:
             lists[kind].append(rec)
     wall = out["header"]["wall_ms"] if out["header"] else None

@@ -108,6 +108,11 @@ class Sampler:
         self.gyro_bias_mdps = [round(b * k) for b in bias]
         return self.gyro_bias_mdps
 
+    def forget_calibration(self):
+        """A fresh detector with no gyro bias: it learns the bias and the rest again."""
+        self.gyro_bias_mdps = None
+        self.restart_detector()
+
     def restart_detector(self):
         """A fresh detector state (a new session numbers its sets from 1), same calibration."""
         det = self.detector

@@ -4,6 +4,10 @@ idle again after a long pause (or the button, or a command).
 Every session starts a fresh detector, so its sets and reps count from 1. It turns detector
 output into the app's events: "rep", "target" (the set reached the reps-per-set target),
 "set_end" and "state". Event times are ms since boot on the sample clock.
+
+The detector alone decides where a set ends (RepDetector.set_open): the session publishes
+"set_end" when the detector has closed the set, or when the session stops, with the detector's
+set and rep numbers, so the LED, the records and the host all see the same sets.
 """
 
 IDLE = "idle"
@@ -22,6 +26,7 @@ class Session:
         self._set_open = False
         self._set_start_ms = 0  # first rep of the current set began, detector clock
         self._last_ms = 0  # last rep ended (or the session started), detector clock
+        self._quiet_ms = 0  # the session's activity ended: last rep plus the set gap
 
     def _now(self):
         return self.sampler.t_ms
@@ -40,17 +45,18 @@ class Session:
         self.state = IN_SESSION
         self.set_no = self.rep_no = self.reps = 0
         self._set_open = False
-        self._last_ms = t_ms
+        self._last_ms = self._quiet_ms = t_ms
         event = self._event("state", t_ms)
         event["state"] = IN_SESSION
         event["reason"] = reason
         self.publish(event)
 
     def stop(self, reason):
-        """End the session: "button", "command" or "timeout"."""
+        """End the session: "button", "command" or "timeout". A timeout ends it when its last
+        set did (the idle wait is not part of it)."""
         if self.state != IN_SESSION:
             return
-        t_ms = self._now()
+        t_ms = self._quiet_ms if reason == "timeout" else self._now()
         self._close_set(t_ms)
         self.state = IDLE
         event = self._event("state", t_ms)
@@ -86,13 +92,13 @@ class Session:
             self.publish(event)
 
     def tick(self):
-        """After every FIFO drain: close a set after its pause, end an idle session."""
+        """After every FIFO drain: end the set the detector closed, end an idle session."""
         if self.state != IN_SESSION:
             return
         t_ms = self._now()
-        detector = self.sampler.detector
-        if self._set_open and detector is not None and not detector.in_set(t_ms):
+        if self._set_open and not self.sampler.detector.set_open:
             self._close_set(t_ms)
+            self._quiet_ms = t_ms
         if t_ms - self._last_ms > self.settings["idle_end_s"] * 1000:
             self.stop("timeout")
 

@@ -1,6 +1,9 @@
 """Boot: find the board, honour safe mode, run the app.
 
-config.json names the board file (`{"board": "atom_matrix"}`; `make deploy` writes it).
+config.json names the board file (`{"board": "atom_matrix"}`; `make deploy` writes it). It may
+also name the IMU a unit really carries, or another output data rate, than its board file:
+`"imu": {"kind": "mpu6886", "addr": 104, "rate_hz": 200}` (the simulated board follows a trace's
+rate this way).
 Holding the button at power-on is safe mode: the app does not start and the REPL stays free,
 so a broken build can always be replaced.
 """
@@ -15,6 +18,7 @@ import machine
 
 from calfraise_fw import settings as settings_file
 from calfraise_fw.app import App
+from calfraise_fw.boardspec import Imu
 from calfraise_fw.button import Button
 from calfraise_fw.console import print_event
 from calfraise_fw.led import open_led
@@ -30,14 +34,24 @@ class ConfigError(Exception):
 def load_board(path=CONFIG):
     try:
         with open(path) as f:
-            name = json.load(f)["board"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(path + ' must hold {"board": "<board file name>"}') from None
+            config = json.load(f)
+        name = config["board"]
+        imu = config.get("imu")
+        if imu is not None:
+            imu = (imu["kind"], imu["addr"], imu["rate_hz"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise ConfigError(
+            path + ' must hold {"board": "<board file name>"} and may hold '
+            '"imu": {"kind", "addr", "rate_hz"}'
+        ) from None
     try:
         __import__("boards." + name)
     except ImportError as err:
         raise ConfigError(f"no board file boards/{name}.py ({err})") from err
-    return sys.modules["boards." + name].BOARD
+    board = sys.modules["boards." + name].BOARD
+    if imu is not None:
+        board.imu = Imu(imu[0], imu[1], board.imu.axes, imu[2])
+    return board
 
 
 def safe_mode_requested(board):

@@ -5,16 +5,23 @@ LittleFS commits a file only at flush()/close() (os.sync() does nothing there), 
 copies the file's last block to a freshly erased one. So records wait in a small RAM buffer and
 the app's 1-s timer commits them (due(), flush()): a rep is durable within a second of its
 completion, and a session costs at most one block erase per second in which something happened.
+A full flash never loses a counted rep: the last block is kept for the session's summary, so
+when the rest runs out the session goes on without per-rep records (`detail` off), still
+counting, and its set ends and END record (the totals) fit in what was kept.
 Format, policy and measured figures: docs/storage.md.
 """
 
 import os
+
+from micropython import const
 
 from calfraise_fw import records
 
 BLOCK = 4096
 MARGIN_BLOCKS = 8  # never counted as free: copy-on-write, the index, settings, bond keys
 RESERVE_BYTES = 16384  # room a new session needs: a 1-hour log is ~11.6 KB (docs/storage.md)
+_END_ROOM = const(64)  # kept for the END record when set ends fill the summary's block
+_SLACK = const(512)  # more than a second of records: the detail stops before it eats the block
 FLASH_BYTES_PER_HOUR = 49152  # typical ~6-min sessions, a 4-KB block each (docs/storage.md)
 _HISTORY_MS = 3600000  # stored sessions this long tell the user's own flash per hour
 _SUFFIX = ".cfs"
@@ -83,7 +90,8 @@ class SessionStore:
         self.delete_unsynced = delete_unsynced
         self.reserve_bytes = reserve_bytes
         self.hold_ms = hold_ms
-        self.full = False  # the last begin() was refused, or a session stopped for lack of room
+        self.full = False  # the last begin() was refused, or the open session lost its detail
+        self.detail = True  # per-rep records are written (off once only the summary fits)
         self.lost = 0  # unsynced sessions deleted for room (only with delete_unsynced)
         self.sid = None  # the open session, if any
         self._entries = {}  # id -> [size, duration ms, flags]
@@ -97,6 +105,7 @@ class SessionStore:
         self._file = None
         self._t0 = self._size = self._grown = self._budget = 0
         self.reps = self.sets = self._last_ms = 0
+        self._undated = False  # the open session was begun without the clock, still undated
 
     # --- files -----------------------------------------------------------------------------
 
@@ -212,26 +221,31 @@ class SessionStore:
 
     # --- recording ---------------------------------------------------------------------------
 
-    def begin(self, t_ms, firmware, board, settings, wall_ms=None):
+    def begin(self, t_ms, firmware, board, settings, wall_ms=None, run=None):
         """Starts a session at detector time t_ms; returns its id.
 
         firmware, board: names for the header; settings: a dict of the settings in force;
-        wall_ms: Unix ms now, or None if unknown (clock_fix() can date the session later).
+        wall_ms: Unix ms now, or None if unknown (clock_fix() or date_undated() date the
+        session later); run: with wall_ms None, (run, run_ms, known_ms) for a RUN record.
         An open session is ended first ("ended"). Deletes the oldest synced sessions (and
-        unsynced ones if delete_unsynced) to make reserve_bytes free; raises StorageFull, and
-        sets `full`, when it cannot. The header is durable when begin() returns.
+        unsynced ones if delete_unsynced) to make reserve_bytes free; when it cannot, the
+        session is recorded without per-rep detail (`full`, not `detail`); with less than a
+        block free for its summary, it raises StorageFull (and sets `full`). The header is
+        durable when begin() returns.
         """
         if not self._recovered:
             self.recover()
         if self.sid is not None:
             self.end("ended", t_ms)
         free = self._make_room(self.reserve_bytes)
-        if free < self.reserve_bytes:
+        if free < BLOCK:
             self.full = True
             raise StorageFull(
                 f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
             )
         head = records.header(self._next_id, t_ms, wall_ms, firmware, board, settings)
+        if wall_ms is None and run is not None:
+            head += bytes(self._scratch[: records.put(self._scratch, 0, records.RUN, *run)])
         sid = self._next_id
         self._next_id += 1
         f = open(self.path(sid), "wb")
@@ -241,15 +255,17 @@ class SessionStore:
         except Exception:
             f.close()  # now, not in a finaliser later
             raise
-        self.full = False
+        self.detail = free >= self.reserve_bytes
+        self.full = not self.detail
         self.sid = sid
         self._file = f
         self._t0 = self._last_ms = t_ms
         self._size = len(head)
         self._grown = 0
-        self._budget = free
+        self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
-        self._entries[sid] = [self._size, 0, 0]
+        self._undated = wall_ms is None
+        self._entries[sid] = [self._size, 0, records.UNDATED if self._undated else 0]
         self._save_index()
         return sid
 
@@ -263,11 +279,17 @@ class SessionStore:
 
     def rep(self, rep):
         """Queues a completed detector Rep; False (nothing recorded) if no session is open.
+        Without detail it is only counted (the END record carries the count).
 
         ValueError if a phase is longer than 65.5 s (the detector's reps last under 15 s).
         """
         if self.sid is None:
             return False
+        if not self.detail:
+            self.reps += 1
+            self.sets = max(self.sets, rep.set)
+            self._last_ms = max(self._last_ms, rep.end_ms)
+            return True
         self._room_for(records.frame_size(records.REP), rep.end_ms)
         self._n = records.put_rep(self._buf, self._n, rep, self._t0)
         self.reps += 1
@@ -279,7 +301,10 @@ class SessionStore:
         (detector ms). False if no session is open."""
         if self.sid is None:
             return False
-        self._room_for(records.frame_size(records.SET_END), end_ms)
+        size = records.frame_size(records.SET_END)
+        if not self.detail and self._grown + self._n + size > self._budget:
+            return False  # the summary's block is used up: the END record keeps the totals
+        self._room_for(size, end_ms)
         self._n = records.put_set_end(self._buf, self._n, set_no, reps, start_ms, end_ms, self._t0)
         return True
 
@@ -288,6 +313,7 @@ class SessionStore:
         without it. False if no session is open."""
         if self.sid is None:
             return False
+        self._undated = False
         self._room_for(records.frame_size(records.CLOCK_FIX), t_ms)
         self._n = records.put_clock_fix(self._buf, self._n, t_ms, wall_ms, self._t0)
         return True
@@ -298,16 +324,20 @@ class SessionStore:
 
     def flush(self):
         """Commits the pending records (one LittleFS sync: one block erase). Near the end of
-        the free space it deletes what the policy allows, or ends the session as "full"."""
+        the free space it deletes what the policy allows, or turns the detail off, keeping the
+        last block for the summary. True when it has just turned the detail off."""
         self._commit()
-        if self.sid is not None and self._grown >= self._budget - BLOCK:
-            free = self._make_room(self.reserve_bytes)
-            if free < BLOCK:
-                self.full = True
-                self.end("full", self._last_ms)
-            else:
-                self._grown = 0
-                self._budget = free
+        if self.sid is None or not self.detail or self._grown < self._budget - BLOCK:
+            return False
+        free = self._make_room(self.reserve_bytes)
+        self._grown = 0
+        if free >= BLOCK + _SLACK:
+            self._budget = free - BLOCK  # what the detail may use: the last block is kept
+            return False
+        self._budget = free - _END_ROOM  # what set ends may use
+        self.detail = False
+        self.full = True
+        return True
 
     def _commit(self):
         if not self._n:
@@ -322,7 +352,7 @@ class SessionStore:
         self._n = 0
 
     def end(self, reason, t_ms):
-        """Ends the open session (reason: ended, timeout, button or full) at detector time t_ms;
+        """Ends the open session (reason: ended, timeout or button) at detector time t_ms;
         durable when it returns. Does nothing if no session is open."""
         if self.sid is None:
             return
@@ -335,8 +365,50 @@ class SessionStore:
             self.sid = self._file = None
             if f is not None:
                 f.close()
-        self._entries[sid] = [self._size, max(0, t_ms - self._t0), records.CLOSED]
+        flags = records.CLOSED | (records.UNDATED if self._undated else 0)
+        self._entries[sid] = [self._size, max(0, t_ms - self._t0), flags]
         self._save_index()
+
+    # --- dating: the clock set after sessions began without it -----------------------------
+
+    def date_undated(self, offset_ms):
+        """The clock was set in the run that recorded the closed undated sessions: each gets a
+        CLOCK_FIX at its start, its RUN record's run_ms plus offset_ms (Unix ms - run_ms)."""
+        dated = False
+        for sid in sorted(self._entries):
+            entry = self._entries[sid]
+            if sid == self.sid or not entry[2] & records.UNDATED:
+                continue
+            run_ms = None
+            with open(self.path(sid), "rb") as f:
+                try:
+                    for kind, rec in records.Reader(f):
+                        if kind == records.RUN:
+                            run_ms = rec["run_ms"]
+                            break
+                except records.RecordError:
+                    pass
+            entry[2] &= ~records.UNDATED
+            dated = True
+            if run_ms is None:
+                continue  # no RUN record: the host dates it
+            n = records.put_clock_fix(self._scratch, 0, 0, run_ms + offset_ms, 0)
+            with open(self.path(sid), "ab") as f:
+                f.write(memoryview(self._scratch)[:n])
+            entry[0] += n
+        if dated:
+            self._save_index()
+
+    def forget_undated(self):
+        """At boot after a power loss: the undated sessions' run is over, none can be dated
+        here any more (the host estimates their dates)."""
+        changed = False
+        for entry in self._entries.values():
+            if entry[2] & records.UNDATED:
+                entry[2] &= ~records.UNDATED
+                changed = True
+        if changed:
+            self._save_index()
 
     # --- the host's side: list, synced, delete -------------------------------------------------
 
@@ -358,7 +430,8 @@ class SessionStore:
         return self._entries[sid]
 
     def summary(self, sid):
-        """(start as Unix seconds or None, reps, sets) of a stored session, read from its log."""
+        """(start as Unix seconds or None, reps, sets) of a stored session, read from its log;
+        the counts are its END record's when it has more (reps counted without detail)."""
         start_s = None
         reps = sets = 0
         with open(self.path(sid), "rb") as f:
@@ -371,8 +444,13 @@ class SessionStore:
                     elif kind == records.REP:
                         reps += 1
                         sets = max(sets, rec["set"])
+                    elif kind == records.END:
+                        reps = max(reps, rec["reps"])
+                        sets = max(sets, rec["sets"])
             except records.RecordError:
                 pass  # nothing readable: an empty summary
+        if start_s is not None and not 0 < start_s <= 0xFFFFFFFF:
+            start_s = None  # a clock an older firmware took unchecked: not a date
         return start_s, reps, sets
 
     def mark_synced(self, sid):

@@ -17,10 +17,12 @@ from calfraise.host.ble_cli import (
     INTERRUPTED,
     add_capture_parser,
     add_live_parser,
+    add_reset_calibration_parser,
     add_scan_parser,
     add_sync_parser,
 )
 from calfraise.host.cli import (
+    add_date_parser,
     add_db_option,
     add_delete_parser,
     add_export_parser,
@@ -85,11 +87,13 @@ def build_parser():
     add_sessions_parser(sub)
     add_show_parser(sub)
     add_progress_parser(sub)
+    add_date_parser(sub)
     add_export_parser(sub)
     add_plot_parser(sub)
     add_delete_parser(sub)
     add_serve_parser(sub)
     add_capture_parser(sub)
+    add_reset_calibration_parser(sub)
     add_simulate_parser(sub)
     add_analyze_parser(sub)
     add_device_parser(sub)

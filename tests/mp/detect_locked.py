@@ -1,7 +1,8 @@
 """Runs on the MicroPython unix port: the whole trace through the detector under heap_lock().
 
-usage: micropython detect_locked.py RAW_FILE RATE_HZ
-RAW_FILE: int32 little-endian, 7 values a sample. Prints one JSON line per rep, then "samples N".
+usage: micropython detect_locked.py RAW_FILE RATE_HZ [BX,BY,BZ]
+RAW_FILE: int32 little-endian, 7 values a sample; BX,BY,BZ: a saved gyro bias to restore at boot
+(RepDetector.gyro_bias units). Prints one JSON line per rep, then "samples N".
 Any allocation inside update() raises MemoryError and fails the run.
 """
 
@@ -39,6 +40,8 @@ def main():
     with open(path, "rb") as f:
         f.readinto(samples)
     det = RepDetector(rate, 4096, 32.8)
+    if len(sys.argv) > 3:
+        det.restore_gyro_bias([int(b) for b in sys.argv[3].split(",")])
     reps = [array("i", bytes(32)) for _ in range(400)]
     micropython.heap_lock()
     try:

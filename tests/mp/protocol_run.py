@@ -77,6 +77,7 @@ COMMANDS = (
     (P.START_RAW, ()),
     (P.STOP_RAW, ()),
     (P.REBOOT, ()),
+    (P.RESET_CALIBRATION, ()),
 )
 RESPONSES = (
     (P.HELLO, P.OK, (P.VERSION, "0.1.0", "atom_matrix")),
@@ -89,6 +90,8 @@ RESPONSES = (
     (P.DELETE_SESSION, P.OK, ()),
     (P.STOP_RAW, P.OK, ()),
     (P.REBOOT, P.OK, ()),
+    (P.RESET_CALIBRATION, P.OK, ()),
+    (P.RESET_CALIBRATION, P.NOT_NOW, ()),
     (P.GET_SETTINGS, P.OK, ALL_SETTINGS),
     (P.LIST_SESSIONS, P.OK, (True, ENTRIES)),
     (P.LIST_SESSIONS, P.OK, (False, ())),

@@ -164,16 +164,23 @@ def full(delete_unsynced):
     st.recover()
     hours = [st.hours_left()]
     made = []
+    detailed = []  # per session: recorded with its reps, or (flash nearly full) only counted
     refused = None
-    while refused is None and len(made) < 12:
+    while refused is None and len(made) < 40:
         try:
             made.append(session(st, 100000 * len(made), 60))
+            stored = read(st, made[-1])
+            detailed.append(len(stored["reps"]) == 60 == stored["end"]["reps"])
+            if not detailed[-1] and stored["end"]["reps"] != 60:
+                raise AssertionError(f"session {made[-1]} lost its rep count")
             hours.append(st.hours_left())
         except StorageFull as e:
             refused = str(e)
     out = {"made": made, "refused": refused, "full": st.full, "hours": hours, "lost": st.lost}
+    out["detailed"] = detailed
     if refused:
-        st.mark_synced(made[1])
+        for sid in made[:2]:  # the host has the first two
+            st.mark_synced(sid)
         out["after_sync"] = session(st, 10**7, 1)
         out["full_after"] = st.full
     out["sessions"] = [x[0] for x in st.sessions()]
@@ -181,24 +188,33 @@ def full(delete_unsynced):
 
 
 def fills_up():
-    """A session that outgrows the flash stops as "full"; what it recorded stays readable."""
+    """A 3-hour session (a rep every 3 s, sets of 12, the 1-s timer) on a 20-block flash: the
+    detail stops when the flash is full, the counting and the summary do not."""
     flash(20)
     st = SessionStore(ROOT, reserve_bytes=BLOCK)
     st.recover()
     sid = st.begin(0, FW, BOARD, {})
-    k = 0
-    while st.sid is not None and k < 5000:
-        k += 1
-        st.rep(a_rep(k % 1000 + 1, 3000 * k))
-        if k % 20 == 0:
-            st.flush()
+    turned_off = []
+    sets = 0
+    for k in range(3600):
+        set_no = k // 12 + 1
+        st.rep(a_rep(k % 12 + 1, 3000 * k, set_no))
+        if k % 12 == 11:
+            st.set_end(set_no, 12, 3000 * (k - 11), 3000 * k + 2000)
+            sets = set_no
+        if st.flush():
+            turned_off.append(k + 1)
+    st.end("timeout", 3000 * 3600)
     s = read(st, sid)
     return {
-        "sent": k,
-        "reps": len(s["reps"]),
+        "summary": st.summary(sid),
+        "turned_off": turned_off,
+        "detailed": len(s["reps"]),
+        "set_ends": [x["reps"] for x in s["sets"]],
+        "sets": sets,
         "end": s["end"],
         "full": st.full,
-        "refused_rep": st.rep(a_rep(1, 0)),
+        "skipped": s["skipped"],
     }
 
 
@@ -222,7 +238,10 @@ def records_api():
     st.set_end(1, 1, 6000, 20000)
     second = st.begin(30000, FW, BOARD, {})
     first = read(st, sid)
+    bad = st.begin(40000, FW, BOARD, {}, wall_ms=(2**32 + 78) * 1000)  # issue 11's clock
+    st.end("button", 41000)
     return {
+        "bad_clock": st.summary(bad),
         "no_session": no_session,
         "errors": errors,
         "second": second,

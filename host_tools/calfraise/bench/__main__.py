@@ -12,11 +12,13 @@ from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs
 from calfraise.bench.storage import storage_figures, storage_table
+from calfraise.sim import CONDITIONS, EXERCISES
 
 TIERS = ("clean", "varied", "hard")
 TARGET_F1 = {"clean": 0.99, "varied": 0.98, "hard": 0.96}
 TARGET_EXACT = {"clean": 0.97, "varied": 0.97, "hard": 0.93}
 OTHER_DISTRACTORS = ("toe_raise", "weight_shift", "bump", "reclip", "handling")
+TARGET_FALSE_PER_MIN = 0.1  # of any movement that is not a calf raise
 
 
 def accuracy_table(totals, sessions):
@@ -42,6 +44,44 @@ def accuracy_table(totals, sessions):
     return "\n".join(rows)
 
 
+def condition_table(totals, sessions):
+    """One row per condition kind (sim/conditions.py): every rep counted and timed?"""
+    rows = [
+        f"{sessions} simulated sessions per kind (seeds 0..{sessions - 1}); targets as for the "
+        "varied tier: F1 ≥ 0.98, sets exact ≥ 97 %, phase p95 ≤ 120 ms.",
+        "",
+        "| condition | reps | F1 | precision | recall | sets exact | up err p50/p95 ms "
+        "| down err p50/p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, s in totals.items():
+        exact = s.sets_exact / s.sets if s.sets else 1.0
+        rows.append(
+            f"| {kind} | {s.true_reps} | {s.f1:.4f} | {s.precision:.4f} | {s.recall:.4f} "
+            f"| {exact:.1%} | {percentile(s.up_errors_ms, 50)}/{percentile(s.up_errors_ms, 95)} "
+            f"| {percentile(s.down_errors_ms, 50)}/{percentile(s.down_errors_ms, 95)} |"
+        )
+    return "\n".join(rows)
+
+
+def exercise_table(totals, sessions):
+    """One row per other exercise (sim/exercises.py): false reps per minute of it."""
+    rows = [
+        f"{sessions} simulated sessions per exercise (seeds 0..{sessions - 1}): a calf-raise set, "
+        "3-5 bouts of the exercise, another set.",
+        "",
+        "| exercise | minutes of it | false reps "
+        f"| false reps/min (target ≤ {TARGET_FALSE_PER_MIN}) | F1 of the sets around it |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, s in totals.items():
+        rows.append(
+            f"| {kind} | {s.minutes([kind]):.1f} | {s.false_in_distractors.get(kind, 0)} "
+            f"| {s.false_per_minute([kind]):.3f} | {s.f1:.4f} |"
+        )
+    return "\n".join(rows)
+
+
 def cost_table():
     return format_cost_table(per_sample_cost(), mpy_size())
 
@@ -49,10 +89,23 @@ def cost_table():
 def main():
     parser = argparse.ArgumentParser(prog="python -m calfraise.bench")
     parser.add_argument("--sessions", type=int, default=50, help="sessions per tier")
+    parser.add_argument(
+        "--kind-sessions", type=int, default=20, help="sessions per condition and exercise kind"
+    )
+    parser.add_argument(
+        "--accuracy-only", action="store_true", help="only the accuracy tables (while iterating)"
+    )
     args = parser.parse_args()
     t0 = time.time()
     print("## Accuracy\n")
     print(accuracy_table(score_corpus(TIERS, args.sessions), args.sessions))
+    print("\n### Conditions a real foot brings\n")
+    print(condition_table(score_corpus(CONDITIONS, args.kind_sessions), args.kind_sessions))
+    print("\n### Other exercises\n")
+    print(exercise_table(score_corpus(EXERCISES, args.kind_sessions), args.kind_sessions))
+    if args.accuracy_only:
+        print(f"\n(bench took {time.time() - t0:.0f} s)")
+        return
     print("\n## Cost\n")
     print(cost_table())
     print("\n## Device runtime\n")

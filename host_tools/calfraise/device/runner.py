@@ -1,7 +1,9 @@
 """Run firmware/main.py on the MicroPython unix port over simulated hardware.
 
 The board file (boards/NAME.py) decides which chip models sit on the fake I2C bus, where the
-button and the battery are; the trace is what the IMU measures. The firmware's console (one
+button and the battery are; the trace is what the IMU measures. The simulated board (chip
+"unix") samples a trace at the trace's own rate (trace_imu), so the firmware's detector sees the
+samples `calfraise analyze` sees and finds the same reps. The firmware's console (one
 JSON event per line) comes back as a list of events; anything else it prints (a traceback)
 goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watchdog reset),
 4 (machine.reset()), anything else: the firmware crashed.
@@ -18,13 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from calfraise.analyze import estimate_rate_hz
 from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
 from calfraise.device.mpy import compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
 from calfraise.trace import iter_trace
-from calfraise_fw.boardspec import Axp192Battery
+from calfraise_fw.boardspec import Axp192Battery, Imu
+from calfraise_fw.imu.lsm6ds import nearest_odr
+from calfraise_fw.imu.mpu6xxx import nearest_rate
 
 MICROPYTHON = Path(sysconfig.get_path("scripts")) / "micropython"
 BUILD = BUILD_ROOT / "mpy" / "x64"  # what the unix port loads, compiled as for a board
@@ -69,6 +74,19 @@ def load_board(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.BOARD
+
+
+def trace_imu(rate_hz):
+    """The simulated board's IMU for a trace recorded at rate_hz, as config.json's "imu" entry.
+
+    Played at another rate, a trace is resampled (nearest sample) and a borderline rep can come
+    out differently than `analyze` finds it. An MPU-6886 runs at 50, 100, 200 Hz with analyze's
+    own scale (4096 LSB/g, 32.8 LSB/dps), so those traces reach the detector unchanged; other
+    rates get an LSM6DSOX at its nearest output data rate (52, 104, 208 Hz)."""
+    rate, _ = nearest_rate(rate_hz)
+    if abs(rate - rate_hz) <= rate_hz / 100:
+        return {"kind": "mpu6886", "addr": 0x68, "rate_hz": rate}
+    return {"kind": "lsm6dsox", "addr": 0x6A, "rate_hz": nearest_odr(rate_hz)[0]}
 
 
 def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None):
@@ -137,6 +155,7 @@ def prepared(
     faults=(),
     extra=None,
     script=None,
+    flash_blocks=FLASH_BLOCKS,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -147,31 +166,40 @@ def prepared(
     it; a damaged one is refused with a UserError, never formatted); None for a fresh one.
     files: {name: text} written to the flash first (config.json naming the board always is).
     after_ms: the power goes off this long after the trace (None: never). script: run this
-    MicroPython file instead of firmware/main.py."""
+    MicroPython file instead of firmware/main.py. flash_blocks: the flash's size in 4-KB blocks
+    (a small one fills up soon)."""
     spec = load_board(board)
+    board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
+            if spec.chip == "unix":
+                imu = board_config["imu"] = trace_imu(estimate_rate_hz(iter_trace(trace_csv)))
+                spec.imu = Imu(imu["kind"], imu["addr"], spec.imu.axes, imu["rate_hz"])
             trace_bin = tmp / "trace.bin"
             last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
             if after_ms is not None:
                 power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config.setdefault("unique_id", board_id(flash))
-        config["flash"] = {"image": str(flash_image(flash, tmp)), "blocks": FLASH_BLOCKS}
-        config["files"] = {"config.json": json.dumps({"board": board}), **(files or {})}
+        config["flash"] = {
+            "image": str(flash_image(flash, tmp, flash_blocks)),
+            "blocks": flash_blocks,
+        }
+        config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
+        config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
         yield _launch(tmp, heap, env, script)
 
 
-def flash_image(path, tmp):
+def flash_image(path, tmp, blocks=FLASH_BLOCKS):
     """The absolute path of the flash image the firmware (which runs in `tmp`) is given: a
     fresh one in tmp if path is None, else `path` once check_flash_image accepted it."""
     if path is None:
         return tmp / "flash.img"
     path = Path(path).resolve()
-    check_flash_image(path)
+    check_flash_image(path, blocks)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -179,10 +207,10 @@ def flash_image(path, tmp):
     return path
 
 
-def check_flash_image(path):
-    """Refuses (UserError) an image the simulated board could not use, and leaves it as it
-    was: the wrong size, or not a LittleFS whose every directory and file reads back. A missing,
-    empty or erased image is a new chip, formatted at the first boot."""
+def check_flash_image(path, blocks=FLASH_BLOCKS):
+    """Refuses (UserError) an image the simulated board (a flash of `blocks` blocks) could not
+    use, and leaves it as it was: the wrong size, or not a LittleFS whose every directory and
+    file reads back. A missing, empty or erased image is a new chip, formatted at first boot."""
     try:
         if not path.exists():
             return
@@ -195,12 +223,12 @@ def check_flash_image(path):
         raise UserError(f"cannot read flash image {path}: {err.strerror or err}") from None
     refused = f"flash image {path}"
     fix = f"left as it was (`calfraise device format --flash {path}` erases it)"
-    if size != FLASH_BYTES:
+    if size != blocks * FLASH_BLOCK_SIZE:
         raise UserError(
-            f"{refused} holds {size:,} bytes, not {FLASH_BYTES:,} ({FLASH_BLOCKS} blocks of "
-            f"{FLASH_BLOCK_SIZE}): truncated or not an image; {fix}"
+            f"{refused} holds {size:,} bytes, not {blocks * FLASH_BLOCK_SIZE:,} ({blocks} blocks "
+            f"of {FLASH_BLOCK_SIZE}): truncated or not an image; {fix}"
         )
-    script = f"from simhw.flash import check\ncheck({str(path)!r}, {FLASH_BLOCKS})\n"
+    script = f"from simhw.flash import check\ncheck({str(path)!r}, {blocks})\n"
     proc = _micropython(script)
     if proc.returncode != 0:
         why = proc.stdout.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
@@ -225,10 +253,11 @@ def _micropython(script):
 def read_flash(image, name):
     """The bytes of file `name` on a flash image (None if it is not there), read by LittleFS on
     the unix port."""
+    blocks = Path(image).stat().st_size // 4096  # whatever size the image was made
     script = (
         "import os, sys, binascii\n"
         "from simhw.norflash import FileFlash\n"
-        f"dev = FileFlash({str(image)!r}, {FLASH_BLOCKS}, readonly=True)\n"
+        f"dev = FileFlash({str(image)!r}, {blocks}, readonly=True)\n"
         "os.mount(os.VfsLfs2(dev), '/flash', readonly=True)\n"
         "try:\n"
         f"    f = open('/flash/' + {name!r}, 'rb')\n"

@@ -1,4 +1,5 @@
-"""`calfraise scan | live | sync | capture`: the commands that talk to a device over BLE.
+"""`calfraise scan | live | sync | capture | reset-calibration`: the commands that talk to a
+device over BLE.
 
 Each finds the device (--device NAME|ADDRESS when several advertise), connects through bleak
 and says HELLO (link.py). The radio is the OS's Bluetooth, or the virtual device with the
@@ -223,6 +224,32 @@ def _damage(imported):
         return ""
     stretches = "stretch was" if n == 1 else "stretches were"
     return f" [yellow]{n} damaged {stretches} skipped: their records are lost.[/]"
+
+
+# --- reset-calibration ---------------------------------------------------------------------------
+
+
+def add_reset_calibration_parser(subparsers):
+    parser = subparsers.add_parser(
+        "reset-calibration",
+        help="make the device forget its saved gyro bias and learned rest (it learns them again)",
+    )
+    _device_option(parser)
+    parser.set_defaults(func=lambda args: _run(run_reset_calibration, args))
+
+
+async def run_reset_calibration(args):
+    from calfraise_fw import protocol as p
+
+    async with open_radio(args) as radio, await _connected(radio, args, ()) as link:
+        await link.command(p.RESET_CALIBRATION)
+        name = link.name
+    Console().print(
+        f"{name} forgot its gyro bias and rest: keep the foot still for a few seconds and it "
+        "learns them again.",
+        highlight=False,
+    )
+    return 0
 
 
 # --- capture -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`calfraise sessions | show | export | plot | delete`: the stored sessions in the database.
+"""`calfraise sessions | show | export | plot | delete | date`: the stored sessions in the database.
 
 --db PATH is a global option (calfraise --db PATH COMMAND); these commands also take it after
 their name. They never create a database: a missing one is reported, so a mistyped path is not
@@ -14,8 +14,9 @@ from rich.console import Console
 from calfraise.host.db import default_path, open_db
 from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, write_output
 from calfraise.host.plan import load_plan
-from calfraise.host.queries import delete_session, list_sessions, load_session
+from calfraise.host.queries import date_session, delete_session, list_sessions, load_session
 from calfraise.host.tables import print_session, print_session_list
+from calfraise.host.times import iso_utc, parse_when
 
 DB_HELP = "session database (default: $XDG_DATA_HOME/calfraise/calfraise.db)"
 
@@ -158,4 +159,18 @@ def run_delete(args):
         f"{gone['device']} #{gone['device_session']}). The device keeps it marked synced: "
         "sync will not bring it back."
     )
+    return 0
+
+
+def add_date_parser(subparsers):
+    p = _command(subparsers, "date", "give an undated (or estimated) session its start", run_date)
+    _session_id(p)
+    p.add_argument("when", metavar="WHEN", help='its start, local time: "2026-12-06 07:30"')
+
+
+def run_date(args):
+    start_ms = parse_when(args.when)
+    with closing(open_db(db_path(args), create=False)) as db:
+        date_session(db, args.id, start_ms)
+    print(f"session {args.id} starts {iso_utc(start_ms)}")
     return 0

@@ -75,6 +75,9 @@ MIGRATIONS = (
         )""",
         "ALTER TABLE sessions ADD COLUMN variant TEXT",
     ),
+    # 3: how start_ms was found: "device" (its clock), "estimated" (from the last time the device
+    # knew before a power loss), "user" (`calfraise date`); NULL while undated
+    ("ALTER TABLE sessions ADD COLUMN dated_by TEXT",),
 )
 
 

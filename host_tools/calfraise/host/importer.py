@@ -114,6 +114,19 @@ def _session_end_ms(parsed, sets):
     return max(times, default=0)
 
 
+def session_start(parsed):
+    """(Unix ms, how it is known) of a parsed session's start: the device's clock ("device"),
+    else estimated from the last time the device knew before the power-on run that recorded
+    it plus the run's time at the start ("estimated": the run may have begun later), else
+    (None, None). docs/device.md, Time."""
+    if parsed["wall_ms"] is not None:
+        return parsed["wall_ms"], "device"
+    run = parsed["run"]
+    if run is not None and run["known_ms"]:
+        return run["known_ms"] + run["run_ms"], "estimated"
+    return None, None
+
+
 def _device_row(db, device_id, header, stamp):
     board = header["board"] if header else None
     firmware = header["firmware"] if header else None
@@ -144,10 +157,12 @@ def _insert_rows(db, table, rows):
 def _insert(db, device, sid, parsed, sets, data, stamp):
     header = parsed["header"] or {}
     end = parsed["end"]
+    start_ms, dated_by = session_start(parsed)
     row = {
         "device": device,
         "device_session": sid,
-        "start_ms": parsed["wall_ms"],
+        "start_ms": start_ms,
+        "dated_by": dated_by,
         "t0_ms": header.get("t0_ms"),
         "end_ms": _session_end_ms(parsed, sets),
         "end_reason": end["reason"] if end else None,

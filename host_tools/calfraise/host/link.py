@@ -40,6 +40,7 @@ _BUSY_WHY = {
     p.MARK_SYNCED: "that session is still being recorded",
     p.DELETE_SESSION: "that session is still being recorded, or a download is under way",
     p.START_RAW: "its IMU is not working (see the status's error flags)",
+    p.RESET_CALIBRATION: "a session is under way: end it first (button, or let it time out)",
 }
 
 
@@ -82,6 +83,12 @@ def command_error(opcode, status, args, link_name, mtu):
         return CommandError(f"{what}: the device has no session{which}", status)
     if status == p.STORAGE_ERROR:
         return CommandError(f"{what}: the device's flash failed; try again, then reboot it", status)
+    if status == p.BUSY:
+        return DeviceBusy(f"{what}: too many commands at once; try again", status)
+    if status == p.FAILED:
+        return CommandError(f"{what}: it failed inside the device; try again", status)
+    if status == p.TOO_LARGE:
+        return CommandError(f"{what}: its answer does not fit the link's MTU of {mtu}", status)
     label = p.STATUS_NAMES[status] if status < len(p.STATUS_NAMES) else f"status {status}"
     return CommandError(f"{what} ({label}): calfraise and the firmware disagree", status)
 

@@ -1,5 +1,8 @@
 """What `calfraise live` shows a person: one line per rep, its tempo against the targets set on
-the device, a line per finished set, and a status bar that stays at the bottom."""
+the device, a line per finished set, and a status bar that stays at the bottom.
+
+A set is finished when the device says so (its "set_end" event, with the device's count): the
+host never decides sets itself (docs/detector.md)."""
 
 import time
 
@@ -41,20 +44,25 @@ class SetTotals:
         self.reps = []
 
     def add(self, rep):
-        """Adds a rep; returns the finished set's summary when this rep starts a new set."""
-        done = self.summary() if self.set_no not in (None, rep["set"]) else None
         if self.set_no != rep["set"]:
             self.set_no, self.reps = rep["set"], []
         self.reps.append(rep)
-        return done
 
-    def summary(self):
+    def end(self, set_end=None):
+        """The finished set's summary line (None if no rep of it was seen), then forgets it.
+        set_end: the device's event, whose count wins (reps missed live still count)."""
+        summary = self.summary(set_end["reps"] if set_end else None)
+        self.set_no, self.reps = None, []
+        return summary
+
+    def summary(self, count=None):
         if not self.reps:
             return None
-        n = len(self.reps)
+        seen = len(self.reps)
+        n = seen if count is None else count
         partial = sum(r["partial"] for r in self.reps)
-        up = sum(r["up_ms"] for r in self.reps) / n / 1000
-        down = sum(r["down_ms"] for r in self.reps) / n / 1000
+        up = sum(r["up_ms"] for r in self.reps) / seen / 1000
+        down = sum(r["down_ms"] for r in self.reps) / seen / 1000
         reached = f", target {self.target} reached" if self.target and n >= self.target else ""
         partial_text = f" ({partial} partial)" if partial else ""
         plural = "s" if n > 1 else ""
@@ -91,7 +99,7 @@ class LiveView:
 
     def __exit__(self, *exc):
         self._live.__exit__(*exc)
-        summary = self.sets.summary()
+        summary = self.sets.end()
         if summary:
             self.console.print(summary)
         self.console.print(f"{self.reps} reps seen live.")
@@ -103,10 +111,17 @@ class LiveView:
             if self.status["state"] == "idle":  # a rep comes before the status saying so
                 self._status_changed({**self.status, "state": "in_session"})
             self.reps += 1
-            done = self.sets.add(event)
-            if done:
-                out.print(done)
+            self.sets.add(event)
             out.print(rep_line(event, self.targets), highlight=False)
+        elif kind == "set_end":
+            summary = self.sets.end(event)
+            if summary:
+                out.print(summary)
+        elif kind == "storage_full":
+            out.print(
+                f"[red]the device's flash is full (at rep {event['reps']}): reps are still "
+                "counted, without their detail; sync to make room[/]"
+            )
         elif kind == "missed":
             out.print(f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]")
         elif kind == "status":
@@ -120,11 +135,10 @@ class LiveView:
         if status["state"] != before["state"] and status["state"] == "in_session":
             out.print("[bold]Session started[/]")
         elif status["state"] != before["state"]:
-            summary = self.sets.summary()
+            summary = self.sets.end()  # the set_end event did not come (a lost notification)
             if summary:
                 out.print(summary)
             out.print(f"[bold]Session ended[/]: {status['reps']} reps")
-            self.sets = SetTotals(self.targets.get("reps_per_set"))
         new_errors = set(status["errors"]) - set(before["errors"])
         if new_errors:
             out.print(f"[red]device errors: {', '.join(sorted(new_errors))}[/]")

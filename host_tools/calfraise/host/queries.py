@@ -22,11 +22,13 @@ _LENGTH = f"""
     ELSE s.end_ms END"""
 
 _SUMMARY = f"""
-    SELECT s.id, d.device_id, s.device_session, s.start_ms, {_LENGTH} AS length_ms, s.end_reason,
+    SELECT s.id, d.device_id, s.device_session, s.start_ms, s.dated_by, {_LENGTH} AS length_ms,
+           s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
            s.variant,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
-           (SELECT count(*) FROM reps WHERE session = s.id) AS n_reps,
+           max((SELECT count(*) FROM reps WHERE session = s.id),
+               (SELECT coalesce(sum(reps), 0) FROM sets WHERE session = s.id)) AS n_reps,
            (SELECT count(*) FROM reps WHERE session = s.id AND partial) AS n_partial
     FROM sessions s JOIN devices d ON d.id = s.device
 """
@@ -43,6 +45,7 @@ def _summary(row):
         "device_session": row["device_session"],
         "start": iso_utc(row["start_ms"]),
         "start_ms": row["start_ms"],
+        "dated_by": row["dated_by"],
         "duration_ms": row["length_ms"],
         "end_reason": row["end_reason"],
         "sets": row["n_sets"],
@@ -125,6 +128,17 @@ def load_session(db, session_id):
         reps=reps,
     )
     return session
+
+
+def date_session(db, session_id, start_ms):
+    """Give a stored session the start the user says (Unix ms): dated_by "user"."""
+    with transaction(db):
+        changed = db.execute(
+            "UPDATE sessions SET start_ms = ?, dated_by = 'user' WHERE id = ?",
+            (start_ms, session_id),
+        ).rowcount
+    if not changed:
+        raise UnknownSession(f"no session {session_id} in the database")
 
 
 def delete_session(db, session_id):

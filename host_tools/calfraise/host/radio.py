@@ -53,7 +53,10 @@ class Radio:
 
     def check_alive(self):
         """UserError if the virtual device's firmware stopped (it crashed, or ran out of heap)."""
-        if self.device is not None and self.device.returncodes:
+        from calfraise.ble.virtual import RESETS  # noqa: PLC0415  (only with a virtual device)
+
+        codes = self.device.returncodes if self.device is not None else ()
+        if codes and codes[-1] not in RESETS:  # a reset boots it again
             raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
 
 

@@ -4,7 +4,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from calfraise.host.times import clock, local
+from calfraise.host.times import clock, start_text
 
 
 def _s(ms):
@@ -25,7 +25,7 @@ def print_session_list(console, sessions, db_path):
     for s in sessions:
         table.add_row(
             str(s["id"]),
-            local(s["start_ms"], seconds=False),
+            start_text(s, seconds=False),
             clock(s["duration_ms"]),
             str(s["sets"]),
             str(s["reps"]),
@@ -79,7 +79,7 @@ def set_table(s, reps, caption=None):
 def print_session(console, session):
     """A heading, one table per set (tempo and range of every rep), then the totals."""
     console.print(
-        f"[bold]Session {session['id']}[/]: {local(session['start_ms'])}, "
+        f"[bold]Session {session['id']}[/]: {start_text(session)}, "
         f"{escape(session['device'])} #{session['device_session']} "
         f"({escape(session['board'] or 'unknown board')}, firmware "
         f"{escape(session['firmware'] or '?')})",

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from calfraise.errors import UserError
+
 
 def iso_utc(unix_ms):
     """Unix ms as ISO 8601 UTC ("2026-01-01T07:30:00.250Z"); None stays None."""
@@ -22,6 +24,23 @@ def local(unix_ms, seconds=True):
         return "undated"
     when = datetime.fromtimestamp(unix_ms / 1000).astimezone()
     return when.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def start_text(session, seconds=True):
+    """A session's start for people: local time, "~" first when inferred across a power loss
+    (docs/device.md, Time), or "undated"."""
+    text = local(session["start_ms"], seconds)
+    return "~" + text if session.get("dated_by") == "estimated" else text
+
+
+def parse_when(text):
+    """Unix ms of an ISO 8601 date and time ("2026-12-06 07:30"; local time unless it names an
+    offset, "2026-12-06T06:30Z"); UserError if it is not one."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{text!r} is not a date and time such as 2026-12-06 07:30") from None
+    return round(when.astimezone().timestamp() * 1000)
 
 
 def clock(ms):

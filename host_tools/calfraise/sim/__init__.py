@@ -7,6 +7,27 @@ force and body rate) -> sensor (chip errors, clock, samples) -> SimTrace + truth
 from importlib import import_module
 
 TIERS = ("clean", "varied", "hard")  # simulate --tier: how much besides clean reps a session has
+CONDITIONS = (  # one condition a real foot brings per kind: sim/conditions.py
+    "brisk",
+    "stance_offset",
+    "rest_drift",
+    "sway",
+    "no_still_start",
+    "bias_off",
+    "switched_on",
+)
+EXERCISES = (  # the other exercises around calf raises: sim/exercises.py
+    "walking",
+    "stairs",
+    "squat",
+    "single_leg_squat",
+    "lunge",
+    "split_squat",
+    "step_up_down",
+    "jump_hop",
+    "sit_stand",
+)
+KINDS = TIERS + CONDITIONS + EXERCISES  # every seeded session kind (sim/catalog.py)
 
 # Loaded on first use (PEP 562): the command line lists `simulate` without scipy's start-up time.
 _WHERE = {

@@ -5,7 +5,7 @@ import time
 from calfraise.errors import UserError
 from calfraise.trace import write_trace, write_truth
 
-from . import TIERS
+from . import KINDS
 
 
 def add_simulate_parser(subparsers):
@@ -14,10 +14,11 @@ def add_simulate_parser(subparsers):
     )
     p.add_argument(
         "--tier",
-        choices=TIERS,
+        choices=KINDS,
         default="clean",
         help="clean: one posture, steady tempo, nothing else; varied: postures, tempos, "
-        "distractors in rests; hard: all of it plus re-clipping and a lossy FIFO",
+        "distractors in rests; hard: all of it plus re-clipping and a lossy FIFO; the other "
+        "kinds: one condition or one other exercise each (docs/simulator.md)",
     )
     p.add_argument("--seed", type=int, default=0, help="session number (same seed, same session)")
     p.add_argument(
@@ -30,10 +31,11 @@ def add_simulate_parser(subparsers):
 def run(args):
     if args.rate is not None and not 10 <= args.rate <= 2000:
         raise UserError(f"--rate {args.rate:g}: give an output data rate between 10 and 2000 Hz")
-    from calfraise.sim import build_session_plan, render
+    from calfraise.sim import render
+    from calfraise.sim.catalog import build_plan
 
     t0 = time.perf_counter()
-    plan = build_session_plan(args.tier, args.seed)
+    plan = build_plan(args.tier, args.seed)
     trace = render(plan, rate_hz=args.rate)
     truth = trace.truth
     sensor = truth["meta"]["sensor"]

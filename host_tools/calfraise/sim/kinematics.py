@@ -41,7 +41,7 @@ def foot_pose(tl):
     L = tl.plan.foot_length_m
     sway = body_sway(tl.plan.sway, tl.t)
     turned = Q.turn_z_then(
-        np.radians(tl.psi), Q.from_rotvec(np.radians(tl.tilt.T + sway * tl.sway_gain))
+        np.radians(tl.psi), Q.from_rotvec(np.radians(tl.tilt.T + sway * tl.sway_gain + tl.shift.T))
     )
     pitch = np.radians(tl.pitch_b - tl.pitch_h)
     beta = np.radians(tl.beta)

@@ -11,7 +11,19 @@ Signs: pitch_b > 0 lifts the heel (heel raise); pitch_h > 0 lifts the toes (toe 
 
 import numpy as np
 
-from .plan import SWAY_GAIN, Bump, Handle, Rep, Still, ToeRaise, Transition, Walk, WeightShift
+from .plan import (
+    SWAY_GAIN,
+    Bump,
+    FootMove,
+    Handle,
+    Rep,
+    Shift,
+    Still,
+    ToeRaise,
+    Transition,
+    Walk,
+    WeightShift,
+)
 from .profiles import bell, damped_sine, min_jerk, quintic, rebound_pulse
 from .sensor import G
 
@@ -36,11 +48,13 @@ class Timeline:
         self.psi = np.zeros(n)  # deg, heading of the foot
         self.wobble = np.zeros((n, 3))  # deg, clip rotation about its own mount (foot frame)
         self.extra_acc = np.zeros((n, 3))  # m/s^2 at the sensor, world frame (impacts)
+        self.shift = np.zeros((n, 3))  # deg, rotation vector: where the foot's rest has moved
         self.mount = np.zeros(n, np.int64)
         # running state
         self.pos = np.zeros(3)
         self.heading = 0.0
         self.mount_now = 0
+        self.shift_now = np.zeros(3)
         # what truth needs
         self.reps = []  # (Rep, first sample index, theta array over its window)
         self.events = []  # (kind, start s, end s)
@@ -59,6 +73,13 @@ class Timeline:
         self.trans[sl] = self.pos
         self.psi[sl] = self.heading
         self.mount[sl] = self.mount_now
+        self.shift[sl] = self.shift_now
+
+    def move_rest(self, sl, u, rotvec_deg):
+        """The rest moves by rotvec_deg along the 0..1 profile u over the slice; it stays there."""
+        d = np.asarray(rotvec_deg, float)
+        self.shift[sl] = self.shift_now + np.outer(u, d)
+        self.shift_now = self.shift_now + d
 
     def posture(self, sl, name):
         beta, tilt = self.plan.postures[name]
@@ -106,6 +127,39 @@ def render_rep(tl, seg, i0, i1, t):
     tl.roll[sl] = seg.roll_deg * frac
     tl.yaw[sl] = seg.yaw_deg * frac
     tl.reps.append((seg, i0, theta))
+    if any(seg.land_deg):  # comes down elsewhere: the rest moves during the way down
+        down0 = seg.up_s + seg.hold_s
+        tl.move_rest(sl, min_jerk((t - down0) / max(seg.down_s, 1e-9)), seg.land_deg)
+
+
+def render_shift(tl, seg, i0, i1, t):
+    sl = slice(i0, i1)
+    tl.posture(sl, seg.posture)
+    tl.hold_state(sl)
+    tl.move_rest(sl, min_jerk(t / seg.seconds), seg.rotvec_deg)
+
+
+def render_foot_move(tl, seg, i0, i1, t):
+    """Key poses joined by minimum-jerk moves; the foot ends where the last key puts it."""
+    sl = slice(i0, i1)
+    tl.posture(sl, seg.posture)
+    tl.hold_state(sl)
+    keys = sorted(seg.keys, key=lambda k: k[0])
+    rz = _rz(tl.heading)
+    chans = np.array([[k[1], k[2], k[3], *(rz @ np.asarray(k[4], float))] for k in keys])
+    times = np.array([k[0] for k in keys])
+    out = np.tile(chans[0], (len(t), 1))
+    for a in range(len(keys) - 1):
+        m = t >= times[a]
+        u = min_jerk((t[m] - times[a]) / max(times[a + 1] - times[a], 1e-9))
+        out[m] = chans[a] + np.outer(u, chans[a + 1] - chans[a])
+    tl.pitch_b[sl] = out[:, 0]
+    tl.pitch_h[sl] = out[:, 1]
+    tl.roll[sl] = out[:, 2]
+    tl.trans[sl] = tl.pos + out[:, 3:]
+    for at, peak_g, width_s, direction in seg.impacts:
+        add_pulse(tl, i0, t, at, peak_g, width_s, rz @ np.asarray(direction, float))
+    tl.pos = tl.pos + chans[-1, 3:]
 
 
 def render_still(tl, seg, i0, i1, t):
@@ -248,6 +302,8 @@ RENDERERS = {
     Walk: render_walk,
     Transition: render_transition,
     Handle: render_handle,
+    Shift: render_shift,
+    FootMove: render_foot_move,
 }
 
 

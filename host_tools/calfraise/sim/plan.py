@@ -58,9 +58,44 @@ class Rep(_Timed):
     tremor_hz: tuple = (6.0, 8.5)
     roll_deg: float = 0.0  # heel sways sideways while up
     yaw_deg: float = 0.0
+    land_deg: tuple = (0.0, 0.0, 0.0)  # the foot comes down this far (rotation vector) off
+    # where it started: rests between real reps differ by a few degrees
     kind = None
 
     phases = ("up_s", "hold_s", "down_s", "pause_s")
+
+
+@dataclass(frozen=True)
+class Shift(_Timed):
+    """The foot settles into another rest (a small reposition, rotation vector in deg) without
+    any heel raise: the stance before a set is rarely the rest between its reps."""
+
+    seconds: float
+    rotvec_deg: tuple
+    posture: str = "standing"
+    kind = None
+
+
+@dataclass(frozen=True)
+class FootMove(_Timed):
+    """Another exercise's foot motion as key poses joined by minimum-jerk moves (human
+    movements are chains of such submovements), plus impacts.
+
+    keys: ((t s, pitch about the ball deg, pitch about the heel deg, roll deg,
+    (dx, dy, dz) m of the ball in the walking frame), ...), starting at t = 0 from the foot's
+    current place; impacts: ((t s, peak g, width s, (x, y, z) direction in the walking frame), ...)
+    """
+
+    kind: str
+    seconds: float
+    keys: tuple
+    impacts: tuple = ()
+    posture: str = "standing"
+
+    def scaled(self, k):
+        keys = tuple((t * k, *rest) for t, *rest in self.keys)
+        hits = tuple((t * k, *rest) for t, *rest in self.impacts)
+        return replace(self, seconds=self.seconds * k, keys=keys, impacts=hits)
 
 
 @dataclass(frozen=True)
@@ -217,6 +252,8 @@ class Plan:
     sensor: SensorConfig = field(default_factory=SensorConfig)
     tier: str = "custom"
     seed: int = 0
+    saved_gyro_bias_dps: tuple | None = None  # what the device restores at boot, if anything
+    skip_s: float = 0.0  # the board is switched on this far into the plan (mid-movement)
 
     @property
     def duration(self):

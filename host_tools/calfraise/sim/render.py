@@ -85,11 +85,41 @@ def render(plan, rate_hz=None, clip=None, time_scale=1.0, sensor=None, seed=None
     rng = np.random.default_rng([plan.seed if seed is None else int(seed), 3])
     s = sample(f, w, FS, sensor, rng)
     truth = build_truth(tl, plan, sensor, int(s.t_ms[-1]), sensor.rate_hz)
-    return SimTrace(s.t_ms, s.accel_g, s.gyro_dps, sensor.rate_hz, truth)
+    trace = SimTrace(s.t_ms, s.accel_g, s.gyro_dps, sensor.rate_hz, truth)
+    return switched_on_at(trace, s.t_phys_s, plan.skip_s) if plan.skip_s > 0 else trace
 
 
-def simulate_session(tier, seed):
-    """The benchmark's session `seed` of `tier` ("clean", "varied" or "hard")."""
-    from .scenario import build_session_plan
+def switched_on_at(trace, t_phys_s, skip_s):
+    """The trace as a board switched on `skip_s` into the plan records it: its clock starts at
+    the first sample it reads, and only the reps it sees from their start are in the truth."""
+    k0 = int(np.searchsorted(t_phys_s, skip_s))
+    t0 = int(trace.t_ms[k0])
+    truth = dict(trace.truth)
+    reps = [
+        {**r, **{k: r[k] - t0 for k in ("start_ms", "top_ms", "lower_ms", "end_ms")}}
+        for r in truth["reps"]
+        if r["start_ms"] >= t0
+    ]
+    truth["reps"] = reps
+    truth["sets"] = [
+        {**s, "start_ms": m[0]["start_ms"], "end_ms": m[-1]["end_ms"], "reps": len(m)}
+        for s in truth["sets"]
+        if (m := [r for r in reps if r["set"] == s["set"]])
+    ]
+    truth["distractors"] = [
+        {**d, "start_ms": max(0, d["start_ms"] - t0), "end_ms": d["end_ms"] - t0}
+        for d in truth["distractors"]
+        if d["end_ms"] > t0
+    ]
+    truth["duration_ms"] -= t0
+    return SimTrace(
+        trace.t_ms[k0:] - t0, trace.accel_g[k0:], trace.gyro_dps[k0:], trace.rate_hz, truth
+    )
 
-    return render(build_session_plan(tier, seed))
+
+def simulate_session(kind, seed):
+    """The benchmark's session `seed` of a tier ("clean", "varied", "hard") or of a scenario
+    kind (sim.catalog.KINDS)."""
+    from .catalog import build_plan
+
+    return render(build_plan(kind, seed))

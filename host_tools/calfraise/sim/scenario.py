@@ -35,14 +35,15 @@ def _u(rng, lo, hi):
     return float(rng.uniform(lo, hi))
 
 
-def random_walk(rng, seconds, turn=None):
-    """Strides filling about `seconds`; long bouts turn round (walking up and down a room)."""
+def random_walk(rng, seconds, turn=None, speed=1.0):
+    """Strides filling about `seconds`; long bouts turn round (walking up and down a room).
+    speed: 0.7 strolls (longer, flatter strides), 1.0 walks, 1.3 walks briskly."""
     strides, total = [], 0.0
     turn = seconds > 10 if turn is None else turn
     turn_at = _u(rng, 0.3, 0.7) * seconds if turn else None
     turning = 0
     while total < seconds or not strides:
-        T = _u(rng, 0.9, 1.2)
+        T = _u(rng, 0.9, 1.2) / speed
         heel_off, strike = _u(rng, 0.17, 0.23), _u(rng, 0.08, 0.12)
         flat = T * _u(rng, 0.3, 0.36)
         swing = T - heel_off - strike - flat
@@ -60,9 +61,9 @@ def random_walk(rng, seconds, turn=None):
                 swing_s=swing,
                 strike_s=strike,
                 flat_s=flat,
-                length_m=_u(rng, 1.2, 1.5) * (0.6 if abs(dyaw) > 20 else 1.0),
-                toe_off_deg=_u(rng, 30, 45),
-                strike_deg=_u(rng, 15, 25),
+                length_m=_u(rng, 1.2, 1.5) * (0.6 if abs(dyaw) > 20 else 1.0) * speed,
+                toe_off_deg=_u(rng, 30, 45) * speed**0.5,
+                strike_deg=_u(rng, 15, 25) * speed**0.5,
                 clearance_m=_u(rng, 0.03, 0.07),
                 dyaw_deg=dyaw,
                 impact_g=_u(rng, 2, 4),

@@ -99,5 +99,8 @@ def build_truth(tl, plan, sensor, duration_ms, rate_hz):
                 k: {"pitch_deg": v[0], "tilt_deg": list(v[1])} for k, v in plan.postures.items()
             },
             "clip_convention": "quat_wxyz turns sensor axes into foot axes (x toes, y left, z up)",
+            "saved_gyro_bias_dps": (
+                None if plan.saved_gyro_bias_dps is None else list(plan.saved_gyro_bias_dps)
+            ),
         },
     }

@@ -2,7 +2,8 @@
 
 I2C reaches the chip models in simhw (register-level, with injected faults); Pin reads the
 scripted button and records outputs; ADC reads configured millivolts; WDT resets the "board"
-(ends the run with exit code 3) when not fed in time. Only what the firmware uses, with the
+(ends the run with exit code 3) when not fed in time; RTC is the clock time.time() reads, kept
+through resets (port/time.py) and lost with the power. Only what the firmware uses, with the
 real signatures, so the same code runs here and on the ESP32.
 """
 
@@ -30,6 +31,7 @@ def _emit(record):
 
 def reset():
     _emit({"type": "sim.reset", "cause": "machine.reset"})
+    time.save_rtc(SOFT_RESET)
     sys.exit(EXIT_RESET)
 
 
@@ -38,7 +40,37 @@ def soft_reset():
 
 
 def reset_cause():
-    return config.get("reset_cause", PWRON_RESET)
+    return time.reset_cause or config.get("reset_cause", PWRON_RESET)
+
+
+def _days_from_civil(y, m, d):
+    """Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+class RTC:
+    """The ESP32's RTC: datetime() reads or sets (year, month, day, weekday, hours, minutes,
+    seconds, subseconds in µs), UTC; time.time() follows it."""
+
+    def __init__(self, id=0):  # noqa: A002
+        pass
+
+    def datetime(self, datetimetuple=None):
+        if datetimetuple is None:
+            us = time.rtc_us()
+            t = time.gmtime(us // 1000000)
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], us % 1000000)
+        y, mo, d, _wd, h, mi, s, sub = datetimetuple
+        seconds = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+        time.set_rtc_us(seconds * 1000000 + sub)
+        return None
+
+    def init(self, datetimetuple):
+        self.datetime(datetimetuple)
 
 
 def unique_id():
@@ -178,6 +210,7 @@ class WDT:
         self._timeout_ms = timeout
         self._fed_ms = time.sim_ms()
         time.on_skip(self._check)
+        time.on_real(self._check)
 
     def feed(self):
         self._check()
@@ -186,12 +219,14 @@ class WDT:
     def _check(self):
         if time.sim_ms() - self._fed_ms > self._timeout_ms:
             _emit({"type": "sim.reset", "cause": "watchdog"})
+            time.save_rtc(WDT_RESET)
             sys.exit(EXIT_WDT)
 
 
 def _power_off():
     if time.sim_ms() >= config.get("power_off_ms"):
         _emit({"type": "sim.power_off"})
+        time.lose_rtc()
         sys.exit(0)
 
 

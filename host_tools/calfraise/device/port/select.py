@@ -71,7 +71,9 @@ class poll:  # noqa: N801  (the real API's name)
         if wakeup.sources or self._sources:
             return self._ipoll_with_sources(timeout)
         if self._realtime or (timeout < 0 and not self._objects):
-            return self._poll.ipoll(timeout, flags)
+            ready = list(self._poll.ipoll(timeout, flags))
+            time.real_passed()  # the watchdog looks
+            return ready
         ready = self._poll.poll(0) + self._ready_objects()
         if not ready and timeout > 0:
             time.skip_us(timeout * 1000)
@@ -92,6 +94,8 @@ class poll:  # noqa: N801  (the real API's name)
                 source.on_ready(entry[1])
         if not ready and not real and timeout > 0:
             time.skip_us(timeout * 1000)
+        elif real:
+            time.real_passed()  # the watchdog looks
         return for_app
 
     def _sync_sources(self):

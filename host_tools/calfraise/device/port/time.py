@@ -4,8 +4,13 @@ asyncio waits through select.poll().ipoll(dt) (see select.py). In fast mode that
 slept but added to this clock, so a 30-minute session replays in seconds while every tick the
 firmware and the simulated chips see stays consistent. Real elapsed time still counts.
 This file shadows the built-in `time` (MicroPython lets a .py file extend a built-in module).
+
+time() and time_ns() read the board's RTC (machine.RTC sets it): after a power-on it counts from
+2000-01-01, as an ESP32's does; save_rtc() keeps its reading in the file the sim config names
+("rtc_file") across a reset, so it runs on through the reboot as the real one does.
 """
 
+import json
 import sys
 
 _path = sys.path
@@ -19,6 +24,61 @@ finally:
 _start_us = _real.ticks_us()
 _skipped_us = 0
 _on_skip = []  # callables run after every skip: watchdog, power-off
+_Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
+
+
+def _rtc_file():
+    from simhw import config  # noqa: PLC0415  (config imports nothing of ours: no cycle)
+
+    return config.get("rtc_file")
+
+
+def _saved_rtc():
+    """(RTC reading in Unix µs now, reset cause) kept by save_rtc(), or (None, None)."""
+    path = _rtc_file()
+    if path is None:
+        return None, None
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None, None
+    return saved["rtc_us"] + _real.time_ns() // 1000 - saved["real_us"], saved["cause"]
+
+
+_rtc_at_start_us, reset_cause = _saved_rtc()  # the RTC when this run began; why it rebooted
+if _rtc_at_start_us is None:
+    _rtc_at_start_us = _Y2K_US
+
+
+def rtc_us():
+    """The RTC's reading, Unix µs."""
+    return _rtc_at_start_us + sim_us()
+
+
+def set_rtc_us(unix_us):
+    global _rtc_at_start_us
+    _rtc_at_start_us = unix_us - sim_us()
+
+
+def save_rtc(cause):
+    """The board resets (machine.RESET cause): its RTC runs on through the reboot."""
+    path = _rtc_file()
+    if path is not None:
+        with open(path, "w") as f:
+            json.dump({"rtc_us": rtc_us(), "real_us": _real.time_ns() // 1000, "cause": cause}, f)
+
+
+def lose_rtc():
+    """The power is gone: the next boot's RTC starts over."""
+    path = _rtc_file()
+    if path is not None:
+        import os  # noqa: PLC0415
+
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 def sim_us():
@@ -42,6 +102,18 @@ def on_skip(hook):
     _on_skip.append(hook)
 
 
+_on_real = []  # callables run after a real wait (realtime mode): the watchdog
+
+
+def on_real(hook):
+    _on_real.append(hook)
+
+
+def real_passed():
+    for hook in _on_real:
+        hook()
+
+
 def ticks_ms():
     return _real.ticks_ms() + _skipped_us // 1000
 
@@ -63,11 +135,11 @@ def sleep(s):
 
 
 def time():
-    return _real.time() + _skipped_us // 1000000
+    return rtc_us() // 1000000
 
 
 def time_ns():
-    return _real.time_ns() + _skipped_us * 1000
+    return rtc_us() * 1000
 
 
 def localtime(secs=None):

@@ -16,6 +16,7 @@ Keys (all optional):
                 and the notifications NimBLE may hold before gatts_notify raises ENOMEM
   flash         {"image": path, "blocks": 512}: LittleFS on a NOR flash image (simhw/flash.py)
   files         {"config.json": text, ...}: written to the flash before the firmware starts
+  rtc_file      where the RTC's reading waits through a reset (port/time.py; none: lost)
 Times are simulated ms since the run started.
 """
 

@@ -1,0 +1,270 @@
+"""The other movements an athlete does around calf raises, as seeded sessions: none of them may
+count as a heel raise.
+
+Each is modelled from what the foot does, with the clip anywhere on the shoe:
+- walking (strolling to brisk) and stairs: heel-off past 20-45 deg, swing at several hundred
+  deg/s, heel or forefoot strikes of 2-4 g;
+- squats: the foot stays planted; the heel lifts a few degrees at depth (limited ankle range) and
+  the foot rolls with the knee; on one leg it also wobbles for balance, and if the clip is on the
+  free foot, that foot is lifted, held in the air and swung with each rep;
+- lunges: the front foot steps out (swing, heel strike) and back; the rear heel rises 30-60 deg
+  about the ball while the body drops, the foot tilting further as the knee goes down;
+- split squats: the rear foot stays heel-up on its ball for the whole set, tilting 5-20 deg more
+  with each rep; the front foot stays flat;
+- step-ups and step-downs (a 20-40 cm box): push-off, swing up, flat landing; or a forefoot
+  landing below and the heel lowering;
+- jumps and hops: a push-off heel raise at 300+ deg/s, flight (near 0 g), a 3-6 g landing;
+- sitting down and standing up: the feet slide back under the chair, the heels lift a little at
+  seat-off.
+A session is a calf-raise set, bouts of the exercise between rests, and another calf-raise set,
+so the detector meets the exercise in the state it has after real reps.
+"""
+
+import numpy as np
+
+from . import EXERCISES
+from .conditions import _set
+from .plan import FootMove, Plan, Still
+from .scenario import _u, random_mount, random_walk
+from .sensor import random_sensor
+
+_Z = (0.0, 0.0, 0.0)
+_UP = (0.0, 0.0, 1.0)
+
+
+class _Keys:
+    """Builds a FootMove's key list: each call moves to a pose after `dt` seconds."""
+
+    def __init__(self):
+        self.t, self.keys, self.hits = 0.0, [(0.0, 0.0, 0.0, 0.0, _Z)], []
+
+    def to(self, dt, pb=0.0, ph=0.0, roll=0.0, pos=_Z):
+        self.t += dt
+        self.keys.append((self.t, float(pb), float(ph), float(roll), tuple(float(x) for x in pos)))
+
+    def hold(self, dt):
+        self.to(dt, *self.keys[-1][1:])
+
+    def hit(self, peak_g, width_s=0.03, direction=_UP):
+        self.hits.append((self.t, float(peak_g), float(width_s), tuple(direction)))
+
+    def move(self, kind):
+        return FootMove(kind, self.t + 0.01, tuple(self.keys), tuple(self.hits))
+
+
+def _squats(rng, single):
+    k, n = _Keys(), int(rng.integers(6, 12))
+    free = single and rng.random() < 0.5  # the clip is on the foot held in the air
+    lift = (_u(rng, 10, 35), _u(rng, -0.2, 0.2), _u(rng, 0.1, 0.25))  # pitch, dx, dz
+    if free:
+        k.to(_u(rng, 0.5, 0.9), lift[0], 0, _u(rng, -5, 5), (lift[1], 0, lift[2]))
+    for _ in range(n):
+        down, bottom, up = _u(rng, 1.2, 2.2), _u(rng, 0, 0.6), _u(rng, 0.9, 1.6)
+        if free:  # the free leg swings forward or back as the body drops
+            swing = _u(rng, -20, 20)
+            pos = (lift[1] + _u(rng, -0.2, 0.2), 0, lift[2] + _u(rng, -0.1, 0.05))
+            k.to(down, lift[0] + swing, 0, _u(rng, -8, 8), pos)
+            k.hold(bottom)
+            k.to(up, lift[0], 0, 0, (lift[1], 0, lift[2]))
+        else:
+            heel = _u(rng, 0, 6 if single else 4)
+            roll = _u(rng, -4, 4) if single else _u(rng, -2, 2)
+            if single:  # balance corrections on the way down
+                k.to(down / 2, _u(rng, 0, heel), _u(rng, 0, 2), _u(rng, -3, 3))
+                down /= 2
+            k.to(down, heel, 0, roll)
+            k.to(bottom, heel * _u(rng, 0.7, 1.0), 0, roll * _u(rng, 0.5, 1.0))
+            k.to(up)
+        k.hold(_u(rng, 0.3, 1.2))
+    if free:
+        k.to(_u(rng, 0.5, 0.9))
+        k.hit(_u(rng, 1.2, 1.8))
+        k.hold(0.3)
+    return [k.move("single_leg_squat" if single else "squat")]
+
+
+def _step_out_and_back(k, rng, reach):
+    """The front foot of a lunge: heel-off, swing out, heel strike, and back again."""
+    k.to(_u(rng, 0.15, 0.25), _u(rng, 15, 25))
+    k.to(_u(rng, 0.35, 0.5), 0, _u(rng, 10, 20), 0, (reach / 2, 0, 0.06))
+    k.to(_u(rng, 0.3, 0.4), 0, _u(rng, 8, 15), 0, (reach, 0, 0))
+    k.hit(_u(rng, 1.5, 3))
+    k.to(_u(rng, 0.08, 0.15), 0, 0, 0, (reach, 0, 0))
+    k.hit(_u(rng, 0.5, 1))
+    k.to(_u(rng, 1.0, 1.5), 0, 0, _u(rng, -2, 2), (reach, 0, 0))  # down
+    k.to(_u(rng, 0.8, 1.2), 0, 0, 0, (reach, 0, 0))  # up
+    k.to(_u(rng, 0.35, 0.5), _u(rng, 5, 15), 0, 0, (reach / 2, 0, 0.05))  # push back
+    k.to(_u(rng, 0.3, 0.4))
+    k.hit(_u(rng, 1.2, 2))
+
+
+def _lunges(rng):
+    k = _Keys()
+    for _ in range(int(rng.integers(6, 12))):
+        if rng.random() < 0.5:
+            _step_out_and_back(k, rng, _u(rng, 0.6, 0.9))
+        else:  # rear foot: heel up about the ball while the other leg steps out
+            heel = _u(rng, 30, 60)
+            k.to(_u(rng, 0.4, 0.7), heel)
+            k.to(_u(rng, 1.0, 1.5), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4))
+            k.to(_u(rng, 0.8, 1.2), heel)
+            k.to(_u(rng, 0.4, 0.7))
+        k.hold(_u(rng, 0.3, 1.5))
+    return [k.move("lunge")]
+
+
+def _split_squats(rng):
+    k = _Keys()
+    rear = rng.random() < 0.6
+    heel = _u(rng, 35, 60)
+    k.to(_u(rng, 0.6, 1.0), heel if rear else 0, 0, 0, (-0.6 if rear else 0.6, 0, 0))
+    for _ in range(int(rng.integers(6, 12))):
+        if rear:
+            k.to(_u(rng, 1.0, 1.8), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4), (-0.6, 0, 0))
+            k.to(_u(rng, 0.8, 1.4), heel, 0, 0, (-0.6, 0, 0))
+        else:
+            k.to(_u(rng, 1.0, 1.8), _u(rng, 0, 4), 0, _u(rng, -3, 3), (0.6, 0, 0))
+            k.to(_u(rng, 0.8, 1.4), 0, 0, 0, (0.6, 0, 0))
+        k.hold(_u(rng, 0.2, 1.0))
+    k.to(_u(rng, 0.6, 1.0))
+    k.hit(_u(rng, 1.2, 2))
+    return [k.move("split_squat")]
+
+
+def _steps(rng):
+    """Step up onto a box and back down, leading with either foot."""
+    k, box = _Keys(), _u(rng, 0.2, 0.4)
+    for _ in range(int(rng.integers(6, 12))):
+        lead = rng.random() < 0.5
+        if lead:  # this foot goes up first and comes down last
+            k.to(_u(rng, 0.2, 0.3), _u(rng, 15, 30))
+            k.to(_u(rng, 0.3, 0.4), _u(rng, 0, 10), 0, 0, (0.15, 0, box + 0.08))
+            k.to(_u(rng, 0.2, 0.3), 0, 0, 0, (0.3, 0, box))
+            k.hit(_u(rng, 1.3, 2))
+            k.hold(_u(rng, 0.8, 1.5))
+            k.to(_u(rng, 0.3, 0.4), _u(rng, -10, 5), 0, 0, (0.15, 0, box + 0.05))
+            k.to(_u(rng, 0.2, 0.3), _u(rng, 10, 25), 0, 0, (0, 0, 0))  # forefoot first, heel up
+            k.hit(_u(rng, 2, 3.5))
+            k.to(_u(rng, 0.12, 0.25))  # the heel lowers under load
+        else:  # this foot pushes off the floor last and comes down first
+            k.hold(_u(rng, 0.3, 0.5))
+            k.to(_u(rng, 0.25, 0.4), _u(rng, 25, 45))  # push-off about the ball
+            k.to(_u(rng, 0.3, 0.4), _u(rng, 0, 10), 0, 0, (0.15, 0, box + 0.08))
+            k.to(_u(rng, 0.2, 0.3), 0, 0, 0, (0.3, 0, box))
+            k.hit(_u(rng, 1.2, 1.8))
+            k.hold(_u(rng, 0.5, 1.0))
+            k.to(_u(rng, 0.3, 0.4), _u(rng, -10, 5), 0, 0, (0.15, 0, box + 0.05))
+            k.to(_u(rng, 0.2, 0.3), _u(rng, 10, 25), 0, 0, (0, 0, 0))
+            k.hit(_u(rng, 2, 3.5))
+            k.to(_u(rng, 0.12, 0.25))
+        k.hold(_u(rng, 0.5, 1.5))
+    return [k.move("step_up_down")]
+
+
+def _jumps(rng):
+    """Countermovement jumps (both feet) or a run of hops on this foot."""
+    k = _Keys()
+    hops = rng.random() < 0.5
+    for _ in range(int(rng.integers(5, 10)) * (3 if hops else 1)):
+        if not hops:
+            k.to(_u(rng, 0.4, 0.7), _u(rng, 0, 5))  # the dip
+        push = _u(rng, 30, 50)
+        k.to(_u(rng, 0.12, 0.2), push)  # push-off, 300+ deg/s
+        flight = _u(rng, 0.25, 0.45) if not hops else _u(rng, 0.15, 0.25)
+        height = 9.81 * flight**2 / 8
+        k.to(flight / 2, push * 0.6, 0, 0, (0, 0, height))
+        land = _u(rng, 10, 25)
+        k.to(flight / 2, land, 0, 0, _Z)
+        k.hit(_u(rng, 3, 6), _u(rng, 0.02, 0.04))
+        k.to(_u(rng, 0.1, 0.2))
+        k.hold(_u(rng, 0.05, 0.15) if hops else _u(rng, 0.8, 2.0))
+    return [k.move("jump_hop")]
+
+
+def _sit_stand(rng):
+    k = _Keys()
+    for _ in range(int(rng.integers(4, 8))):
+        back = _u(rng, 0.05, 0.15)
+        k.to(_u(rng, 0.4, 0.8), _u(rng, 5, 15), 0, _u(rng, -3, 3), (-back / 2, 0, 0.01))
+        k.to(_u(rng, 0.2, 0.4), 0, 0, 0, (-back, 0, 0))  # the feet slide back under the chair
+        k.to(_u(rng, 0.4, 0.8), _u(rng, 0, 6), 0, 0, (-back, 0, 0))  # seat-off, heels unload
+        k.to(_u(rng, 0.5, 1.0), 0, 0, 0, (-back, 0, 0))
+        k.hold(_u(rng, 1, 3))  # standing
+        k.to(_u(rng, 1.0, 1.8), 0, _u(rng, 0, 4), 0, (-back, 0, 0))  # sitting down, toes unload
+        k.to(_u(rng, 0.4, 0.8), 0, 0, 0, _Z)  # the feet slide forward again
+        k.hold(_u(rng, 1, 3))
+    return [k.move("sit_stand")]
+
+
+def _stairs(rng):
+    """A flight up or down, this foot touching every other step (2 steps per stride)."""
+    k, pos = _Keys(), np.zeros(3)
+    up = rng.random() < 0.5
+    rise, tread = _u(rng, 0.15, 0.19), _u(rng, 0.26, 0.32)
+    for _ in range(int(rng.integers(5, 8))):
+        step = np.array([2 * tread, 0, (2 if up else -2) * rise])
+        mid = pos + step / 2 + (0, 0, 0.1 if up else 0.05)
+        pos = pos + step
+        if up:
+            k.to(_u(rng, 0.2, 0.3), _u(rng, 20, 35), 0, 0, tuple(pos - step))
+            k.to(_u(rng, 0.2, 0.3), _u(rng, 0, 15), 0, 0, tuple(mid))
+            k.to(_u(rng, 0.25, 0.35), 0, _u(rng, 0, 5), 0, tuple(pos))
+            k.hit(_u(rng, 1.5, 2.5))
+            k.to(0.1, 0, 0, 0, tuple(pos))
+        else:
+            k.to(_u(rng, 0.15, 0.25), _u(rng, 10, 20), 0, 0, tuple(pos - step))
+            k.to(_u(rng, 0.2, 0.3), _u(rng, -5, 5), 0, 0, tuple(mid))
+            k.to(_u(rng, 0.25, 0.35), _u(rng, 10, 25), 0, 0, tuple(pos))
+            k.hit(_u(rng, 2, 3.5))
+            k.to(_u(rng, 0.12, 0.2), 0, 0, 0, tuple(pos))  # the heel lowers under load
+        k.hold(_u(rng, 0.2, 0.4))
+    return [k.move("stairs")]
+
+
+_BOUTS = {
+    "stairs": _stairs,
+    "squat": lambda rng: _squats(rng, False),
+    "single_leg_squat": lambda rng: _squats(rng, True),
+    "lunge": _lunges,
+    "split_squat": _split_squats,
+    "step_up_down": _steps,
+    "jump_hop": _jumps,
+    "sit_stand": _sit_stand,
+}
+
+
+def bout(rng, kind):
+    """One bout of the exercise `kind`, as plan segments."""
+    if kind == "walking":
+        return [random_walk(rng, _u(rng, 15, 40), speed=_u(rng, 0.7, 1.3))]
+    return _BOUTS[kind](rng)
+
+
+def build_exercise_plan(kind, seed):
+    """A calf-raise set, 3-5 bouts of the exercise between rests, another calf-raise set."""
+    if kind not in EXERCISES:
+        raise ValueError(f"kind must be one of {EXERCISES}")
+    rng = np.random.default_rng([int(seed), 200 + EXERCISES.index(kind), 1])
+    L = _u(rng, 0.15, 0.20)
+    segs = [Still(_u(rng, 2, 4))]
+    segs += _set(rng, 1, rng.random() < 0.5)
+    for _ in range(int(rng.integers(3, 6))):
+        segs.append(Still(_u(rng, 5, 15)))
+        segs += bout(rng, kind)
+    segs.append(Still(_u(rng, 15, 25)))
+    segs += _set(rng, 2, rng.random() < 0.5)
+    segs.append(Still(_u(rng, 2, 4)))
+    return Plan(
+        segments=segs,
+        mounts=[random_mount(rng, "varied", L)],
+        foot_length_m=L,
+        sway=tuple(
+            (int(ax), _u(rng, 0.05, 0.2), _u(rng, 0.05, 0.6), _u(rng, 0, 2 * np.pi))
+            for ax in (0, 1, 2)
+        ),
+        sensor=random_sensor(
+            np.random.default_rng([int(seed), 200 + EXERCISES.index(kind), 2]), "varied"
+        ),
+        tier=kind,
+        seed=int(seed),
+    )
