@@ -35,9 +35,11 @@ def workout(sets=3, reps_per_set=12, rest_ms=90000):
     return out
 
 
-def session_file(sid, reps, *, wall_ms=WALL_MS, set_ends=True, end="timeout", settings=SETTINGS):
+def session_file(
+    sid, reps, *, wall_ms=WALL_MS, set_ends=True, end="timeout", settings=SETTINGS, idle_ms=20000
+):
     """The bytes of a session file: header, reps, SET_ENDs (unless set_ends is False), an END
-    record 20 s after the last rep (unless end is None)."""
+    record idle_ms after the last rep (unless end is None)."""
     buf = bytearray(records.MAX_FRAME + 64 * (len(reps) + 8))
     head = records.header(sid, T0, wall_ms, "0.1.0", "atom_matrix", settings)
     buf[: len(head)] = head
@@ -61,5 +63,5 @@ def session_file(sid, reps, *, wall_ms=WALL_MS, set_ends=True, end="timeout", se
     if end is not None:
         last = reps[-1]["end_ms"] if reps else 0
         n_sets = len({r["set"] for r in reps})
-        at = records.put_end(buf, at, end, T0 + last + 20000, len(reps), n_sets, T0)
+        at = records.put_end(buf, at, end, T0 + last + idle_ms, len(reps), n_sets, T0)
     return bytes(buf[:at])

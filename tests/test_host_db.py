@@ -11,7 +11,7 @@ import pytest
 from calfraise.host import db as dbmod
 from calfraise.host.db import APPLICATION_ID, DatabaseError, default_path, open_db, schema_version
 from calfraise.host.importer import CorruptSession, SessionConflict, import_session
-from calfraise.host.queries import UnknownSession, list_sessions, load_session
+from calfraise.host.queries import SET_GAP_MS, UnknownSession, list_sessions, load_session
 from calfraise_fw import records
 from host_sessions import SETTINGS, T0, WALL_MS, session_file, workout
 
@@ -130,7 +130,7 @@ def test_import_keeps_every_field(db):
     assert s["start"] == "2026-01-01T08:00:00.000Z" and s["start_ms"] == WALL_MS
     assert s["imported"] == "2026-01-01T09:00:00.000Z"
     assert (s["board"], s["firmware"], s["settings"]) == ("atom_matrix", "0.1.0", SETTINGS)
-    assert s["end_reason"] == "timeout" and s["duration_ms"] == REPS[-1]["end_ms"] + 20000
+    assert s["end_reason"] == "timeout" and s["duration_ms"] == REPS[-1]["end_ms"] + SET_GAP_MS
     assert (s["size"], s["crc32"], s["skipped"]) == (len(data), crc32(data), 0)
     for stored, made in zip(s["reps"], REPS, strict=True):
         assert stored["amplitude_deg"] == made["amplitude_cdeg"] / 100

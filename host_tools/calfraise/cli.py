@@ -1,16 +1,20 @@
 """`calfraise` command line. This module only wires sub-commands; each lives in its own module.
 
 A sub-command module offers add_*_parser(subparsers), which sets `func` (args -> exit code).
-Input problems are raised as UserError and reported here as one line with exit code 2.
+Input problems are raised as UserError and reported here as one line with exit code 2; so are
+database and OS errors (a locked database, a full disk) a command did not word itself. Never a
+traceback; Ctrl-C ends with 130.
 """
 
 import argparse
+import sqlite3
 import sys
 
 from calfraise.analyze import add_analyze_parser
 from calfraise.device.cli import add_device_parser
 from calfraise.errors import UserError
 from calfraise.host.ble_cli import (
+    INTERRUPTED,
     add_capture_parser,
     add_live_parser,
     add_pair_parsers,
@@ -27,6 +31,7 @@ from calfraise.host.cli import (
     add_sessions_parser,
     add_show_parser,
 )
+from calfraise.host.db import describe
 from calfraise.host.plan_cli import add_plan_parser, add_progress_parser
 from calfraise.host.radio import add_radio_options
 from calfraise.sim.cli import add_simulate_parser
@@ -132,16 +137,22 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return INTERRUPTED
     except UserError as err:
-        print(f"calfraise: error: {err}", file=sys.stderr)
-        return 2
+        message = str(err)
+    except sqlite3.Error as err:  # one a command did not word itself
+        message = str(describe(err))
+    except OSError as err:  # a full disk, a file that went away: the person's to fix
+        why = err.strerror or str(err)
+        message = f"{err.filename}: {why}" if err.filename else why
     except ModuleNotFoundError as err:
         extra = EXTRAS.get((err.name or "").partition(".")[0])
         if extra is None:
             raise
-        print(
-            f"calfraise: error: `calfraise {args.command}` needs {err.name}, which comes with "
-            f"the [{extra}] extra: pipx install 'calfraise[{extra}]' (or pip install)",
-            file=sys.stderr,
+        message = (
+            f"`calfraise {args.command}` needs {err.name}, which comes with "
+            f"the [{extra}] extra: pipx install 'calfraise[{extra}]' (or pip install)"
         )
-        return 2
+    print(f"calfraise: error: {message}", file=sys.stderr)
+    return 2

@@ -258,11 +258,11 @@ class BumbleClient(BaseBleakClient):
     async def _discover(self):
         """The peer's services, characteristics and descriptors as bleak's objects."""
         collection = BleakGATTServiceCollection()
-        for service in await self._peer.discover_services():
+        for service in await self._request(self._connected().discover_services()):
             service_uuid = uuid_text(bytes(service.uuid))
             bleak_service = BleakGATTService(service, service.handle, service_uuid)
             collection.add_service(bleak_service)
-            for characteristic in await service.discover_characteristics():
+            for characteristic in await self._request(service.discover_characteristics()):
                 bleak_characteristic = BleakGATTCharacteristic(
                     characteristic,
                     characteristic.handle,
@@ -272,7 +272,7 @@ class BumbleClient(BaseBleakClient):
                     bleak_service,
                 )
                 collection.add_characteristic(bleak_characteristic)
-                for descriptor in await characteristic.discover_descriptors():
+                for descriptor in await self._request(characteristic.discover_descriptors()):
                     collection.add_descriptor(
                         BleakGATTDescriptor(
                             descriptor,

@@ -7,7 +7,7 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 import json
 
 from calfraise.device.flash import BAUD
-from calfraise.device.runner import HEAP, HEAP_32, board_names
+from calfraise.device.runner import FLASH_BYTES, HEAP, HEAP_32, board_names
 from calfraise.errors import UserError
 
 
@@ -61,6 +61,17 @@ def add_device_parser(subparsers):
     fl.add_argument("--baud", type=int, default=BAUD, help=f"esptool baud rate (default {BAUD})")
     fl.set_defaults(func=flash_command)
 
+    fmt = sub.add_parser(
+        "format",
+        help="erase a simulated board's flash image: it is formatted at the next boot",
+        description="Erase a flash image that `device run --flash` or `--sim-flash` refused "
+        "as damaged (or any image): every setting and session on it is lost. The virtual "
+        "device formats an erased image when it boots, as a new chip; it never formats one "
+        "by itself.",
+    )
+    fmt.add_argument("--flash", required=True, metavar="FILE", help="the flash image to erase")
+    fmt.set_defaults(func=format_command)
+
     repl = sub.add_parser("repl", help="stop the app on a board and open its REPL")
     repl.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
     repl.set_defaults(func=repl_command)
@@ -85,6 +96,14 @@ def flash_command(args):
     from calfraise.device.flash import flash
 
     flash(args.board, args.port, args.image, baud=args.baud, dry_run=args.dry_run)
+    return 0
+
+
+def format_command(args):
+    from calfraise.device.runner import erase_flash_image
+
+    erase_flash_image(args.flash)
+    print(f"{args.flash}: erased ({FLASH_BYTES:,} bytes); formatted when the device next boots")
     return 0
 
 

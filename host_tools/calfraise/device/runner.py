@@ -84,6 +84,8 @@ HEAP = "192K"
 # free with BLE active, and bonding keys and new features need the rest (docs/benchmark.md).
 HEAP_32 = "128K"
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
+FLASH_BLOCK_SIZE = 4096
+FLASH_BYTES = FLASH_BLOCKS * FLASH_BLOCK_SIZE
 AFTER_TRACE_MS = 310_000  # stay on after the trace: past the default 300 s session timeout
 BATTERY_MV = 3900
 EXIT_CAUSES = {0: "power off", 3: "watchdog reset", 4: "machine.reset()"}
@@ -208,12 +210,12 @@ def prepared(
 
     trace_csv: what the IMU measures (None: lying still, and the power stays on). flash: the
     board's flash image file (LittleFS; settings and sessions survive between runs that share
-    it); None for a fresh one. files: {name: text} written to the flash first (config.json
-    naming the board always is). after_ms: the power goes off this long after the trace (None:
-    never). script: run this MicroPython file instead of firmware/main.py. flash_blocks: the
-    flash's size in 4-KB blocks (a small one fills up soon). bits: 64 (the PyPI unix port) or
-    32 (build/mp32, as an ESP32 lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32
-    on the 32-bit port)."""
+    it; a damaged one is refused with a UserError, never formatted); None for a fresh one.
+    files: {name: text} written to the flash first (config.json naming the board always is).
+    after_ms: the power goes off this long after the trace (None: never). script: run this
+    MicroPython file instead of firmware/main.py. flash_blocks: the flash's size in 4-KB blocks
+    (a small one fills up soon). bits: 64 (the PyPI unix port) or 32 (build/mp32, as an ESP32
+    lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32 on the 32-bit port)."""
     spec = load_board(board)
     board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -229,12 +231,72 @@ def prepared(
                 power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)
         config.setdefault("unique_id", board_id(flash))
-        config["flash"] = {"image": str(flash or tmp / "flash.img"), "blocks": flash_blocks}
+        config["flash"] = {
+            "image": str(flash_image(flash, tmp, flash_blocks)),
+            "blocks": flash_blocks,
+        }
         config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
         config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
         heap = heap or (HEAP_32 if bits == 32 else HEAP)
         yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check())
+
+
+def flash_image(path, tmp, blocks=FLASH_BLOCKS):
+    """The absolute path of the flash image the firmware (which runs in `tmp`) is given: a
+    fresh one in tmp if path is None, else `path` once check_flash_image accepted it."""
+    if path is None:
+        return tmp / "flash.img"
+    path = Path(path).resolve()
+    check_flash_image(path, blocks)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"cannot make the folder of {path}: {err.strerror or err}") from None
+    return path
+
+
+def check_flash_image(path, blocks=FLASH_BLOCKS):
+    """Refuses (UserError) an image the simulated board (a flash of `blocks` blocks) could not
+    use, and leaves it as it was: the wrong size, or not a LittleFS whose every directory and
+    file reads back. A missing, empty or erased image is a new chip, formatted at first boot."""
+    try:
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise UserError(f"flash image {path} is not a file")
+        size = path.stat().st_size
+        if size == 0:
+            return
+    except OSError as err:
+        raise UserError(f"cannot read flash image {path}: {err.strerror or err}") from None
+    refused = f"flash image {path}"
+    fix = f"left as it was (`calfraise device format --flash {path}` erases it)"
+    if size != blocks * FLASH_BLOCK_SIZE:
+        raise UserError(
+            f"{refused} holds {size:,} bytes, not {blocks * FLASH_BLOCK_SIZE:,} ({blocks} blocks "
+            f"of {FLASH_BLOCK_SIZE}): truncated or not an image; {fix}"
+        )
+    script = f"from simhw.flash import check\ncheck({str(path)!r}, {blocks})\n"
+    proc = _micropython(script)
+    if proc.returncode != 0:
+        why = proc.stdout.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        raise UserError(f"{refused} is damaged: {why[0]}; {fix}")
+
+
+def erase_flash_image(path):
+    """An erased image at path (every byte 0xFF, as a new chip): the board formats it at its
+    next boot. Whatever the file held is gone."""
+    try:
+        Path(path).write_bytes(b"\xff" * FLASH_BYTES)
+    except OSError as err:
+        raise UserError(f"cannot write flash image {path}: {err.strerror or err}") from None
+
+
+def _micropython(script):
+    """Runs a MicroPython script with the simulated hardware importable; the finished process."""
+    env = {**os.environ, "MICROPYPATH": os.pathsep.join(str(p) for p in build())}
+    return subprocess.run([str(MICROPYTHON), "-c", script], env=env, capture_output=True, text=True)
 
 
 def read_flash(image, name):
@@ -244,7 +306,8 @@ def read_flash(image, name):
     script = (
         "import os, sys, binascii\n"
         "from simhw.norflash import FileFlash\n"
-        f"os.mount(os.VfsLfs2(FileFlash({str(image)!r}, {blocks})), '/flash')\n"
+        f"dev = FileFlash({str(image)!r}, {blocks}, readonly=True)\n"
+        "os.mount(os.VfsLfs2(dev), '/flash', readonly=True)\n"
         "try:\n"
         f"    f = open('/flash/' + {name!r}, 'rb')\n"
         "except OSError:\n"
@@ -255,8 +318,7 @@ def read_flash(image, name):
         "        break\n"
         "    print(binascii.hexlify(chunk).decode())\n"
     )
-    env = {**os.environ, "MICROPYPATH": os.pathsep.join(str(p) for p in build())}
-    proc = subprocess.run([str(MICROPYTHON), "-c", script], env=env, capture_output=True, text=True)
+    proc = _micropython(script)
     if proc.returncode != 0:
         return None
     return bytes.fromhex("".join(proc.stdout.split()))

@@ -229,6 +229,11 @@ async def run_sync(args):
     print_sync_summary(console, result, path)
     if next_step:
         console.print(f"[bold]{next_step}[/]", highlight=False)
+    if result.unreadable:
+        raise UserError(
+            "; ".join(f"session {sid} was not stored ({why})" for sid, why in result.unreadable)
+            + ": left on the device, unmarked"
+        )
     return 0
 
 
@@ -241,12 +246,13 @@ def print_sync_summary(console, result, path):
     for s in result.stored:
         console.print(
             f"Stored session {s.device_session} as [bold]{s.id}[/]: {s.reps} reps in {s.sets} "
-            f"sets (`calfraise show {s.id}`).",
+            f"sets (`calfraise show {s.id}`).{_damage(s)}",
             highlight=False,
         )
     for s in result.already:
         console.print(
-            f"Session {s.device_session} was stored already (as {s.id}): now marked synced.",
+            f"Session {s.device_session} was stored already (as {s.id}): now marked synced."
+            f"{_damage(s)}",
             highlight=False,
         )
     if result.recording:
@@ -259,6 +265,15 @@ def print_sync_summary(console, result, path):
         console.print("Nothing new to sync.")
     reconnects = f" after {result.reconnects} reconnect(s)" if result.reconnects else ""
     console.print(f"Database: {path}{reconnects}.", highlight=False)
+
+
+def _damage(imported):
+    """What a sync line adds for a session file with damaged records (they were skipped)."""
+    n = imported.skipped
+    if not n:
+        return ""
+    stretches = "stretch was" if n == 1 else "stretches were"
+    return f" [yellow]{n} damaged {stretches} skipped: their records are lost.[/]"
 
 
 # --- reset-calibration ---------------------------------------------------------------------------

@@ -82,7 +82,32 @@ MIGRATIONS = (
 
 
 class DatabaseError(UserError):
-    """The database cannot be used: missing, not ours, too new, or not SQLite at all."""
+    """The database cannot be used: missing, not ours, too new, not SQLite at all, locked by
+    another program for longer than BUSY_TIMEOUT_S, or its disk is full."""
+
+
+def describe(err, path=None):
+    """A DatabaseError for an sqlite3.Error, worded for the person at the keyboard."""
+    where = path or "the database"
+    code = getattr(err, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        why = (
+            f"{where} is locked by another program (another calfraise?) and stayed locked for "
+            f"{BUSY_TIMEOUT_S} s: nothing was written; try again when it is done"
+        )
+    elif code == sqlite3.SQLITE_FULL:
+        why = f"the disk holding {where} is full: nothing was written; free some space"
+    else:
+        why = f"{where}: {err}"
+    return DatabaseError(why)
+
+
+def _file_of(conn):
+    """The file behind a connection (for messages), or None."""
+    try:
+        return conn.execute("PRAGMA database_list").fetchone()["file"] or None
+    except (sqlite3.Error, TypeError, IndexError):
+        return None
 
 
 def default_path(environ=None):
@@ -105,7 +130,12 @@ def open_db(path=None, *, create=True):
     if not path.exists():
         if not create:
             raise DatabaseError(f"no database at {path}: `calfraise sync` creates it")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DatabaseError(f"cannot make the folder of {path}: {err.strerror}") from None
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as err:
@@ -116,7 +146,7 @@ def open_db(path=None, *, create=True):
         _migrate(conn, path)
     except sqlite3.Error as err:
         conn.close()
-        raise DatabaseError(f"{path}: {err}") from None
+        raise describe(err, path) from None
     except DatabaseError:
         conn.close()
         raise
@@ -127,16 +157,21 @@ def open_db(path=None, *, create=True):
 def transaction(conn):
     """`with transaction(conn):` one write transaction, rolled back if the block raises.
 
-    BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing
-    half-way through.
+    BEGIN IMMEDIATE takes the write lock up front (waiting up to BUSY_TIMEOUT_S for another
+    writer), so two writers queue instead of failing half-way through. An sqlite3.Error (still
+    locked, disk full) becomes a DatabaseError once everything is rolled back.
     """
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as err:
+        raise describe(err, _file_of(conn)) from None
 
 
 def schema_version(conn):

@@ -9,9 +9,21 @@ import json
 from calfraise.errors import UserError
 from calfraise.host.db import transaction
 from calfraise.host.times import iso_utc
+from calfraise_fw.detector import _SET_GAP_MS as SET_GAP_MS  # the detector's, written once
 
-_SUMMARY = """
-    SELECT s.id, d.device_id, s.device_session, s.start_ms, s.dated_by, s.end_ms, s.end_reason,
+# A session's length (duration_ms everywhere: sessions, show, plot, FIT). One that ended by
+# timeout waited idle_end_s after its last rep before the device closed it; that idle tail is
+# not training, so its length ends where the detector closed the last set: the last rep's end
+# plus the set gap (never later than the device's END record).
+_LENGTH = f"""
+    CASE WHEN s.end_reason = 'timeout' THEN min(s.end_ms, {SET_GAP_MS} + max(
+        coalesce((SELECT max(end_ms) FROM reps WHERE session = s.id), 0),
+        coalesce((SELECT max(end_ms) FROM sets WHERE session = s.id), 0)))
+    ELSE s.end_ms END"""
+
+_SUMMARY = f"""
+    SELECT s.id, d.device_id, s.device_session, s.start_ms, s.dated_by, {_LENGTH} AS length_ms,
+           s.end_reason,
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
            s.variant,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
@@ -34,7 +46,7 @@ def _summary(row):
         "start": iso_utc(row["start_ms"]),
         "start_ms": row["start_ms"],
         "dated_by": row["dated_by"],
-        "duration_ms": row["end_ms"],
+        "duration_ms": row["length_ms"],
         "end_reason": row["end_reason"],
         "sets": row["n_sets"],
         "reps": row["n_reps"],

@@ -3,7 +3,8 @@ verified, stored in the database, then marked synced on the device (docs/protoco
 
 A dropped link costs nothing already received: the sync reconnects and asks for the rest from
 the first missing byte, up to `attempts` times. A session already in the database with the same
-CRC is only marked, so running sync twice stores nothing twice.
+CRC is only marked, so running sync twice stores nothing twice. A file the importer refuses
+(no good record, or a conflict) is left on the device, unmarked, and the sync goes on.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from calfraise.errors import UserError
 from calfraise.host import protocol as p
-from calfraise.host.importer import Imported, import_session
+from calfraise.host.importer import CorruptSession, Imported, SessionConflict, import_session
 from calfraise.host.link import (
     CommandError,
     ConnectFailed,
@@ -52,6 +53,7 @@ class SyncResult:
     stored: list = field(default_factory=list)  # importer.Imported of each new session
     already: list = field(default_factory=list)  # importer.Imported already stored: marked
     recording: list = field(default_factory=list)  # ids still being recorded: left for later
+    unreadable: list = field(default_factory=list)  # (id, why) of files not stored: left there
     plan_sent: dict | None = None  # the settings the plan changed on the device
     reconnects: int = 0
 
@@ -177,9 +179,14 @@ class Sync:
             entry = self.todo[0]
             if not await self._stored_already(link, entry):
                 data = await self._download(link, entry)
-                imported = import_session(self.db, link.device_id, data, session_id=entry.id)
-                (result.stored if imported.new else result.already).append(imported)
                 self.current = None
+                try:
+                    imported = import_session(self.db, link.device_id, data, session_id=entry.id)
+                except (CorruptSession, SessionConflict) as err:
+                    result.unreadable.append((entry.id, str(err)))  # not marked: kept there
+                    self.todo.pop(0)
+                    continue
+                (result.stored if imported.new else result.already).append(imported)
             await link.command(p.MARK_SYNCED, entry.id)
             self.todo.pop(0)
 

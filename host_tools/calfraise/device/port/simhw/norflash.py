@@ -23,6 +23,7 @@ ERASED = 0xFF
 _COUNT = 4  # ioctl ops of the extended block device interface
 _SIZE = 5
 _ERASE = 6
+_EROFS = 30  # errno: read-only file system
 
 
 class PowerCut(Exception):
@@ -55,6 +56,15 @@ def _erase(dst, d: int, n: int):
     pd = ptr8(dst)
     for i in range(n):
         pd[d + i] = 0xFF
+
+
+@micropython.viper
+def _is_erased(src, n: int) -> bool:
+    ps = ptr8(src)
+    for i in range(n):
+        if ps[i] != 0xFF:
+            return False
+    return True
 
 
 class _BlockDevice:
@@ -157,16 +167,21 @@ class NorFlash(_BlockDevice):
 class FileFlash(_BlockDevice):
     """The same NOR flash rules over an image file instead of RAM: the firmware's filesystem in
     `calfraise device run`, kept between runs and out of the heap the firmware is measured in.
-    A new file starts erased. Block I/O goes through one preallocated block-sized buffer."""
+    A new file starts erased. Block I/O goes through one preallocated block-sized buffer.
+    readonly=True opens an existing file only to read it: a write or erase raises EROFS."""
 
-    def __init__(self, path, blocks, block_size=4096):
+    def __init__(self, path, blocks, block_size=4096, readonly=False):
         self.blocks = blocks
         self.block_size = block_size
+        self.readonly = readonly
         self._scratch = bytearray(block_size)
-        try:
-            self._file = open(path, "r+b")
-        except OSError:
-            self._file = open(path, "w+b")
+        if readonly:
+            self._file = open(path, "rb")
+        else:
+            try:
+                self._file = open(path, "r+b")
+            except OSError:
+                self._file = open(path, "w+b")
         self._file.seek(0, 2)
         size = self._file.tell()
         if size not in (0, blocks * block_size):
@@ -181,7 +196,17 @@ class FileFlash(_BlockDevice):
         self._file.seek(block * self.block_size + offset)
         self._file.readinto(buf)
 
+    def erased(self):
+        """True if every byte is 0xFF: a new chip, never formatted."""
+        for block in range(self.blocks):
+            self.readblocks(block, self._scratch)
+            if not _is_erased(self._scratch, self.block_size):
+                return False
+        return True
+
     def writeblocks(self, block, buf, offset=None):
+        if self.readonly:
+            raise OSError(_EROFS)
         if offset is None:
             for k in range(len(buf) // self.block_size):
                 self._erase_block(block + k)
@@ -196,6 +221,8 @@ class FileFlash(_BlockDevice):
         return 0
 
     def _erase_block(self, block):
+        if self.readonly:
+            raise OSError(_EROFS)
         _erase(self._scratch, 0, self.block_size)
         self._file.seek(block * self.block_size)
         self._file.write(self._scratch)
