@@ -17,7 +17,7 @@ import pytest
 from calfraise.errors import UserError
 from calfraise.host import sync as sync_module
 from calfraise.host.db import open_db
-from calfraise.host.importer import SessionConflict, import_session
+from calfraise.host.importer import import_session
 from calfraise.host.link import SERIAL_NUMBER_UUID, ConnectFailed, DeviceLink
 from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.sync import Sync, SyncLinkLost, list_all
@@ -247,13 +247,15 @@ def test_a_session_stored_already_is_only_marked(db):
     assert device.synced == {1, 2, 3, 4} and stored_bytes(db) == crcs(1, 2, 3, 4)
 
 
-def test_a_different_file_under_a_stored_id_stops_the_sync_unmarked(db):
+def test_a_different_file_under_a_stored_id_is_left_unmarked_and_the_rest_synced(db):
     other = session_file(2, workout(sets=1, reps_per_set=2))  # a wiped device reused id 2
     import_session(db, SERIAL, other, session_id=2)
     device = FakeDevice(FILES)
-    with pytest.raises(SessionConflict, match="session 2 is already stored"):
-        run_sync(device, db)
-    assert device.synced == {1} and 2 not in device.synced
+    result, _ = run_sync(device, db)
+    [(sid, why)] = result.unreadable
+    assert sid == 2 and "session 2 is already stored" in why
+    assert device.synced == {1, 3, 4} and [s.device_session for s in result.stored] == [1, 3, 4]
+    assert stored_bytes(db)[2] == crc32(other)  # the stored one is kept as it was
 
 
 def test_a_lost_link_resumes_from_the_first_missing_byte(db):
