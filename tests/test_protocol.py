@@ -337,11 +337,14 @@ OPCODES = range(1, len(P.COMMAND_NAMES))
 
 def command_args(opcode):
     if opcode == P.GET_SETTINGS:
-        return st.lists(st.sampled_from(P.SETTING_NAMES), max_size=len(P.SETTING_NAMES)).map(tuple)
+        return st.lists(  # each at most once: a setting asked twice is malformed
+            st.sampled_from(P.SETTING_NAMES), max_size=len(P.SETTING_NAMES), unique=True
+        ).map(tuple)
     if opcode == P.SET_SETTINGS:
         return setting_pairs.map(tuple)
     if opcode == P.SET_TIME:
-        return st.tuples(st.integers(device_protocol._MIN_EPOCH_S, 2**31 - 1))
+        epoch = device_protocol._MIN_EPOCH_S, device_protocol._MAX_EPOCH_S - 1
+        return st.tuples(st.integers(*epoch))
     if opcode == P.HELLO:
         return st.tuples(st.just(P.VERSION))
     return fields(device_protocol._REQUEST[opcode])
