@@ -71,30 +71,4 @@ def __getattr__(name):
     return globals()[name]
 
 
-__all__ = [
-    "Bump",
-    "Handle",
-    "Mount",
-    "Plan",
-    "Rep",
-    "Still",
-    "Stride",
-    "ToeRaise",
-    "Transition",
-    "Walk",
-    "WeightShift",
-    "heel_mount",
-    "laces_mount",
-    "plan_reps",
-    "plan_still",
-    "plan_toe_raises",
-    "plan_walking",
-    "SimTrace",
-    "render",
-    "render_kinematics",
-    "render_pose",
-    "simulate_session",
-    "TIERS",
-    "build_session_plan",
-    "SensorConfig",
-]
+__all__ = ["TIERS", *_WHERE]  # the lazily loaded names are exactly the table's
