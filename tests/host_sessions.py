@@ -65,3 +65,25 @@ def session_file(
         n_sets = len({r["set"] for r in reps})
         at = records.put_end(buf, at, end, T0 + last + idle_ms, len(reps), n_sets, T0)
     return bytes(buf[:at])
+
+
+def two_sessions_db(path):
+    """A database at path with two sessions of one device: 3 sets x 6 reps, then 2 x 4."""
+    from contextlib import closing
+
+    from calfraise.host.db import open_db
+    from calfraise.host.importer import import_session
+
+    with closing(open_db(path)) as conn:
+        import_session(conn, "CF-1", session_file(1, workout(sets=3, reps_per_set=6)))
+        import_session(conn, "CF-1", session_file(2, workout(sets=2, reps_per_set=4)))
+    return path
+
+
+def run_cli(capsys, *argv):
+    """`calfraise argv...` in this process: (exit code, stdout, stderr)."""
+    from calfraise.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

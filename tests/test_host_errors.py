@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calfraise.bench.ble import write_flash
-from calfraise.cli import main
 from calfraise.device.runner import FLASH_BLOCK_SIZE, FLASH_BYTES, read_flash
 from calfraise.host import db as dbmod
 from calfraise.host.db import open_db
@@ -29,17 +28,14 @@ from calfraise.sim import plan_reps
 from calfraise.sim.render import render
 from calfraise.trace import write_trace
 from calfraise_fw import records
-from host_sessions import session_file, workout
+from host_sessions import run_cli, session_file, workout
 
 CLEAN, DAMAGED = 1, 2  # the device's session ids on the source image
 ALL = {CLEAN: 200, DAMAGED: 9}  # their reps once stored (one of the damaged session's is lost)
 IDLE_MS = 300_000  # a timed-out session's END: its last rep plus idle_end_s (the default 300 s)
 
 
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def _error(capsys, *argv):
