@@ -5,7 +5,8 @@ costs the athlete data or a wrong count?
 mutant per token it can change (a comparison flipped, + for -, a number off by one, and/or
 swapped, a `not` dropped), writes it over the module, runs that module's own tests (pytest -x:
 the first failure kills the mutant) and puts the original back. It reports the share killed per
-module and lists the survivors, which docs/testing.md explains or a new test kills.
+module and lists the survivors, which docs/testing.md explains or a new test kills. The tests
+run cheapest-to-kill first (tools/mutate_order.py), so a killed mutant costs seconds.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
 
@@ -17,6 +18,7 @@ compare mtimes) never run a stale copy. Interrupted runs restore the original in
 import argparse
 import ast
 import io
+import json
 import os
 import signal
 import subprocess
@@ -101,6 +103,7 @@ class Outcome:
     killed: int = 0
     survivors: list = field(default_factory=list)
     uncompilable: int = 0
+    seconds: float = 0.0
 
     @property
     def total(self):
@@ -170,16 +173,35 @@ class Writer:
         self.write(self.original)
 
 
-def run_tests(tests, timeout):
-    """True if the tests fail (the mutant is killed); a hang counts as killed too."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def run_tests(tests, timeout, order, record=False):
+    """True if the tests fail (the mutant is killed); a hang counts as killed too.
+
+    order: the JSON table of tools/mutate_order.py (cheapest-to-kill tests first); the test that
+    killed the mutant has its kills counted there."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "MUTATE_ORDER": str(order),
+           "PYTHONPATH": os.pathsep.join([str(REPO / "tools"), os.environ.get("PYTHONPATH", "")])}
+    if record:
+        env["MUTATE_RECORD"] = "1"
     argv = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-            "--no-header", *tests]
+            "-p", "mutate_order", "--no-header", *tests]
     try:
         proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return True
+    if proc.returncode != 0 and not record:
+        _count_kill(order, proc.stdout.decode(errors="replace"))
     return proc.returncode != 0
+
+
+def _count_kill(order, output):
+    """Credits the failing test (pytest -ra's "FAILED nodeid - why" line) with one more kill."""
+    table = json.loads(order.read_text())
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] in ("FAILED", "ERROR") and words[1] in table:
+            table[words[1]][1] += 1
+            order.write_text(json.dumps(table))
+            return
 
 
 def mutate_module(name, limit, progress):
@@ -188,8 +210,10 @@ def mutate_module(name, limit, progress):
     tests = [t for t in tests if (REPO / t).exists()]
     writer = Writer(path)
     outcome = Outcome(name)
+    order = REPO / "build" / "mutate" / f"{name}.order.json"
+    order.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    if run_tests(tests, 1800):
+    if run_tests(tests, 1800, order, record=True):
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
     timeout = max(20, 5 * (time.monotonic() - started))
     todo = mutants(writer.original, functions)
@@ -205,21 +229,23 @@ def mutate_module(name, limit, progress):
                 outcome.uncompilable += 1
                 continue
             writer.write(text)
-            if run_tests(tests, timeout):
+            if run_tests(tests, timeout, order):
                 outcome.killed += 1
             else:
                 outcome.survivors.append(mutant)
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
     finally:
         writer.restore()
+    outcome.seconds = time.monotonic() - started
     return outcome
 
 
 def report(outcomes, seconds):
-    rows = ["| module | mutants | killed | share |", "|---|---:|---:|---:|"]
+    rows = ["| module | mutants | killed | share | minutes |", "|---|---:|---:|---:|---:|"]
     for o in outcomes:
         share = 100 * o.killed / o.total if o.total else 100.0
-        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % |")
+        minutes = o.seconds / 60
+        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % | {minutes:.1f} |")
     text = "\n".join(rows) + f"\n\n{seconds / 60:.1f} minutes.\n"
     for o in outcomes:
         if o.survivors:
