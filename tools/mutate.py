@@ -9,6 +9,7 @@ module and lists the survivors, which docs/testing.md explains or a new test kil
 run cheapest-to-kill first (tools/mutate_order.py), so a killed mutant costs seconds.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
+                           [--recheck build/mutate/last.md]
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
 counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
@@ -94,7 +95,7 @@ class Mutant:
     new: str
 
     def describe(self):
-        return f"line {self.line}: `{self.old}` -> `{self.new or '(removed)'}`"
+        return f"line {self.line}:{self.col}: `{self.old}` -> `{self.new or '(removed)'}`"
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Outcome:
     survivors: list = field(default_factory=list)
     uncompilable: int = 0
     seconds: float = 0.0
+    rechecked: int = 0  # with --recheck: the last run's survivors run again, the rest killed
 
     @property
     def total(self):
@@ -204,7 +206,28 @@ def _count_kill(order, output):
             return
 
 
-def mutate_module(name, limit, progress):
+def last_survivors(report_text, name):
+    """(mutants, survivors as (line, col or None, old, new)) of module `name` in a report."""
+    total = None
+    survivors = []
+    section = None
+    for line in report_text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("|") and cells[0] == name:
+            total = int(cells[1])
+        elif line.startswith("## Survivors in "):
+            section = line.split()[3]
+        elif section == name and line.startswith("- line "):
+            where, old, _arrow, new = line[len("- line ") :].split("`")[:4]
+            at = where.rstrip(": ").split(":")
+            new = "" if new == "(removed)" else new
+            survivors.append((int(at[0]), int(at[1]) if len(at) > 1 else None, old, new))
+    if total is None:
+        raise SystemExit(f"mutate: the report has no row for {name}")
+    return total, survivors
+
+
+def mutate_module(name, limit, progress, recheck=None):
     rel, tests, functions = TARGETS[name]
     path = REPO / rel
     tests = [t for t in tests if (REPO / t).exists()]
@@ -220,6 +243,15 @@ def mutate_module(name, limit, progress):
     if limit:
         step = max(1, len(todo) // limit)
         todo = todo[::step][:limit]
+    if recheck is not None:
+        total, last = last_survivors(recheck, name)
+        todo = [
+            m for m in todo
+            if any((m.line, m.old, m.new) == (ln, old, new) and col in (None, m.col)
+                   for ln, col, old, new in last)
+        ]
+        outcome.killed = total - len(todo)
+        outcome.rechecked = len(todo)
     try:
         for i, mutant in enumerate(todo, 1):
             text = apply(writer.original, mutant)
@@ -244,8 +276,8 @@ def report(outcomes, seconds):
     rows = ["| module | mutants | killed | share | minutes |", "|---|---:|---:|---:|---:|"]
     for o in outcomes:
         share = 100 * o.killed / o.total if o.total else 100.0
-        minutes = o.seconds / 60
-        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % | {minutes:.1f} |")
+        minutes = f"{o.seconds / 60:.1f}" + (f" ({o.rechecked} rechecked)" if o.rechecked else "")
+        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % | {minutes} |")
     text = "\n".join(rows) + f"\n\n{seconds / 60:.1f} minutes.\n"
     for o in outcomes:
         if o.survivors:
@@ -262,7 +294,11 @@ def main(argv=None):
                         help="at most N mutants per module, spread over the file (0: all)")
     parser.add_argument("--report", default="build/mutate/report.md",
                         help="where the table and the survivors go (default %(default)s)")
+    parser.add_argument("--recheck", metavar="REPORT",
+                        help="run only the survivors listed in REPORT (an earlier run's), e.g. "
+                        "after writing tests for them; the other mutants count as killed")
     args = parser.parse_args(argv)
+    recheck = (REPO / args.recheck).read_text() if args.recheck else None
 
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
@@ -273,7 +309,7 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in args.module or TARGETS:
-        outcomes.append(mutate_module(module, args.limit, progress))
+        outcomes.append(mutate_module(module, args.limit, progress, recheck))
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())
