@@ -431,3 +431,39 @@ def test_junk_after_a_frame_of_another_version_is_a_stretch_of_its_own():
     got, reader = read_all(SAMPLE + other + b"junk!" + SAMPLE[FRAME_STARTS[1] : FRAME_STARTS[2]])
     assert got == ORIGINAL + ORIGINAL[1:2]
     assert reader.skipped == 2  # the foreign frame, then the junk
+
+
+def test_a_stray_sync_byte_right_before_a_frame_costs_nothing():
+    """The search for the next frame resumes one byte on, not two: a junk 0xC5 just in front
+    of a frame (or of the file's first frame) does not hide it."""
+    data = b"\xc5" + SAMPLE[: FRAME_STARTS[2]] + b"\xc5" + SAMPLE[FRAME_STARTS[2] :]
+    got, reader = read_all(data)
+    assert got == ORIGINAL
+    assert (reader.skipped, reader.good_end) == (2, len(data))
+
+
+def test_records_after_a_largest_frame_are_read_too():
+    """A frame filling the reader's buffer to its last byte, met mid-stream, then more: the
+    reader does not take the full buffer for the stream's end."""
+    fixed = struct.calcsize(records._HEADER) + len("fw") + len("bd")
+    settings = {"notes": "y" * (records.MAX_PAYLOAD - fixed - len('{"notes": ""}'))}
+    largest = records.header(9, 0, None, "fw", "bd", settings)
+    for step in (1 << 20, 7):
+        reader = Reader(Trickle(SAMPLE + largest + SAMPLE[FRAME_STARTS[1] :], step))
+        got = list(reader)
+        assert got == ORIGINAL + [(records.HEADER, got[len(ORIGINAL)][1])] + ORIGINAL[1:]
+        assert got[len(ORIGINAL)][1]["settings"] == settings and reader.skipped == 0
+
+
+def test_a_torn_tail_at_the_edge_of_the_reader_buffer_raises_nothing():
+    """The stream ends inside a long frame that filled the buffer: sync bytes in its last
+    bytes, one with a length running past the end, are one damaged stretch, not an IndexError."""
+    tail = bytearray(1031)  # the last bytes the buffer holds once the long frame is moved up
+    tail[:5] = b"\xc5\x01\x01\xff\x03"  # a 1023-byte header that never reached the flash
+    tail[1020:1025] = b"\xc5\x01\x02\x0a\x00"  # a 10-byte frame ending past the stream's end
+    tail[1029] = records.SYNC  # and a sync byte with no room for a head after it
+    for step in (1 << 20, 5):
+        reader = Reader(Trickle(SAMPLE + tail, step))
+        assert list(reader) == ORIGINAL
+        assert (reader.skipped, reader.good_end) == (1, len(SAMPLE))
+        assert reader.size == len(SAMPLE) + len(tail)
