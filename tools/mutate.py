@@ -9,7 +9,7 @@ module and lists the survivors, which docs/testing.md explains or a new test kil
 run cheapest-to-kill first (tools/mutate_order.py), so a killed mutant costs seconds.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
-                           [--recheck build/mutate/last.md]
+                           [--tests tests/test_x.py ...] [--recheck build/mutate/last.md]
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
 counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
@@ -227,8 +227,9 @@ def last_survivors(report_text, name):
     return total, survivors
 
 
-def mutate_module(name, limit, progress, recheck=None):
-    rel, tests, functions = TARGETS[name]
+def mutate_module(name, limit, progress, recheck=None, tests=None):
+    rel, guards, functions = TARGETS[name]
+    tests = tests or guards
     path = REPO / rel
     tests = [t for t in tests if (REPO / t).exists()]
     writer = Writer(path)
@@ -294,6 +295,9 @@ def main(argv=None):
                         help="at most N mutants per module, spread over the file (0: all)")
     parser.add_argument("--report", default="build/mutate/report.md",
                         help="where the table and the survivors go (default %(default)s)")
+    parser.add_argument("--tests", nargs="+", metavar="TEST",
+                        help="run these tests instead of the module's (a quick first pass that "
+                        "leaves a slow test to --recheck the survivors)")
     parser.add_argument("--recheck", metavar="REPORT",
                         help="run only the survivors listed in REPORT (an earlier run's), e.g. "
                         "after writing tests for them; the other mutants count as killed")
@@ -309,7 +313,7 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in args.module or TARGETS:
-        outcomes.append(mutate_module(module, args.limit, progress, recheck))
+        outcomes.append(mutate_module(module, args.limit, progress, recheck, args.tests))
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())
