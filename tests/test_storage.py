@@ -89,6 +89,9 @@ def test_a_multi_hour_session_on_a_full_flash_keeps_every_counted_rep(scenario):
     assert got["detailed"] == off < 3600 and got["full"] is True and got["skipped"] == 0
     assert got["end"] == {"reason": "timeout", "end_ms": 10_800_000, "reps": 3600, "sets": 300}
     assert got["summary"] == [None, 3600, 300]  # what LIST_SESSIONS says: the counted reps
+    assert got["counted"] == 3600  # rep() said so for each, with or without the detail
+    assert got["ends_kept"] == len(got["set_ends"])  # set_end() says which it could keep
+    assert got["kept"] == 4096  # the last block, kept for the summary
     # the summary's kept block holds the set ends of the ~190 sets after the detail stopped
     assert got["set_ends"] == [12] * len(got["set_ends"]) and len(got["set_ends"]) > off // 12 + 150
 
@@ -96,6 +99,7 @@ def test_a_multi_hour_session_on_a_full_flash_keeps_every_counted_rep(scenario):
 def test_clock_fix_bad_input_and_a_second_begin(scenario):
     got = scenario("records_api")
     assert got["no_session"] == [False, False, False]
+    assert got["recorded"] == [True, True, True]  # clock fix, rep, set end: a session is open
     assert got["errors"] == [
         "hold_ms 70300 outside 0..65535",
         "end reason 'lunch' is not one of ('ended', 'timeout', 'button', 'interrupted', 'full')",
@@ -113,5 +117,63 @@ def test_free_space_in_hours_learns_from_the_stored_sessions(scenario):
     free, hours = got["first"]
     assert hours == free / 49152  # no history yet: typical short sessions, a block each
     free, hours = got["unsynced"]
-    assert hours == pytest.approx(free / 2048)  # 4096 bytes held two hours of session
-    assert got["synced"] == pytest.approx((free + 4096) / 2048)  # a synced one may go
+    assert hours == free / 2048  # 4096 bytes held two hours of session (exact in binary)
+    assert got["synced"] == (free + 4096) / 2048  # a synced one may go
+
+
+def test_the_index_file_byte_by_byte(scenario):
+    """Next id 4; sessions 1 (2 reps, 7 s, synced, undated), 2 (ended as it began, undated)
+    and 3 (open, dated): what a reboot reads back."""
+    got = scenario("index_bytes")
+    assert got["got"] == got["want"]
+
+
+def test_session_ids_use_all_32_bits(scenario):
+    for first, got in scenario("large_ids").items():
+        ids = [int(first) + k for k in range(3)]
+        assert got["made"] == ids
+        assert [[s[0], s[2], s[3]] for s in got["sessions"]] == [
+            [ids[1], True, False],
+            [ids[2], False, False],
+        ]
+        assert got["entry"][1:] == [4000, 7]  # 4 s; closed, synced, undated
+
+
+def test_undated_sessions_are_dated_once_the_clock_is_set_in_their_run(scenario):
+    got = scenario("dating")
+    closed, undated = 2, 4
+    assert got["before"] == [closed | undated, closed | undated, closed, undated]
+    assert got["after"] == [closed] * 4  # the open one was dated by its own clock fix
+    assert all(index == file for index, file in got["sizes"])  # the index knows the new bytes
+    assert got["run"] == {"run": 3, "run_ms": 5000, "known_ms": 4000}
+    # its start in its run (5 s) plus the clock's offset; one without a RUN record: the host's
+    assert got["fixes"] == [[{"at_ms": 0, "wall_ms": 1700000000000}], [], []]
+    assert got["wall_ms"] == [1700000000000, None] and got["skipped"] == [0, 0]
+    # after a power loss nobody here can date them: forgotten, and so after the next reboot
+    assert (got["undated"], got["forgotten"], got["e"]) == (closed | undated, closed, [])
+
+
+def test_a_session_begun_without_recover_recovers_first(scenario):
+    got = scenario("begin_recovers")
+    assert got["fresh"] == [False, 0]  # no storage_full flag at boot
+    assert got["ids"] == [1, 2] and got["again"] == []
+    assert got["end"] == {"reason": "interrupted", "end_ms": 3000, "reps": 1, "sets": 1}
+
+
+def test_flash_per_hour_counts_whole_blocks(scenario):
+    got = scenario("hours_by_blocks")
+    assert got["sizes"] == [4096, 4097]
+    (free, hours), (free2, hours2) = got["hours"]
+    assert hours == free / 4096  # one hour in one block: an hour of history is enough
+    assert hours2 == pytest.approx(free2 / (3 * 4096) * 2, rel=1e-12)  # two hours, 3 blocks
+
+
+def test_what_a_session_list_says_of_each_session(scenario):
+    assert scenario("summaries") == [
+        [1, 0, 0],  # begun at 1 s past 1970
+        [None, 0, 0],  # 0.999 s: no date (0 means none in LIST_SESSIONS)
+        [4294967295, 0, 0],  # the last second a u32 holds
+        [1700000020, 0, 0],
+        [1699999997, 12, 2],  # dated by a clock fix 3 s in; open: its durable reps
+        [1699999997, 12, 2],
+    ]

@@ -195,20 +195,25 @@ def fills_up():
     st.recover()
     sid = st.begin(0, FW, BOARD, {})
     turned_off = []
-    sets = 0
+    kept = None  # free bytes when the detail stopped
+    sets = counted = ends_kept = 0
     for k in range(3600):
         set_no = k // 12 + 1
-        st.rep(a_rep(k % 12 + 1, 3000 * k, set_no))
+        counted += st.rep(a_rep(k % 12 + 1, 3000 * k, set_no))
         if k % 12 == 11:
-            st.set_end(set_no, 12, 3000 * (k - 11), 3000 * k + 2000)
+            ends_kept += st.set_end(set_no, 12, 3000 * (k - 11), 3000 * k + 2000)
             sets = set_no
         if st.flush():
             turned_off.append(k + 1)
+            kept = st.free_bytes()
     st.end("timeout", 3000 * 3600)
     s = read(st, sid)
     return {
         "summary": st.summary(sid),
         "turned_off": turned_off,
+        "counted": counted,
+        "ends_kept": ends_kept,
+        "kept": kept,
         "detailed": len(s["reps"]),
         "set_ends": [x["reps"] for x in s["sets"]],
         "sets": sets,
@@ -225,7 +230,7 @@ def records_api():
     st.recover()
     no_session = [st.rep(a_rep(1, 0)), st.set_end(1, 1, 0, 1), st.clock_fix(0, 1)]
     sid = st.begin(5000, FW, BOARD, {"tempo_cue": True})
-    st.clock_fix(8000, 1700000000000)
+    recorded = [st.clock_fix(8000, 1700000000000)]
     errors = []
     long_rep = a_rep(1, 6000)
     long_rep.lower_ms += 70000
@@ -234,8 +239,7 @@ def records_api():
             bad()
         except ValueError as e:
             errors.append(str(e))
-    st.rep(a_rep(1, 6000))
-    st.set_end(1, 1, 6000, 20000)
+    recorded += [st.rep(a_rep(1, 6000)), st.set_end(1, 1, 6000, 20000)]
     second = st.begin(30000, FW, BOARD, {})
     first = read(st, sid)
     bad = st.begin(40000, FW, BOARD, {}, wall_ms=(2**32 + 78) * 1000)  # issue 11's clock
@@ -243,6 +247,7 @@ def records_api():
     return {
         "bad_clock": st.summary(bad),
         "no_session": no_session,
+        "recorded": recorded,
         "errors": errors,
         "second": second,
         "wall_ms": first["wall_ms"],
@@ -267,6 +272,166 @@ def hours():
     return {"first": first, "unsynced": unsynced, "synced": st.hours_left()}
 
 
+def frames(*records_):
+    """The bytes of fixed-size records, (kind, fields...) each: what a file should hold."""
+    buf = bytearray(32)
+    out = b""
+    for kind, *fields in records_:
+        out += bytes(buf[: records.put(buf, 0, kind, *fields)])
+    return out
+
+
+def index_bytes():
+    """The index file, byte for byte: the next id, then one entry per session in id order
+    (id, size, duration ms, flags); the open one with its header's size and no duration."""
+    flash()
+    st = SessionStore(ROOT)
+    st.recover()
+    a = session(st, 0, 2)
+    b = st.begin(20000, FW, BOARD, {})
+    st.end("button", 20000)  # ended as it began: it lasted nothing
+    st.mark_synced(a)
+    st.begin(30000, FW, BOARD, {}, wall_ms=1700000000000)
+    size = [os.stat(st.path(sid))[6] for sid in (1, 2, 3)]
+    with open(st.index_path(), "rb") as f:
+        got = f.read()
+    want = frames(
+        (records.INDEX, 4),
+        (records.ENTRY, a, size[0], 7000, records.CLOSED | records.SYNCED | records.UNDATED),
+        (records.ENTRY, b, size[1], 0, records.CLOSED | records.UNDATED),
+        (records.ENTRY, 3, size[2], 0, 0),
+    )
+    return {"same": got == want, "got": got.hex(), "want": want.hex()}
+
+
+def large_ids():
+    """Session ids use all 32 bits: an index whose next id is 0x01020304 (or 0xFFFFFFF0)."""
+    flash()
+    st = SessionStore(ROOT)
+    st.recover()
+    out = {}
+    for first in (0x01020304, 0xFFFFFFF0):
+        with open(st.index_path(), "wb") as f:
+            f.write(frames((records.INDEX, first)))
+        for name in os.listdir(ROOT):
+            if name != "index":
+                os.remove(ROOT + "/" + name)
+        st = SessionStore(ROOT)
+        st.recover()
+        made = [session(st, 1000 * k, 1) for k in range(3)]
+        st.mark_synced(made[1])
+        st.delete(made[0])
+        out[str(first)] = {"made": made, "sessions": st.sessions(), "entry": st.entry(made[1])}
+    return out
+
+
+def dating():
+    """Sessions begun before the clock was set carry a RUN record; once the clock is set in
+    their run, date_undated() gives each closed one a CLOCK_FIX at its start; after a power
+    loss forget_undated() leaves them to the host. The flags survive a reboot."""
+    dev = flash()
+    st = SessionStore(ROOT)
+    st.recover()
+    a = st.begin(1000, FW, BOARD, {}, run=(3, 5000, 4000))
+    st.rep(a_rep(1, 2000))
+    st.end("button", 6000)
+    b = st.begin(10000, FW, BOARD, {})  # undated, and no RUN record to date it by
+    st.end("button", 11000)
+    c = st.begin(20000, FW, BOARD, {}, wall_ms=1700000020000)  # dated from its start
+    st.end("button", 21000)
+    d = st.begin(30000, FW, BOARD, {}, run=(3, 34000, 4000))  # open while the clock is set
+    before = [st.entry(sid)[2] for sid in (a, b, c, d)]
+    st.clock_fix(31000, 1700000030000)
+    st.date_undated(1700000000000 - 5000)  # Unix ms - run ms
+    st.date_undated(1700000000000 - 5000)  # nothing left to date
+    st.end("ended", 32000)
+    after = [st.entry(sid)[2] for sid in (a, b, c, d)]
+    sizes = [[st.entry(sid)[0], os.stat(st.path(sid))[6]] for sid in (a, b, c, d)]
+    read_a, read_b = read(st, a), read(st, b)
+    e = st.begin(40000, FW, BOARD, {}, run=(3, 44000, 4000))
+    st.end("button", 41000)
+    dev = power_cut(dev)
+    st = SessionStore(ROOT)
+    st.recover()
+    undated = st.entry(e)[2]
+    st.forget_undated()
+    dev = power_cut(dev)
+    st = SessionStore(ROOT)
+    st.recover()
+    return {
+        "before": before,
+        "after": after,
+        "sizes": sizes,
+        "run": read_a["run"],
+        "fixes": [read_a["clock_fixes"], read_b["clock_fixes"], read(st, c)["clock_fixes"]],
+        "wall_ms": [read_a["wall_ms"], read_b["wall_ms"]],
+        "skipped": [read_a["skipped"], read_b["skipped"]],
+        "undated": undated,
+        "forgotten": st.entry(e)[2],
+        "e": read(st, e)["clock_fixes"],
+    }
+
+
+def begin_recovers():
+    """A store that begins a session without recover() first does it itself: the session a
+    power cut left open is closed, and its id is not given again. A fresh store is not full."""
+    dev = flash()
+    st = SessionStore(ROOT)
+    fresh = [st.full, st.lost]
+    st.recover()
+    cut = st.begin(0, FW, BOARD, {})
+    st.rep(a_rep(1, 1000))
+    st.flush()
+    dev = power_cut(dev)
+    st = SessionStore(ROOT)
+    new = st.begin(10000, FW, BOARD, {})
+    st.end("button", 11000)
+    return {"fresh": fresh, "ids": [cut, new], "end": read(st, cut)["end"], "again": st.recover()}
+
+
+def hours_by_blocks():
+    """Flash per hour counts whole 4-KB blocks: a one-hour session of exactly 4096 bytes takes
+    one block, another of 4097 bytes two; one hour of history is enough to learn from."""
+    flash(64)
+    st = SessionStore(ROOT)
+    st.recover()
+    sizes, hours = [], []
+    for k, size in enumerate((4096, 4097)):
+        t0 = 4000000 * k
+        bare = len(records.header(k + 1, t0, None, FW, BOARD, {"pad": ""}))
+        pad = size - bare - 120 * records.frame_size(records.REP) - records.frame_size(records.END)
+        sid = st.begin(t0, FW, BOARD, {"pad": "x" * pad})
+        for n in range(120):
+            st.rep(a_rep(n + 1, t0 + 3000 * n))
+        st.end("timeout", t0 + 3600000)
+        sizes.append(st.entry(sid)[0])
+        hours.append([st.free_bytes(), st.hours_left()])
+    return {"sizes": sizes, "hours": hours}
+
+
+def summaries():
+    """What LIST_SESSIONS says of a session: its start in Unix seconds (its header's, else its
+    clock fix's; None where no u32 holds it) and its reps and sets, from the records while it
+    is open. Twelve reps queued at once overflow the 256-byte buffer into a commit."""
+    flash()
+    st = SessionStore(ROOT)
+    st.recover()
+    out = []
+    for wall in (1000, 999, 4294967295999, 1700000020000):
+        sid = st.begin(0, FW, BOARD, {}, wall_ms=wall)
+        st.end("button", 1000)
+        out.append(st.summary(sid))
+    sid = st.begin(5000, FW, BOARD, {})
+    st.clock_fix(8000, 1700000000000)
+    for k in range(12):
+        st.rep(a_rep(k % 6 + 1, 6000 + 3000 * k, k // 6 + 1))
+    st.flush()
+    out.append(st.summary(sid))
+    st.end("button", 50000)
+    out.append(st.summary(sid))
+    return out
+
+
 SCENARIOS = {
     "hours": hours,
     "durability": durability,
@@ -276,6 +441,12 @@ SCENARIOS = {
     "full_delete_unsynced": lambda: full(True),
     "fills_up": fills_up,
     "records_api": records_api,
+    "index_bytes": index_bytes,
+    "large_ids": large_ids,
+    "dating": dating,
+    "begin_recovers": begin_recovers,
+    "hours_by_blocks": hours_by_blocks,
+    "summaries": summaries,
 }
 
 print(json.dumps(SCENARIOS[sys.argv[1]]()))
