@@ -144,6 +144,7 @@ def test_undated_sessions_are_dated_once_the_clock_is_set_in_their_run(scenario)
     closed, undated = 2, 4
     assert got["before"] == [closed | undated, closed | undated, closed, undated]
     assert got["after"] == [closed] * 4  # the open one was dated by its own clock fix
+    assert got["rebooted"] == got["after"]  # the index has them
     assert all(index == file for index, file in got["sizes"])  # the index knows the new bytes
     assert got["run"] == {"run": 3, "run_ms": 5000, "known_ms": 4000}
     # its start in its run (5 s) plus the clock's offset; one without a RUN record: the host's
@@ -177,3 +178,11 @@ def test_what_a_session_list_says_of_each_session(scenario):
         [1699999997, 12, 2],  # dated by a clock fix 3 s in; open: its durable reps
         [1699999997, 12, 2],
     ]
+
+
+def test_a_long_session_deletes_synced_sessions_to_keep_its_detail(scenario):
+    got = scenario("room_mid_session")
+    assert got["turned_off"] == [] and got["full"] is False and got["reps"] == 2600
+    # on this flash: the three oldest at the first shortfall, one more at the next; each time
+    # only as many as the 16-KB reserve needs, and the rest stay
+    assert got["left"] == [[1, 2, 3, 4, 5, 6], [4, 5, 6], [5, 6]]

@@ -368,6 +368,7 @@ def dating():
         "skipped": [read_a["skipped"], read_b["skipped"]],
         "undated": undated,
         "forgotten": st.entry(e)[2],
+        "rebooted": [st.entry(sid)[2] for sid in (a, b, c, d)],
         "e": read(st, e)["clock_fixes"],
     }
 
@@ -432,6 +433,31 @@ def summaries():
     return out
 
 
+def room_mid_session():
+    """A long session on a flash that sessions synced during it fill: when the detail's budget
+    runs low, flush() deletes them (oldest first) and the detail goes on, rather than stopping."""
+    flash(36)
+    st = SessionStore(ROOT)
+    st.recover()
+    old = [session(st, 100000 * k, 60) for k in range(6)]
+    t0 = 10**7
+    sid = st.begin(t0, FW, BOARD, {})
+    for done in old:  # the host synced them meanwhile
+        st.mark_synced(done)
+    turned_off = []
+    left = []  # the old sessions still there, after each flush that changed them
+    for k in range(2600):
+        st.rep(a_rep(k % 12 + 1, t0 + 3000 * k, k // 12 + 1))
+        if st.flush():
+            turned_off.append(k + 1)
+        ids = [x[0] for x in st.sessions()][:-1]
+        if not left or ids != left[-1]:
+            left.append(ids)
+    st.end("timeout", t0 + 3000 * 2600)
+    s = read(st, sid)
+    return {"turned_off": turned_off, "left": left, "reps": len(s["reps"]), "full": st.full}
+
+
 SCENARIOS = {
     "hours": hours,
     "durability": durability,
@@ -447,6 +473,7 @@ SCENARIOS = {
     "begin_recovers": begin_recovers,
     "hours_by_blocks": hours_by_blocks,
     "summaries": summaries,
+    "room_mid_session": room_mid_session,
 }
 
 print(json.dumps(SCENARIOS[sys.argv[1]]()))
