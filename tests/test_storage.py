@@ -152,6 +152,7 @@ def test_undated_sessions_are_dated_once_the_clock_is_set_in_their_run(scenario)
     assert got["wall_ms"] == [1700000000000, None] and got["skipped"] == [0, 0]
     # after a power loss nobody here can date them: forgotten, and so after the next reboot
     assert (got["undated"], got["forgotten"], got["e"]) == (closed | undated, closed, [])
+    assert got["f"] == closed  # dated with no session open: the index was saved all the same
 
 
 def test_a_session_begun_without_recover_recovers_first(scenario):
@@ -186,3 +187,10 @@ def test_a_long_session_deletes_synced_sessions_to_keep_its_detail(scenario):
     # on this flash: the three oldest at the first shortfall, one more at the next; each time
     # only as many as the 16-KB reserve needs, and the rest stay
     assert got["left"] == [[1, 2, 3, 4, 5, 6], [4, 5, 6], [5, 6]]
+
+
+def test_set_ends_fill_the_block_kept_for_the_summary(scenario):
+    got = scenario("set_ends_fill_the_kept_block")
+    assert got["free"] == 4096  # one block: under the 8-KB reserve, so no per-rep detail
+    assert got["kept"] == got["stored"] == 192  # 21-byte set ends in 4096 - 64 (the END's room)
+    assert got["end"] == {"reason": "button", "end_ms": 400000, "reps": 0, "sets": 0}

@@ -355,10 +355,14 @@ def dating():
     st.recover()
     undated = st.entry(e)[2]
     st.forget_undated()
+    f = st.begin(50000, FW, BOARD, {}, run=(4, 1000, 0))
+    st.end("button", 51000)
+    st.date_undated(1700000000000)  # no session open: nothing else saves the index after it
     dev = power_cut(dev)
     st = SessionStore(ROOT)
     st.recover()
     return {
+        "f": st.entry(f)[2],
         "before": before,
         "after": after,
         "sizes": sizes,
@@ -458,6 +462,30 @@ def room_mid_session():
     return {"turned_off": turned_off, "left": left, "reps": len(s["reps"]), "full": st.full}
 
 
+def set_ends_fill_the_kept_block():
+    """A session begun without its detail on a full flash (one block free: under the reserve,
+    above a block): its set ends fill that block, leaving room for the END record."""
+    flash(20)
+    st = SessionStore(ROOT, reserve_bytes=2 * BLOCK)
+    st.recover()
+    while True:
+        sid = st.begin(0, FW, BOARD, {})
+        if not st.detail:
+            break
+        st.end("button", 1000)
+    free = st.free_bytes()
+    kept = 0
+    for k in range(300):
+        if not st.set_end(k + 1, 1, 1000 * k, 1000 * k + 500):
+            break
+        kept += 1
+        if k % 5 == 4:  # the 1-s timer: a few set ends wait in RAM
+            st.flush()
+    st.end("button", 400000)
+    s = read(st, sid)
+    return {"free": free, "kept": kept, "stored": len(s["sets"]), "end": s["end"]}
+
+
 SCENARIOS = {
     "hours": hours,
     "durability": durability,
@@ -474,6 +502,7 @@ SCENARIOS = {
     "hours_by_blocks": hours_by_blocks,
     "summaries": summaries,
     "room_mid_session": room_mid_session,
+    "set_ends_fill_the_kept_block": set_ends_fill_the_kept_block,
 }
 
 print(json.dumps(SCENARIOS[sys.argv[1]]()))
