@@ -68,6 +68,18 @@ _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
+# The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
+# floor, so the clip's linear acceleration is the turn's own, alpha x r + w x (w x r), r the fixed
+# lever from the ball to the clip. What that cannot explain is the foot moving as a whole (a
+# step, a slide, a foot in the air). The model's error floor, which a rep may leave unexplained:
+_PIVOT_ABS2 = const(102 * 102 >> 8)  # 0.05 g RMS per block (1/2048 g, summed >> 8): the tilt
+# estimate 2 deg off (0.035 g) and 3 % accelerometer scale and cross-axis error on the 1 g that
+# turns (0.03 g)
+_PIVOT_REL2 = const(9)  # plus 9/64 of the rep's own acceleration power (0.375 of its RMS): its
+# turn is sampled at 25 Hz and a brisk rep turns 50 deg in 0.3 s, 7 blocks; alpha from block
+# differences and the block-mean w^2 leave ~20 % of its RMS, and tremor at the top aliases
+_PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
+_PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
@@ -139,7 +151,14 @@ _I_VAL = const(79)
 _PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
 _JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
 _SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
-_FIELDS = const(83)
+_PW = const(83)  # the ball-pivot test: the previous block's rotation, the one before it, and
+_PPW = const(86)  # the previous block's linear acceleration (1/2048 g)
+_PD = const(89)
+_KTR = const(92)  # sums over the candidate rep (see _pivots): trace(K^T K), K^T d, d.d, blocks
+_KB = const(93)
+_KDD = const(96)
+_KN = const(97)
+_FIELDS = const(98)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -531,6 +550,82 @@ class RepDetector:
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
 
+        # the ball-pivot test's sums (see _pivots), for the previous block, whose angular
+        # acceleration needs this block's turn: K (alpha x . + w x (w x .)) and d, the linear
+        # acceleration (accelerometer less gravity), 1/2048 g
+        if (state == _RISE or state == _FALL) and st[_KN] - _OFF < _PIVOT_BLOCKS:
+            px = (st[_PW] - _OFF) >> 2
+            py = (st[_PW + 1] - _OFF) >> 2
+            pz = (st[_PW + 2] - _OFF) >> 2
+            sxx = (px * px) >> 14  # w w^T: (2**-16 rad per block)^2 >> 18, as alpha below
+            syy = (py * py) >> 14
+            szz = (pz * pz) >> 14
+            sxy = (px * py) >> 14
+            sxz = (px * pz) >> 14
+            syz = (py * pz) >> 14
+            alx = (wx - (st[_PPW] - _OFF)) >> 3  # alpha: central difference over two blocks
+            aly = (wy - (st[_PPW + 1] - _OFF)) >> 3
+            alz = (wz - (st[_PPW + 2] - _OFF)) >> 3
+            if alx > 2047:  # clamped: beyond 78 rad/s^2 is a jolt, not a heel raise
+                alx = 2047
+            elif alx < -2047:
+                alx = -2047
+            if aly > 2047:
+                aly = 2047
+            elif aly < -2047:
+                aly = -2047
+            if alz > 2047:
+                alz = 2047
+            elif alz < -2047:
+                alz = -2047
+            k00 = -syy - szz  # K = [alpha]x + w w^T - |w|^2 I, each entry within +-4096
+            k01 = sxy - alz
+            k02 = sxz + aly
+            k10 = sxy + alz
+            k11 = -sxx - szz
+            k12 = syz - alx
+            k20 = sxz - aly
+            k21 = syz + alx
+            k22 = -sxx - syy
+            d0 = st[_PD] - _OFF
+            d1 = st[_PD + 1] - _OFF
+            d2 = st[_PD + 2] - _OFF
+            tr = k00 * k00 + k01 * k01 + k02 * k02 + k10 * k10 + k11 * k11
+            tr += k12 * k12 + k20 * k20 + k21 * k21 + k22 * k22
+            kd0 = k00 * d0 + k10 * d1 + k20 * d2  # K^T d
+            kd1 = k01 * d0 + k11 * d1 + k21 * d2
+            kd2 = k02 * d0 + k12 * d1 + k22 * d2
+            st[_KTR] += (tr + 128) >> 8
+            st[_KB] += (kd0 + 128) >> 8
+            st[_KB + 1] += (kd1 + 128) >> 8
+            st[_KB + 2] += (kd2 + 128) >> 8
+            st[_KDD] += (d0 * d0 + d1 * d1 + d2 * d2 + 128) >> 8
+            st[_KN] += 1
+        st[_PPW] = st[_PW]
+        st[_PPW + 1] = st[_PW + 1]
+        st[_PPW + 2] = st[_PW + 2]
+        st[_PW] = wx + _OFF
+        st[_PW + 1] = wy + _OFF
+        st[_PW + 2] = wz + _OFF
+        dx = (ax - (ux >> 2)) >> 1
+        dy = (ay - (uy >> 2)) >> 1
+        dz = (az - (uz >> 2)) >> 1
+        if dx > _PIVOT_CLAMP:  # clamped at 2 g, so the sums stay bounded
+            dx = _PIVOT_CLAMP
+        elif dx < -_PIVOT_CLAMP:
+            dx = -_PIVOT_CLAMP
+        if dy > _PIVOT_CLAMP:
+            dy = _PIVOT_CLAMP
+        elif dy < -_PIVOT_CLAMP:
+            dy = -_PIVOT_CLAMP
+        if dz > _PIVOT_CLAMP:
+            dz = _PIVOT_CLAMP
+        elif dz < -_PIVOT_CLAMP:
+            dz = -_PIVOT_CLAMP
+        st[_PD] = dx + _OFF
+        st[_PD + 1] = dy + _OFF
+        st[_PD + 2] = dz + _OFF
+
         # steady: the tilt stays within 3.5 deg of where it has been over the last ~2.5 s
         # (postural sway fits, a slow raise does not) and the foot does not turn fast; this,
         # not a quiet gyro, is what rests and landings wait for
@@ -610,6 +705,10 @@ class RepDetector:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
+                    i = 0
+                    while i < 6:
+                        st[_KTR + i] = _OFF
+                        i += 1
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
                 # follow slow drift: steady, near the tilt's recent mean, and towards the tilt
@@ -810,7 +909,7 @@ class RepDetector:
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
-        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not self._pivots():
             return
         self._put(_P_START, start)
         self._put(_P_TOP, top)
@@ -820,6 +919,27 @@ class RepDetector:
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
+
+    def _pivots(self):
+        """Did the foot turn about a fixed point (its ball) and not move as a whole?
+
+        Least squares over the rep: the lever r that best explains the linear acceleration d
+        by K r (K from the gyro: alpha x r + w x (w x r)) explains |K^T d|^2 / (K^T K). For a
+        turn about one axis K^T K is isotropic in the plane the lever can lie in (the lever
+        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve. The rest
+        of d is what a translation of the whole foot would leave; a rep may leave the
+        model's error floor (_PIVOT_ABS2, _PIVOT_REL2)."""
+        st = self._st
+        dd = _v(st, _KDD)
+        tr = _v(st, _KTR)
+        allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
+        if dd <= allowed or tr <= 0:
+            return True
+        r = isqrt(tr)  # |K^T d|^2 / tr <= d.d (Cauchy-Schwarz): each term stays < 2**28
+        vx = _v(st, _KB) // r
+        vy = _v(st, _KB + 1) // r
+        vz = _v(st, _KB + 2) // r
+        return vx * vx + vy * vy + vz * vz >= (dd - allowed) >> 1  # unexplained <= allowed
 
     def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
