@@ -78,6 +78,8 @@ _PIVOT_ABS2 = const(102 * 102 >> 8)  # 0.05 g RMS per block (1/2048 g, summed >>
 _PIVOT_REL2 = const(9)  # plus 9/64 of the rep's own acceleration power (0.375 of its RMS): its
 # turn is sampled at 25 Hz and a brisk rep turns 50 deg in 0.3 s, 7 blocks; alpha from block
 # differences and the block-mean w^2 leave ~20 % of its RMS, and tremor at the top aliases
+_LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
+# ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
@@ -158,7 +160,8 @@ _KTR = const(92)  # sums over the candidate rep (see _pivots): trace(K^T K), K^T
 _KB = const(93)
 _KDD = const(96)
 _KN = const(97)
-_FIELDS = const(98)
+_LEVER = const(98)  # configuration: _LEVER_MM in the sums' lever unit, x 64
+_FIELDS = const(99)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -172,6 +175,7 @@ _CONFIG = (
     _MOVE2,
     _KI,
     _JOLT,
+    _LEVER,
 )
 
 
@@ -318,6 +322,9 @@ class RepDetector:
             int(_MOVE_DPS * rad_per_dps / 4) ** 2,
             int((256 << 12) / kg + 0.5),
             int(_JOLT_G * accel_lsb_per_g),
+            # d = K r in the sums' units (K: per block^2 x 2**14, d: 1/2048 g): r in metres
+            # times 2048 / (2**14 * 9.81 m/s^2 * block^2), 8 per metre at 40 ms blocks
+            int(_LEVER_MM / 1000 / (8 * 9.81) / (n / rate_hz) ** 2 * 64 + 0.5),
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
@@ -550,10 +557,15 @@ class RepDetector:
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
 
-        # the ball-pivot test's sums (see _pivots), for the previous block, whose angular
-        # acceleration needs this block's turn: K (alpha x . + w x (w x .)) and d, the linear
-        # acceleration (accelerometer less gravity), 1/2048 g
-        if (state == _RISE or state == _FALL) and st[_KN] - _OFF < _PIVOT_BLOCKS:
+        # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
+        # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
+        # w x (w x .)) and d, the linear acceleration (accelerometer less gravity), 1/2048 g
+        if state != _RISE and state != _FALL and st[_STILL_MS] - _OFF >= _TRUST_MS:
+            i = 0
+            while i < 6:
+                st[_KTR + i] = _OFF
+                i += 1
+        elif st[_KN] - _OFF < _PIVOT_BLOCKS:
             px = (st[_PW] - _OFF) >> 2
             py = (st[_PW + 1] - _OFF) >> 2
             pz = (st[_PW + 2] - _OFF) >> 2
@@ -705,10 +717,6 @@ class RepDetector:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
-                    i = 0
-                    while i < 6:
-                        st[_KTR + i] = _OFF
-                        i += 1
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
                 # follow slow drift: steady, near the tilt's recent mean, and towards the tilt
@@ -947,11 +955,23 @@ class RepDetector:
         allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
         if dd <= allowed or tr <= 0:
             return True
-        r = isqrt(tr)  # |K^T d|^2 / tr <= d.d (Cauchy-Schwarz): each term stays < 2**28
-        vx = _v(st, _KB) // r
-        vy = _v(st, _KB + 1) // r
-        vz = _v(st, _KB + 2) // r
-        return vx * vx + vy * vy + vz * vz >= (dd - allowed) >> 1  # unexplained <= allowed
+        bx = _v(st, _KB)
+        by = _v(st, _KB + 1)
+        bz = _v(st, _KB + 2)
+        k = 0  # a common scale that keeps the products below 2**29
+        while max(abs(bx), abs(by), abs(bz), tr, dd) >> k > 8191:
+            k += 1
+        bx >>= k
+        by >>= k
+        bz >>= k
+        b = isqrt(bx * bx + by * by + bz * bz)  # |K^T d|
+        tr >>= k
+        lever = _v(st, _LEVER)  # the longest lever, x 64
+        if 2 * b * 64 <= lever * tr:  # the best lever, 2 |K^T d| / trace, is a foot's
+            unexplained = (dd >> k) - (2 * b * b) // max(tr, 1)
+        else:  # longer than a foot's: the best that a foot's does
+            unexplained = (dd >> k) - (2 * b * lever) // 64 + (tr * lever // 64) * lever // 128
+        return unexplained <= allowed >> k
 
     def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
