@@ -560,7 +560,15 @@ class RepDetector:
         # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
         # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
         # w x (w x .)) and d, the linear acceleration (accelerometer less gravity), 1/2048 g
-        if state != _RISE and state != _FALL and st[_STILL_MS] - _OFF >= _TRUST_MS:
+        dx = (ax - (ux >> 2)) >> 1
+        dy = (ay - (uy >> 2)) >> 1
+        dz = (az - (uz >> 2)) >> 1
+        if (
+            state != _RISE
+            and state != _FALL
+            and w2 < st[_MOVE2] - _OFF
+            and dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8
+        ):  # at rest, neither turning nor accelerating: what came before is over
             i = 0
             while i < 6:
                 st[_KTR + i] = _OFF
@@ -619,9 +627,6 @@ class RepDetector:
         st[_PW] = wx + _OFF
         st[_PW + 1] = wy + _OFF
         st[_PW + 2] = wz + _OFF
-        dx = (ax - (ux >> 2)) >> 1
-        dy = (ay - (uy >> 2)) >> 1
-        dz = (az - (uz >> 2)) >> 1
         if dx > _PIVOT_CLAMP:  # clamped at 2 g, so the sums stay bounded
             dx = _PIVOT_CLAMP
         elif dx < -_PIVOT_CLAMP:
@@ -929,7 +934,10 @@ class RepDetector:
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
-        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not self._pivots():
+        pivots = self._pivots()
+        for i in range(6):  # the next candidate is judged on what follows this one
+            self._put(_KTR + i, 0)
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
         self._put(_P_START, start)
         self._put(_P_TOP, top)
