@@ -139,7 +139,8 @@ _I_VAL = const(79)
 _PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
 _JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
 _SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
-_FIELDS = const(83)
+_CLEARED = const(83)  # when the tilt last came back to rest after a vetoed movement
+_FIELDS = const(84)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -625,6 +626,7 @@ class RepDetector:
         elif state == _SPOILED:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
+                st[_CLEARED] = t + _OFF
         elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
             st[_STATE] = _UNSETTLED + _OFF
         elif impact:
@@ -807,6 +809,9 @@ class RepDetector:
         oldest = _v(st, _RI)
         while i != oldest and rs[i] >= level5:
             i = (i - 1) & _MASK
+        if rt[i] < _v(st, _CLEARED):
+            return  # it rose before the foot was back at rest from a vetoed movement (a hop's
+            # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
