@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
@@ -109,6 +109,15 @@ def counted(found, truth):
 
 @PROPERTY
 @given(reps=rep_sets(), off=rotvecs(10, 3), shift=st.booleans(), clip=st.integers(0, 2**31))
+@example(  # a stance 8 deg against the raise: each raise passes its old rest, 12 deg beyond it
+    reps=[
+        Rep(20.0, 0.609375, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5)
+        for r in range(6)
+    ],
+    off=(0.0, -8.0, 0.0),
+    shift=True,
+    clip=0,
+)
 def test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep(
     both_interpreters, tmp_path, reps, off, shift, clip
 ):
