@@ -19,6 +19,7 @@ from scipy.spatial.transform import Rotation
 
 from calfraise.analyze import GYRO_LSB_PER_DPS, raw_samples
 from calfraise.sim import Handle, Plan, Rep, SensorConfig, Still, render
+from calfraise.sim.exercises import bout
 from calfraise.sim.plan import Shift, heel_mount
 from calfraise.sim.scenario import random_walk
 
@@ -181,13 +182,15 @@ def test_a_saved_gyro_bias_up_to_5_dps_off_counts_every_rep(
 @PROPERTY
 @given(
     reps=rep_sets(4, 6),
-    what=st.sampled_from(["handling", "walk", "half"]),
+    what=st.sampled_from(["handling", "walk", "half", "hops"]),
     clip=st.integers(0, 2**31),
 )
+@example(reps=[Rep(30.0, 0.5, 0.2, 0.5, 0.8, rep_no=r + 1) for r in range(4)], what="hops", clip=5)
 def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
     both_interpreters, tmp_path, reps, what, clip
 ):
-    """A rep cut short and held, a walk, or the clip in the hand: then 2 s still, then reps."""
+    """A rep cut short and held, a walk, hops (vetoed by their landings), or the clip in the
+    hand: then 2 s still, then reps."""
     rng = np.random.default_rng(clip)
     if what == "handling":
         keys = tuple(
@@ -197,6 +200,8 @@ def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
         before = [Handle("handling", 5.0, 0, keys)]
     elif what == "walk":
         before = [random_walk(rng, 8.0)]
+    elif what == "hops":
+        before = bout(rng, "jump_hop")
     else:  # up and held high for longer than any rep's hold, then a new stance
         before = [Shift(1.0, (0.0, 25.0, 0.0))]
     segs = [Still(2.5)] + before + [Still(2.0)] + reps + [Still(2.0)]
