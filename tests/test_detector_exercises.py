@@ -12,7 +12,7 @@ measured in the benchmark, not asserted here (see docs/detector.md, "Known limit
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
@@ -48,6 +48,7 @@ def bout_trace(kind, seed):
 @pytest.mark.parametrize("kind", ["walking", "stairs", "squat", "step_up_down", "jump_hop"])
 @PROPERTY
 @given(seed=st.integers(0, 2**31))
+@example(seed=328)  # a hop whose landing wobble rose again before the foot was back at rest
 def test_another_exercise_counts_no_rep(both_interpreters, tmp_path, kind, seed):
     trace = bout_trace(kind, seed)
     assert reps_on(both_interpreters, trace, tmp_path) == []
