@@ -7,7 +7,9 @@ so the analyzer and the board always agree. Design and tuning: docs/detector.md.
 Signal: a gravity ("up") vector in the sensor frame, turned by the gyro and pulled towards the
 accelerometer while that reads ~1 g. A heel raise tilts it away from its rest direction and back;
 the squared chord between the two (`s`, ~ angle squared) does not depend on how the clip sits.
-Rep phases are the 5 %/95 % crossings of each rep's own amplitude.
+Rep phases are the 5 %/95 % crossings of each rep's own amplitude. A heel raise also turns the
+foot about its ball, which stays put: linear acceleration that no such turn explains is the
+whole foot moving (a step, a slide), not a rep (_pivots).
 
 Speed: the hot paths are @micropython.viper over one int32 state array. Values are stored plus
 _OFF so they are never negative: viper's ptr32 reads zero-extend on 64-bit ports, and this
