@@ -14,7 +14,13 @@ from rich.console import Console
 from calfraise.host.db import default_path, open_db
 from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, write_output
 from calfraise.host.plan import load_plan
-from calfraise.host.queries import date_session, delete_session, list_sessions, load_session
+from calfraise.host.queries import (
+    date_session,
+    delete_session,
+    list_sessions,
+    load_session,
+    rep_count,
+)
 from calfraise.host.tables import print_session, print_session_list
 from calfraise.host.times import iso_utc, parse_when
 
@@ -125,7 +131,7 @@ def run_export(args):
         else:
             session = load_session(db, args.id)
             data = encode(session, fmt, load_plan(db).variant)
-            what = f"session {args.id} ({len(session['reps'])} reps) as {fmt.upper()}"
+            what = f"session {args.id} ({rep_count(session)} reps) as {fmt.upper()}"
     _wrote(args, data, what)
     return 0
 
