@@ -113,6 +113,16 @@ def write_output(path, data, force=False):
     return path
 
 
+def save(path, data, what, force=False, note=None):
+    """write_output(), then say what was written where: on `note` (a stream), by default on
+    stdout, or on stderr when the data itself went to stdout. One helper for every output file
+    of export, plot and progress --plot."""
+    where = write_output(path, data, force)
+    if note is None:
+        note = sys.stderr if where == "stdout" else sys.stdout
+    print(f"Wrote {what} to {where} ({len(data):,} bytes).", file=note)
+
+
 def _replace(target, data):
     """Put data at target atomically: a temporary file beside it, synced, then renamed."""
     part = target.with_name(f".{target.name}.{os.getpid()}.part")

@@ -4,18 +4,15 @@ per-set summary (reps against the target, time under tension, mean lowering time
 
 The device stores reps, not samples, so the angle curve is rebuilt from each rep's four times
 and amplitude: a smooth rise from start to top, the hold, a smooth fall to the end. It shows
-what the detector saw (timing, range, pauses), not the raw signal. Drawn with matplotlib's Agg
-canvas directly: no pyplot, no display, no global backend switch.
+what the detector saw (timing, range, pauses), not the raw signal. Drawn on calfraise.host.figures
+(the Agg canvas: no pyplot, no display, no global backend switch).
 """
 
-import io
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from calfraise.errors import UserError
+from calfraise.host.figures import figure_bytes, new_figure
 from calfraise.host.queries import rep_count
 from calfraise.host.tempo import target_band
 from calfraise.host.times import clock, local
@@ -160,8 +157,7 @@ def render(session, fmt="png"):
     settings = session["settings"]
     sets = session["sets"]
     rows = set_rows(session)
-    fig = Figure(figsize=(11, 7.5 + 0.2 * len(rows)), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure((11, 7.5 + 0.2 * len(rows)))
     angle_ax, up_ax, down_ax, table_ax = fig.subplots(
         4, 1, height_ratios=(3, 1.4, 1.4, 0.5 + 0.25 * len(rows))
     )
@@ -181,6 +177,4 @@ def render(session, fmt="png"):
         f"Session {session['id']}: {local(session['start_ms'])}, "
         f"{variant + ' raise, ' if variant else ''}{len(sets)} sets, {rep_count(session)} reps"
     )
-    out = io.BytesIO()
-    fig.savefig(out, format=fmt, dpi=100)
-    return out.getvalue()
+    return figure_bytes(fig, fmt)
