@@ -6,6 +6,7 @@ are fuzzed with hypothesis: they raise only their documented errors."""
 
 import asyncio
 import contextlib
+import io
 import json
 import random
 import re
@@ -427,6 +428,33 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
     assert "Set 2: 4 reps, mean up 1.30 s" in text
     assert "2 reps missed live" in text and "4 reps seen live" in text
+
+
+def test_live_view_status_bar_is_never_an_event_behind():
+    """On a terminal every line printed redraws the status bar below it: every bar drawn while
+    an event is shown already counts it (a rep's line is never followed by the count before
+    it), and says "in session" once the session started."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=200, color_system=None)
+    link = SimpleNamespace(name="calfraise-TEST", firmware="0.1.0", board="sim")
+    idle = status_event(p.decode_status(status_bytes("idle", 0)))
+    events = (
+        (rep_event(1, 1, 1000, 2000), "in session", 1),  # before the status saying so
+        (status_event(p.decode_status(status_bytes("in_session", 1))), "in session", 1),
+        (rep_event(1, 2, 1000, 2000), "in session", 2),
+        (rep_event(1, 3, 1000, 2000, partial=True), "in session", 3),
+        ({"type": "set_end", "set": 1, "reps": 3}, "in session", 3),
+        (rep_event(2, 1, 1000, 2000), "in session", 4),
+        (status_event(p.decode_status(status_bytes("idle", 4))), "idle", 4),
+    )
+    with LiveView(console, link, {"reps_per_set": 3}, idle) as view:
+        for event, state, reps in events:
+            drawn = out.tell()
+            view.on_event(event)
+            shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()[drawn:])
+            bars = re.findall(r"● (idle|in session) · (\d+) reps live", shown)
+            assert bars and set(bars) == {(state, str(reps))}, (event, shown)
+    assert "set 1 rep  3" in out.getvalue() and "4 reps seen live" in out.getvalue()
 
 
 def test_live_view_says_when_the_flash_filled_up():
