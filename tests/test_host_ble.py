@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import random
 import re
 import struct
 import time
 from array import array
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -364,6 +366,39 @@ def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):
     [set_end] = [e for e in events if e["type"] == "set_end"]
     assert (set_end["set"], set_end["reps"]) == (1, 3)
     assert set(set_end) == {"type", "t_ms", "set", "reps", "start_ms", "end_ms", "target"}
+
+
+def _cpu_s(pid):
+    """CPU seconds (user and system) a process used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_after_its_replay_and_session_the_virtual_device_keeps_real_time(tmp_path, capsys):
+    """The replay runs ahead of the clock; once it is over and its session has ended, the
+    board keeps real time as an idle one does, instead of spinning a core on a clock that races
+    ahead (which also closed a quiet `live` link after 5 simulated minutes: "link lost")."""
+    trace = render(plan_reps(2, seed=5))
+    csv = tmp_path / "reps.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+
+    async def run():
+        async with virtual_radio(csv, lead_in_s=5) as radio:
+            device = radio.device
+            await device.next_event("sim.replayed", timeout=60)
+            await device.next_event(lambda e: e["type"] == "state" and e["state"] == "idle", 60)
+            await asyncio.sleep(0.5)  # the bridge's word reaches the firmware
+            cpu, started = _cpu_s(device.pid), time.monotonic()
+            await asyncio.sleep(4)
+            return (_cpu_s(device.pid) - cpu) / (time.monotonic() - started)
+
+    share = asyncio.run(run())
+    assert share < 0.15, f"the idle virtual device took {share:.0%} of a core"
+    started = time.monotonic()  # a quiet link outlives what 5 fast minutes took (about 8 s)
+    assert main(["--sim", str(csv), "live", "--json", "--seconds", "25"]) == 0
+    assert time.monotonic() - started >= 25
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["rep"] for e in events if e["type"] == "rep"] == [1, 2]
 
 
 # --- the live view, without a device ------------------------------------------------------------
