@@ -267,7 +267,7 @@ def test_a_different_file_under_a_stored_session_id_is_refused_not_marked(virtua
 def test_capture_writes_a_trace_that_analyze_reads(virtual, tmp_path, capsys):
     async def record():
         async with await virtual.link(("raw",)) as link:
-            return await capture(link, 1.0)
+            return await capture(link, 2.5)  # real seconds: the replay is over by now
 
     raw = virtual.run(record())
     assert raw.rate_hz == RATE_HZ and len(raw) > 2 * RATE_HZ and raw.lost == 0 and raw.bad == 0
