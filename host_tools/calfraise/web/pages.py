@@ -1,6 +1,6 @@
 """The HTML of each page, rendered on the server from the same data the CLI prints (queries,
-progress, plot's set summary). Small enough for a phone: one column, large figures, no script
-except the live page's."""
+progress, plot.set_rows over queries.set_summary). Small enough for a phone: one column, large
+figures, no script except the live page's."""
 
 from html import escape
 
