@@ -567,12 +567,13 @@ class RepDetector:
         dx = (ax - (ux >> 2)) >> 1
         dy = (ay - (uy >> 2)) >> 1
         dz = (az - (uz >> 2)) >> 1
-        if (
+        if state == _UNSETTLED or (
             state != _RISE
             and state != _FALL
             and w2 < st[_MOVE2] - _OFF
             and dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8
-        ):  # at rest, neither turning nor accelerating: what came before is over
+        ):  # at rest, neither turning nor accelerating: what came before is over (and while
+            # unsettled, gravity is not known well enough to tell linear acceleration)
             i = 0
             while i < 6:
                 st[_KTR + i] = _OFF
