@@ -59,12 +59,15 @@ $(STUBS_STAMP): requirements-stubs.txt | $(VENV_STAMP)
 MP32_TAR := vendor/micropython-1.28.0-min.tar.gz
 MP32 := build/mp32
 MP32_SRC := $(MP32)/micropython-1.28.0
+# Our C modules built in (USER_C_MODULES): unixrom maps a ROMFS image as a board maps its flash.
+MP32_MODULES := tools/mp32
 MP32_FLAGS := VARIANT=standard MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
 	MICROPY_PY_SSL=0 FROZEN_MANIFEST=$(abspath $(MP32))/manifest.py \
-	MPY_LIB_DIR=$(abspath $(MP32))/mplib BUILD=build-32 PROG=micropython
+	MPY_LIB_DIR=$(abspath $(MP32))/mplib BUILD=build-32 PROG=micropython \
+	USER_C_MODULES=$(abspath $(MP32_MODULES))
 mp32: $(MP32)/micropython
 
-$(MP32)/micropython: $(MP32_TAR)
+$(MP32)/micropython: $(MP32_TAR) $(wildcard $(MP32_MODULES)/*/*)
 	@echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o /dev/null 2>/dev/null \
 		|| { echo "32-bit MicroPython needs gcc-multilib: apt-get install gcc-multilib"; exit 1; }
 	rm -rf $(MP32) && mkdir -p $(MP32)/mplib
