@@ -82,5 +82,7 @@ def build_romfs(out, image):
         shutil.copytree(tree, stage / name, ignore=shutil.ignore_patterns("*.py"))
     with contextlib.redirect_stdout(io.StringIO()):  # it prints the tree it packs
         data = make_romfs(str(stage), mpy_cross=False)
-    image.write_bytes(data)
+    fresh = image.with_name(image.name + ".new")
+    fresh.write_bytes(data)
+    fresh.replace(image)  # a new file: a firmware still running keeps the image it mapped
     return image
