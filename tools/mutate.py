@@ -117,6 +117,7 @@ class Outcome:
     killed: int = 0
     survivors: list = field(default_factory=list)
     uncompilable: int = 0
+    seconds: float = 0.0
 
     @property
     def total(self):
@@ -228,14 +229,17 @@ def mutate_module(name, limit, progress):
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
     finally:
         writer.restore()
+    outcome.seconds = time.monotonic() - started
     return outcome
 
 
 def report(outcomes, seconds):
-    rows = ["| module | mutants | killed | share |", "|---|---:|---:|---:|"]
+    rows = ["| module | mutants | killed | share | minutes |", "|---|---:|---:|---:|---:|"]
     for o in outcomes:
         share = 100 * o.killed / o.total if o.total else 100.0
-        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % |")
+        rows.append(
+            f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % | {o.seconds / 60:.1f} |"
+        )
     text = "\n".join(rows) + f"\n\n{seconds / 60:.1f} minutes.\n"
     for o in outcomes:
         if o.survivors:
