@@ -8,6 +8,7 @@ the first failure kills the mutant) and puts the original back. It reports the s
 module and lists the survivors, which docs/testing.md explains or a new test kills.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
+    python tools/mutate.py --module detector --survivors build/mutate/report.md  # after new tests
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
 counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
@@ -199,7 +200,18 @@ def run_tests(tests, timeout):
     return proc.returncode != 0
 
 
-def mutate_module(name, limit, progress):
+def listed_survivors(report_text, module):
+    """The survivors of module in a report this tool wrote, as Mutant.describe() lines."""
+    found, inside = set(), False
+    for line in report_text.splitlines():
+        if line.startswith("## "):
+            inside = line.startswith(f"## Survivors in {module} (")
+        elif inside and line.startswith("- "):
+            found.add(line[2:])
+    return found
+
+
+def mutate_module(name, limit, progress, only=None):
     rel, tests, functions = TARGETS[name]
     path = REPO / rel
     tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]  # a file or a test in it
@@ -210,6 +222,8 @@ def mutate_module(name, limit, progress):
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
     timeout = max(20, 5 * (time.monotonic() - started))
     todo = mutants(writer.original, functions)
+    if only is not None:  # the survivors of an earlier run
+        todo = [m for m in todo if m.describe() in only]
     if limit:
         step = max(1, len(todo) // limit)
         todo = todo[::step][:limit]
@@ -256,7 +270,13 @@ def main(argv=None):
                         help="at most N mutants per module, spread over the file (0: all)")
     parser.add_argument("--report", default="build/mutate/report.md",
                         help="where the table and the survivors go (default %(default)s)")
+    parser.add_argument(
+        "--survivors",
+        metavar="REPORT",
+        help="only the mutants an earlier report lists as survivors (to check new tests)",
+    )
     args = parser.parse_args(argv)
+    earlier = Path(args.survivors).read_text() if args.survivors else None
 
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
@@ -267,7 +287,8 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in args.module or TARGETS:
-        outcomes.append(mutate_module(module, args.limit, progress))
+        only = None if earlier is None else listed_survivors(earlier, module)
+        outcomes.append(mutate_module(module, args.limit, progress, only))
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())
