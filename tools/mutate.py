@@ -211,7 +211,7 @@ def listed_survivors(report_text, module):
     return found
 
 
-def mutate_module(name, limit, progress, only=None):
+def mutate_module(name, limit, progress, only=None, timeout=None):
     rel, tests, functions = TARGETS[name]
     path = REPO / rel
     tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]  # a file or a test in it
@@ -220,7 +220,7 @@ def mutate_module(name, limit, progress, only=None):
     started = time.monotonic()
     if run_tests(tests, 1800):
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
-    timeout = max(20, 5 * (time.monotonic() - started))
+    timeout = timeout or max(20, 5 * (time.monotonic() - started))  # a hang is killed
     todo = mutants(writer.original, functions)
     if only is not None:  # the survivors of an earlier run
         todo = [m for m in todo if m.describe() in only]
@@ -275,6 +275,11 @@ def main(argv=None):
         metavar="REPORT",
         help="only the mutants an earlier report lists as survivors (to check new tests)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds a mutant's tests may take (default: 5 times the tests' run without one)",
+    )
     args = parser.parse_args(argv)
     earlier = Path(args.survivors).read_text() if args.survivors else None
 
@@ -288,7 +293,7 @@ def main(argv=None):
     outcomes = []
     for module in args.module or TARGETS:
         only = None if earlier is None else listed_survivors(earlier, module)
-        outcomes.append(mutate_module(module, args.limit, progress, only))
+        outcomes.append(mutate_module(module, args.limit, progress, only, args.timeout))
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())
