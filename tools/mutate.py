@@ -9,7 +9,8 @@ module and lists the survivors, which docs/testing.md explains or a new test kil
 run cheapest-to-kill first (tools/mutate_order.py), so a killed mutant costs seconds.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
-                           [--tests tests/test_x.py ...] [--recheck build/mutate/last.md]
+                           [--tests tests/test_x.py ...] [--timeout S]
+    python tools/mutate.py --module storage --survivors build/mutate/report.md  # after new tests
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
 counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
@@ -68,10 +69,26 @@ TARGETS = {
         ["tests/test_export.py"],
         None,
     ),
-    # the per-rep field computations: where a rep's times, amplitude, set and number come from
+    # the per-rep field computations: where a rep's times, amplitude, set and number come from;
+    # the tests of rep fields, not the counting properties (a minute of walking and standing)
     "detector": (
         "firmware/calfraise_fw/detector.py",
-        ["tests/test_detector.py", "tests/test_rep_fields.py"],
+        [
+            "tests/test_rep_fields.py",
+            *(
+                f"tests/test_detector.py::test_{name}"
+                for name in (
+                    "rep_fields_derive_from_the_four_times",
+                    "partial_reps_count_and_are_flagged",
+                    "fast_and_slow_reps_count_and_are_timed",
+                    "a_long_rest_starts_a_new_set",
+                    "a_rep_that_straddles_the_set_gap_stays_in_its_set",
+                    "session_state_for_the_app",
+                    "micropython_gives_the_same_reps_without_allocating",
+                    "toe_raises_after_a_set_do_not_count",
+                )
+            ),
+        ],
         {
             "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
             "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
@@ -105,7 +122,7 @@ class Outcome:
     survivors: list = field(default_factory=list)
     uncompilable: int = 0
     seconds: float = 0.0
-    rechecked: int = 0  # with --recheck: the last run's survivors run again, the rest killed
+    rechecked: int = 0  # with --survivors: the earlier run's survivors run again, the rest killed
 
     @property
     def total(self):
@@ -206,7 +223,7 @@ def _count_kill(order, output):
             return
 
 
-def last_survivors(report_text, name):
+def listed_survivors(report_text, name):
     """(mutants, survivors as (line, col or None, old, new)) of module `name` in a report."""
     total = None
     survivors = []
@@ -227,11 +244,11 @@ def last_survivors(report_text, name):
     return total, survivors
 
 
-def mutate_module(name, limit, progress, recheck=None, tests=None):
+def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None):
     rel, guards, functions = TARGETS[name]
     tests = tests or guards
     path = REPO / rel
-    tests = [t for t in tests if (REPO / t).exists()]
+    tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]  # a file or a test in it
     writer = Writer(path)
     outcome = Outcome(name)
     order = REPO / "build" / "mutate" / f"{name}.order.json"
@@ -239,13 +256,13 @@ def mutate_module(name, limit, progress, recheck=None, tests=None):
     started = time.monotonic()
     if run_tests(tests, 1800, order, record=True):
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
-    timeout = max(20, 5 * (time.monotonic() - started))
+    timeout = timeout or max(20, 5 * (time.monotonic() - started))  # a hang is killed
     todo = mutants(writer.original, functions)
     if limit:
         step = max(1, len(todo) // limit)
         todo = todo[::step][:limit]
-    if recheck is not None:
-        total, last = last_survivors(recheck, name)
+    if earlier is not None:  # the survivors of an earlier run
+        total, last = listed_survivors(earlier, name)
         todo = [
             m for m in todo
             if any((m.line, m.old, m.new) == (ln, old, new) and col in (None, m.col)
@@ -297,12 +314,15 @@ def main(argv=None):
                         help="where the table and the survivors go (default %(default)s)")
     parser.add_argument("--tests", nargs="+", metavar="TEST",
                         help="run these tests instead of the module's (a quick first pass that "
-                        "leaves a slow test to --recheck the survivors)")
-    parser.add_argument("--recheck", metavar="REPORT",
+                        "leaves a slow test to --survivors)")
+    parser.add_argument("--survivors", metavar="REPORT",
                         help="run only the survivors listed in REPORT (an earlier run's), e.g. "
                         "after writing tests for them; the other mutants count as killed")
+    parser.add_argument("--timeout", type=float,
+                        help="seconds a mutant's tests may take (default: 5 times the tests' "
+                        "run without one)")
     args = parser.parse_args(argv)
-    recheck = (REPO / args.recheck).read_text() if args.recheck else None
+    earlier = (REPO / args.survivors).read_text() if args.survivors else None
 
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
@@ -313,7 +333,9 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in args.module or TARGETS:
-        outcomes.append(mutate_module(module, args.limit, progress, recheck, args.tests))
+        outcomes.append(
+            mutate_module(module, args.limit, progress, earlier, args.tests, args.timeout)
+        )
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())

@@ -21,7 +21,8 @@ try:
 finally:
     sys.path = _path
 
-_start_us = _real.ticks_us()
+_last_us = _real.ticks_us()
+_real_us = 0  # real µs since the run started, summed from ticks_diff so it never wraps
 _skipped_us = 0
 _on_skip = []  # callables run after every skip: watchdog, power-off
 _Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
@@ -82,8 +83,13 @@ def lose_rtc():
 
 
 def sim_us():
-    """Simulated microseconds since the run started (never wraps)."""
-    return _real.ticks_us() - _start_us + _skipped_us
+    """Simulated microseconds since the run started (never wraps: a 32-bit port's ticks_us
+    wraps every 2**30 µs, under 18 minutes, and the run goes on for hours)."""
+    global _last_us, _real_us
+    now = _real.ticks_us()
+    _real_us += _real.ticks_diff(now, _last_us)
+    _last_us = now
+    return _real_us + _skipped_us
 
 
 def sim_ms():
