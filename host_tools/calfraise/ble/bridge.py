@@ -214,6 +214,11 @@ class Bridge:
     def drop_link_after(self, n_bytes):
         self.link.drop_after(n_bytes)
 
+    def keep_real_time(self):
+        """Tell the firmware its waits are real from now on (port/select.py)."""
+        for session in self._sessions:
+            session.send(blelink.frame(blelink.REAL_TIME))
+
     async def _serve(self, reader, writer):
         session = Peripheral(self.link, writer)
         self._sessions.add(session)

@@ -28,6 +28,7 @@ central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 
 import errno
 import json
+import select
 import socket
 import struct
 import sys
@@ -452,6 +453,8 @@ class BLE:
             self._get_secret(body)
         elif op == blelink.SET_SECRET:
             self._set_secret(body)
+        elif op == blelink.REAL_TIME:
+            select.keep_real_time()
 
     def _get_secret(self, body):
         request, sec_type, index, has_key = struct.unpack_from(blelink.SECRET_GET, body)
