@@ -810,11 +810,12 @@ class RepDetector:
         oldest = _v(st, _RI)
         while i != oldest and rs[i] >= level5:
             i = (i - 1) & _MASK
-        if rt[i] < _v(st, _CLEARED):
-            return  # it rose before the foot was back at rest from a vetoed movement (a hop's
-            # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
+        if start < _v(st, _CLEARED):
+            # it rose before the foot was back at rest from a vetoed movement: the raise (if
+            # any) starts where it came back, so a hop's landing wobble is too quick a phase
+            start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
             return
