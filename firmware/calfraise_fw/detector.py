@@ -940,11 +940,12 @@ class RepDetector:
             i = k
             while i != oldest and rs[i] >= level5:
                 i = (i - 1) & _MASK
-        if rt[i] < _v(st, _CLEARED):
-            return  # it rose before the foot was back at rest from a vetoed movement (a hop's
-            # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
+        if start < _v(st, _CLEARED):
+            # it rose before the foot was back at rest from a vetoed movement: the raise (if
+            # any) starts where it came back, so a hop's landing wobble is too quick a phase
+            start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
@@ -1008,11 +1009,12 @@ class RepDetector:
         if jolt or (back < 0 and e2 > _S_THROUGH):
             self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
             return None
-        if back < 0 and e2 > _v(st, _P_SMAX):
-            # on through the rest further than it rose: a raise comes back near where it
-            # started (a few degrees past it at most), so this was no raise. If the foot had
-            # settled at its top, that was a stance, and the raise now under way the other
-            # way rises from it (as when it rises further from a plateau)
+        if back < 0 and e2 > (_v(st, _P_SMAX) >> 4) * 9:
+            # on through the rest by 3/4 of what it rose: a raise comes back near where it
+            # started (rests between reps differ by up to 10 deg, raises rise 20 deg and
+            # more), so this was no raise. If the foot had settled at its top, that was a
+            # stance, and the raise now under way the other way rises from it (as when it
+            # rises further from a plateau)
             self._put(_PEND, 0)
             if _v(st, _P_PL) and _v(st, _STATE) == _RISE and not _v(st, _PL):
                 self._put(_PL, 1)
@@ -1020,6 +1022,8 @@ class RepDetector:
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
             return None  # (the next raise already under way confirms this one)
+        if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
+            return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
         return self._vote()
 
