@@ -34,7 +34,7 @@ import sys
 import time
 
 import machine
-from simhw import blelink, config, wakeup
+from simhw import blelink, config, meter, wakeup
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -265,6 +265,7 @@ class BLE:
                 self._attrs = {}
                 self._in_flight = 0
             self._active = bool(active)
+            meter.switch("radio", "on" if active else "off")
         return self._active
 
     def config(self, *param, **settings):
@@ -333,6 +334,8 @@ class BLE:
             "connectable": bool(connectable),
         }
         self._send_json(blelink.ADVERTISE, advert)
+        if not self._conns:
+            meter.switch("radio", "on" if stop else f"adv{interval_us // 1000}")
         if too_long:
             _fail(errno.EIO)  # NimBLE's BLE_HS_EMSGSIZE, after it stopped advertising
 
@@ -419,11 +422,14 @@ class BLE:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns[conn] = _ATT_DEFAULT_MTU
             self._plain.add(conn)
+            meter.switch("radio", "conn")
             self._irq_with_addr(_IRQ_CENTRAL_CONNECT, conn, addr_type, addr)
         elif op == blelink.DISCONNECTED:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns.pop(conn, None)
             self._plain.discard(conn)
+            if not self._conns:
+                meter.switch("radio", "on")  # advertising stopped when it connected
             self._irq_with_addr(_IRQ_CENTRAL_DISCONNECT, conn, addr_type, addr)
         elif op == blelink.WRITTEN:
             conn, handle = struct.unpack_from(blelink.TWO_HANDLES, body, 0)

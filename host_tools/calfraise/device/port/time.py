@@ -21,8 +21,10 @@ try:
 finally:
     sys.path = _path
 
+from simhw import config  # noqa: E402
+
 _start_us = _real.ticks_us()
-_skipped_us = 0
+_skipped_us = config.get("start_us", 0)  # a board waking from deep sleep: its clock ran on
 _on_skip = []  # callables run after every skip: watchdog, power-off
 _Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
 

@@ -31,7 +31,8 @@ class _Fault:
 class Bus:
     def __init__(self):
         trace = config.get("trace")
-        world = World(trace) if trace else None
+        world = World(trace, config.get("trace_origin_us")) if trace else None
+        self.world = world
         self.chips = {}
         for spec in config.get("chips", ()):
             self.chips[spec["addr"]] = make_chip(spec["kind"], spec["addr"], world)
