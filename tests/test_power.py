@@ -82,6 +82,22 @@ def test_the_first_set_loses_one_rep_at_most(deep):
     check_reps(result, csv, 104)
 
 
+def test_a_set_ends_when_the_gap_elapsed_not_when_the_board_woke(deep):
+    """In a session with no host the CPU light-sleeps between FIFO drains, so one drain hands
+    the detector up to half a second of samples: each set still ends where the detector
+    closed it (the first block 12 s past the set's last rep), not at the drain after it."""
+    _, result = deep
+    light_ms = sum(ms for key, ms in result.meter.items() if key.startswith("light|"))
+    assert light_ms > 60_000  # the session slept between drains
+    set_ends = result.of_type("set_end")
+    assert len(set_ends) == 3
+    block_ms = 40  # the detector's block: 25 a second
+    for event in set_ends:
+        assert 12_000 < event["t_ms"] - event["end_ms"] <= 12_000 + block_ms
+    [end] = [e for e in result.of_type("state") if e["state"] == "idle"]
+    assert end["t_ms"] == set_ends[-1]["t_ms"]  # the timeout ends the session there too
+
+
 def test_the_meter_books_deep_sleep_and_the_boot(deep):
     _, result = deep
     meter = result.meter
@@ -175,32 +191,42 @@ def test_the_button_wakes_a_sleeping_board(tmp_path, board):
     assert result.meter.get("80|adv250", 0) < 1000
 
 
-def test_a_connected_host_keeps_the_board_out_of_standby(tmp_path):
-    """The virtual device (BLE over Bumble) at rest, standby_s 30: while a host stays
-    connected past several standby_s of the device's clock it stays idle; once the host
-    leaves, it goes to standby (and, nothing moving, sleeps for good)."""
+def test_a_host_keeps_the_board_awake_and_wakes_it_by_looking(tmp_path):
+    """The virtual device (BLE over Bumble, its clock skipping waits) at rest, standby_s 30:
+    while a host stays connected past several standby_s of the device's clock it stays idle;
+    once the host leaves it goes to standby, off the air (deep sleep, nothing moving); the
+    host scanning for it then wakes it (the sim's stand-in for its owner's press: EXT1, a new
+    boot) and finds it."""
     import asyncio
 
+    from calfraise.ble.virtual import VirtualDevice
     from calfraise.host.discovery import find
     from calfraise.host.link import DeviceLink
-    from calfraise.host.radio import virtual_radio
+    from calfraise.host.radio import Radio
 
     async def run():
         files = {"settings.json": json.dumps({"standby_s": 30})}
-        async with virtual_radio(None, files=files, flash=tmp_path / "f.img") as radio:
-            device = radio.device
+        flash = tmp_path / "f.img"
+        async with VirtualDevice(None, realtime=False, files=files, flash=flash) as device:
+            radio = Radio(device.scanner_backend, device.client_backend, device, auto_pair=True)
             async with await DeviceLink.connect(radio, await find(radio), ()):
                 for _ in range(2):  # a stats event a minute of the device's clock
                     await device.next_event("stats", timeout=30)
-            asleep = await device.next_event(lambda e: e["type"] == "power", timeout=30)
-            return device.events, asleep
+            asleep = await device.next_event("sim.deepsleep", timeout=30)
+            async with await DeviceLink.connect(radio, await find(radio), ()) as link:
+                name = link.name
+            return device.events, asleep, name
 
-    events, asleep = asyncio.run(run())
+    events, asleep, name = asyncio.run(run())
     at = {id(e): i for i, e in enumerate(events)}
     links = [e for e in events if e["type"] == "ble"]
-    assert [e["link"] for e in links[:2]] == ["connected", "disconnected"]
+    assert [e["link"] for e in links[:3]] == ["connected", "disconnected", "connected"]
     connected, left = at[id(links[0])], at[id(links[1])]
     minutes = [e for e in events[connected:left] if e["type"] == "stats"]
     assert len(minutes) >= 2  # connected for 2 minutes of the device's clock: 4 x standby_s
-    assert [e["state"] for e in events if e["type"] == "power"] == ["idle", "standby"]
-    assert asleep["state"] == "standby" and at[id(asleep)] > left
+    powers = [e for e in events if e["type"] == "power"]
+    assert [e["state"] for e in powers[:2]] == ["idle", "standby"]
+    assert at[id(powers[1])] > left and asleep["wake_reason"] == 0  # nothing moved
+    assert [e["reset_cause"] for e in events if e["type"] == "boot"] == [1, DEEPSLEEP_RESET]
+    assert [e["cause"] for e in events if e["type"] == "wake"] == ["boot", "button"]
+    assert at[id(links[2])] > at[id(asleep)] and name.startswith("calfraise")

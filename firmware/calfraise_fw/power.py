@@ -44,9 +44,11 @@ _SESSION_ADV_US = const(250000)  # in a session: a host connects for live views 
 _ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
 POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
 _LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
-# In a session with the radio quiet: light sleep for half the time the IMU's FIFO lasts (the
-# drain then finds it half full; MPU-6886: 73 samples at 100 Hz, 0.36 s), 0.5 s at most: the
-# LED answers a rep within that. Not with the tempo cue on: its metronome needs the LED on time.
+# In a session with the radio quiet: light sleep for a third of the time the IMU's FIFO lasts
+# (MPU-6886: 73 samples at 100 Hz, 0.24 s), 0.5 s at most: the LED answers a rep within that.
+# The other two thirds are the drain's margin: the recorder's once-a-second commit erases a
+# flash block, and a NOR sector erase can hold the CPU 400 ms (W25Q32, tSE max). Not with the
+# tempo cue on: its metronome needs the LED on time.
 _LIGHT_MAX_MS = const(500)
 _PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
@@ -75,7 +77,8 @@ class Power:
         self._ref = [0, 0, 0]  # the accel the last tick saw (counts)
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
-        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 2)
+        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 3)
+        self._window = False  # the pairing window is open: a host is about to bond
         self.heartbeat_ms = time.ticks_ms()  # the supervisor's: this task still runs
         machine.freq(_MHZ * 1000000)
 
@@ -86,6 +89,8 @@ class Power:
             self._active_ms = time.ticks_ms()
         if kind == "button" or (kind == "state" and event["state"] == IN_SESSION):
             self._advertise_until = time.ticks_add(time.ticks_ms(), _ADVERTISE_S * 1000)
+        if kind == "pairing":
+            self._window = event["window"]
 
     # --- the task ---------------------------------------------------------------------------
     async def run(self):
@@ -106,7 +111,7 @@ class Power:
             else:
                 self._enter(IDLE)
                 idle_ms = time.ticks_diff(time.ticks_ms(), self._active_ms)
-                if idle_ms > self.app.settings["standby_s"] * 1000 and not self._connected():
+                if idle_ms > self.app.settings["standby_s"] * 1000 and self._host_away():
                     await self._standby(STANDBY)
             await asyncio.sleep_ms(_TICK_MS)
 
@@ -133,6 +138,11 @@ class Power:
 
     def _connected(self):
         return self.app.ble.connected
+
+    def _host_away(self):
+        """Standby would strand a host: none is connected, none is about to bond (the pairing
+        window). A host that left counts as activity (its "ble" event): standby_s more."""
+        return not self._connected() and not self._window
 
     def _radio(self, interval_us):
         """Advertise every interval_us from now on (None: stop)."""
@@ -170,6 +180,9 @@ class Power:
         app = self.app
         self._enter(why)
         await asyncio.sleep_ms(50)  # the power event reaches the console, LED and storage
+        if why == STANDBY and not self._host_away():  # a host connected meanwhile: stay
+            self._active_ms = time.ticks_ms()
+            return
         app.recorder.tick(app.now_ms() + 1000000)  # anything pending goes to flash now
         self._radio(None)
         sampler = app.sampler

@@ -388,7 +388,7 @@ def _run(launch, on_event, timeout):
         sleep = [e for e in events[first:] if e["type"] == "sim.deepsleep"]
         if returncode != EXIT_DEEPSLEEP or not sleep or not sleep[-1]["wake_reason"]:
             break
-        _wake_config(launch, sleep[-1])
+        wake_config(launch, sleep[-1])
         other.append(stderr)
     other_text = "".join(other) + stderr
     run = DeviceRun(returncode, events, other_text, launch.heap_bytes, launch.sim_bytes)
@@ -397,9 +397,10 @@ def _run(launch, on_event, timeout):
     return run
 
 
-def _wake_config(launch, sleep):
-    """The sim config of the boot after a deep-sleep wake: its cause, the clock and the trace
-    gone on, the RTC memory kept."""
+def wake_config(launch, sleep):
+    """The sim config of the boot after a deep-sleep wake (`sleep`: the firmware's
+    sim.deepsleep event, t_ms when it woke): its cause, the clock and the trace gone on, the
+    RTC memory kept."""
     path = Path(launch.env["CALFRAISE_SIM"])
     config = json.loads(path.read_text())
     config.update(

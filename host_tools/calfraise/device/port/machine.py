@@ -198,6 +198,7 @@ def deepsleep(time_ms=0):
     meter.switch("cpu", "deep")
     meter.report()
     _emit(record)
+    time.save_rtc(DEEPSLEEP_RESET)  # the RTC runs on through deep sleep
     sys.exit(EXIT_DEEPSLEEP)
 
 
