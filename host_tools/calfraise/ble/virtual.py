@@ -11,17 +11,16 @@ The firmware runs in real time by default (a live session plays at the athlete's
 watchdog or machine.reset() restarts it, as a board reboots. Link loss: drop_after_bytes=N, or
 dev.drop_link_after(N) at any time, cuts every connection once N more bytes crossed the air.
 
-Standby (firmware power.py): the virtual device sleeps as a board does, off the air. Motion in
-the trace wakes it at once; with nothing left to replay, the host looking for it (scanning or
-connecting) wakes it as its owner's press would (EXT1; motion on a board with no button): the
-virtual device stands for a board in the hand of someone about to sync (docs/power.md).
+Standby (firmware power.py): the virtual device sleeps as a board does, off the air, and a
+deep-sleep wake boots it again. Motion in the trace wakes it, and so does the host looking for
+it (scanning or connecting), as its owner's press would: the virtual device stands for a board
+in the hand of someone about to sync (port/machine.py, docs/power.md).
 """
 
 import asyncio
 import contextlib
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from calfraise.ble.bridge import Bridge
@@ -29,7 +28,6 @@ from calfraise.ble.bumble_backend import client_backend, scanner_backend
 from calfraise.device.runner import (
     EXIT_CAUSES,
     EXIT_DEEPSLEEP,
-    load_board,
     parse_event,
     prepared,
     wake_config,
@@ -38,8 +36,6 @@ from calfraise.errors import UserError
 
 RESETS = (3, 4, EXIT_DEEPSLEEP)  # watchdog, machine.reset(), deep sleep: it boots again
 STOP_GRACE_S = 3.0
-EXT0_WAKE, EXT1_WAKE = 2, 3  # machine.wake_reason(): the IMU's INT, the button
-LOOK_S = 0.05  # asleep: how often to see whether the host scans or connects
 
 
 class DeviceStopped(UserError):
@@ -191,29 +187,14 @@ class VirtualDevice:
             self.returncodes.append(returncode)
             if self._closing or returncode not in RESETS:
                 break
-            if returncode == EXIT_DEEPSLEEP and not await self._sleep(launch, first):
-                break
+            if returncode == EXIT_DEEPSLEEP:
+                [sleep] = [e for e in self.events[first:] if e["type"] == "sim.deepsleep"][-1:]
+                if not sleep["wake_reason"]:
+                    break  # nothing will wake it
+                await asyncio.to_thread(wake_config, launch, sleep)
         async with self._changed:
             self._stopped = True
             self._changed.notify_all()
-
-    async def _sleep(self, launch, first):
-        """The board is in deep sleep: returns True once woken (the next boot's config is
-        written), False if the host closed the device meanwhile."""
-        [sleep] = [e for e in self.events[first:] if e["type"] == "sim.deepsleep"][-1:]
-        if not sleep["wake_reason"]:  # nothing simulated will wake it: the host's owner does
-            central = self.bridge.central
-            asleep = time.monotonic()
-            while not (central.is_scanning or central.is_le_connecting):
-                if self._closing:
-                    return False
-                await asyncio.sleep(LOOK_S)
-            has_button = load_board(self._setup["board"]).button is not None
-            waited_ms = round((time.monotonic() - asleep) * 1000)
-            reason = EXT1_WAKE if has_button else EXT0_WAKE
-            sleep = {**sleep, "wake_reason": reason, "t_ms": sleep["t_ms"] + waited_ms}
-        wake_config(launch, sleep)
-        return True
 
     async def _read_events(self):
         async for raw in self._process.stdout:

@@ -22,7 +22,9 @@ Security goes to the bridge too: config(bond=, le_secure=, mitm=, io=, addr_mode
 Bumble's SMP and address, the FLAG_*_ENCRYPTED/AUTHENTICATED bits its ATT permissions; the
 bridge raises _IRQ_ENCRYPTION_UPDATE and asks the firmware for keys (_IRQ_GET_SECRET /
 _IRQ_SET_SECRET, the handler's return value goes back), as NimBLE does. While a link is up but
-not yet encrypted, the bridge counts as busy: the host's pairing takes real time. Not here: the
+not yet encrypted, the bridge counts as busy: the host's pairing takes real time. So does a host
+that scans or connects (the bridge's LOOKING): the board's clock does not race past standby_s
+while the host looks for it, and a board in deep sleep wakes (port/machine.py). Not here: the
 central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 """
 
@@ -134,9 +136,10 @@ class _Attr:
 class _Link:
     """The socket to the bridge, as a wakeup source; frames from it go to `deliver(op, body)`."""
 
-    def __init__(self, address, deliver, busy):
+    def __init__(self, address, deliver, busy, wakes):
         self._deliver = deliver
         self.busy = busy
+        self.wakes = wakes
         self._rx = memoryview(_RX)
         self._start = self._end = 0  # the unread bytes are _RX[_start:_end]
         self._early = []  # frames that arrived while a call waited for its answer
@@ -248,13 +251,14 @@ class BLE:
         self._in_flight = 0
         self._adv = b""
         self._resp = b""
+        self.host_looking = False  # the host scans or connects (the bridge's LOOKING)
 
     # configuration
 
     def active(self, active=None):
         if active is not None:
             if active and self._link is None and self._address is not None:
-                self._link = _Link(self._address, self._deliver, self._busy)
+                self._link = _Link(self._address, self._deliver, self._busy, self._wakes)
                 self._send_json(blelink.HELLO, self._hello())
             elif not active and self._link is not None:
                 self._link.close()  # the bridge drops the connections and the advertising
@@ -458,6 +462,8 @@ class BLE:
             self._get_secret(body)
         elif op == blelink.SET_SECRET:
             self._set_secret(body)
+        elif op == blelink.LOOKING:
+            self.host_looking = bool(body[0])
 
     def _get_secret(self, body):
         request, sec_type, index, has_key = struct.unpack_from(blelink.SECRET_GET, body)
@@ -518,7 +524,10 @@ class BLE:
         return attr
 
     def _busy(self):
-        return self._in_flight > 0 or bool(self._plain)
+        return self._in_flight > 0 or bool(self._plain) or self.host_looking
+
+    def _wakes(self):
+        return self.host_looking
 
     def _mirror(self, handle, attr):
         self._send(blelink.with_data(blelink.VALUE, blelink.ONE_HANDLE, (handle,), attr.data))

@@ -17,7 +17,7 @@ import json
 import sys
 import time
 
-from simhw import config, flash, meter
+from simhw import config, flash, meter, wakeup
 from simhw.bus import bus
 
 EXIT_WDT = 3  # process exit code of a watchdog reset
@@ -149,16 +149,27 @@ def _still_from(now_us):
     return all(at * 1000 + d * 1000 <= now_us for at, d in button.get("presses", ()))
 
 
+def _host_wake():
+    """A deep-sleeping virtual device whose host looks for it (scans or connects) wakes as by
+    the button (EXT1), or the IMU's INT where no button is armed (simhw/wakeup.py)."""
+    wakeup.pump()
+    if not wakeup.host_looks():
+        return 0
+    return EXT1_WAKE if _wake_pins["ext1"] is not None else EXT0_WAKE
+
+
 def _sleep(time_ms, kind):
     """Let simulated time pass asleep until a wake source fires; returns the wake reason (0:
-    none ever will). The chips go on sampling (their interrupt lines are read)."""
+    none ever will). The chips go on sampling (their interrupt lines are read). With a host
+    attached (the virtual device) a deep sleep also ends when it looks for the board, and
+    waits for that in real time once nothing else will wake it."""
     global _asleep
     _asleep = True
     meter.switch("cpu", kind)
     due_us = time.sim_us() + time_ms * 1000 if time_ms > 0 else None
     reason = 0
     while True:
-        reason = _woken()
+        reason = _woken() or (kind == "deep" and _host_wake())
         now = time.sim_us()
         if reason or (due_us is not None and now >= due_us):
             reason = reason or TIMER_WAKE
@@ -166,6 +177,9 @@ def _sleep(time_ms, kind):
         if _still_from(now):
             if due_us is None:
                 off_ms = config.get("power_off_ms")
+                if off_ms is None and kind == "deep" and wakeup.sources:
+                    time.wait_real_ms(_SLEEP_STEP_US // 1000)  # until the host looks
+                    continue
                 if off_ms is None:
                     break  # nothing will ever wake it
                 due_us = max(now, off_ms * 1000) + 1000  # the power goes off first

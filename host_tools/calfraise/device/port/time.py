@@ -116,6 +116,12 @@ def real_passed():
         hook()
 
 
+def wait_real_ms(ms):
+    """Wait for real (a sleeping virtual device waits for its host); the clock counts it."""
+    _real.sleep_ms(ms)
+    real_passed()
+
+
 def ticks_ms():
     return _real.ticks_ms() + _skipped_us // 1000
 

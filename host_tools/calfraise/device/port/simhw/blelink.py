@@ -34,6 +34,7 @@ INDICATED = 70  # >HHB conn handle, value handle, status (0: the central acknowl
 ENCRYPTED = 71  # >HBBBB conn handle, encrypted, authenticated, bonded, key size
 GET_SECRET = 72  # >HBHB request id, sec_type, index, has key; then the key: answered by SECRET
 SET_SECRET = 73  # >HBBB request id, sec_type, key length, has value; key, value: by SECRET
+LOOKING = 74  # >B 1: the host scans or connects, 0: it stopped (the virtual device's wake)
 
 HEADER = ">HB"
 HEADER_SIZE = 3
@@ -45,6 +46,7 @@ ENCRYPTION = ">HBBBB"
 SECRET_ANSWER = ">HB"
 SECRET_GET = ">HBHB"
 SECRET_SET = ">HBBB"
+FLAG = ">B"
 
 
 def frame(op, body=b""):
