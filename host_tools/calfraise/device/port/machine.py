@@ -169,7 +169,7 @@ def _sleep(time_ms, kind):
     due_us = time.sim_us() + time_ms * 1000 if time_ms > 0 else None
     reason = 0
     while True:
-        reason = _woken() or (kind == "deep" and _host_wake())
+        reason = _woken() or (_host_wake() if kind == "deep" else 0)
         now = time.sim_us()
         if reason or (due_us is not None and now >= due_us):
             reason = reason or TIMER_WAKE
