@@ -36,10 +36,21 @@ def workout(sets=3, reps_per_set=12, rest_ms=90000):
 
 
 def session_file(
-    sid, reps, *, wall_ms=WALL_MS, set_ends=True, end="timeout", settings=SETTINGS, idle_ms=20000
+    sid,
+    reps,
+    *,
+    wall_ms=WALL_MS,
+    set_ends=True,
+    end="timeout",
+    settings=SETTINGS,
+    idle_ms=20000,
+    open_sets=(),
+    lost=(),
 ):
-    """The bytes of a session file: header, reps, SET_ENDs (unless set_ends is False), an END
-    record idle_ms after the last rep (unless end is None)."""
+    """The bytes of a session file: header, reps, SET_ENDs (unless set_ends is False; none for
+    the sets in open_sets, as after a power cut mid-set), an END record idle_ms after the last
+    rep (unless end is None). The reps at the indices in lost are counted but not written, as
+    when the flash fills up."""
     buf = bytearray(records.MAX_FRAME + 64 * (len(reps) + 8))
     head = records.header(sid, T0, wall_ms, "0.1.0", "atom_matrix", settings)
     buf[: len(head)] = head
@@ -54,9 +65,10 @@ def session_file(
             r["rep"],
             r["partial"],
         )
-        at = records.put_rep(buf, at, rep, T0)
+        if i not in lost:
+            at = records.put_rep(buf, at, rep, T0)
         closes_set = i + 1 == len(reps) or reps[i + 1]["set"] != r["set"]
-        if set_ends and closes_set:
+        if set_ends and closes_set and r["set"] not in open_sets:
             members = [m for m in reps if m["set"] == r["set"]]
             first, n = members[0]["start_ms"], len(members)
             at = records.put_set_end(buf, at, r["set"], n, T0 + first, T0 + r["end_ms"], T0)

@@ -169,3 +169,25 @@ def test_plan_options_a_person_mistyped_are_usage_errors(capsys, tmp_path, argv)
         main(["--db", str(tmp_path / "c.db"), "plan", *argv])
     err = capsys.readouterr().err
     assert done.value.code == 2 and "Traceback" not in err and "calfraise plan: error:" in err
+
+
+@pytest.mark.parametrize(
+    "argv, prog",
+    [
+        ([], "calfraise"),
+        (["shw", "1"], "calfraise"),
+        (["--sim"], "calfraise"),
+        (["show"], "calfraise show"),
+        (["show", "one"], "calfraise show"),
+        (["export", "1"], "calfraise export"),
+        (["device", "run"], "calfraise device run"),
+        (["live", "--seconds", "soon"], "calfraise live"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_a_pointer_to_help(capsys, argv, prog):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert done.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"{prog}: error: ")
+    assert err.endswith(f"(see `{prog} --help`)\n") and "usage:" not in err

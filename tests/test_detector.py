@@ -207,6 +207,31 @@ def test_micropython_gives_the_same_reps_without_allocating(micropython, varied_
     ] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])] for r in on_board]
 
 
+@pytest.mark.parametrize("hours_in", [4, (1 << 26) / 3_600_000])
+def test_hours_into_the_clock_both_ports_give_the_host_reps(
+    micropython, micropython32, varied_session, tmp_path, hours_in
+):
+    """A long session's clock (the sampler restarts it past 2**26 ms): the 32-bit port (31-bit
+    small ints, 32-bit viper ints), the 64-bit port and the host find the same reps."""
+    offset = round(hours_in * 3_600_000)
+    samples = raw_samples(varied_session)
+    samples[:, 0] += offset
+    raw = tmp_path / "late.raw"
+    samples.astype("<i4").tofile(raw)
+    det = RepDetector(varied_session.rate_hz, 4096, 32.8)
+    on_host = []
+    for sample in samples.tolist():
+        rep = det.update(*sample)
+        if rep is not None:
+            on_host.append([rep.start_ms, rep.top_ms, rep.lower_ms, rep.end_ms, rep.amplitude_cdeg])
+    assert len(on_host) >= 30 and on_host[0][0] > offset
+    for port in (micropython, micropython32):
+        out = port(script=MP_SCRIPT, args=(str(raw), str(varied_session.rate_hz)), heapsize="8M")
+        keys = ("start_ms", "top_ms", "lower_ms", "end_ms", "amplitude_cdeg")
+        reps = [json.loads(line) for line in out.strip().splitlines()[:-1]]
+        assert [[r[k] for k in keys] for r in reps] == on_host
+
+
 # --------------------------------------------------------------------- heel vs toe raises
 
 

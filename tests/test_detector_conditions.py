@@ -13,12 +13,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
 from calfraise.analyze import GYRO_LSB_PER_DPS, raw_samples
 from calfraise.sim import Handle, Plan, Rep, SensorConfig, Still, render
+from calfraise.sim.exercises import bout
 from calfraise.sim.plan import Shift, heel_mount
 from calfraise.sim.scenario import random_walk
 
@@ -109,6 +110,15 @@ def counted(found, truth):
 
 @PROPERTY
 @given(reps=rep_sets(), off=rotvecs(10, 3), shift=st.booleans(), clip=st.integers(0, 2**31))
+@example(  # a stance 8 deg against the raise: each raise passes its old rest, 12 deg beyond it
+    reps=[
+        Rep(20.0, 0.609375, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5)
+        for r in range(6)
+    ],
+    off=(0.0, -8.0, 0.0),
+    shift=True,
+    clip=0,
+)
 def test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep(
     both_interpreters, tmp_path, reps, off, shift, clip
 ):
@@ -172,13 +182,15 @@ def test_a_saved_gyro_bias_up_to_5_dps_off_counts_every_rep(
 @PROPERTY
 @given(
     reps=rep_sets(4, 6),
-    what=st.sampled_from(["handling", "walk", "half"]),
+    what=st.sampled_from(["handling", "walk", "half", "hops"]),
     clip=st.integers(0, 2**31),
 )
+@example(reps=[Rep(30.0, 0.5, 0.2, 0.5, 0.8, rep_no=r + 1) for r in range(4)], what="hops", clip=5)
 def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
     both_interpreters, tmp_path, reps, what, clip
 ):
-    """A rep cut short and held, a walk, or the clip in the hand: then 2 s still, then reps."""
+    """A rep cut short and held, a walk, hops (vetoed by their landings), or the clip in the
+    hand: then 2 s still, then reps."""
     rng = np.random.default_rng(clip)
     if what == "handling":
         keys = tuple(
@@ -188,6 +200,8 @@ def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
         before = [Handle("handling", 5.0, 0, keys)]
     elif what == "walk":
         before = [random_walk(rng, 8.0)]
+    elif what == "hops":
+        before = bout(rng, "jump_hop")
     else:  # up and held high for longer than any rep's hold, then a new stance
         before = [Shift(1.0, (0.0, 25.0, 0.0))]
     segs = [Still(2.5)] + before + [Still(2.0)] + reps + [Still(2.0)]

@@ -6,12 +6,15 @@ are fuzzed with hypothesis: they raise only their documented errors."""
 
 import asyncio
 import contextlib
+import io
 import json
+import os
 import random
 import re
 import struct
 import time
 from array import array
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -264,7 +267,7 @@ def test_a_different_file_under_a_stored_session_id_is_refused_not_marked(virtua
 def test_capture_writes_a_trace_that_analyze_reads(virtual, tmp_path, capsys):
     async def record():
         async with await virtual.link(("raw",)) as link:
-            return await capture(link, 1.0)
+            return await capture(link, 2.5)  # real seconds: the replay is over by now
 
     raw = virtual.run(record())
     assert raw.rate_hz == RATE_HZ and len(raw) > 2 * RATE_HZ and raw.lost == 0 and raw.bad == 0
@@ -365,6 +368,39 @@ def test_the_cli_shows_live_reps_as_json_lines(tmp_path, capsys):
     assert set(set_end) == {"type", "t_ms", "set", "reps", "start_ms", "end_ms", "target"}
 
 
+def _cpu_s(pid):
+    """CPU seconds (user and system) a process used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_after_its_replay_and_session_the_virtual_device_keeps_real_time(tmp_path, capsys):
+    """The replay runs ahead of the clock; once it is over and its session has ended, the
+    board keeps real time as an idle one does, instead of spinning a core on a clock that races
+    ahead (which also closed a quiet `live` link after 5 simulated minutes: "link lost")."""
+    trace = render(plan_reps(2, seed=5))
+    csv = tmp_path / "reps.csv"
+    write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
+
+    async def run():
+        async with virtual_radio(csv, lead_in_s=5) as radio:
+            device = radio.device
+            await device.next_event("sim.replayed", timeout=60)
+            await device.next_event(lambda e: e["type"] == "state" and e["state"] == "idle", 60)
+            await asyncio.sleep(0.5)  # the bridge's word reaches the firmware
+            cpu, started = _cpu_s(device.pid), time.monotonic()
+            await asyncio.sleep(4)
+            return (_cpu_s(device.pid) - cpu) / (time.monotonic() - started)
+
+    share = asyncio.run(run())
+    assert share < 0.15, f"the idle virtual device took {share:.0%} of a core"
+    started = time.monotonic()  # a quiet link outlives what 5 fast minutes took (about 8 s)
+    assert main(["--sim", str(csv), "live", "--json", "--seconds", "25"]) == 0
+    assert time.monotonic() - started >= 25
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["rep"] for e in events if e["type"] == "rep"] == [1, 2]
+
+
 # --- the live view, without a device ------------------------------------------------------------
 
 
@@ -427,6 +463,33 @@ def test_live_view_shows_tempo_against_the_targets_and_set_totals():
     assert "Set 1: 2 reps (1 partial), mean up 0.68 s, down 2.05 s, target 2 reached" in text
     assert "Set 2: 4 reps, mean up 1.30 s" in text
     assert "2 reps missed live" in text and "4 reps seen live" in text
+
+
+def test_live_view_status_bar_is_never_an_event_behind():
+    """On a terminal every line printed redraws the status bar below it: every bar drawn while
+    an event is shown already counts it (a rep's line is never followed by the count before
+    it), and says "in session" once the session started."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=200, color_system=None)
+    link = SimpleNamespace(name="calfraise-TEST", firmware="0.1.0", board="sim")
+    idle = status_event(p.decode_status(status_bytes("idle", 0)))
+    events = (
+        (rep_event(1, 1, 1000, 2000), "in session", 1),  # before the status saying so
+        (status_event(p.decode_status(status_bytes("in_session", 1))), "in session", 1),
+        (rep_event(1, 2, 1000, 2000), "in session", 2),
+        (rep_event(1, 3, 1000, 2000, partial=True), "in session", 3),
+        ({"type": "set_end", "set": 1, "reps": 3}, "in session", 3),
+        (rep_event(2, 1, 1000, 2000), "in session", 4),
+        (status_event(p.decode_status(status_bytes("idle", 4))), "idle", 4),
+    )
+    with LiveView(console, link, {"reps_per_set": 3}, idle) as view:
+        for event, state, reps in events:
+            drawn = out.tell()
+            view.on_event(event)
+            shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()[drawn:])
+            bars = re.findall(r"● (idle|in session) · (\d+) reps live", shown)
+            assert bars and set(bars) == {(state, str(reps))}, (event, shown)
+    assert "set 1 rep  3" in out.getvalue() and "4 reps seen live" in out.getvalue()
 
 
 def test_live_view_says_when_the_flash_filled_up():

@@ -86,6 +86,7 @@ def test_show_json(capsys, db_path):
         "partial",
         "mean_up_ms",
         "mean_down_ms",
+        "tension_ms",
     }
     assert set(session["reps"][0]) == set(CSV_COLUMNS)
 

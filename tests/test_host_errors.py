@@ -3,8 +3,10 @@ damaged, short or random flash images, damaged records in a synced session, a lo
 a full disk, a link cut at any moment, relative paths, and a timed-out session's length. Each
 ends in one line and exit code 2, with nothing lost and nothing half-written (issue 11)."""
 
+import errno
 import hashlib
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -297,6 +299,54 @@ def test_a_full_disk_for_an_output_file_is_one_line(capsys, tmp_path, command):
     fmt = ["--format", "csv" if command == "export" else "png"]
     err = _error(capsys, "--db", db_path, command, "1", *fmt, "-o", "/dev/full", "--force")
     assert "No space left" in err
+
+
+class FillingDisk:
+    """A file that takes `room` bytes, then fails as a full disk does (ENOSPC)."""
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def write(self, data):
+        self.f.write(data[: self.room])
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+@pytest.mark.parametrize("command, suffix", [("export", "csv"), ("export", "fit"), ("plot", "svg")])
+def test_a_disk_full_mid_write_leaves_no_partial_output(
+    capsys, monkeypatch, tmp_path, command, suffix
+):
+    """-o FILE on a disk that fills up mid-write: one line, exit 2, and FILE as it was before
+    (absent, or the old one kept under --force); nothing left beside it."""
+    from calfraise.host import export
+
+    db_path = tmp_path / "c.db"
+    with closing(open_db(db_path)) as conn:
+        import_session(conn, "CF-1", session_file(1, workout()))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"s.{suffix}"
+    monkeypatch.setattr(export, "open", lambda *a: FillingDisk(open(*a), 100), raising=False)
+    err = _error(capsys, "--db", db_path, command, "1", "-o", target)
+    assert "No space left" in err and list(out_dir.iterdir()) == []
+    target.write_bytes(b"the old one")
+    err = _error(capsys, "--db", db_path, command, "1", "-o", target, "--force")
+    assert "No space left" in err and list(out_dir.iterdir()) == [target]
+    assert target.read_bytes() == b"the old one"
+    monkeypatch.undo()
+    assert _run(capsys, "--db", db_path, command, "1", "-o", target, "--force")[0] == 0
+    assert target.read_bytes() != b"the old one" and list(out_dir.iterdir()) == [target]
 
 
 # --- the link ------------------------------------------------------------------------------------

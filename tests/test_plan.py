@@ -81,13 +81,14 @@ def test_a_version_1_database_gets_the_plan_table(tmp_path):
 
 
 def _session(sid, reps_per_set, down_extra_ms=0, sets=3):
-    """A stored-session dict: every rep full, lowered in 2000 + down_extra_ms."""
+    """A loaded-session dict: every rep full, lowered in 2000 + down_extra_ms."""
     reps = [
         {"set": s, "rep": k, "partial": False, "down_ms": 2000 + down_extra_ms}
         for s in range(1, sets + 1)
         for k in range(1, reps_per_set + 1)
     ]
-    return {"id": sid, "reps": reps}
+    counts = [{"set": s, "reps": reps_per_set} for s in range(1, sets + 1)]
+    return {"id": sid, "sets": counts, "reps": reps}
 
 
 def test_a_session_meets_the_plan_with_every_set_at_target_and_slow_lowering():

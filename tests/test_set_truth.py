@@ -1,7 +1,7 @@
 """One set truth, end to end: over random sessions (reps that straddle the set gap and partial
 reps among them), `analyze`, `device run`, `live` over the virtual BLE link and the database
-filled by `sync` report the same reps in the same sets, and the FIT export's set messages
-carry those counts.
+filled by `sync` report the same reps in the same sets, and the plot, the web page and the
+exports (the FIT file's set messages decoded) carry those counts.
 
 The detector alone decides sets (docs/detector.md); these runs check that nothing downstream
 (the session's set_end, the flash records, the importer, the exports) decides them again.
@@ -15,9 +15,6 @@ from contextlib import closing, redirect_stdout
 from pathlib import Path
 
 import numpy as np
-from fit_tool.data_message import DataMessage
-from fit_tool.fit_file import FitFile
-from fit_tool.profile.profile_type import SetType
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -26,10 +23,13 @@ from calfraise.cli import main
 from calfraise.device.runner import run_device
 from calfraise.host.db import open_db
 from calfraise.host.export import encode
+from calfraise.host.plot import render as render_plot
 from calfraise.host.queries import list_sessions, load_session
 from calfraise.host.radio import SIM_LEAD_IN_S, lead_in_trace
 from calfraise.sim import Rep, SensorConfig, Still, plan_reps, render
 from calfraise.trace import read_trace, write_trace
+from calfraise.web.pages import session_page
+from set_readers import fit_set_counts, plot_counts, web_counts
 
 RATE_HZ = 100  # an MPU-6886 at +-8 g, +-1000 dps: analyze's own scale, sample for sample
 SENSOR = SensorConfig(
@@ -78,15 +78,6 @@ def sessions(draw):
             )
     plan.segments = segments
     return plan
-
-
-def fit_set_counts(data):
-    """The repetitions of the active set messages (225) of a FIT file, decoded."""
-    fit = FitFile.from_bytes(data)
-    messages = [r.message for r in fit.records if isinstance(r.message, DataMessage)]
-    return [
-        m.repetitions for m in messages if m.global_id == 225 and m.set_type == SetType.ACTIVE.value
-    ]
 
 
 def per_set(reps):
@@ -178,6 +169,11 @@ def test_every_consumer_reports_the_detectors_sets(plan):
         assert all(s["ended"] for s in session["sets"])
         assert (summary["sets"], summary["reps"]) == (len(counts), len(expected))
         assert sum(s["reps"] for s in session["sets"]) == len(session["reps"])
+
+        # the plot's title and per-set table, the web page's
+        svg = render_plot(session, "svg").decode()
+        assert plot_counts(svg) == (len(counts), len(expected), counts)
+        assert web_counts(session_page(session)) == (len(expected), counts)
 
         # the exports carry the same sets
         doc = json.loads(encode(session, "json"))

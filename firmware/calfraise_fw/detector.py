@@ -139,8 +139,10 @@ _I_VAL = const(79)
 _PEAK = const(80)  # the block's largest |ax| + |ay| + |az|, raw counts
 _JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like every field
 _SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
-_SET_END = const(83)  # when it closed it: the block in which the pause grew past _SET_GAP_MS
-_FIELDS = const(84)
+_CLEARED = const(83)  # when the tilt last came back to rest after a vetoed movement
+_P_PL = const(84)  # 1 if the pending rep's top was a steady plateau
+_SET_END = const(85)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
+_FIELDS = const(86)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -632,6 +634,7 @@ class RepDetector:
         elif state == _SPOILED:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
+                st[_CLEARED] = t + _OFF
         elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
             st[_STATE] = _UNSETTLED + _OFF
         elif impact:
@@ -814,6 +817,9 @@ class RepDetector:
         oldest = _v(st, _RI)
         while i != oldest and rs[i] >= level5:
             i = (i - 1) & _MASK
+        if rt[i] < _v(st, _CLEARED):
+            return  # it rose before the foot was back at rest from a vetoed movement (a hop's
+            # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
@@ -824,6 +830,7 @@ class RepDetector:
         self._put(_P_LOWER, lower)
         self._put(_P_END, end)
         self._put(_P_SMAX, _v(st, _S_MAX))
+        self._put(_P_PL, _v(st, _PL))
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
@@ -844,6 +851,16 @@ class RepDetector:
         tilted = e2 > _S_TRIGGER
         if jolt or (back < 0 and e2 > _S_THROUGH):
             self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
+            return None
+        if back < 0 and e2 > _v(st, _P_SMAX):
+            # on through the rest further than it rose: a raise comes back near where it
+            # started (a few degrees past it at most), so this was no raise. If the foot had
+            # settled at its top, that was a stance, and the raise now under way the other
+            # way rises from it (as when it rises further from a plateau)
+            self._put(_PEND, 0)
+            if _v(st, _P_PL) and _v(st, _STATE) == _RISE and not _v(st, _PL):
+                self._put(_PL, 1)
+                self._rises_from_plateau((_v(st, _RI) - 1) & _MASK)
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
             return None  # (the next raise already under way confirms this one)

@@ -55,6 +55,15 @@ class HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's, with a usage error in one line (the rule for every error: one line, exit 2)
+    that points to --help instead of printing the whole usage. Sub-command parsers are made
+    of this class too (add_subparsers takes the parent's)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 class VersionAction(argparse.Action):
     """--version: the installed package's version (importlib.metadata loads only when asked)."""
 
@@ -73,7 +82,7 @@ class VersionAction(argparse.Action):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="calfraise",
         description="Calf-raise rep counter: plan, record, sync and follow your sessions.",
     )

@@ -233,6 +233,11 @@ class Bridge:
                     session.send(blelink.packed(blelink.LOOKING, blelink.FLAG, looking))
             await asyncio.sleep(LOOK_S)
 
+    def keep_real_time(self):
+        """Tell the firmware its waits are real from now on (port/select.py)."""
+        for session in self._sessions:
+            session.send(blelink.frame(blelink.REAL_TIME))
+
     async def _serve(self, reader, writer):
         session = Peripheral(self.link, writer)
         self._sessions.add(session)

@@ -8,7 +8,10 @@ software BLE link to this process, so the host's bleak code runs with no radio a
         event = await dev.next_event("rep")   # the firmware's console, one JSON event a line
 
 The firmware runs in real time by default (a live session plays at the athlete's pace); a
-watchdog or machine.reset() restarts it, as a board reboots. Link loss: drop_after_bytes=N, or
+replay (realtime=False) runs ahead of the clock until the trace is over and no session is under
+way, then keeps real time as an idle board does (its idle-link timeout and pairing window are in
+real minutes, and a core is not spent spinning the clock). A watchdog or machine.reset()
+restarts it, as a board reboots. Link loss: drop_after_bytes=N, or
 dev.drop_link_after(N) at any time, cuts every connection once N more bytes crossed the air.
 
 Standby (firmware power.py): the virtual device sleeps as a board does, off the air, and a
@@ -132,6 +135,11 @@ class VirtualDevice:
                 await self._changed.wait()
             return event
 
+    @property
+    def pid(self):
+        """The firmware's process id (the one running now)."""
+        return self._process.pid
+
     def describe_exit(self):
         causes = [EXIT_CAUSES.get(c, f"crashed (exit code {c})") for c in self.returncodes]
         return ", ".join(causes) + ("\n" + "".join(self.output[-40:]) if self.output else "")
@@ -157,6 +165,7 @@ class VirtualDevice:
         ble = {"socket": self.bridge.address, "max_in_flight": self._max_in_flight}
         ble["open_table"] = self._open_table
         extra = {**(self._setup.pop("extra", None) or {}), "realtime": self._realtime, "ble": ble}
+        extra["replayed_event"] = True
         launching = prepared(self._trace_csv, extra=extra, **self._setup)
         launch = await asyncio.to_thread(self._stack.enter_context, launching)
         self._supervisor = asyncio.create_task(self._supervise(launch))
@@ -197,12 +206,14 @@ class VirtualDevice:
             self._changed.notify_all()
 
     async def _read_events(self):
+        pace = _Pace(self.bridge)  # a new process replays from the start
         async for raw in self._process.stdout:
             line = raw.decode(errors="replace")
             event = parse_event(line)
             if event is None:
                 self.output.append(line)
                 continue
+            pace.saw(event)
             async with self._changed:
                 self.events.append(event)
                 self._changed.notify_all()
@@ -210,3 +221,25 @@ class VirtualDevice:
     async def _read_stderr(self):
         async for raw in self._process.stderr:
             self.output.append(raw.decode(errors="replace"))
+
+
+class _Pace:
+    """Watches one firmware process's events: once its trace is replayed ("sim.replayed") and no
+    session is under way (the session the trace recorded has ended by its idle timeout, still
+    on the fast clock), the board keeps real time."""
+
+    def __init__(self, bridge):
+        self.bridge = bridge
+        self.replayed = False
+        self.in_session = False
+        self.done = False
+
+    def saw(self, event):
+        kind = event.get("type")
+        if kind == "sim.replayed":
+            self.replayed = True
+        elif kind == "state":
+            self.in_session = event.get("state") == "in_session"
+        if self.replayed and not self.in_session and not self.done:
+            self.done = True
+            self.bridge.keep_real_time()

@@ -12,9 +12,15 @@ from contextlib import closing
 from rich.console import Console
 
 from calfraise.host.db import default_path, open_db
-from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, write_output
+from calfraise.host.export import FORMATS, PICTURES, encode, encode_all, format_for, save
 from calfraise.host.plan import load_plan
-from calfraise.host.queries import date_session, delete_session, list_sessions, load_session
+from calfraise.host.queries import (
+    date_session,
+    delete_session,
+    list_sessions,
+    load_session,
+    rep_count,
+)
 from calfraise.host.tables import print_session, print_session_list
 from calfraise.host.times import iso_utc, parse_when
 
@@ -32,7 +38,8 @@ def db_path(args):
     return args.db if getattr(args, "db", None) else default_path()
 
 
-def _read_only(args):
+def _existing_db(args):
+    """The database, which must exist already: no command here creates one."""
     return closing(open_db(db_path(args), create=False))
 
 
@@ -46,9 +53,13 @@ def _session_id(p):
     p.add_argument("id", type=int, metavar="ID", help="session id (see `calfraise sessions`)")
 
 
-def _print_json(value):
-    json.dump(value, sys.stdout, indent=1)
-    sys.stdout.write("\n")
+def _print(args, value, table):
+    """value as JSON with --json, else as table(console, value) draws it for a person."""
+    if args.json:
+        json.dump(value, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table(Console(), value)
 
 
 def add_sessions_parser(subparsers):
@@ -57,12 +68,9 @@ def add_sessions_parser(subparsers):
 
 
 def run_sessions(args):
-    with _read_only(args) as db:
+    with _existing_db(args) as db:
         sessions = list_sessions(db)
-    if args.json:
-        _print_json(sessions)
-    else:
-        print_session_list(Console(), sessions, db_path(args))
+    _print(args, sessions, lambda console, s: print_session_list(console, s, db_path(args)))
     return 0
 
 
@@ -73,12 +81,9 @@ def add_show_parser(subparsers):
 
 
 def run_show(args):
-    with _read_only(args) as db:
+    with _existing_db(args) as db:
         session = load_session(db, args.id)
-    if args.json:
-        _print_json(session)
-    else:
-        print_session(Console(), session)
+    _print(args, session, print_session)
     return 0
 
 
@@ -92,15 +97,6 @@ def _output(p, what, formats):
     )
     p.add_argument("--format", choices=formats, help="the format, whatever the suffix")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
-
-
-def _wrote(args, data, what):
-    """Write data where -o says and say so (on stderr when the data went to stdout)."""
-    where = write_output(args.output, data, force=args.force)
-    print(
-        f"Wrote {what} to {where} ({len(data):,} bytes).",
-        file=sys.stderr if where == "stdout" else sys.stdout,
-    )
 
 
 def add_export_parser(subparsers):
@@ -117,7 +113,7 @@ def add_export_parser(subparsers):
 
 def run_export(args):
     fmt = format_for(args.output, args.format, FORMATS)
-    with _read_only(args) as db:
+    with _existing_db(args) as db:
         if args.all:
             sessions = [load_session(db, s["id"]) for s in list_sessions(db)]
             data = encode_all(sessions, fmt)
@@ -125,8 +121,8 @@ def run_export(args):
         else:
             session = load_session(db, args.id)
             data = encode(session, fmt, load_plan(db).variant)
-            what = f"session {args.id} ({len(session['reps'])} reps) as {fmt.upper()}"
-    _wrote(args, data, what)
+            what = f"session {args.id} ({rep_count(session)} reps) as {fmt.upper()}"
+    save(args.output, data, what, args.force)
     return 0
 
 
@@ -140,9 +136,10 @@ def run_plot(args):
     from calfraise.host.plot import render
 
     fmt = format_for(args.output, args.format, PICTURES)
-    with _read_only(args) as db:
+    with _existing_db(args) as db:
         session = load_session(db, args.id)
-    _wrote(args, render(session, fmt), f"the plot of session {args.id} as {fmt.upper()}")
+    what = f"the plot of session {args.id} as {fmt.upper()}"
+    save(args.output, render(session, fmt), what, args.force)
     return 0
 
 
@@ -152,7 +149,7 @@ def add_delete_parser(subparsers):
 
 
 def run_delete(args):
-    with closing(open_db(db_path(args), create=False)) as db:  # deleting: not created either
+    with _existing_db(args) as db:
         gone = delete_session(db, args.id)
     print(
         f"Deleted session {gone['id']} ({gone['start']}, {gone['reps']} reps, "
@@ -170,7 +167,7 @@ def add_date_parser(subparsers):
 
 def run_date(args):
     start_ms = parse_when(args.when)
-    with closing(open_db(db_path(args), create=False)) as db:
+    with _existing_db(args) as db:
         date_session(db, args.id, start_ms)
     print(f"session {args.id} starts {iso_utc(start_ms)}")
     return 0

@@ -5,6 +5,7 @@ session at once as CSV (a row per rep, the session's id first) or JSON (a list o
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -89,16 +90,48 @@ def format_for(path, fmt, formats=FORMATS):
 
 def write_output(path, data, force=False):
     """Write bytes to the file a person named, or to stdout for "-"; returns where ("stdout"
-    or the path). An existing file is kept unless force; failures are UserErrors."""
+    or the path). An existing file is kept unless force; failures are UserErrors.
+
+    The bytes go to a file beside the output first, renamed into place once all of them are on
+    the disk: a full disk or a cut leaves the output as it was, never a partial file. A
+    device or pipe named as output (/dev/null, a FIFO) is written directly.
+    """
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return "stdout"
+    target = Path(path)
+    if target.exists() and not force:
+        raise UserError(f"{path} exists: give --force to overwrite it")
     try:
-        with open(path, "wb" if force else "xb") as f:
-            f.write(data)
-    except FileExistsError:
-        raise UserError(f"{path} exists: give --force to overwrite it") from None
+        if target.exists() and not target.is_file():
+            target.write_bytes(data)
+        else:
+            _replace(target, data)
     except OSError as err:
         raise UserError(f"cannot write {path}: {err.strerror or err}") from None
     return path
+
+
+def save(path, data, what, force=False, note=None):
+    """write_output(), then say what was written where: on `note` (a stream), by default on
+    stdout, or on stderr when the data itself went to stdout. One helper for every output file
+    of export, plot and progress --plot."""
+    where = write_output(path, data, force)
+    if note is None:
+        note = sys.stderr if where == "stdout" else sys.stdout
+    print(f"Wrote {what} to {where} ({len(data):,} bytes).", file=note)
+
+
+def _replace(target, data):
+    """Put data at target atomically: a temporary file beside it, synced, then renamed."""
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with open(part, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk shows here at the latest, before the rename
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise

@@ -121,9 +121,9 @@ def _record(at_ms):
     return m
 
 
-def _set(index, start_ms, end_ms, set_type, reps=None, variant=None):
-    """A set message; an active one (reps: its rep dicts) names the exercise and carries the
-    tempo developer fields."""
+def _set(index, start_ms, end_ms, set_type, count=None, reps=None, variant=None):
+    """A set message; an active one (count: its reps as the device counted them, reps: the rep
+    dicts stored for it) names the exercise and carries the tempo developer fields."""
     m = SetMessage(developer_fields=None if reps is None else _tempo_fields(reps))
     m.message_index = index
     m.timestamp = end_ms
@@ -131,7 +131,7 @@ def _set(index, start_ms, end_ms, set_type, reps=None, variant=None):
     m.duration = (end_ms - start_ms) / 1000
     m.set_type = set_type.value
     if reps is not None:
-        m.repetitions = len(reps)
+        m.repetitions = count
         m.category = [ExerciseCategory.CALF_RAISE.value]
         if variant in EXERCISE_NAMES:
             m.category_subtype = [EXERCISE_NAMES[variant]]
@@ -147,7 +147,7 @@ def set_messages(start_ms, sets, reps=(), variant=None):
         if previous_end is not None and begin > previous_end:
             out.append(_set(len(out), previous_end, begin, SetType.REST))
         members = [r for r in reps if r["set"] == s["set"]]
-        out.append(_set(len(out), begin, end, SetType.ACTIVE, members, variant))
+        out.append(_set(len(out), begin, end, SetType.ACTIVE, s["reps"], members, variant))
         previous_end = end
     return out
 

@@ -105,43 +105,53 @@ class LiveView:
         self.console.print(f"{self.reps} reps seen live.")
 
     def on_event(self, event):
+        """Take in an event, then show it. The bar is redrawn before the lines are printed: each
+        print draws the bar below it as last drawn (rich's Live keeps the drawn one, which
+        update() changes only with a refresh), so a bar drawn after is never one event behind."""
+        lines = self._take(event)
+        with self._live.console:  # one write to the terminal: no half-drawn state shows
+            self._live.update(self._bar(), refresh=True)
+            for line in lines:
+                self._live.console.print(line, highlight=False)
+
+    def _take(self, event):
+        """Update the counts and the state with an event; the lines it prints (markup)."""
         kind = event["type"]
-        out = self._live.console
+        lines = []
         if kind == "rep":
             if self.status["state"] == "idle":  # a rep comes before the status saying so
-                self._status_changed({**self.status, "state": "in_session"})
+                lines += self._status_changed({**self.status, "state": "in_session"})
             self.reps += 1
             self.sets.add(event)
-            out.print(rep_line(event, self.targets), highlight=False)
+            lines.append(rep_line(event, self.targets))
         elif kind == "set_end":
-            summary = self.sets.end(event)
-            if summary:
-                out.print(summary)
+            lines.append(self.sets.end(event))
         elif kind == "storage_full":
-            out.print(
+            lines.append(
                 f"[red]the device's flash is full (at rep {event['reps']}): reps are still "
                 "counted, without their detail; sync to make room[/]"
             )
         elif kind == "missed":
-            out.print(f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]")
+            lines.append(
+                f"[yellow]{event['reps']} reps missed live (the session has them: sync)[/]"
+            )
         elif kind == "status":
-            self._status_changed(event)
-        self._live.update(self._bar(), refresh=True)
+            lines += self._status_changed(event)
+        return [line for line in lines if line]
 
     def _status_changed(self, status):
         before = self.status
         self.status = status
-        out = self._live.console
+        lines = []
         if status["state"] != before["state"] and status["state"] == "in_session":
-            out.print("[bold]Session started[/]")
+            lines.append("[bold]Session started[/]")
         elif status["state"] != before["state"]:
-            summary = self.sets.end()  # the set_end event did not come (a lost notification)
-            if summary:
-                out.print(summary)
-            out.print(f"[bold]Session ended[/]: {status['reps']} reps")
+            lines.append(self.sets.end())  # the set_end event did not come (a lost notification)
+            lines.append(f"[bold]Session ended[/]: {status['reps']} reps")
         new_errors = set(status["errors"]) - set(before["errors"])
         if new_errors:
-            out.print(f"[red]device errors: {', '.join(sorted(new_errors))}[/]")
+            lines.append(f"[red]device errors: {', '.join(sorted(new_errors))}[/]")
+        return lines
 
     def _bar(self):
         s = self.status

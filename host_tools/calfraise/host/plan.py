@@ -134,18 +134,16 @@ async def send_plan(link, plan):
 def met_plan(session, plan):
     """True if every one of the plan's sets in this session reached the target reps with
     controlled lowering (at least CONTROLLED_SHARE of each set's full reps lowered in
-    plan.lower_ms or more); sets are told apart by the reps' stored set numbers."""
-    by_set = {}
-    for rep in session["reps"]:
-        if not rep["partial"]:
-            by_set.setdefault(rep["set"], []).append(rep)
-    good = [
-        reps
-        for reps in by_set.values()
-        if len(reps) >= plan.reps
-        and sum(r["down_ms"] >= plan.lower_ms for r in reps) >= CONTROLLED_SHARE * len(reps)
-    ]
-    return len(good) >= plan.sets
+    plan.lower_ms or more); sets and their counts are the session's (queries.set_summary)."""
+    good = 0
+    for s in session["sets"]:
+        members = [r for r in session["reps"] if r["set"] == s["set"]]
+        full = [r for r in members if not r["partial"]]
+        controlled = sum(r["down_ms"] >= plan.lower_ms for r in full)
+        good += s["reps"] - (len(members) - len(full)) >= plan.reps and (
+            controlled >= CONTROLLED_SHARE * len(full)
+        )
+    return good >= plan.sets
 
 
 def next_step(plan):

@@ -131,13 +131,12 @@ def run_progress(args):
     with closing(open_db(db_path(args), create=False)) as db:
         report = progress(db, weeks=args.weeks)
     if args.plot:
-        from calfraise.host.export import PICTURES, format_for, write_output
+        from calfraise.host.export import PICTURES, format_for, save
         from calfraise.host.progress_plot import render_progress
 
         fmt = "png" if args.plot == "-" else format_for(args.plot, None, PICTURES)
-        data = render_progress(report, fmt)
-        where = write_output(args.plot, data, force=args.force)
-        print(f"Wrote the progress plot to {where} ({len(data):,} bytes).", file=sys.stderr)
+        what = f"the progress plot as {fmt.upper()}"
+        save(args.plot, render_progress(report, fmt), what, args.force, note=sys.stderr)
     if args.json:
         json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -4,18 +4,16 @@ per-set summary (reps against the target, time under tension, mean lowering time
 
 The device stores reps, not samples, so the angle curve is rebuilt from each rep's four times
 and amplitude: a smooth rise from start to top, the hold, a smooth fall to the end. It shows
-what the detector saw (timing, range, pauses), not the raw signal. Drawn with matplotlib's Agg
-canvas directly: no pyplot, no display, no global backend switch.
+what the detector saw (timing, range, pauses), not the raw signal. Drawn on calfraise.host.figures
+(the Agg canvas: no pyplot, no display, no global backend switch).
 """
 
-import io
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from calfraise.errors import UserError
+from calfraise.host.figures import figure_bytes, new_figure
+from calfraise.host.queries import rep_count
 from calfraise.host.tempo import target_band
 from calfraise.host.times import clock, local
 
@@ -59,42 +57,28 @@ def _time_axis(ax, begin_ms, end_ms):
     ax.set_xlabel("time into the session (m:ss)")
 
 
-def set_spans(reps):
-    """{set number: (first rep's start, last rep's end)}, from the reps' stored set numbers."""
-    spans = {}
-    for r in reps:
-        start, end = spans.get(r["set"], (r["start_ms"], r["end_ms"]))
-        spans[r["set"]] = (min(start, r["start_ms"]), max(end, r["end_ms"]))
-    return dict(sorted(spans.items()))
+def set_rows(session):
+    """The per-set table: each set as queries.set_summary gives it (the device's count) with
+    the target, time under tension and mean lowering in seconds."""
+    target = session["settings"].get("reps_per_set")
+    return [
+        {
+            **s,
+            "target": target,
+            "tension_s": s["tension_ms"] / 1000,
+            "mean_down_s": s["mean_down_ms"] / 1000,
+        }
+        for s in session["sets"]
+    ]
 
 
-def set_summary(reps, target_reps):
-    """A row per set: reps (full and partial) against the target, time under tension (sum of
-    the reps' durations), mean lowering time."""
-    rows = []
-    for set_no in set_spans(reps):
-        members = [r for r in reps if r["set"] == set_no]
-        partial = sum(r["partial"] for r in members)
-        rows.append(
-            {
-                "set": set_no,
-                "reps": len(members),
-                "partial": partial,
-                "target": target_reps,
-                "tension_s": sum(r["end_ms"] - r["start_ms"] for r in members) / 1000,
-                "mean_down_s": sum(r["down_ms"] for r in members) / len(members) / 1000,
-            }
-        )
-    return rows
-
-
-def _shade_sets(ax, spans, labels):
-    for set_no, (start, end) in spans.items():
-        ax.axvspan(start, end, color="0.92", zorder=0)
+def _shade_sets(ax, sets, labels):
+    for s in sets:
+        ax.axvspan(s["start_ms"], s["end_ms"], color="0.92", zorder=0)
         if labels:
             ax.annotate(
-                f"set {set_no}",
-                (start, 1.0),
+                f"set {s['set']}",
+                (s["start_ms"], 1.0),
                 xycoords=("data", "axes fraction"),
                 va="bottom",
                 fontsize=8,
@@ -105,10 +89,10 @@ def _legend(ax):
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
 
 
-def _angle_panel(ax, session, spans):
+def _angle_panel(ax, session):
     reps = session["reps"]
     t, angle = foot_angle(reps, session["duration_ms"])
-    _shade_sets(ax, spans, labels=True)
+    _shade_sets(ax, session["sets"], labels=True)
     ax.plot(t, angle, color="0.3", linewidth=0.8)
     for partial, color, label in ((False, FULL, "rep"), (True, PARTIAL, "partial rep")):
         picked = [r for r in reps if r["partial"] == partial]
@@ -125,9 +109,9 @@ def _angle_panel(ax, session, spans):
     _legend(ax)
 
 
-def _phase_panel(ax, reps, spans, key, target_ms, label):
+def _phase_panel(ax, reps, sets, key, target_ms, label):
     """One phase (up or down) of every rep, with its target and on-target band."""
-    _shade_sets(ax, spans, labels=False)
+    _shade_sets(ax, sets, labels=False)
     values = [r[f"{key}_ms"] / 1000 for r in reps]
     top = max(values + [0]) * 1.15
     if target_ms:
@@ -171,18 +155,17 @@ def render(session, fmt="png"):
     if not reps:
         raise UserError(f"session {session['id']} has no reps: nothing to plot")
     settings = session["settings"]
-    spans = set_spans(reps)
-    rows = set_summary(reps, settings.get("reps_per_set"))
-    fig = Figure(figsize=(11, 7.5 + 0.2 * len(rows)), layout="constrained")
-    FigureCanvasAgg(fig)
+    sets = session["sets"]
+    rows = set_rows(session)
+    fig = new_figure((11, 7.5 + 0.2 * len(rows)))
     angle_ax, up_ax, down_ax, table_ax = fig.subplots(
         4, 1, height_ratios=(3, 1.4, 1.4, 0.5 + 0.25 * len(rows))
     )
     up_ax.sharex(angle_ax)
     down_ax.sharex(angle_ax)
-    _angle_panel(angle_ax, session, spans)
-    _phase_panel(up_ax, reps, spans, "up", settings.get("tempo_up_ms"), "rise (s)")
-    _phase_panel(down_ax, reps, spans, "down", settings.get("tempo_down_ms"), "lowering (s)")
+    _angle_panel(angle_ax, session)
+    _phase_panel(up_ax, reps, sets, "up", settings.get("tempo_up_ms"), "rise (s)")
+    _phase_panel(down_ax, reps, sets, "down", settings.get("tempo_down_ms"), "lowering (s)")
     _time_axis(
         down_ax,
         min(r["start_ms"] for r in reps) - MARGIN_MS,
@@ -192,8 +175,6 @@ def render(session, fmt="png"):
     variant = (session.get("variant") or "").replace("_", "-")
     fig.suptitle(
         f"Session {session['id']}: {local(session['start_ms'])}, "
-        f"{variant + ' raise, ' if variant else ''}{len(spans)} sets, {len(reps)} reps"
+        f"{variant + ' raise, ' if variant else ''}{len(sets)} sets, {rep_count(session)} reps"
     )
-    out = io.BytesIO()
-    fig.savefig(out, format=fmt, dpi=100)
-    return out.getvalue()
+    return figure_bytes(fig, fmt)

@@ -4,8 +4,8 @@ data (dicts, lists, numbers, ISO dates) that a script or a web page can use as i
     with closing(open_db(path, create=False)) as db:
         report = progress(db, weeks=8)
 
-Weeks run Monday to Sunday in local time and end with the one holding `today`. Set counts come
-from the reps' stored set numbers. A rep is "controlled" when it was lowered in at least the
+Weeks run Monday to Sunday in local time and end with the one holding `today`. Set counts are
+queries.set_summary's, as everywhere. A rep is "controlled" when it was lowered in at least the
 plan's lower_ms; a set "reaches the target" with at least the plan's reps of full reps.
 """
 
@@ -14,28 +14,24 @@ from datetime import date, datetime, timedelta
 from statistics import linear_regression, mean
 
 from calfraise.host.plan import load_plan, suggestion
-from calfraise.host.queries import list_sessions, load_session
+from calfraise.host.queries import list_sessions, load_session, rep_count
 
 TRENDS = ("reps", "controlled_share", "mean_range_deg", "partial_rate")
 
 
 def session_stats(session, plan):
     """One session's figures against the plan (None where there is no rep to average)."""
-    reps = session["reps"]
-    per_set = {}
-    for r in reps:
-        per_set.setdefault(r["set"], []).append(r)
-    full_sets = sum(sum(not r["partial"] for r in rs) >= plan.reps for rs in per_set.values())
+    sets = session["sets"]
     return {
         "id": session["id"],
         "start": session["start"],
         "date": _day(session["start_ms"]).isoformat() if session["start_ms"] else None,
         "variant": session.get("variant"),
-        "sets": len(per_set),
-        "sets_on_target": full_sets,
-        "reps": len(reps),
-        "most_reps_in_a_set": max((len(rs) for rs in per_set.values()), default=0),
-        **_rep_figures(reps, plan),
+        "sets": len(sets),
+        "sets_on_target": sum(s["reps"] - s["partial"] >= plan.reps for s in sets),
+        "reps": rep_count(session),
+        "most_reps_in_a_set": max((s["reps"] for s in sets), default=0),
+        **_rep_figures(session["reps"], plan),
     }
 
 
@@ -82,7 +78,7 @@ def week_rows(stats, sessions, plan, weeks, today):
                 "sets": sum(s["sets"] for s in done),
                 "sets_on_target": sum(s["sets_on_target"] for s in done),
                 "sets_target": len(done) * plan.sets,
-                "reps": len(reps),
+                "reps": sum(s["reps"] for s in done),
                 "reps_target": len(done) * plan.sets * plan.reps,
                 **_rep_figures(reps, plan),
             }

@@ -1,11 +1,8 @@
 """`calfraise progress --plot`: the weeks of calfraise.host.progress.progress() on one page:
 sessions against the plan's band, reps against the target, the share of controlled lowering,
-and the mean range with the partial-rep rate. Drawn with matplotlib's Agg canvas, no pyplot."""
+and the mean range with the partial-rep rate. Drawn on calfraise.host.figures, no pyplot."""
 
-import io
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from calfraise.host.figures import figure_bytes, new_figure
 
 BAND, DONE, TARGET = "tab:green", "tab:blue", "0.6"
 
@@ -16,8 +13,7 @@ def render_progress(report, fmt="png"):
     plan = report["plan"]
     x = list(range(len(weeks)))
     labels = [w["start"][5:] for w in weeks]  # MM-DD of each week's Monday
-    fig = Figure(figsize=(10, 8), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure((10, 8))
     sessions_ax, reps_ax, control_ax, range_ax = fig.subplots(4, 1, sharex=True)
 
     sessions_ax.axhspan(
@@ -49,6 +45,4 @@ def render_progress(report, fmt="png"):
         f"Progress: {plan['sets']} × {plan['reps']} reps, "
         f"{plan['sessions_min']}-{plan['sessions_max']} sessions a week"
     )
-    out = io.BytesIO()
-    fig.savefig(out, format=fmt, dpi=100)
-    return out.getvalue()
+    return figure_bytes(fig, fmt)

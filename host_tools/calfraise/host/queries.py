@@ -27,8 +27,7 @@ _SUMMARY = f"""
            s.board, s.firmware, s.settings, s.size, s.crc32, s.skipped, s.imported_at,
            s.variant,
            (SELECT count(*) FROM sets WHERE session = s.id) AS n_sets,
-           max((SELECT count(*) FROM reps WHERE session = s.id),
-               (SELECT coalesce(sum(reps), 0) FROM sets WHERE session = s.id)) AS n_reps,
+           (SELECT coalesce(sum(reps), 0) FROM sets WHERE session = s.id) AS n_reps,
            (SELECT count(*) FROM reps WHERE session = s.id AND partial) AS n_partial
     FROM sessions s JOIN devices d ON d.id = s.device
 """
@@ -78,7 +77,13 @@ def _rep(row):
     }
 
 
-def _set(row, reps):
+def set_summary(row, reps):
+    """One set as every consumer reports it (show, plot, the web page, progress, the exports).
+
+    Its rep count is the device's: the SET_END record's, or for a set never closed (a power
+    cut, a session stopped mid-set) the reps stored for it (importer.derive_sets). The tempo
+    figures average the reps stored for it, which are fewer only when the flash filled up.
+    """
     members = [r for r in reps if r["set"] == row["set_no"]]
     n = len(members) or 1  # a set the device ended with no rep stored (all lost): means are 0
     return {
@@ -90,7 +95,13 @@ def _set(row, reps):
         "partial": sum(r["partial"] for r in members),
         "mean_up_ms": round(sum(r["up_ms"] for r in members) / n),
         "mean_down_ms": round(sum(r["down_ms"] for r in members) / n),
+        "tension_ms": sum(r["end_ms"] - r["start_ms"] for r in members),
     }
+
+
+def rep_count(session):
+    """A loaded session's reps: the sum of its sets' counts (its "reps" holds the stored ones)."""
+    return sum(s["reps"] for s in session["sets"])
 
 
 def load_session(db, session_id):
@@ -113,7 +124,7 @@ def load_session(db, session_id):
         for r in db.execute("SELECT * FROM reps WHERE session = ? ORDER BY seq", (session_id,))
     ]
     sets = [
-        _set(s, reps)
+        set_summary(s, reps)
         for s in db.execute("SELECT * FROM sets WHERE session = ? ORDER BY set_no", (session_id,))
     ]
     session = _summary(row)

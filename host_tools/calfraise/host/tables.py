@@ -4,6 +4,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from calfraise.host.queries import rep_count
 from calfraise.host.times import clock, start_text
 
 
@@ -90,7 +91,7 @@ def print_session(console, session):
     partial = sum(s["partial"] for s in session["sets"])
     ended = session["end_reason"] or "no end recorded"
     console.print(
-        f"[bold]Total:[/] {len(session['sets'])} sets, {len(session['reps'])} reps "
+        f"[bold]Total:[/] {len(session['sets'])} sets, {rep_count(session)} reps "
         f"({partial} partial) in {clock(session['duration_ms'])}, ended: {ended}",
         highlight=False,
     )

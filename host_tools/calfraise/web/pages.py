@@ -1,10 +1,11 @@
 """The HTML of each page, rendered on the server from the same data the CLI prints (queries,
-progress, plot's set summary). Small enough for a phone: one column, large figures, no script
-except the live page's."""
+progress, plot.set_rows over queries.set_summary). Small enough for a phone: one column, large
+figures, no script except the live page's."""
 
 from html import escape
 
-from calfraise.host.plot import set_summary
+from calfraise.host.plot import set_rows
+from calfraise.host.queries import rep_count
 from calfraise.host.times import local
 
 NAV = (("/", "History"), ("/live", "Live"))
@@ -85,15 +86,14 @@ def session_page(session):
     reps = session["reps"]
     start = local(session["start_ms"]) if session["start_ms"] else "undated"
     ended = escape(str(session["end_reason"]))
-    body = f"<p>{escape(start)} · {len(reps)} reps · ended by {ended}</p>"
+    body = f"<p>{escape(start)} · {rep_count(session)} reps · ended by {ended}</p>"
     if not reps:
         return layout(f"Session {session['id']}", body + "<p>No reps.</p>")
-    summary = set_summary(reps, session["settings"].get("reps_per_set"))
     rows = "".join(
         f"<tr><td>{r['set']}</td><td>{_reps(r)}</td><td>{_num(r['target'])}</td>"
         f"<td>{r['tension_s']:.0f} s</td>"
         f"<td>{r['mean_down_s']:.1f} s</td></tr>"
-        for r in summary
+        for r in set_rows(session)
     )
     body += (
         "<table><thead><tr><th>Set</th><th>Reps</th><th>Target</th><th>Under tension</th>"

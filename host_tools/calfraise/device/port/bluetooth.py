@@ -30,6 +30,7 @@ central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 
 import errno
 import json
+import select
 import socket
 import struct
 import sys
@@ -464,6 +465,8 @@ class BLE:
             self._set_secret(body)
         elif op == blelink.LOOKING:
             self.host_looking = bool(body[0])
+        elif op == blelink.REAL_TIME:
+            select.keep_real_time()
 
     def _get_secret(self, body):
         request, sec_type, index, has_key = struct.unpack_from(blelink.SECRET_GET, body)

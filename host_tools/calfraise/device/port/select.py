@@ -7,6 +7,9 @@ an idle wait of dt ms is added to the clock in time.py instead of being slept; i
 Every poller also waits on the simulated hardware's sockets (simhw/wakeup.py: the BLE link), so
 traffic from the host wakes an idle firmware; those are dispatched here, never returned. While a
 source is busy (notifications in flight) even fast mode waits for real: the host is not simulated.
+Once the host says nothing is left to replay (keep_real_time(): the trace is over and no session
+is under way), waits are real for good: an idle board keeps real time, and a core is not spent
+spinning its clock ahead.
 """
 
 import sys
@@ -24,6 +27,12 @@ import time  # noqa: E402  (after the built-in is loaded)
 from simhw import config, wakeup  # noqa: E402
 
 _MP_STREAM_POLL = 3  # the ioctl request asyncio's ThreadSafeFlag answers
+_real_time = bytearray(1)  # 1: keep_real_time() was called
+
+
+def keep_real_time():
+    """From now on idle waits are real (the BLE bridge's REAL_TIME)."""
+    _real_time[0] = 1
 
 
 class poll:  # noqa: N801  (the real API's name)
@@ -81,10 +90,11 @@ class poll:  # noqa: N801  (the real API's name)
 
     def _ipoll_with_sources(self, timeout):
         self._sync_sources()
-        real = self._realtime or timeout < 0
+        objects = self._ready_objects()  # a flag already up: no wait at all
+        real = self._realtime or timeout < 0 or _real_time[0]
         for source in self._sources:
             real = real or source.busy()
-        ready = self._poll.poll(timeout if real else 0) + self._ready_objects()
+        ready = self._poll.poll(0 if objects else timeout if real else 0) + objects
         for_app = []
         for entry in ready:
             source = self._source_of(entry[0])

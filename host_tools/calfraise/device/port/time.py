@@ -23,7 +23,8 @@ finally:
 
 from simhw import config  # noqa: E402
 
-_start_us = _real.ticks_us()
+_last_us = _real.ticks_us()
+_real_us = 0  # real µs since the run started, summed from ticks_diff so it never wraps
 _skipped_us = config.get("start_us", 0)  # a board waking from deep sleep: its clock ran on
 _on_skip = []  # callables run after every skip: watchdog, power-off
 _Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
@@ -84,8 +85,13 @@ def lose_rtc():
 
 
 def sim_us():
-    """Simulated microseconds since the run started (never wraps)."""
-    return _real.ticks_us() - _start_us + _skipped_us
+    """Simulated microseconds since the run started (never wraps: a 32-bit port's ticks_us
+    wraps every 2**30 µs, under 18 minutes, and the run goes on for hours)."""
+    global _last_us, _real_us
+    now = _real.ticks_us()
+    _real_us += _real.ticks_diff(now, _last_us)
+    _last_us = now
+    return _real_us + _skipped_us
 
 
 def sim_ms():

@@ -34,7 +34,8 @@ INDICATED = 70  # >HHB conn handle, value handle, status (0: the central acknowl
 ENCRYPTED = 71  # >HBBBB conn handle, encrypted, authenticated, bonded, key size
 GET_SECRET = 72  # >HBHB request id, sec_type, index, has key; then the key: answered by SECRET
 SET_SECRET = 73  # >HBBB request id, sec_type, key length, has value; key, value: by SECRET
-LOOKING = 74  # >B 1: the host scans or connects, 0: it stopped (the virtual device's wake)
+REAL_TIME = 74  # no body: nothing is left to replay, so waits are real from now on (select.py)
+LOOKING = 75  # >B 1: the host scans or connects, 0: it stopped (the virtual device's wake)
 
 HEADER = ">HB"
 HEADER_SIZE = 3

@@ -6,6 +6,7 @@ mid-transfer EIO. A "crash" fault raises a non-I/O error, as a firmware bug woul
 """
 
 import errno
+import json
 import time
 
 from simhw import config
@@ -28,10 +29,28 @@ class _Fault:
         return OSError(getattr(errno, self.kind.upper()))
 
 
+class _Replayed:
+    """Says "sim.replayed" once the trace has played to its end. The trace ends inside a
+    transfer, which must not allocate: the line is printed at the next skipped wait."""
+
+    def __init__(self):
+        self.state = bytearray(1)  # 0: playing, 1: ended, 2: said
+        time.on_skip(self.say)
+
+    def ended(self):
+        self.state[0] = 1
+
+    def say(self):
+        if self.state[0] == 1:
+            self.state[0] = 2
+            print(json.dumps({"type": "sim.replayed", "t_ms": time.sim_ms()}))
+
+
 class Bus:
     def __init__(self):
         trace = config.get("trace")
-        world = World(trace, config.get("trace_origin_us")) if trace else None
+        on_end = _Replayed().ended if trace and config.get("replayed_event") else None
+        world = World(trace, config.get("trace_origin_us"), on_end) if trace else None
         self.world = world
         self.chips = {}
         for spec in config.get("chips", ()):

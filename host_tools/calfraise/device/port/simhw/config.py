@@ -3,6 +3,8 @@
 Keys (all optional):
   realtime      false: waits are skipped (fast replay); true: waits are real
   trace         binary trace the IMU measures (calfraise.device.tracebin writes it)
+  replayed_event  true: print {"type": "sim.replayed"} once the trace has been played to its
+                end (the virtual device then lets the board keep real time: select.py)
   chips         [{"kind": "lsm6dsox", "addr": 106}, ...] on every I2C bus
   faults        [{"at_ms", "addr", "kind": "eio|etimedout|enodev|crash", "count", "after_bytes",
                   "min_len"}]: the next `count` transfers of at least min_len bytes to addr from

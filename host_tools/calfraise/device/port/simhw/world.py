@@ -13,7 +13,8 @@ _CHUNK = 64  # rows per read
 
 
 class World:
-    def __init__(self, path, origin_us=None):
+    def __init__(self, path, origin_us=None, on_end=None):
+        self._on_end = on_end  # called once, when the last row has been played
         self._file = open(path, "rb")
         if self._file.read(4) != MAGIC:
             raise ValueError("not a calfraise binary trace: " + path)
@@ -72,5 +73,7 @@ class World:
         while self._has_next and self._nxt[0] * 1000 - t_us <= t_us - self._cur[0] * 1000:
             self._cur, self._nxt = self._nxt, self._cur
             self._has_next = self._load(self._nxt)
+            if not self._has_next and self._on_end is not None:
+                self._on_end()
         for i in range(6):
             out[i] = self._cur[i + 1]
