@@ -54,23 +54,32 @@ $(STUBS_STAMP): requirements-stubs.txt | $(VENV_STAMP)
 
 # The same MicroPython built as a 32-bit unix port (objects and GC blocks as on the ESP32) and its
 # mpy-cross: the memory tests and `make bench` measure the heap on it (vendor/README.md). Rebuilt
-# only when the tarball changes; needs Debian's gcc-multilib (32-bit libc and libgcc).
+# when the tarball, tools/mp32 or the simulated hardware change; needs Debian's gcc-multilib
+# (32-bit libc and libgcc).
 # GIT_CEILING_DIRECTORIES: its version string is v1.28.0's, not this repository's commit.
 MP32_TAR := vendor/micropython-1.28.0-min.tar.gz
 MP32 := build/mp32
 MP32_SRC := $(MP32)/micropython-1.28.0
+# Our C modules built in (USER_C_MODULES): unixrom maps a ROMFS image as a board maps its flash.
+# The simulated hardware's names go in the ROM qstr pool, as a board's drivers' are (sim_qstrs.py).
+MP32_MODULES := tools/mp32
+MP32_PORT := host_tools/calfraise/device/port
 MP32_FLAGS := VARIANT=standard MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
 	MICROPY_PY_SSL=0 FROZEN_MANIFEST=$(abspath $(MP32))/manifest.py \
-	MPY_LIB_DIR=$(abspath $(MP32))/mplib BUILD=build-32 PROG=micropython
+	MPY_LIB_DIR=$(abspath $(MP32))/mplib BUILD=build-32 PROG=micropython \
+	USER_C_MODULES=$(abspath $(MP32_MODULES)) \
+	QSTR_DEFS="qstrdefsport.h $(abspath $(MP32))/sim_qstrs.h"
 mp32: $(MP32)/micropython
 
-$(MP32)/micropython: $(MP32_TAR)
+$(MP32)/micropython: $(MP32_TAR) $(wildcard $(MP32_MODULES)/* $(MP32_MODULES)/*/*) \
+		$(shell find $(MP32_PORT) -name '*.py')
 	@echo 'int main(void){return 0;}' | $(CC) -m32 -x c - -o /dev/null 2>/dev/null \
 		|| { echo "32-bit MicroPython needs gcc-multilib: apt-get install gcc-multilib"; exit 1; }
 	rm -rf $(MP32) && mkdir -p $(MP32)/mplib
 	tar xzf $(MP32_TAR) -C $(MP32)
 	echo 'include("$$(MPY_DIR)/extmod/asyncio")' > $(MP32)/manifest.py
 	echo "stands in for the micropython-lib submodule" > $(MP32)/mplib/README.md
+	$(PYTHON) $(MP32_MODULES)/sim_qstrs.py $(MP32_PORT) firmware boards $(MP32)/sim_qstrs.h
 	GIT_CEILING_DIRECTORIES=$(abspath $(MP32)) $(MAKE) -s -C $(MP32_SRC)/mpy-cross -j2
 	GIT_CEILING_DIRECTORIES=$(abspath $(MP32)) $(MAKE) -s -C $(MP32_SRC)/ports/unix -j2 $(MP32_FLAGS)
 	cp $(MP32_SRC)/mpy-cross/build/mpy-cross $(MP32)/mpy-cross

@@ -117,6 +117,33 @@ def test_dry_run_prints_every_step_and_touches_no_board(main):
     assert out.index("+ reset") > out.index(":config.json")
 
 
+def test_a_romfs_deploy_writes_the_modules_into_the_romfs_partition(main):
+    """--romfs: the image (every module, and the board files) goes to the romfs partition
+    first; only main.py and config.json are copied to the filesystem."""
+    code, out, _ = main(
+        "device", "deploy", "--board", "atom_matrix", "--port", PORT, "--dry-run", "--romfs"
+    )
+    assert code == 0
+    assert "+ romfs deploy build/mpy/xtensawin/firmware.romfs" in out
+    assert out.index("romfs deploy") < out.index("fs cp")
+    assert "fs cp -f build/mpy/xtensawin/firmware/main.py :main.py" in out
+    assert ":config.json" in out and ":calfraise_fw" not in out
+    image = (REPO / "build/mpy/xtensawin/firmware.romfs").read_bytes()
+    assert image.startswith(b"\xd2\xcd\x31")  # ROMFS's header (mpremote's VfsRomWriter)
+    for name in [Path(m).name for m in MODULES] + ["atom_matrix.mpy", "m5stickc_plus.mpy"]:
+        assert name.encode() in image
+
+
+def test_a_romfs_deploy_removes_the_modules_from_the_filesystem():
+    """The filesystem comes first on sys.path: its calfraise_fw/ would shadow /rom."""
+    plan = build("atom_matrix", romfs=True)
+    old = build("atom_matrix")
+    changes = plan_changes(plan.uploads, holding(old.uploads))
+    assert {u.remote for u in plan.uploads} == {"main.py", "config.json"}
+    assert set(changes.remove) == {u.remote for u in old.uploads} - {"main.py", "config.json"}
+    assert set(changes.rmdirs) == {"calfraise_fw", "calfraise_fw/imu", "boards"}
+
+
 def test_a_missing_board_file_is_one_clear_error(main):
     code, out, err = main("device", "deploy", "--board", "nope", "--port", PORT, "--dry-run")
     assert code == 2

@@ -13,7 +13,7 @@ from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import read_trace, write_trace
 from calfraise_fw.monitor import BIAS_SAVE_MDPS
-from calfraise_fw.records import read_session
+from calfraise_fw.readback import read_session
 
 QUICK = {"idle_end_s": 200}  # a session ends 200 s after its last rep (rests are shorter)
 AFTER_MS = 210_000  # the board stays on this long after the trace

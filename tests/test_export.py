@@ -4,6 +4,9 @@ fit-tool decodes back to calf-raise sets with the right reps, times and summarie
 import csv
 import io
 import json
+import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import fitdecode
@@ -20,10 +23,10 @@ from fit_tool.profile.profile_type import (
 
 from calfraise.errors import UserError
 from calfraise.host.db import open_db
-from calfraise.host.export import CSV_COLUMNS, encode, format_for
+from calfraise.host.export import CSV_COLUMNS, encode, encode_all, format_for, write_output
 from calfraise.host.importer import import_session
 from calfraise.host.queries import load_session
-from host_sessions import WALL_MS, session_file, workout
+from host_sessions import WALL_MS, run_cli, session_file, two_sessions_db, workout
 
 REPS = workout(sets=3, reps_per_set=5)
 
@@ -159,3 +162,114 @@ def test_fit_names_the_exercise_and_carries_tempo_and_range(session, variant, na
 def test_a_variant_recorded_with_the_session_wins(session):
     messages = _decoded(encode({**session, "variant": "seated"}, "fit", "standing"))
     assert {m["category_subtype"] for n, m in messages if n == "set" and "category" in m} == {6}
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    """The path of a database with two sessions, and both sessions as load_session gives them."""
+    path = two_sessions_db(tmp_path_factory.mktemp("db2") / "c.db")
+    with closing(open_db(path)) as conn:
+        return path, [load_session(conn, 1), load_session(conn, 2)]
+
+
+def test_all_sessions_as_one_json_list(two):
+    _, sessions = two
+    assert json.loads(encode_all(sessions, "json")) == sessions
+
+
+def test_all_sessions_as_csv_rows_led_by_the_session(two):
+    _, sessions = two
+    rows = list(csv.DictReader(io.StringIO(encode_all(sessions, "csv").decode())))
+    assert len(rows) == 18 + 8
+    assert [r["session"] for r in rows] == ["1"] * 18 + ["2"] * 8
+    assert {r["session_start"] for r in rows} == {"2026-01-01T08:00:00.000Z"}
+    assert tuple(rows[0])[2:] == CSV_COLUMNS
+    assert [int(r["rep"]) for r in rows[18:]] == [1, 2, 3, 4, 1, 2, 3, 4]
+
+
+def test_all_sessions_cannot_be_one_fit_activity(two):
+    with pytest.raises(UserError, match="a FIT file holds one session"):
+        encode_all(two[1], "fit")
+
+
+def test_export_json_is_the_show_json_document(capsys, two):
+    path, sessions = two
+    shown = run_cli(capsys, "--db", path, "show", "1", "--json")[1]
+    assert encode(sessions[0], "json") == shown.encode()
+
+
+def test_output_to_stdout(capsysbinary, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a wrong branch would write a file named "-" here
+    assert write_output("-", b"a,b\n") == "stdout"
+    assert capsysbinary.readouterr().out == b"a,b\n"
+    assert not (tmp_path / "-").exists()
+
+
+def test_output_file_kept_unless_forced(tmp_path):
+    out = tmp_path / "s.csv"
+    out.write_bytes(b"old")
+    with pytest.raises(UserError, match="exists: give --force"):
+        write_output(str(out), b"new")
+    assert out.read_bytes() == b"old"
+    assert write_output(str(out), b"new", force=True) == str(out)
+    assert out.read_bytes() == b"new"
+
+
+def test_fit_creator_and_file_name_one_device(session):
+    """device_info index 0 is the file's creator (FIT profile): the same maker, product and
+    serial as file_id; another device gets another serial."""
+    messages = _decoded(encode(session, "fit"))
+    (file_id,) = [m for n, m in messages if n == "file_id"]
+    (creator,) = [m for n, m in messages if n == "device_info"]
+    assert creator["device_index"] == "creator"
+    for key in ("manufacturer", "product", "serial_number"):
+        assert creator[key] == file_id[key], key
+    other = _decoded(encode({**session, "device": "CF-2"}, "fit"))
+    (other_id,) = [m for n, m in other if n == "file_id"]
+    assert other_id["serial_number"] not in (0, file_id["serial_number"])
+
+
+def test_fit_session_points_at_its_one_lap(session):
+    messages = _decoded(encode(session, "fit"))
+    laps = [m for n, m in messages if n == "lap"]
+    (summary,) = [m for n, m in messages if n == "session"]
+    assert summary["num_laps"] == len(laps) == 1
+    assert summary["first_lap_index"] == laps[0]["message_index"]
+
+
+@pytest.fixture
+def india(monkeypatch):
+    """The computer's clock 5 h 30 ahead of UTC (a POSIX TZ rule: no tz database needed)."""
+    monkeypatch.setenv("TZ", "IST-5:30")
+    time.tzset()
+    yield timedelta(hours=5, minutes=30)
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_fit_activity_carries_the_local_time_at_its_end(session, india):
+    messages = _decoded(encode(session, "fit"))
+    (activity,) = [m for n, m in messages if n == "activity"]
+    end = datetime.fromtimestamp((WALL_MS + session["duration_ms"]) / 1000, UTC)
+    # fitdecode reads local_date_time as if it were UTC: the wall clock's reading
+    local = activity["local_timestamp"].replace(tzinfo=None)
+    assert abs(local - (end + india).replace(tzinfo=None)) <= timedelta(seconds=1)
+
+
+def test_fit_sets_that_touch_have_no_rest_between(session):
+    sets = [dict(s) for s in session["sets"]]
+    sets[1]["start_ms"] = sets[0]["end_ms"]
+    messages = _decoded(encode({**session, "sets": sets}, "fit"))
+    kinds = [m["set_type"] for n, m in messages if n == "set"]
+    assert kinds == ["active", "active", "rest", "active"]
+
+
+def test_fit_set_whose_reps_were_lost_has_zero_means(session):
+    """A SET_END kept after a damaged stretch took its reps: the set, with nothing to average."""
+    reps = [r for r in session["reps"] if r["set"] != 2]
+    messages = _decoded(encode({**session, "reps": reps}, "fit"))
+    active = [m for n, m in messages if n == "set" and m["set_type"] == "active"]
+    assert active[1]["repetitions"] == session["sets"][1]["reps"]  # as the device counted
+    for key in ("mean_rise", "mean_hold", "mean_lowering", "mean_range", "partial_reps"):
+        assert active[1][key] == 0, key
+    assert active[0]["mean_rise"] > 0

@@ -125,3 +125,25 @@ def test_storage_round_trip(target, capsys):
     assert got["sets"] == [{"set": 1, "reps": 12, "start_ms": 3000, "end_ms": 38100}]
     assert got["skipped"] == 0
     assert max(got["flush_us"]) < 500_000
+
+
+def test_the_modules_run_from_the_romfs_partition(target):
+    """After `calfraise device deploy --romfs`: /rom is mounted, on sys.path, and the firmware's
+    modules are imported from it (a MicroPython built with a romfs partition; docs/deploy.md)."""
+    port, _board = target
+    said = on_board(
+        port,
+        (
+            "exec",
+            "import json, sys, vfs\n"
+            "rom = hasattr(vfs, 'rom_ioctl') and vfs.rom_ioctl(1) > 0\n"
+            "import calfraise_fw.app as m\n"
+            "print(json.dumps({'rom': rom, 'path': sys.path, 'file': m.__file__}))",
+        ),
+    )
+    found = last_json(said)
+    if not found["rom"]:
+        pytest.skip("this board's MicroPython has no romfs partition (docs/deploy.md)")
+    if not found["file"].startswith("/rom/"):
+        pytest.skip("deployed as .mpy files: `calfraise device deploy --romfs` puts them in /rom")
+    assert "/rom" in found["path"]

@@ -228,6 +228,19 @@ def test_clock_fix_dates_an_undated_session(db):
     assert [s["id"] for s in list_sessions(db)] == [dated.id, undated.id]  # undated last
 
 
+def test_a_session_begun_before_the_clock_was_set_is_dated_by_estimate(db):
+    """A RUN record (docs/device.md, Time): the last wall time the board knew, plus how long
+    its power-on run had been going when the session began."""
+    head = records.header(7, T0, None, "0.1.0", "atom_matrix", SETTINGS)
+    run = bytearray(records.frame_size(records.RUN))
+    records.put(run, 0, records.RUN, 2, 45_000, WALL_MS - 3_600_000)
+    data = session_file(7, REPS, wall_ms=None)
+    assert data.startswith(head)
+    got = import_session(db, "CF-1", head + run + data[len(head) :])
+    s = load_session(db, got.id)
+    assert (s["start_ms"], s["dated_by"]) == (WALL_MS - 3_600_000 + 45_000, "estimated")
+
+
 def test_unknown_session(db):
     with pytest.raises(UnknownSession, match="database is empty"):
         load_session(db, 1)

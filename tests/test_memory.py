@@ -1,10 +1,15 @@
 """The firmware's heap on the 32-bit unix port (`make mp32`), where objects and GC blocks have
-their ESP32 size: a long session and the sync of an hour-long session fit the BUDGET, and a soak
-of sessions, live views, reconnects and syncs neither grows the heap nor fragments it (in
-SOAK_HEAP: fragmentation needs more room than the BUDGET today).
+their ESP32 size: a long session and the sync of an hour-long session fit the budget, and a soak
+of sessions, live views, reconnects and syncs neither grows the heap nor fragments it (in the
+soak's heap: fragmentation needs more room than the budget).
+
+Two deployments, each with its own budget: the modules run in place from a ROMFS image, as from
+a board's romfs partition (code and constants in flash: runner.HEAP_ROMFS), and as .mpy files on
+the filesystem, loaded into the heap (runner.HEAP_32). The goal for both is 64K
+(docs/benchmark.md says what is left).
 
 The simulated hardware's own heap is measured first and given on top (runner.prepared()), and
-the simulated radio receives outside the budget, as a board's radio does: BUDGET is the
+the simulated radio receives outside the budget, as a board's radio does: the budgets are the
 firmware's alone.
 """
 
@@ -15,16 +20,17 @@ import pytest
 
 from calfraise.bench.ble import session_file, write_flash
 from calfraise.bench.device import long_session
-from calfraise.bench.soak import LARGEST_FREE, SOAK_HEAP, growth, soak
+from calfraise.bench.soak import LARGEST_FREE, SOAK_HEAP, SOAK_HEAP_ROMFS, growth, soak
 from calfraise.bench.storage import schedule
-from calfraise.device.runner import HEAP_32, run_device
+from calfraise.device.runner import HEAP_32, HEAP_ROMFS, run_device
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find
 from calfraise.host.radio import virtual_radio
 from calfraise.host.sync import Sync
 from conftest import require_mp32
 
-BUDGET = HEAP_32  # the goal is 64K: runner.HEAP_32 says why, docs/benchmark.md what is left
+# deployment -> (the firmware's heap budget, the soak's heap); the goal is 64K for all
+BUDGETS = {"romfs": (HEAP_ROMFS, SOAK_HEAP_ROMFS), "mpy_files": (HEAP_32, SOAK_HEAP)}
 SESSION_MIN = 30
 AFTER_MS = 65_000  # the board stays on after the trace
 SOAK_HOURS = 0.5  # of the board's clock; `make bench` soaks for 8 hours (bench.soak)
@@ -49,52 +55,69 @@ def long_trace(tmp_path_factory):
     return csv
 
 
+@pytest.fixture(scope="module", params=sorted(BUDGETS))
+def deployment(request):
+    """(romfs, the firmware's heap budget, the soak's heap) of each deployment."""
+    return request.param == "romfs", *BUDGETS[request.param]
+
+
 @pytest.fixture(scope="module")
-def budget_run(long_trace, hour_image):
-    """30 minutes of sessions recorded in BUDGET beside the unsynced hour; the flash image is
-    left as the power-off left it."""
-    image, _ = hour_image
-    return run_device(long_trace, flash=image, heap=BUDGET, bits=32, after_ms=AFTER_MS)
+def budget_run(long_trace, hour_image, deployment, tmp_path_factory):
+    """30 minutes of sessions recorded in the budget beside the unsynced hour, on a copy of the
+    hour's image; (the run, that image as the power-off left it)."""
+    romfs, budget, _ = deployment
+    image = tmp_path_factory.mktemp("budget") / "flash.img"
+    image.write_bytes(hour_image[0].read_bytes())
+    run = run_device(long_trace, flash=image, heap=budget, bits=32, romfs=romfs, after_ms=AFTER_MS)
+    return run, image
+
+
+@pytest.fixture(scope="module")
+def roomy_reps(long_trace):
+    return reps(run_device(long_trace, after_ms=AFTER_MS))
 
 
 def reps(run):
     return [(r["set"], r["rep"], r["start_ms"], r["end_ms"]) for r in run.of_type("rep")]
 
 
-def test_a_long_session_fits_the_budget(long_trace, budget_run):
+def test_a_long_session_fits_the_budget(budget_run, roomy_reps):
     """No MemoryError, and the same reps as the 64-bit port reports with room to spare."""
-    assert budget_run.returncode == 0, budget_run.stderr
-    assert "MemoryError" not in budget_run.stderr
-    assert budget_run.of_type("error") == []
-    assert budget_run.of_type("stats")[-1]["events_dropped"] == 0
-    roomy = run_device(long_trace, after_ms=AFTER_MS)
-    assert reps(budget_run) == reps(roomy) and len(reps(budget_run)) > 100
+    run, _ = budget_run
+    assert run.returncode == 0, run.stderr
+    assert "MemoryError" not in run.stderr
+    assert run.of_type("error") == []
+    assert run.of_type("stats")[-1]["events_dropped"] == 0
+    assert reps(run) == roomy_reps and len(roomy_reps) > 100
 
 
-async def _sync(image, db_path):
-    async with virtual_radio(None, flash=image, heap=BUDGET, bits=32) as radio:
+async def _sync(image, db_path, deployment):
+    romfs, budget, _ = deployment
+    async with virtual_radio(None, flash=image, heap=budget, bits=32, romfs=romfs) as radio:
         with closing(open_db(db_path)) as db:
             result = await Sync(radio, await find(radio), db, lambda _d: None, print).run()
         return result, radio.device
 
 
-def test_syncing_an_hour_fits_the_budget(tmp_path, hour_image, budget_run):
-    """A sync in BUDGET hands over the hour and the sessions recorded since, every rep."""
-    image, hour_reps = hour_image
-    result, device = asyncio.run(_sync(image, tmp_path / "db.sqlite"))
+def test_syncing_an_hour_fits_the_budget(tmp_path, hour_image, budget_run, deployment):
+    """A sync in the budget hands over the hour and the sessions recorded since, every rep."""
+    _, hour_reps = hour_image
+    run, image = budget_run
+    result, device = asyncio.run(_sync(image, tmp_path / "db.sqlite", deployment))
     output = "".join(device.output)
     assert "MemoryError" not in output, output
     assert [e for e in device.events if e["type"] == "error"] == []
     assert len(result.stored) >= 2 and result.recording == []
-    assert sum(s.reps for s in result.stored) == hour_reps + len(reps(budget_run))
+    assert sum(s.reps for s in result.stored) == hour_reps + len(reps(run))
 
 
-def test_a_soak_neither_grows_nor_fragments_the_heap():
-    """Sessions with rests and a host coming back for a live view and a sync, in SOAK_HEAP:
-    after every minute's gc the heap keeps a free block of LARGEST_FREE, and its second half
-    peaks no higher than its first."""
+def test_a_soak_neither_grows_nor_fragments_the_heap(deployment):
+    """Sessions with rests and a host coming back for a live view and a sync, in the soak's
+    heap: after every minute's gc the heap keeps a free block of LARGEST_FREE, and its second
+    half peaks no higher than its first."""
     require_mp32()
-    figures = soak(SOAK_HOURS, SOAK_HEAP)
+    romfs, _, soak_heap = deployment
+    figures = soak(SOAK_HOURS, soak_heap, romfs)
     reports = figures["reports"]
     assert figures["memory_errors"] == 0 and figures["errors"] == []
     assert figures["returncodes"] == []  # no reset, no crash

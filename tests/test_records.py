@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from calfraise_fw import records
 from calfraise_fw.detector import Rep
-from calfraise_fw.records import Reader, RecordError, read_session
+from calfraise_fw.readback import read_session
+from calfraise_fw.records import Reader, RecordError
 
 SCRIPT = Path(__file__).parent / "mp" / "storage_records.py"
 _spec = importlib.util.spec_from_file_location("storage_records", SCRIPT)

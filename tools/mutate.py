@@ -8,6 +8,7 @@ the first failure kills the mutant) and puts the original back. It reports the s
 module and lists the survivors, which docs/testing.md explains or a new test kills.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
+    python tools/mutate.py --module detector --survivors build/mutate/report.md  # after new tests
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
 counted. The file's mtime moves forward on every write so that .mpy and .pyc caches (which
@@ -65,10 +66,26 @@ TARGETS = {
         ["tests/test_export.py"],
         None,
     ),
-    # the per-rep field computations: where a rep's times, amplitude, set and number come from
+    # the per-rep field computations: where a rep's times, amplitude, set and number come from;
+    # the tests of rep fields, not the counting properties (a minute of walking and standing)
     "detector": (
         "firmware/calfraise_fw/detector.py",
-        ["tests/test_detector.py", "tests/test_rep_fields.py"],
+        [
+            "tests/test_rep_fields.py",
+            *(
+                f"tests/test_detector.py::test_{name}"
+                for name in (
+                    "rep_fields_derive_from_the_four_times",
+                    "partial_reps_count_and_are_flagged",
+                    "fast_and_slow_reps_count_and_are_timed",
+                    "a_long_rest_starts_a_new_set",
+                    "a_rep_that_straddles_the_set_gap_stays_in_its_set",
+                    "session_state_for_the_app",
+                    "micropython_gives_the_same_reps_without_allocating",
+                    "toe_raises_after_a_set_do_not_count",
+                )
+            ),
+        ],
         {
             "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
             "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
@@ -101,6 +118,7 @@ class Outcome:
     killed: int = 0
     survivors: list = field(default_factory=list)
     uncompilable: int = 0
+    seconds: float = 0.0
 
     @property
     def total(self):
@@ -182,17 +200,30 @@ def run_tests(tests, timeout):
     return proc.returncode != 0
 
 
-def mutate_module(name, limit, progress):
+def listed_survivors(report_text, module):
+    """The survivors of module in a report this tool wrote, as Mutant.describe() lines."""
+    found, inside = set(), False
+    for line in report_text.splitlines():
+        if line.startswith("## "):
+            inside = line.startswith(f"## Survivors in {module} (")
+        elif inside and line.startswith("- "):
+            found.add(line[2:])
+    return found
+
+
+def mutate_module(name, limit, progress, only=None, timeout=None):
     rel, tests, functions = TARGETS[name]
     path = REPO / rel
-    tests = [t for t in tests if (REPO / t).exists()]
+    tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]  # a file or a test in it
     writer = Writer(path)
     outcome = Outcome(name)
     started = time.monotonic()
     if run_tests(tests, 1800):
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
-    timeout = max(20, 5 * (time.monotonic() - started))
+    timeout = timeout or max(20, 5 * (time.monotonic() - started))  # a hang is killed
     todo = mutants(writer.original, functions)
+    if only is not None:  # the survivors of an earlier run
+        todo = [m for m in todo if m.describe() in only]
     if limit:
         step = max(1, len(todo) // limit)
         todo = todo[::step][:limit]
@@ -212,14 +243,17 @@ def mutate_module(name, limit, progress):
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
     finally:
         writer.restore()
+    outcome.seconds = time.monotonic() - started
     return outcome
 
 
 def report(outcomes, seconds):
-    rows = ["| module | mutants | killed | share |", "|---|---:|---:|---:|"]
+    rows = ["| module | mutants | killed | share | minutes |", "|---|---:|---:|---:|---:|"]
     for o in outcomes:
         share = 100 * o.killed / o.total if o.total else 100.0
-        rows.append(f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % |")
+        rows.append(
+            f"| {o.module} | {o.total} | {o.killed} | {share:.1f} % | {o.seconds / 60:.1f} |"
+        )
     text = "\n".join(rows) + f"\n\n{seconds / 60:.1f} minutes.\n"
     for o in outcomes:
         if o.survivors:
@@ -236,7 +270,18 @@ def main(argv=None):
                         help="at most N mutants per module, spread over the file (0: all)")
     parser.add_argument("--report", default="build/mutate/report.md",
                         help="where the table and the survivors go (default %(default)s)")
+    parser.add_argument(
+        "--survivors",
+        metavar="REPORT",
+        help="only the mutants an earlier report lists as survivors (to check new tests)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds a mutant's tests may take (default: 5 times the tests' run without one)",
+    )
     args = parser.parse_args(argv)
+    earlier = Path(args.survivors).read_text() if args.survivors else None
 
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
@@ -247,7 +292,8 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in args.module or TARGETS:
-        outcomes.append(mutate_module(module, args.limit, progress))
+        only = None if earlier is None else listed_survivors(earlier, module)
+        outcomes.append(mutate_module(module, args.limit, progress, only, args.timeout))
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
     print(out.read_text())

@@ -89,7 +89,10 @@ class BleServer:
         self._transfer: list | None = None  # [file, offset, end] of a READ_SESSION underway
         self._raw_base = 0  # the sampler's sample count at START_RAW
         self._battery_pct = None  # what the battery level and the advertisement say
-        self._chunk = bytearray(p.PREFERRED_MTU)
+        self._chunk = bytearray(p.PREFERRED_MTU)  # scratch: a file's CRC, raw batches
+        # a transfer's turn of data notifications, sent before the next turn refills them: no
+        # new bytes per chunk in the heap, so a sync does not fragment it
+        self._ring = [bytearray(p.PREFERRED_MTU) for _ in range(_CHUNKS_PER_TURN)]
         self._adv_us = _ADV_INTERVAL_US  # None: not advertising (power.py decides)
         ble = self._ble = bluetooth.BLE()
         ble.active(True)
@@ -440,13 +443,13 @@ class BleServer:
         assert transfer is not None
         f, offset, end = transfer
         step = p.chunk_size(self._mtu)
-        for _ in range(_CHUNKS_PER_TURN):
+        for slot in self._ring:  # free: run() flushed the last turn's before this one
             if offset >= end:
                 self._end_transfer()
                 return
             n = min(step, end - offset)
-            f.readinto(memoryview(self._chunk)[4 : 4 + n])
-            self._outbox.append((self._data, bytes(p.pack_chunk(self._chunk, offset, n))))
+            f.readinto(memoryview(slot)[4 : 4 + n])
+            self._outbox.append((self._data, p.pack_chunk(slot, offset, n)))
             offset += n
             transfer[1] = offset
 

@@ -1,4 +1,5 @@
-"""Session files: append-only logs of framed, versioned records, and the one reader of them.
+"""Session files: append-only logs of framed, versioned records, and the one reader of them
+(readback.read_session reads a whole file with it, for the host).
 
 The board writes these files and the host parses the downloaded copies with this very module, so
 both agree on every byte. Each record is a frame (sync, version, kind, length, payload, CRC32):
@@ -321,32 +322,3 @@ class Reader:
             if found >= 0 or self._eof:
                 return found if found >= 0 else self._fill
             pos = self._ensure(self._fill, 1)
-
-
-def read_session(stream):
-    """A whole session file as a dict (the host's view; the board reads record by record).
-
-    Keys: header (dict or None), reps, sets, clock_fixes (lists of dicts), end (dict or None),
-    run (the RUN record's dict or None: the session began before the clock was set),
-    wall_ms (Unix ms at the start: the header's, else from the last clock fix, else None),
-    skipped (corrupt stretches dropped). Raises RecordError if the data is not a session file.
-    """
-    out = {"header": None, "reps": [], "sets": [], "clock_fixes": [], "end": None, "run": None}
-    lists = {REP: out["reps"], SET_END: out["sets"], CLOCK_FIX: out["clock_fixes"]}
-    reader = Reader(stream)
-    for kind, rec in reader:
-        if kind == HEADER and out["header"] is None:
-            out["header"] = rec
-        elif kind == END:
-            out["end"] = rec
-        elif kind == RUN:
-            out["run"] = rec
-        elif kind in lists:
-            lists[kind].append(rec)
-    wall = out["header"]["wall_ms"] if out["header"] else None
-    if wall is None and out["clock_fixes"]:
-        fix = out["clock_fixes"][-1]
-        wall = fix["wall_ms"] - fix["at_ms"]
-    out["wall_ms"] = wall
-    out["skipped"] = reader.skipped
-    return out

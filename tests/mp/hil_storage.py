@@ -1,6 +1,6 @@
 """Runs on the board (make hil, through mpremote) and on the unix port: a session of 12 reps in
 one set recorded with the firmware's SessionStore on the board's own filesystem (under ROOT, away
-from the athlete's sessions), read back with records.read_session, then deleted. Prints one JSON
+from the athlete's sessions), read back with readback.read_session, then deleted. Prints one JSON
 line: the reps and end record read back, and how long each commit (flush) took.
 """
 
@@ -8,8 +8,9 @@ import json
 import os
 import time
 
-from calfraise_fw import VERSION, records
+from calfraise_fw import VERSION
 from calfraise_fw.detector import Rep
+from calfraise_fw.readback import read_session
 from calfraise_fw.storage import SessionStore
 
 ROOT = "hil_sessions"
@@ -50,7 +51,7 @@ def main():
     store.set_end(1, REPS, T0 + 3000, end_ms)
     store.end("button", end_ms + 500)
     with open(store.path(sid), "rb") as f:
-        back = records.read_session(f)
+        back = read_session(f)
     listed = store.sessions()
     store.delete(sid)
     clear(ROOT)

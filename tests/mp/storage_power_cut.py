@@ -26,8 +26,8 @@ import sys
 
 from simhw.norflash import NorFlash, PowerCut
 
-from calfraise_fw import records
 from calfraise_fw.detector import Rep
+from calfraise_fw.readback import read_session
 from calfraise_fw.storage import SessionStore
 
 BLOCKS = 32
@@ -155,7 +155,7 @@ def bounds(marks, n):
 
 def read(path):
     with open(path, "rb") as f:
-        return records.read_session(f)
+        return read_session(f)
 
 
 def check(dev, n, marks, expect_reps, expect_sets, first):

@@ -11,8 +11,8 @@ import sys
 
 from simhw.norflash import NorFlash
 
-from calfraise_fw import records
 from calfraise_fw.detector import Rep
+from calfraise_fw.readback import read_session
 from calfraise_fw.storage import BLOCK, SessionStore, StorageFull
 
 MNT = "/flash"
@@ -45,7 +45,7 @@ def a_rep(k, t, set_no=1):
 
 def read(store, sid):
     with open(store.path(sid), "rb") as f:
-        return records.read_session(f)
+        return read_session(f)
 
 
 def session(store, t0, reps, reason="ended"):

@@ -13,7 +13,7 @@ from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs
 from calfraise.bench.power import power_figures, power_table
-from calfraise.bench.soak import SOAK_HEAP, soak, soak_table
+from calfraise.bench.soak import SOAK_HEAP, SOAK_HEAP_ROMFS, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
 from calfraise.sim import CONDITIONS, EXERCISES
 
@@ -116,7 +116,11 @@ def main():
     print(device_table())
     print("\n## Firmware memory\n")
     print(memory_table(module_costs()))
+    print("\n### Run in place from a ROMFS image\n")
+    print(memory_table(module_costs(romfs=True)))
     print("\n## Soak\n")
+    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP_ROMFS, romfs=True)))
+    print()
     print(soak_table(soak(SOAK_HOURS, SOAK_HEAP)))
     print("\n## Storage\n")
     print(storage_table(storage_figures()))

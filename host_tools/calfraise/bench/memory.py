@@ -21,7 +21,9 @@ from calfraise.device import BOARDS, FIRMWARE, runner
 MP_MEMORY = Path(__file__).with_name("mp_memory.py")
 HEAP = "2M"  # room enough that the measurement never runs short
 RUN_MS = 2000  # simulated ms the app runs after boot (tasks started, the IMU read)
-QSTR_INFO = re.compile(r"qstr pool: n_pool=(\d+), n_qstr=(\d+), .*n_total_bytes=(\d+)")
+QSTR_INFO = re.compile(
+    r"qstr pool: n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)"
+)
 
 
 def _source(module):
@@ -51,18 +53,20 @@ def _imports(module, known):
     return (found & known) - {module}
 
 
-def _run(launch, *args):
-    """mp_memory.py's JSON result, and its qstr_info() lines as (pools, qstrs, bytes)."""
-    argv = [launch.argv[0], "-X", f"heapsize={HEAP}", str(MP_MEMORY), *map(str, args)]
+def _run(launch, romfs, *args):
+    """mp_memory.py's JSON result, and its qstr_info() lines as (pools, qstrs, heap bytes): with
+    romfs the names' characters stay in the image (qstr_info counts them all the same)."""
+    argv = launch.command(MP_MEMORY, HEAP, *args)
     proc = subprocess.run(argv, env=launch.env, cwd=launch.cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"mp_memory.py {' '.join(args[:2])} failed:\n{proc.stdout}{proc.stderr}")
+        raise RuntimeError(f"mp_memory.py {args[0]} failed:\n{proc.stdout}{proc.stderr}")
     lines = proc.stdout.splitlines()
-    qstrs = [tuple(map(int, m.groups())) for m in map(QSTR_INFO.match, lines) if m]
+    found = [tuple(map(int, m.groups())) for m in map(QSTR_INFO.match, lines) if m]
+    qstrs = [(pools, n, total - chars if romfs else total) for pools, n, chars, total in found]
     return json.loads(lines[-1]), qstrs
 
 
-def module_costs(board="sim", run_ms=RUN_MS, bits=32):
+def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
     """What the firmware keeps in the heap on `board`'s simulated hardware, in bytes:
 
     modules: [{"module", "bytes", "qstrs": names it interned, "qstr_bytes": of its bytes, those
@@ -71,12 +75,13 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32):
     boot: the firmware once the app is built, as startup.main() builds it; running: the same
     after run_ms simulated ms; qstrs, qstr_bytes, qstr_pools: the names the firmware interned
     by boot, the heap they take and the pools holding all names then; sim: the simulated
-    hardware's own bytes (not in the others); bits: of the unix port."""
-    with runner.prepared(None, board=board, script=MP_MEMORY, bits=bits) as launch:
-        booted, (sim_q, boot_q) = _run(launch, "boot", run_ms)
+    hardware's own bytes (not in the others); bits: of the unix port; romfs: the modules run in
+    place from a ROMFS image (runner.prepared(romfs=True))."""
+    with runner.prepared(None, board=board, script=MP_MEMORY, bits=bits, romfs=romfs) as launch:
+        booted, (sim_q, boot_q) = _run(launch, romfs, "boot", run_ms)
         loaded = set(booted["loaded"])
         order = TopologicalSorter({m: _imports(m, loaded) for m in sorted(loaded)}).static_order()
-        imported, qstrs = _run(launch, "imports", *order)
+        imported, qstrs = _run(launch, romfs, "imports", *order)
     modules = [
         {
             "module": name,
@@ -99,6 +104,7 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32):
         "qstr_pools": boot_q[0],
         "sim": booted["sim"],
         "bits": bits,
+        "romfs": romfs,
     }
 
 
@@ -115,7 +121,13 @@ def memory_table(costs):
         f"| {costs['qstrs']} |",
         f"| the app after {costs['run_ms'] / 1000:g} s running | {costs['running']:,} | | |",
         "",
-        f"Bytes on the {costs['bits']}-bit unix port, the simulated hardware left out. Names "
+        f"Bytes on the {costs['bits']}-bit unix port, the simulated hardware left out"
+        + (
+            ", the modules run in place from a ROMFS image (their names' characters too)"
+            if costs["romfs"]
+            else ", the modules as .mpy files on the filesystem"
+        )
+        + f". Names "
         f"(qstrs) sit in {costs['qstr_pools']} pools, the simulated hardware's included; when "
         "the last is full the next one is twice its size, so one name more can cost a new pool "
         "at once "

@@ -7,7 +7,7 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 import json
 
 from calfraise.device.flash import BAUD
-from calfraise.device.runner import FLASH_BYTES, HEAP, HEAP_32, board_names
+from calfraise.device.runner import FLASH_BYTES, HEAP, HEAP_32, HEAP_ROMFS, board_names
 from calfraise.errors import UserError
 
 
@@ -25,7 +25,8 @@ def add_device_parser(subparsers):
     )
     run.add_argument(
         "--heap",
-        help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32})",
+        help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32}, "
+        f"with --romfs {HEAP_ROMFS})",
     )
     run.add_argument(
         "--bits",
@@ -33,6 +34,12 @@ def add_device_parser(subparsers):
         choices=(64, 32),
         default=64,
         help="the unix port: 64 (PyPI) or 32 (`make mp32`: the heap as an ESP32 lays it out)",
+    )
+    run.add_argument(
+        "--romfs",
+        action="store_true",
+        help="with --bits 32: the modules run in place from a ROMFS image, as from a board's "
+        "romfs partition",
     )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
@@ -51,6 +58,12 @@ def add_device_parser(subparsers):
 
     dep = sub.add_parser("deploy", help="compile the firmware for a board and copy what changed")
     _board_options(dep)
+    dep.add_argument(
+        "--romfs",
+        action="store_true",
+        help="the modules into the board's romfs partition, run in place from flash "
+        "(needs a MicroPython built with one: docs/deploy.md)",
+    )
     dep.set_defaults(func=deploy_command)
 
     fl = sub.add_parser("flash", help="erase a board, write MicroPython, then deploy")
@@ -88,7 +101,7 @@ def _board_options(parser):
 def deploy_command(args):
     from calfraise.device.deploy import deploy
 
-    deploy(args.board, args.port, dry_run=args.dry_run)
+    deploy(args.board, args.port, dry_run=args.dry_run, romfs=args.romfs)
     return 0
 
 
@@ -129,6 +142,7 @@ def run_command(args):
             board=args.board,
             heap=args.heap,
             bits=args.bits,
+            romfs=args.romfs,
             flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),

@@ -13,6 +13,13 @@ every file under those paths and the board's .mpy ABI. A file is copied when its
 a file under calfraise_fw/ or boards/ that the build does not have (a module since removed,
 another board's file, a .py that would shadow its .mpy) is deleted. The board's real content is
 what is compared, so a copy by hand or an interrupted deploy is put right by the next one.
+
+--romfs: the modules go into a ROMFS image instead (calfraise_fw/ and boards/ at its root),
+written by `mpremote romfs deploy` into the board's romfs partition, mounted at /rom at boot;
+bytecode and constants then run in place from flash, not copied into the heap (docs/deploy.md).
+Only main.py and config.json stay on the filesystem, and the filesystem's calfraise_fw/ and
+boards/ are deleted: the filesystem comes first on sys.path and would shadow /rom. It needs a
+MicroPython built with a romfs partition; stock ESP32 images have none.
 """
 
 import hashlib
@@ -22,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, mp_files
-from calfraise.device.mpy import compile_firmware
+from calfraise.device.mpy import build_romfs, compile_firmware
 from calfraise.device.remote import label, mpremote, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
@@ -99,23 +106,27 @@ class Plan:
     board: object  # the Board of boards/<name>.py
     uploads: list
     abi: bytes  # the build's .mpy header bytes 1..2: version, (arch << 2) | sub-version
+    romfs: Path | None = None  # the ROMFS image of the modules, with --romfs
 
 
-def build(board_name):
-    """Compiles the firmware for the board's architecture; returns the Plan of what it holds."""
+def build(board_name, romfs=False):
+    """Compiles the firmware for the board's architecture; returns the Plan of what it holds.
+    romfs: the modules packed into a ROMFS image (Plan.romfs), not uploaded as files."""
     board = load_board(board_name)
     out = BUILD / board.arch
     modules, _ = compile_firmware(FIRMWARE, BOARDS, out, board.arch)
     firmware = out / "firmware"
     uploads = [Upload(firmware / "main.py", "main.py")]
-    uploads += [Upload(m, m.relative_to(firmware).as_posix()) for m in modules]
-    board_file = f"boards/{board.name}.mpy"
-    uploads.append(Upload(out / "boards" / board_file, board_file))
+    image = build_romfs(out, out / "firmware.romfs") if romfs else None
+    if not romfs:
+        uploads += [Upload(m, m.relative_to(firmware).as_posix()) for m in modules]
+        board_file = f"boards/{board.name}.mpy"
+        uploads.append(Upload(out / "boards" / board_file, board_file))
     config = out / "config" / f"{board.name}.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"board": board.name}))
     uploads.append(Upload(config, "config.json"))
-    return Plan(board, uploads, _native_abi(modules))
+    return Plan(board, uploads, _native_abi(modules), image)
 
 
 def _native_abi(modules):
@@ -180,17 +191,24 @@ def _managed(path):
     return path.split("/")[0] in MANAGED_DIRS
 
 
-def deploy(board_name, port, *, dry_run=False, out=print):
+def deploy(board_name, port, *, dry_run=False, romfs=False, out=print):
     """Compile, compare with the board, copy what changed, reset. dry_run: no board; every
-    step is printed and every file counts as changed."""
-    plan = build(board_name)
+    step is printed and every file counts as changed. romfs: the modules as a ROMFS image."""
+    plan = build(board_name, romfs)
     board = plan.board
     out(
         f"{board.title}: {board.chip}, mpy-cross -march={board.arch} "
         f"into {repo_path(BUILD / board.arch)}/"
     )
+    if plan.romfs is not None:
+        out(f"  {'/rom (romfs partition)':<34} <- {repo_path(plan.romfs)}")
     for upload in plan.uploads:
         out(f"  {upload.remote:<34} <- {repo_path(upload.local)}")
+    if plan.romfs is not None:
+        write = mpremote("write the ROMFS", port, ("romfs", "deploy", repo_path(plan.romfs)))
+        out(f"$ {write}")
+        if not dry_run:
+            write.run()
     query = mpremote("read the board's files", port, ("exec", FILES_CODE))
     out(f"$ {query}")
     if dry_run:

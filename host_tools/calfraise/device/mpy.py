@@ -4,6 +4,8 @@ Precompiled modules load without the compiler's heap use, which is what lets the
 firmware start inside a 100 KB heap. Only files newer than their .mpy are compiled again.
 """
 
+import contextlib
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,3 +61,28 @@ def compile_firmware(firmware, boards, out, arch, mpy_cross_path=None):
     shutil.copy2(Path(firmware) / "main.py", out / "firmware" / "main.py")
     board_files = compile_tree(boards, out / "boards" / "boards", arch, (), mpy_cross_path)
     return modules, board_files
+
+
+def build_romfs(out, image):
+    """A ROMFS image of a compile_firmware() build in `out`: calfraise_fw/ and boards/ at its
+    root, as a board mounts it at /rom (on sys.path). mpremote's own builder writes it (what
+    `mpremote romfs deploy` writes to a board's romfs partition); the .mpy are already compiled
+    for the board, so it compiles nothing. main.py stays on the board's filesystem. Returns
+    the image's path, rebuilt only when a module is newer."""
+    from mpremote.romfs import make_romfs
+
+    out, image = Path(out), Path(image)
+    stage = out / "romfs"
+    trees = {"calfraise_fw": out / "firmware" / "calfraise_fw", "boards": out / "boards" / "boards"}
+    newest = max(p.stat().st_mtime for tree in trees.values() for p in tree.rglob("*.mpy"))
+    if image.exists() and image.stat().st_mtime >= newest:
+        return image
+    shutil.rmtree(stage, ignore_errors=True)
+    for name, tree in trees.items():
+        shutil.copytree(tree, stage / name, ignore=shutil.ignore_patterns("*.py"))
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints the tree it packs
+        data = make_romfs(str(stage), mpy_cross=False)
+    fresh = image.with_name(image.name + ".new")
+    fresh.write_bytes(data)
+    fresh.replace(image)  # a new file: a firmware still running keeps the image it mapped
+    return image

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from calfraise.analyze import estimate_rate_hz
 from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
-from calfraise.device.mpy import compile_firmware, compile_tree
+from calfraise.device.mpy import build_romfs, compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
 from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
@@ -84,7 +84,10 @@ HEAP = "192K"
 # that holds a 30-minute session, the sync of an hour-long one and a soak of sessions, live views
 # and syncs without MemoryError (tests/test_memory.py). The goal is 64K: an ESP32 has ~110 KB
 # free with BLE active, and bonding keys and new features need the rest (docs/benchmark.md).
-HEAP_32 = "128K"
+HEAP_32 = "116K"
+# The same with the firmware's modules run in place from a ROMFS image (prepared(romfs=True)):
+# their code and constants stay in flash, only their objects and names in the heap.
+HEAP_ROMFS = "72K"
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 FLASH_BLOCK_SIZE = 4096
 FLASH_BYTES = FLASH_BLOCKS * FLASH_BLOCK_SIZE
@@ -199,6 +202,12 @@ class Launch:
     cwd: Path
     heap_bytes: int  # the firmware's heap budget plus the simulated hardware's footprint
     sim_bytes: int
+    boot: list = field(default_factory=list)  # what runs before the script: the ROMFS mount
+
+    def command(self, script, heap, *args):
+        """The command line that runs another MicroPython script as this launch would run
+        main.py (same interpreter and firmware modules), in `heap`."""
+        return [self.argv[0], "-X", f"heapsize={heap}", *self.boot, str(script), *map(str, args)]
 
 
 @contextmanager
@@ -216,6 +225,7 @@ def prepared(
     script=None,
     flash_blocks=FLASH_BLOCKS,
     bits=64,
+    romfs=False,
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -228,7 +238,11 @@ def prepared(
     after_ms: the power goes off this long after the trace (None: never). script: run this
     MicroPython file instead of firmware/main.py. flash_blocks: the flash's size in 4-KB blocks
     (a small one fills up soon). bits: 64 (the PyPI unix port) or 32 (build/mp32, as an ESP32
-    lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32 on the 32-bit port)."""
+    lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32 on the 32-bit port;
+    HEAP_ROMFS with romfs). romfs: the firmware's modules run in place from a ROMFS image, as on
+    a board with a romfs partition (32-bit port only: its build maps the image outside the heap)."""
+    if romfs and bits != 32:
+        raise UserError("a ROMFS image runs on the 32-bit port only (--bits 32)")
     spec = load_board(board)
     board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -252,8 +266,8 @@ def prepared(
         config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
         config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
-        heap = heap or (HEAP_32 if bits == 32 else HEAP)
-        yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check())
+        heap = heap or (HEAP_ROMFS if romfs else HEAP_32 if bits == 32 else HEAP)
+        yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check(), romfs)
 
 
 def flash_image(path, tmp, blocks=FLASH_BLOCKS):
@@ -338,12 +352,16 @@ def read_flash(image, name):
     return bytes.fromhex("".join(proc.stdout.split()))
 
 
-def build(interpreter=INTERPRETERS[64]):
+def build(interpreter=INTERPRETERS[64], romfs=False):
     """The firmware, the board files and the simulated hardware as .mpy for the interpreter, with
-    main.py as source beside them (as on a board); returns the module path for MICROPYPATH."""
+    main.py as source beside them (as on a board); returns the module path for MICROPYPATH.
+    romfs: the firmware and boards packed into a ROMFS image instead (simhw.rom mounts it at
+    /rom, first on the path); returns (the path, the image)."""
     out, arch, mpy_cross = interpreter.build, interpreter.arch, interpreter.mpy_cross
     compile_firmware(FIRMWARE, BOARDS, out, arch, mpy_cross)
     compile_tree(PORT, out / "port", arch, (), mpy_cross)
+    if romfs:
+        return [out / "port", ".frozen"], build_romfs(out, out / "firmware.romfs")
     return [out / "port", out / "firmware", out / "boards", ".frozen"]
 
 
@@ -363,14 +381,19 @@ def sim_footprint(env, interpreter=INTERPRETERS[64]):
     return int(proc.stdout)
 
 
-def _launch(cwd, heap, env, script, interpreter):
-    path = os.pathsep.join(str(p) for p in build(interpreter))
-    env = {**os.environ, **env, "MICROPYPATH": path}
+def _launch(cwd, heap, env, script, interpreter, romfs):
+    boot = []
+    if romfs:
+        path, image = build(interpreter, romfs=True)
+        boot = ["-m", "simhw.rom", str(image)]
+    else:
+        path = build(interpreter)
+    env = {**os.environ, **env, "MICROPYPATH": os.pathsep.join(str(p) for p in path)}
     sim_bytes = sim_footprint(env, interpreter)
     heap_bytes = parse_heap(heap) + sim_bytes
     main = Path(script).resolve() if script else interpreter.build / "firmware" / "main.py"
-    argv = [str(interpreter.micropython), "-X", f"heapsize={heap_bytes}", str(main)]
-    return Launch(argv, env, cwd, heap_bytes, sim_bytes)
+    argv = [str(interpreter.micropython), "-X", f"heapsize={heap_bytes}", *boot, str(main)]
+    return Launch(argv, env, cwd, heap_bytes, sim_bytes, boot)
 
 
 def _run(launch, on_event, timeout):

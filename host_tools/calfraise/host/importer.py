@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from calfraise.errors import UserError
 from calfraise.host.db import transaction
 from calfraise.host.times import iso_utc, now_ms
-from calfraise_fw.records import RecordError, read_session
+from calfraise_fw.readback import read_session
+from calfraise_fw.records import RecordError
 
 
 class CorruptSession(UserError):

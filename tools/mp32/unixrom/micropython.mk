@@ -1,0 +1,2 @@
+UNIXROM_DIR := $(USERMOD_DIR)
+SRC_USERMOD_C += $(UNIXROM_DIR)/unixrom.c
