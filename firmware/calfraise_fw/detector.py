@@ -7,7 +7,9 @@ so the analyzer and the board always agree. Design and tuning: docs/detector.md.
 Signal: a gravity ("up") vector in the sensor frame, turned by the gyro and pulled towards the
 accelerometer while that reads ~1 g. A heel raise tilts it away from its rest direction and back;
 the squared chord between the two (`s`, ~ angle squared) does not depend on how the clip sits.
-Rep phases are the 5 %/95 % crossings of each rep's own amplitude.
+Rep phases are the 5 %/95 % crossings of each rep's own amplitude. A heel raise also turns the
+foot about its ball, which stays put: linear acceleration that no such turn explains is the
+whole foot moving (a step, a slide), not a rep (_pivots).
 
 Speed: the hot paths are @micropython.viper over one int32 state array. Values are stored plus
 _OFF so they are never negative: viper's ptr32 reads zero-extend on 64-bit ports, and this
@@ -68,6 +70,20 @@ _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
+# The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
+# floor, so the clip's linear acceleration is the turn's own, alpha x r + w x (w x r), r the fixed
+# lever from the ball to the clip. What that cannot explain is the foot moving as a whole (a
+# step, a slide, a foot in the air). The model's error floor, which a rep may leave unexplained:
+_PIVOT_ABS2 = const(102 * 102 >> 8)  # 0.05 g RMS per block (1/2048 g, summed >> 8): the tilt
+# estimate 2 deg off (0.035 g) and 3 % accelerometer scale and cross-axis error on the 1 g that
+# turns (0.03 g)
+_PIVOT_REL2 = const(9)  # plus 9/64 of the rep's own acceleration power (0.375 of its RMS): its
+# turn is sampled at 25 Hz and a brisk rep turns 50 deg in 0.3 s, 7 blocks; alpha from block
+# differences and the block-mean w^2 leave ~20 % of its RMS, and tremor at the top aliases
+_LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
+# ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
+_PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
+_PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
@@ -141,8 +157,16 @@ _JOLT = const(81)  # configuration: that sum at _JOLT_G, stored plus _OFF like e
 _SET_OPEN = const(82)  # 1 from a set's first rep until the detector closes it
 _CLEARED = const(83)  # when the tilt last came back to rest after a vetoed movement
 _P_PL = const(84)  # 1 if the pending rep's top was a steady plateau
-_SET_END = const(85)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
-_FIELDS = const(86)
+_PW = const(85)  # the ball-pivot test: the previous block's rotation, the one before it, and
+_PPW = const(88)  # the previous block's linear acceleration (1/2048 g)
+_PD = const(91)
+_KTR = const(94)  # sums over the candidate rep (see _pivots): trace(K^T K), K^T d, d.d, blocks
+_KB = const(95)
+_KDD = const(98)
+_KN = const(99)
+_LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
+_SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
+_FIELDS = const(102)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -156,6 +180,7 @@ _CONFIG = (
     _MOVE2,
     _KI,
     _JOLT,
+    _LEVER,
 )
 
 
@@ -302,6 +327,9 @@ class RepDetector:
             int(_MOVE_DPS * rad_per_dps / 4) ** 2,
             int((256 << 12) / kg + 0.5),
             int(_JOLT_G * accel_lsb_per_g),
+            # d = K r in the sums' units (K: per block^2 x 2**14, d: 1/2048 g): r in metres
+            # times 2048 / (2**14 * 9.81 m/s^2 * block^2), 8 per metre at 40 ms blocks
+            int(_LEVER_MM / 1000 / (8 * 9.81) / (n / rate_hz) ** 2 * 64 + 0.5),
         )
         self._st = array("i", bytes(4 * _FIELDS))
         self._ring_t = array("i", bytes(4 * _RING))
@@ -539,6 +567,93 @@ class RepDetector:
         ez = (uz - (st[_GX + 2] - _OFF)) >> 2
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
+
+        # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
+        # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
+        # w x (w x .)) and d, the linear acceleration (accelerometer less gravity), 1/2048 g
+        dx = (ax - (ux >> 2)) >> 1
+        dy = (ay - (uy >> 2)) >> 1
+        dz = (az - (uz >> 2)) >> 1
+        if state == _UNSETTLED or (
+            state != _RISE
+            and state != _FALL
+            and w2 < st[_MOVE2] - _OFF
+            and dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8
+        ):  # at rest, neither turning nor accelerating: what came before is over (and while
+            # unsettled, gravity is not known well enough to tell linear acceleration)
+            i = 0
+            while i < 6:
+                st[_KTR + i] = _OFF
+                i += 1
+        elif st[_KN] - _OFF < _PIVOT_BLOCKS:
+            px = (st[_PW] - _OFF) >> 2
+            py = (st[_PW + 1] - _OFF) >> 2
+            pz = (st[_PW + 2] - _OFF) >> 2
+            sxx = (px * px) >> 14  # w w^T: (2**-16 rad per block)^2 >> 18, as alpha below
+            syy = (py * py) >> 14
+            szz = (pz * pz) >> 14
+            sxy = (px * py) >> 14
+            sxz = (px * pz) >> 14
+            syz = (py * pz) >> 14
+            alx = (wx - (st[_PPW] - _OFF)) >> 3  # alpha: central difference over two blocks
+            aly = (wy - (st[_PPW + 1] - _OFF)) >> 3
+            alz = (wz - (st[_PPW + 2] - _OFF)) >> 3
+            if alx > 2047:  # clamped: beyond 78 rad/s^2 is a jolt, not a heel raise
+                alx = 2047
+            elif alx < -2047:
+                alx = -2047
+            if aly > 2047:
+                aly = 2047
+            elif aly < -2047:
+                aly = -2047
+            if alz > 2047:
+                alz = 2047
+            elif alz < -2047:
+                alz = -2047
+            k00 = -syy - szz  # K = [alpha]x + w w^T - |w|^2 I, each entry within +-4096
+            k01 = sxy - alz
+            k02 = sxz + aly
+            k10 = sxy + alz
+            k11 = -sxx - szz
+            k12 = syz - alx
+            k20 = sxz - aly
+            k21 = syz + alx
+            k22 = -sxx - syy
+            d0 = st[_PD] - _OFF
+            d1 = st[_PD + 1] - _OFF
+            d2 = st[_PD + 2] - _OFF
+            tr = k00 * k00 + k01 * k01 + k02 * k02 + k10 * k10 + k11 * k11
+            tr += k12 * k12 + k20 * k20 + k21 * k21 + k22 * k22
+            kd0 = k00 * d0 + k10 * d1 + k20 * d2  # K^T d
+            kd1 = k01 * d0 + k11 * d1 + k21 * d2
+            kd2 = k02 * d0 + k12 * d1 + k22 * d2
+            st[_KTR] += (tr + 128) >> 8
+            st[_KB] += (kd0 + 128) >> 8
+            st[_KB + 1] += (kd1 + 128) >> 8
+            st[_KB + 2] += (kd2 + 128) >> 8
+            st[_KDD] += (d0 * d0 + d1 * d1 + d2 * d2 + 128) >> 8
+            st[_KN] += 1
+        st[_PPW] = st[_PW]
+        st[_PPW + 1] = st[_PW + 1]
+        st[_PPW + 2] = st[_PW + 2]
+        st[_PW] = wx + _OFF
+        st[_PW + 1] = wy + _OFF
+        st[_PW + 2] = wz + _OFF
+        if dx > _PIVOT_CLAMP:  # clamped at 2 g, so the sums stay bounded
+            dx = _PIVOT_CLAMP
+        elif dx < -_PIVOT_CLAMP:
+            dx = -_PIVOT_CLAMP
+        if dy > _PIVOT_CLAMP:
+            dy = _PIVOT_CLAMP
+        elif dy < -_PIVOT_CLAMP:
+            dy = -_PIVOT_CLAMP
+        if dz > _PIVOT_CLAMP:
+            dz = _PIVOT_CLAMP
+        elif dz < -_PIVOT_CLAMP:
+            dz = -_PIVOT_CLAMP
+        st[_PD] = dx + _OFF
+        st[_PD + 1] = dy + _OFF
+        st[_PD + 2] = dz + _OFF
 
         # steady: the tilt stays within 3.5 deg of where it has been over the last ~2.5 s
         # (postural sway fits, a slow raise does not) and the foot does not turn fast; this,
@@ -808,6 +923,9 @@ class RepDetector:
         rt = self._ring_t
         rs = self._ring_s
         st = self._st
+        pivots = self._pivots()
+        for i in range(6):  # the next candidate is judged on what follows this one
+            self._put(_KTR + i, 0)
         i = _v(st, _EX_START)
         i_max = _v(st, _I_MAX)
         while i != i_max and rs[(i + 1) & _MASK] < level95:
@@ -815,15 +933,27 @@ class RepDetector:
         j = (i + 1) & _MASK
         top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
         oldest = _v(st, _RI)
+        k = i
         while i != oldest and rs[i] >= level5:
+            flat = rs[i] - rs[(i - 3) & _MASK]  # change over the 3 blocks (120 ms) before
+            if -(level5 >> 1) < flat < level5 >> 1 and rs[i] < level95 >> 2:
+                break  # a rest (below half the rep's tilt), not the rise
             i = (i - 1) & _MASK
+        if rs[i] >= level5:
+            # the rise began from a rest off the one it is measured from (rests drift a few
+            # degrees between reps): it started 5 % above that rest, not back where the
+            # signal last fell below 5 % (in the rep before, or earlier)
+            level5 += rs[i]
+            i = k
+            while i != oldest and rs[i] >= level5:
+                i = (i - 1) & _MASK
         if rt[i] < _v(st, _CLEARED):
             return  # it rose before the foot was back at rest from a vetoed movement (a hop's
             # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         lower = _v(st, _LOWER)
-        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
         self._put(_P_START, start)
         self._put(_P_TOP, top)
@@ -834,6 +964,39 @@ class RepDetector:
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
+
+    def _pivots(self):
+        """Did the foot turn about a fixed point (its ball) and not move as a whole?
+
+        Least squares over the rep: the lever r that best explains the linear acceleration d
+        by K r (K from the gyro: alpha x r + w x (w x r)) explains |K^T d|^2 / (K^T K). For a
+        turn about one axis K^T K is isotropic in the plane the lever can lie in (the lever
+        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve. The rest
+        of d is what a translation of the whole foot would leave; a rep may leave the
+        model's error floor (_PIVOT_ABS2, _PIVOT_REL2)."""
+        st = self._st
+        dd = _v(st, _KDD)
+        tr = _v(st, _KTR)
+        allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
+        if dd <= allowed or tr <= 0:
+            return True
+        bx = _v(st, _KB)
+        by = _v(st, _KB + 1)
+        bz = _v(st, _KB + 2)
+        k = 0  # a common scale that keeps the products below 2**29
+        while max(abs(bx), abs(by), abs(bz), tr, dd) >> k > 8191:
+            k += 1
+        bx >>= k
+        by >>= k
+        bz >>= k
+        b = isqrt(bx * bx + by * by + bz * bz)  # |K^T d|
+        tr >>= k
+        lever = _v(st, _LEVER)  # the longest lever, x 64
+        if 2 * b * 64 <= lever * tr:  # the best lever, 2 |K^T d| / trace, is a foot's
+            unexplained = (dd >> k) - (2 * b * b) // max(tr, 1)
+        else:  # longer than a foot's: the best that a foot's does
+            unexplained = (dd >> k) - (2 * b * lever) // 64 + (tr * lever // 64) * lever // 128
+        return unexplained <= allowed >> k
 
     def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
