@@ -165,7 +165,8 @@ _KB = const(95)
 _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
-_FIELDS = const(101)
+_SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
+_FIELDS = const(102)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -298,7 +299,7 @@ class RepDetector:
 
     rate_hz: the IMU's output data rate (40-420); accel_lsb_per_g, gyro_lsb_per_dps: its scale.
     update() takes t_ms (monotonic ms since reset, < 2**28) and six raw counts: a Rep or None.
-    Session state for the app: set_no, rep_no, set_open, last_rep_ms.
+    Session state for the app: set_no, rep_no, set_open, set_end_ms, last_rep_ms.
 
     Sets are decided here and nowhere else: a rep opens a set if none is open; the set closes
     once _SET_GAP_MS have passed since its last rep ended with no candidate rep under way (so a
@@ -374,6 +375,12 @@ class RepDetector:
         """True from a set's first rep until the detector closes the set; the next rep then
         opens a new one. The app ends the set (LED, records, BLE) when this turns False."""
         return self._get(_SET_OPEN) == 1
+
+    @property
+    def set_end_ms(self):
+        """When the detector closed the last set (sample clock): the set ends there, however
+        late the app looks (a drain after a light sleep hands it many samples at once)."""
+        return self._get(_SET_END)
 
     @property
     def gyro_bias(self):
@@ -794,7 +801,7 @@ class RepDetector:
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
-            self._close_set()
+            self._close_set(t)
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
@@ -1083,14 +1090,15 @@ class RepDetector:
             self._put(_RELEASE, 0)
         return rep
 
-    def _close_set(self):
-        """The pause after the set's last rep is long enough: close the set, unless a rep is
-        under way (rising, falling, ended and waiting for its confirmation, or in a backlog
-        being handed out)."""
+    def _close_set(self, t):
+        """The pause after the set's last rep is long enough at block time t: close the set,
+        unless a rep is under way (rising, falling, ended and waiting for its confirmation, or
+        in a backlog being handed out)."""
         st = self._st
         state = _v(st, _STATE)
         if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
             self._put(_SET_OPEN, 0)
+            self._put(_SET_END, t)
 
     def _emit(self, start, top, lower, end, s_max):
         st = self._st
