@@ -10,6 +10,7 @@ and it counts again. (A board switched on mid-movement is measured in the benchm
 """
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,23 @@ def test_whatever_it_was_doing_it_counts_again_after_2_s_of_stillness(
     still_from = trace.truth["reps"][0]["start_ms"] - 2000
     after = [r for r in reps_on(both_interpreters, trace, tmp_path) if r["start_ms"] >= still_from]
     assert len(after) == len(reps)
+
+
+def test_a_fifo_gap_inside_a_brisk_rise_loses_no_rep(both_interpreters, tmp_path):
+    """80 ms of samples lost (a FIFO overflow) a quarter of the way up a brisk 38 deg rep: the
+    turn across the gap is one block's, but the rate checks use what the gyro read (not a turn
+    too fast for a calf raise) and the ball-pivot test does not judge a rep whose angular
+    acceleration is unknown (docs/detector.md, 7). Counted 3 of 4 before. Longer gaps early in
+    a session still lose reps: docs/detector.md, known limits."""
+    reps = [
+        Rep(38.0, 0.445, 0.0, 0.445, 0.5, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(4)
+    ]
+    plan = session([Still(2.5), *reps, Still(2.0)], 0)
+    first = render(plan).truth["reps"][0]
+    at_ms = first["start_ms"] + first["up_ms"] / 4
+    trace = render(plan, sensor=replace(plan.sensor, gaps=((at_ms / 1000 / plan.duration, 80.0),)))
+    ok, why = counted(reps_on(both_interpreters, trace, tmp_path), trace.truth)
+    assert ok, why
 
 
 def test_an_imu_scale_given_as_a_float_is_taken():

@@ -470,10 +470,17 @@ class RepDetector:
             st[_STATE] = _UNSETTLED + _OFF  # lost track of the orientation
             st[_PEND] = _OFF
             elapsed = block_ms
+        rx = wx  # the turn rate the gyro read, per block, for the rate checks below
+        ry = wy
+        rz = wz
         if elapsed > block_ms + (block_ms >> 1):  # samples were lost: the turn took longer
             wx = wx * elapsed // block_ms
             wy = wy * elapsed // block_ms
             wz = wz * elapsed // block_ms
+            # and its angular acceleration is unknown: the ball-pivot test cannot judge this
+            # movement (_pivots passes a zero trace), its sums wait for the next rest
+            st[_KTR] = _OFF
+            st[_KN] = _PIVOT_BLOCKS + _OFF
         if wx > 23170 or wx < -23170 or wy > 23170 or wy < -23170 or wz > 23170 or wz < -23170:
             # > 0.35 rad in one block is handling, never a calf raise: rather than overflow
             # the products below, give up the orientation and learn a new rest later
@@ -482,7 +489,12 @@ class RepDetector:
             wx = 0
             wy = 0
             wz = 0
-        w2 = (wx >> 2) * (wx >> 2) + (wy >> 2) * (wy >> 2) + (wz >> 2) * (wz >> 2)
+            rx = 0
+            ry = 0
+            rz = 0
+        # rates from what the gyro read, not the turn across lost samples: a gap during a
+        # brisk rise would otherwise read as a turn too fast for a calf raise
+        w2 = (rx >> 2) * (rx >> 2) + (ry >> 2) * (ry >> 2) + (rz >> 2) * (rz >> 2)
         fast = 0
         if w2 > st[_VETO2] - _OFF:
             fast = 1
