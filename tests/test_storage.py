@@ -205,3 +205,13 @@ def test_a_flash_smaller_than_the_margin_has_nothing_free(scenario):
     assert 0 < got["statvfs_free_blocks"] < 8
     assert got["free"] == 0
     assert got["refused"] == "0 bytes free, a session needs 16384: sync with the host"
+
+
+def test_the_detail_stops_once_it_has_grown_all_but_two_blocks_of_the_free_space(scenario):
+    """The detail may use what was free at begin() but the kept block; with one block of that
+    left the store reads the free space again. Landing on it to the byte: that commit finds
+    only the kept block free and turns the detail off, not the one after."""
+    got = scenario("detail_budget")
+    assert got["grown"] == got["free"] - 2 * 4096
+    assert got["turned_off"] == [False] * (len(got["turned_off"]) - 1) + [True]
+    assert got["left"] == 4096
