@@ -2,10 +2,11 @@
 
 Pin map from docs.m5stack.com (Atom-Matrix page, "RGB & BUTTON & IR & MPU6886"): RGB LED data G27,
 button G39, IR G12, MPU6886 (0x68) SCL G21 / SDA G25. The matrix is 25 WS2812C-2020 pixels
-(SK6812-compatible timing). G39 is input-only with the button's pull-up on the board, so no
-internal pull-up. There is no battery. Axes: the vendor page has an IMU axis drawing; the board
-frame here is the chip's own frame (identity). Not for the Atom Matrix v1.1 (C008-B-V11): it
-carries a BMI270, for which calfraise has no driver.
+(SK6812-compatible timing). G39 is input-only with the button's pull-up on the board, so no internal
+pull-up. There is no battery. The MPU6886's INT is not on the pin map (no GPIO named for it), so
+standby polls the IMU (power.py). Axes: the vendor page has an IMU axis drawing; the board frame
+here is the chip's own frame (identity). Not for the Atom Matrix v1.1 (C008-B-V11): it carries a
+BMI270, for which calfraise has no driver.
 """
 
 from calfraise_fw.boardspec import Board, Button, I2CBus, Imu, NeoPixelLed

@@ -9,7 +9,9 @@ the download strapping pin, with a pull-up on the board).
 The DevKitC has no user LED (only the 5 V power-on LED) and no battery input, so these are
 external parts, if fitted: an LED with a 330 ohm resistor from GPIO4 to GND (GPIO4 is not a
 strapping pin), and a LiPo through two equal resistors (e.g. 2 x 100 kohm) into GPIO35 (ADC1_CH7,
-input-only; ADC1 keeps working while the radio is on, ADC2 does not).
+input-only; ADC1 keeps working while the radio is on, ADC2 does not). The GY-521's INT pin
+(active high, push-pull as the MPU-6050 comes up) on a jumper to GPIO27, an RTC GPIO that is no
+strapping pin, so motion wakes the board from deep sleep (ESP32 datasheet, RTC IO list).
 """
 
 from calfraise_fw.boardspec import AdcBattery, Board, Button, GpioLed, I2CBus, Imu
@@ -19,7 +21,7 @@ BOARD = Board(
     title="ESP32-DevKitC + MPU-6050 (GY-521)",
     chip="esp32",
     i2c=I2CBus(0, scl=22, sda=21),
-    imu=Imu("mpu6050", 0x68, axes="x,y,z", rate_hz=104),
+    imu=Imu("mpu6050", 0x68, axes="x,y,z", rate_hz=104, int_pin=27),
     led=GpioLed(4),
     button=Button(0, active_low=True, pull_up=True),
     battery=AdcBattery(35, ratio=2.0),

@@ -1,11 +1,13 @@
 """M5Stack M5StickC Plus (SKU K016-P): ESP32-PICO-D4, MPU-6886, red LED, buttons, AXP192.
 
 Pin map from docs.m5stack.com (StickC-Plus page) and the M5StickC pin tables: red LED G10, IR G9,
-button A (front) G37, button B (side) G39, and one internal I2C bus, SCL G22 / SDA G21, that
-carries both the MPU6886 (0x68) and the AXP192 power chip (0x34). The LED is lit when G10 is low
-(M5's m5stickc_led driver: LED_ON = 0). G37 is input-only with the button's pull-up on the board.
-The battery is read through the AXP192 (no ADC divider on a GPIO). Axes: the board frame is the
-chip's own frame (identity). Not for the StickC Plus2: it has no AXP192.
+button A (front) G37, button B (side) G39, and one internal I2C bus, SCL G22 / SDA G21, that carries
+both the MPU6886 (0x68) and the AXP192 power chip (0x34). The LED is lit when G10 is low (M5's
+m5stickc_led driver: LED_ON = 0). G37 is input-only with the button's pull-up on the board. The
+battery is read through the AXP192 (no ADC divider on a GPIO). The MPU6886's INT reaches G35 (an RTC
+GPIO, input-only), a line it shares with the BM8563 RTC's and the AXP192's IRQ, so it is set active
+low, open drain (StickC Plus schematic; M5Stack community notes on G35). Axes: the board frame is
+the chip's own frame (identity). Not for the StickC Plus2: it has no AXP192.
 """
 
 from calfraise_fw.boardspec import Axp192Battery, Board, Button, GpioLed, I2CBus, Imu
@@ -15,7 +17,7 @@ BOARD = Board(
     title="M5Stack M5StickC Plus",
     chip="esp32",
     i2c=I2CBus(0, scl=22, sda=21),
-    imu=Imu("mpu6886", 0x68, axes="x,y,z", rate_hz=104),
+    imu=Imu("mpu6886", 0x68, axes="x,y,z", rate_hz=104, int_pin=35, int_active_low=True),
     led=GpioLed(10, active_low=True),
     button=Button(37, active_low=True),
     battery=Axp192Battery(0x34),

@@ -18,20 +18,28 @@ REPO = Path(__file__).resolve().parent.parent
 BOARD_FILES = sorted(p for p in (REPO / "boards").glob("*.py") if p.name != "sim.py")
 REAL_BOARDS = {"devkitc_mpu6050", "atom_matrix", "m5stickc_plus", "qtpy_s3_lsm6dsox"}
 
-# GPIO facts from the Espressif datasheets: the GPIO numbers that exist, the input-only ones, and
-# the ADC1 channels (ADC2 cannot be read while the radio is on).
+# GPIO facts from the Espressif datasheets: the GPIO numbers that exist, the input-only ones, the
+# ADC1 channels (ADC2 cannot be read while the radio is on) and the RTC GPIOs, the only ones
+# that wake the chip from deep sleep (the ESP32-C3: GPIO0-5).
 GPIO = {
     "esp32": {
         "exists": set(range(40)) - {20, 24, 28, 29, 30, 31},
         "input_only": set(range(34, 40)),
         "adc1": set(range(32, 40)),
+        "rtc": {0, 2, 4, 12, 13, 14, 15, 25, 26, 27} | set(range(32, 40)),
     },
     "esp32s3": {
         "exists": set(range(49)) - {22, 23, 24, 25},
         "input_only": set(),
         "adc1": set(range(1, 11)),
+        "rtc": set(range(22)),
     },
-    "esp32c3": {"exists": set(range(22)), "input_only": set(), "adc1": set(range(5))},
+    "esp32c3": {
+        "exists": set(range(22)),
+        "input_only": set(),
+        "adc1": set(range(5)),
+        "rtc": set(range(6)),
+    },
 }
 # Addresses each IMU can answer at (AD0 / SA0 low or high, per the chips' datasheets).
 IMU_ADDRESSES = {
@@ -77,6 +85,8 @@ def all_pins(board):
         pins.append(board.button.pin)
     if isinstance(board.battery, AdcBattery):
         pins.append(board.battery.pin)
+    if board.imu.int_pin is not None:
+        pins.append(board.imu.int_pin)
     return pins
 
 
@@ -128,6 +138,15 @@ def test_pins_exist_and_are_not_shared(board_file):
 def test_driven_pins_can_drive(board_file):
     board = load(board_file)
     assert not set(output_pins(board)) & GPIO[board.chip]["input_only"]
+
+
+def test_wake_pins_can_wake_from_deep_sleep(board_file):
+    """The IMU's INT and the button wake the board (power.py): RTC GPIOs only."""
+    board = load(board_file)
+    wake = [board.imu.int_pin] if board.imu.int_pin is not None else []
+    if board.button is not None:
+        wake.append(board.button.pin)
+    assert set(wake) <= GPIO[board.chip]["rtc"]
 
 
 def test_battery_is_readable_with_the_radio_on(board_file):

@@ -119,6 +119,18 @@ def counted(found, truth):
     shift=True,
     clip=0,
 )
+@example(  # 10 deg against the raise: the raise passes its old rest by as much as the stance
+    reps=[Rep(20.0, 1.0, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(6)],
+    off=(0.0, -10.0, 0.0),
+    shift=True,
+    clip=0,
+)
+@example(  # ... slowly (2 s up): the stance is not confirmed as a rep while the raise is under way
+    reps=[Rep(20.0, 2.0, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(6)],
+    off=(0.0, -10.0, 0.0),
+    shift=True,
+    clip=0,
+)
 def test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep(
     both_interpreters, tmp_path, reps, off, shift, clip
 ):

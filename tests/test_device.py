@@ -12,6 +12,7 @@ from calfraise.analyze import detect
 from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import read_trace, write_trace
+from calfraise_fw.monitor import BIAS_SAVE_MDPS
 from calfraise_fw.readback import read_session
 
 QUICK = {"idle_end_s": 200}  # a session ends 200 s after its last rep (rests are shorter)
@@ -161,7 +162,12 @@ def test_settings_and_calibration_survive_a_restart(tmp_path):
     second = run_device(csv, flash=flash, after_ms=AFTER_MS)  # settings as the first run left them
     for run in (first, second):
         assert {t["reps"] for t in run.of_type("target")} == {5}
-    assert json.loads(read_flash(flash, "settings.json").decode()) == saved
+    again = json.loads(read_flash(flash, "settings.json").decode())
+    # the calibration survives: the second run may save it again at a slightly different
+    # moment of the data (light sleep moves the monitor's checks), within the save threshold
+    bias, again_bias = saved.pop("gyro_bias_mdps"), again.pop("gyro_bias_mdps")
+    assert again == saved
+    assert max(abs(a - b) for a, b in zip(bias, again_bias, strict=True)) < BIAS_SAVE_MDPS
 
 
 def test_bad_settings_are_reported_and_defaults_used(tmp_path):

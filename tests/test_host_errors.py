@@ -26,8 +26,7 @@ from calfraise.host.importer import import_session
 from calfraise.host.plot import foot_angle
 from calfraise.host.queries import SET_GAP_MS, load_session
 from calfraise.host.tables import clock
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 from calfraise_fw import records
 from host_sessions import run_cli, session_file, workout

@@ -222,7 +222,7 @@ def test_import_cost_on_the_board(micropython, tmp_path):
         (b"\x02\x05\x00\xb9\x55\x69\x00", P.MALFORMED, 2, 5),  # ... and with an extra byte
         (b"\x02\x06\xff\xff\xff\x5d", P.OUT_OF_RANGE, 2, 6),  # 2019-09
         (b"\x03\x07\x00", P.MALFORMED, 3, 7),  # start_session takes no payload
-        (b"\x05\x08\x00\x07", P.OUT_OF_RANGE, 5, 8),  # get_settings: no setting 7
+        (b"\x05\x08\x00\x08", P.OUT_OF_RANGE, 5, 8),  # get_settings: no setting 8
         (b"\x06\x09", P.MALFORMED, 6, 9),  # set_settings: nothing to set
         (b"\x06\x09\x00\x0a\x00\x00", P.MALFORMED, 6, 9),  # ... half a pair
         (b"\x06\x09\x09\x0a\x00\x00\x00", P.OUT_OF_RANGE, 6, 9),  # ... no setting 9

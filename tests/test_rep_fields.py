@@ -20,7 +20,7 @@ import pytest
 
 from calfraise.analyze import detect
 from calfraise.bench.accuracy import match, percentile
-from calfraise.sim.render import simulate_session
+from calfraise.sim import simulate_session
 from calfraise_fw.detector import chord2_to_cdeg, crossing, isqrt
 
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")

@@ -26,8 +26,7 @@ from aiohttp import web
 
 from calfraise.host.db import open_db
 from calfraise.host.importer import import_session
-from calfraise.sim import plan_reps
-from calfraise.sim.render import render
+from calfraise.sim import plan_reps, render
 from calfraise.trace import write_trace
 from calfraise.web.server import make_app
 from host_sessions import session_file, workout

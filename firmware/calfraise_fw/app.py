@@ -1,9 +1,10 @@
 """The app: builds the board's parts and runs the tasks that connect them.
 
     IMU --> Sampler --> Session --publish--> EventBus --> Feedback (LED), console, ...
-                ^                                      (storage and BLE subscribe here too)
+                ^                                      (storage, BLE, power subscribe too)
     Button -----+--> Session.start/stop, pairing window, forget hosts
                                                  Monitor: watchdog, gc, stats, battery
+                                                 Power: clock, radio, sleep (power.py)
 
 Every task but the monitor runs under the Supervisor (restarted when it raises; the watchdog
 resets the board when one keeps failing or stops beating). Everything hardware-specific comes
@@ -26,6 +27,7 @@ from calfraise_fw.feedback import Feedback
 from calfraise_fw.imu import open_imu
 from calfraise_fw.led import open_led
 from calfraise_fw.monitor import WDT_MS, Monitor
+from calfraise_fw.power import Power
 from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
@@ -62,10 +64,12 @@ class App:
         )
         self.monitor = Monitor(self, machine.WDT(timeout=WDT_MS))
         self.ble = BleServer(self)
+        self.power = Power(self)
         self.bus.subscribe(print_event)
         self.bus.subscribe(self.feedback.on_event)
         self.bus.subscribe(self.recorder.on_event)
         self.bus.subscribe(self.ble.on_event)
+        self.bus.subscribe(self.power.on_event)
 
     def on_press(self, press):
         self.publish({"type": "button", "press": press})
@@ -160,6 +164,7 @@ class App:
             start("button", self.button)
         start("ble", self.ble)
         start("pairing", Police(self.ble))
+        start("power", self.power)
         await self.monitor.run()
 
     def self_test(self):

@@ -93,6 +93,7 @@ class BleServer:
         # a transfer's turn of data notifications, sent before the next turn refills them: no
         # new bytes per chunk in the heap, so a sync does not fragment it
         self._ring = [bytearray(p.PREFERRED_MTU) for _ in range(_CHUNKS_PER_TURN)]
+        self._adv_us = _ADV_INTERVAL_US  # None: not advertising (power.py decides)
         ble = self._ble = bluetooth.BLE()
         ble.active(True)
         self.name = p.device_name(machine.unique_id())
@@ -147,9 +148,22 @@ class BleServer:
             return self.pairing.set_secret(data[0], bytes(data[1]), value)
         self._wake.set()
 
+    @property
+    def connected(self):
+        return self._conn is not None
+
+    def advertise(self, interval_us):
+        """Advertise every interval_us while nobody is connected (None: stop advertising)."""
+        self._adv_us = interval_us
+        if self._conn is None:
+            self._advertise()
+
     def _advertise(self):
+        if self._adv_us is None:
+            self._ble.gap_advertise(None)
+            return
         self._ble.gap_advertise(
-            _ADV_INTERVAL_US, p.adv_payload(self._battery_pct), resp_data=p.scan_response(self.name)
+            self._adv_us, p.adv_payload(self._battery_pct), resp_data=p.scan_response(self.name)
         )
 
     def _battery_changed(self):

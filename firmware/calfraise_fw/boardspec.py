@@ -19,13 +19,17 @@ class I2CBus:
 
 
 class Imu:
-    """kind: a driver name (calfraise_fw.imu); axes: the chip's axes in the board frame."""
+    """kind: a driver name (calfraise_fw.imu); axes: the chip's axes in the board frame;
+    int_pin: the RTC-capable GPIO its interrupt line (INT / INT1) reaches, None if not wired
+    (standby then polls the IMU); int_active_low: the line is shared, open drain."""
 
-    def __init__(self, kind, addr, axes="x,y,z", rate_hz=104):
+    def __init__(self, kind, addr, axes="x,y,z", rate_hz=104, int_pin=None, int_active_low=False):
         self.kind = kind
         self.addr = addr
         self.axes = axes
         self.rate_hz = rate_hz
+        self.int_pin = int_pin
+        self.int_active_low = int_active_low
 
 
 class NeoPixelLed:

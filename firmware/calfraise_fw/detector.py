@@ -165,7 +165,8 @@ _KB = const(95)
 _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
-_FIELDS = const(101)
+_SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
+_FIELDS = const(102)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -298,7 +299,7 @@ class RepDetector:
 
     rate_hz: the IMU's output data rate (40-420); accel_lsb_per_g, gyro_lsb_per_dps: its scale.
     update() takes t_ms (monotonic ms since reset, < 2**28) and six raw counts: a Rep or None.
-    Session state for the app: set_no, rep_no, set_open, last_rep_ms.
+    Session state for the app: set_no, rep_no, set_open, set_end_ms, last_rep_ms.
 
     Sets are decided here and nowhere else: a rep opens a set if none is open; the set closes
     once _SET_GAP_MS have passed since its last rep ended with no candidate rep under way (so a
@@ -374,6 +375,12 @@ class RepDetector:
         """True from a set's first rep until the detector closes the set; the next rep then
         opens a new one. The app ends the set (LED, records, BLE) when this turns False."""
         return self._get(_SET_OPEN) == 1
+
+    @property
+    def set_end_ms(self):
+        """When the detector closed the last set (sample clock): the set ends there, however
+        late the app looks (a drain after a light sleep hands it many samples at once)."""
+        return self._get(_SET_END)
 
     @property
     def gyro_bias(self):
@@ -794,7 +801,7 @@ class RepDetector:
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
-            self._close_set()
+            self._close_set(t)
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
@@ -940,11 +947,12 @@ class RepDetector:
             i = k
             while i != oldest and rs[i] >= level5:
                 i = (i - 1) & _MASK
-        if rt[i] < _v(st, _CLEARED):
-            return  # it rose before the foot was back at rest from a vetoed movement (a hop's
-            # landing wobble): part of that movement, not a raise from rest
         j = (i + 1) & _MASK
         start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
+        if start < _v(st, _CLEARED):
+            # it rose before the foot was back at rest from a vetoed movement: the raise (if
+            # any) starts where it came back, so a hop's landing wobble is too quick a phase
+            start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
@@ -1008,11 +1016,12 @@ class RepDetector:
         if jolt or (back < 0 and e2 > _S_THROUGH):
             self._put(_PEND, 0)  # a heel strike or a tilt through rest: a step, not a rep
             return None
-        if back < 0 and e2 > _v(st, _P_SMAX):
-            # on through the rest further than it rose: a raise comes back near where it
-            # started (a few degrees past it at most), so this was no raise. If the foot had
-            # settled at its top, that was a stance, and the raise now under way the other
-            # way rises from it (as when it rises further from a plateau)
+        if back < 0 and e2 > (_v(st, _P_SMAX) >> 4) * 9:
+            # on through the rest by 3/4 of what it rose: a raise comes back near where it
+            # started (rests between reps differ by up to 10 deg, raises rise 20 deg and
+            # more), so this was no raise. If the foot had settled at its top, that was a
+            # stance, and the raise now under way the other way rises from it (as when it
+            # rises further from a plateau)
             self._put(_PEND, 0)
             if _v(st, _P_PL) and _v(st, _STATE) == _RISE and not _v(st, _PL):
                 self._put(_PL, 1)
@@ -1020,6 +1029,8 @@ class RepDetector:
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
             return None  # (the next raise already under way confirms this one)
+        if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
+            return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
         return self._vote()
 
@@ -1079,14 +1090,15 @@ class RepDetector:
             self._put(_RELEASE, 0)
         return rep
 
-    def _close_set(self):
-        """The pause after the set's last rep is long enough: close the set, unless a rep is
-        under way (rising, falling, ended and waiting for its confirmation, or in a backlog
-        being handed out)."""
+    def _close_set(self, t):
+        """The pause after the set's last rep is long enough at block time t: close the set,
+        unless a rep is under way (rising, falling, ended and waiting for its confirmation, or
+        in a backlog being handed out)."""
         st = self._st
         state = _v(st, _STATE)
         if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
             self._put(_SET_OPEN, 0)
+            self._put(_SET_END, t)
 
     def _emit(self, start, top, lower, end, s_max):
         st = self._st

@@ -134,6 +134,7 @@ SETTING_NAMES = (
     "led_brightness",
     "idle_end_s",
     "delete_unsynced_when_full",
+    "standby_s",
 )
 _PAIR = const("<Bi")  # setting id, value
 _PAIR_SIZE = const(5)

@@ -48,6 +48,7 @@ class Sampler:
         self.heartbeat_ms = time.ticks_ms()
         self.worst_latency_ms = 0
         self._buf = array("h", bytes(2 * 6 * BATCH))
+        self._latest = 0  # where the newest sample starts in _buf
 
     async def run(self):
         failures = 0
@@ -159,6 +160,23 @@ class Sampler:
         self.t_ms = t
         self._rem = rem
         self.samples += n
+        self._latest = 6 * (n - 1)
+
+    def latest(self, channel):
+        """The newest sample's channel (ax, ay, az, gx, gy, gz: 0..5), in counts."""
+        return self._buf[self._latest + channel]
+
+    def prime(self, sample, ms):
+        """Feed `ms` of sample time holding `sample` (6 counts) to the detector: after a wake,
+        the rest the foot lay at before the board slept, so the detector starts from that rest
+        and the movement that woke the board is a rise from it (power.py)."""
+        n = ms * self.imu.rate_hz // 1000
+        buf = self._buf
+        for i in range(6):
+            buf[i] = sample[i]
+        for _ in range(n):
+            self.detector.update(self.t_ms, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5])
+            self._skip(1)
 
     def _skip(self, samples):
         """Move the sample clock on by `samples` that never arrived."""

@@ -7,7 +7,9 @@ output into the app's events: "rep", "target" (the set reached the reps-per-set 
 
 The detector alone decides where a set ends (RepDetector.set_open): the session publishes
 "set_end" when the detector has closed the set, or when the session stops, with the detector's
-set and rep numbers, so the LED, the records and the host all see the same sets.
+set and rep numbers, so the LED, the records and the host all see the same sets. A set closed
+by the pause ends when the detector closed it (set_end_ms), not when the app looked: after a
+light sleep (power.py) one drain hands the detector half a second of samples.
 """
 
 IDLE = "idle"
@@ -95,11 +97,11 @@ class Session:
         """After every FIFO drain: end the set the detector closed, end an idle session."""
         if self.state != IN_SESSION:
             return
-        t_ms = self._now()
-        if self._set_open and not self.sampler.detector.set_open:
-            self._close_set(t_ms)
-            self._quiet_ms = t_ms
-        if t_ms - self._last_ms > self.settings["idle_end_s"] * 1000:
+        detector = self.sampler.detector
+        if self._set_open and not detector.set_open:
+            self._quiet_ms = detector.set_end_ms
+            self._close_set(self._quiet_ms)
+        if self._now() - self._last_ms > self.settings["idle_end_s"] * 1000:
             self.stop("timeout")
 
     def _close_set(self, t_ms):

@@ -18,6 +18,7 @@ DEFAULTS = {
     "tempo_down_ms": (2000, 300, 10000),
     "led_brightness": (40, 0, 255),
     "idle_end_s": (300, 30, 3600),  # no rep for this long ends the session
+    "standby_s": (600, 30, 86400),  # no motion, session or host this long: standby (power.py)
     "delete_unsynced_when_full": (False, None, None),
 }
 

@@ -50,7 +50,8 @@ def load_board(path=CONFIG):
         raise ConfigError(f"no board file boards/{name}.py ({err})") from err
     board = sys.modules["boards." + name].BOARD
     if imu is not None:
-        board.imu = Imu(imu[0], imu[1], board.imu.axes, imu[2])
+        wired = board.imu
+        board.imu = Imu(imu[0], imu[1], wired.axes, imu[2], wired.int_pin, wired.int_active_low)
     return board
 
 

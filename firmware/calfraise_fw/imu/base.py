@@ -26,6 +26,7 @@ class FifoImu:
     WHO_AM_I: tuple = ()  # identities this driver accepts
     FRAME = 12  # FIFO bytes per burst unit (a sample, or a tagged word)
     MAX_BATCH = 32  # burst units per read: a power of two
+    FIFO_SAMPLES = 0  # whole samples the FIFO holds (how long the CPU may sleep between drains)
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
         self.i2c = i2c
@@ -92,6 +93,21 @@ class FifoImu:
     def read(self, out):
         """Drain the FIFO into out (array('h'), 6 counts a sample: ax, ay, az, gx, gy, gz in the
         board frame); returns the number of samples. Sets self.gap. Raises ImuError."""
+        raise NotImplementedError
+
+    def fifo_ms(self):
+        """How long the FIFO holds samples at the chosen rate before it overflows."""
+        return self.FIFO_SAMPLES * 1000 // self.rate_hz
+
+    # --- standby ----------------------------------------------------------------------------
+    def wake_on_motion(self, mg, active_low):
+        """Standby: the chip alone, accelerometer only at its low-power rate, raises its INT
+        pin (active low: open drain, for a shared line) when it moves more than `mg`, and holds
+        it until motion() reads the event. The FIFO stops; start() samples again."""
+        raise NotImplementedError
+
+    def motion(self):
+        """True if the chip saw motion since it was armed or last asked (clears the event)."""
         raise NotImplementedError
 
     # --- bus access -----------------------------------------------------------------------

@@ -19,13 +19,23 @@ from calfraise_fw.imu.frames import frame_layout
 _CTRL1_XL = const(0x10)  # ODR_XL[7:4] FS_XL[3:2]
 _CTRL2_G = const(0x11)  # ODR_G[7:4] FS_G[3:2] FS_125[1]
 _CTRL3_C = const(0x12)  # BOOT BDU H_LACTIVE PP_OD SIM IF_INC BLE SW_RESET
+_CTRL6_C = const(0x15)  # XL_HM_MODE[4]: 1 turns the accelerometer's high-performance mode off
+_WAKE_UP_SRC = const(0x1B)  # WU_IA[3]: the wake-up event (cleared by this read when latched)
 _FIFO_STATUS1 = const(0x3A)  # DIFF_FIFO[7:0], then FIFO_STATUS2..4 (read in one go)
+_WAKE_UP_THS = const(0x5B)  # WK_THS[5:0]: 1 LSB = full scale / 64
+_WAKE_UP_DUR = const(0x5C)  # WAKE_DUR[6:5]: samples over the threshold before the event
+_MD1_CFG = const(0x5E)  # INT1_WU[5]: the wake-up event drives INT1
 
 _SW_RESET = const(0x01)  # clears itself once the reset is done (DS 9.15)
 _BDU_IF_INC = const(0x44)  # AN 8: the FIFO needs BDU and IF_INC (auto-increment) set
 _FS_XL_8G = const(0x0C)  # FS_XL = 11: +-8 g, 0.244 mg/LSB (DS table 3)
 _FS_G_1000DPS = const(0x08)  # FS_G = 10: +-1000 deg/s, 35 mdps/LSB (DS table 3)
 _CONTINUOUS = const(0x06)  # FIFO_MODE = 110: the newest data overwrite the oldest (DS table 42)
+_ACTIVE_LOW_OPEN_DRAIN = const(0x30)  # CTRL3_C H_LACTIVE | PP_OD
+_XL_LOW_POWER = const(0x10)  # CTRL6_C XL_HM_MODE
+_WU_IA = const(0x08)
+_INT1_WU = const(0x20)
+_FS_2G_MG = const(2000)  # the wake-up threshold's full scale (FS_XL = 00)
 
 _RESET_POLLS = const(10)  # AN5130: a software reset takes about 50 us; poll CTRL3_C every 1 ms
 SAMPLE = const(12)  # bytes of a sample: gyro x, y, z then accel x, y, z, little-endian
@@ -84,6 +94,28 @@ class Lsm6ds(FifoImu):
     def _batch(self, code):
         """Put accel and gyro into the FIFO at the rate of `code`; set self._fifo_cfg."""
         raise NotImplementedError
+
+    # --- standby: the wake-up interrupt (AN5130 5.4, AN5272 5.4, AN4650 5.4) --------------
+    WAKE_ODR = 1  # ODR_XL code of the standby rate (low-power mode)
+    WAKE_CFG: tuple = ()  # (register, value): the chip's latch (LIR) and interrupt enable
+
+    def wake_on_motion(self, mg, active_low):
+        """Gyro off, accelerometer alone in low-power mode at WAKE_ODR, +-2 g; its slope filter
+        (half the change between two samples) against WK_THS on every axis, latched on INT1."""
+        self._reset()
+        self.write_reg(_CTRL3_C, _BDU_IF_INC | (_ACTIVE_LOW_OPEN_DRAIN if active_low else 0))
+        self.write_reg(_CTRL6_C, _XL_LOW_POWER)
+        self.write_reg(_CTRL1_XL, self.WAKE_ODR << 4)
+        for reg, value in self.WAKE_CFG:
+            self.write_reg(reg, value)
+        self.write_reg(_WAKE_UP_DUR, 0)
+        # the slope is half the change: a change of mg is a slope of mg / 2
+        self.write_reg(_WAKE_UP_THS, max(1, min(63, (mg * 32 + _FS_2G_MG // 2) // _FS_2G_MG)))
+        self.write_reg(_MD1_CFG, _INT1_WU)
+        self.motion()
+
+    def motion(self):
+        return bool(self.read_reg(_WAKE_UP_SRC) & _WU_IA)
 
     def _flush(self):
         """Bypass mode empties the FIFO (AN 8.2.1); then continuous mode again."""

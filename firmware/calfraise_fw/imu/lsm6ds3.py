@@ -14,6 +14,7 @@ _FIFO_CTRL5 = const(0x0A)  # ODR_FIFO[6:3] FIFO_MODE[2:0]
 _FIFO_DATA_OUT_L = const(0x3E)  # a burst reads L, H, L, H...: each H pops a word (AN 8.4)
 _NO_DECIMATION = const(0x09)  # DEC_FIFO_GYRO = DEC_FIFO_XL = 001 (DS tables 33, 34)
 _OVER_RUN = const(0x40)  # FIFO_STATUS2: completely filled, the oldest overwritten (AN 8.1.7)
+_TAP_CFG = const(0x58)  # LSM6DS3TR-C: INTERRUPTS_ENABLE[7]; both: LIR[0] (latched interrupts)
 _PATTERN = const(6)  # words in the repeating pattern: Gx Gy Gz XLx XLy XLz (AN 8.5.1)
 
 
@@ -77,14 +78,24 @@ class _PatternFifo(Lsm6ds):
 
 
 class LSM6DS3(_PatternFifo):
+    """Standby at 13 Hz, its slowest rate (AN4650 5.4; it has no 1.6 Hz)."""
+
     NAME = "LSM6DS3"
+    WAKE_CFG = ((_TAP_CFG, 0x01),)  # LIR
     WHO_AM_I = (0x69,)  # lsm6ds3_reg.h LSM6DS3_ID
     FIFO_WORDS = 4096  # 8 kbyte (AN4650)
+    FIFO_SAMPLES = 4096 // _PATTERN
     DIFF_HIGH = 0x0F  # DIFF_FIFO[11:8] (lsm6ds3_reg.h fifo_status2)
 
 
 class LSM6DS3TRC(_PatternFifo):
+    """Standby at 1.6 Hz (ODR_XL 1011, low-power only; DS table 52): a slope over 0.6 s, a
+    slow heel raise's rise, rather than the jerk between two samples 20 ms apart."""
+
     NAME = "LSM6DS3TR-C"
+    WAKE_ODR = 11
+    WAKE_CFG = ((_TAP_CFG, 0x81),)  # INTERRUPTS_ENABLE | LIR (AN5130 5.4)
     WHO_AM_I = (0x6A,)  # DS 9.12
     FIFO_WORDS = 2048  # 4 kbyte (AN 8, table 64)
+    FIFO_SAMPLES = 2048 // _PATTERN
     DIFF_HIGH = 0x07  # DIFF_FIFO[10:8] (DS table 141)

@@ -12,6 +12,8 @@ from calfraise_fw.imu.lsm6ds import SAMPLE, Lsm6ds
 
 _FIFO_CTRL3 = const(0x09)  # BDR_GY[7:4] BDR_XL[3:0]
 _FIFO_CTRL4 = const(0x0A)  # DEC_TS_BATCH[7:6] ODR_T_BATCH[5:4] FIFO_MODE[2:0]
+_TAP_CFG0 = const(0x56)  # LIR[0] (latched interrupts)
+_TAP_CFG2 = const(0x58)  # INTERRUPTS_ENABLE[7]
 _FIFO_DATA_OUT_TAG = const(0x78)  # tag, then X_L..Z_H at 0x79..0x7E; a burst rolls over
 # FIFO_STATUS2: FIFO_OVR_IA, the FIFO is completely filled (lsm6dsox_reg.h). Only a read frees
 # a full FIFO, so that is the overflow; FIFO_OVR_LATCHED would also flag the overwrites racing
@@ -60,9 +62,14 @@ def pair_words(raw, words: int, pend, pairs) -> int:
 
 
 class LSM6DSOX(Lsm6ds):
+    """Standby at 1.6 Hz (ODR_XL 1011, low-power only), as the LSM6DS3TR-C (AN5272 5.4)."""
+
     NAME = "LSM6DSOX"
+    WAKE_ODR = 11
+    WAKE_CFG = ((_TAP_CFG0, 0x01), (_TAP_CFG2, 0x80))  # LIR; INTERRUPTS_ENABLE
     WHO_AM_I = (0x6C,)  # lsm6dsox_reg.h LSM6DSOX_ID
     FRAME = 7  # a tagged word
+    FIFO_SAMPLES = 512 // 2  # 512 tagged words (Linux st_lsm6dsx), a gyro and an accel each
     FIFO_MODE_REG = _FIFO_CTRL4
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):

@@ -23,9 +23,12 @@ _GYRO_CONFIG = const(0x1B)  # FS_SEL[4:3]; the MPU-6886's FCHOICE_B[1:0] must st
 _ACCEL_CONFIG = const(0x1C)  # AFS_SEL[4:3]
 _ACCEL_CONFIG2 = const(0x1D)  # MPU-6886 only: A_DLPF_CFG[2:0]
 _FIFO_EN = const(0x23)
+_INT_PIN_CFG = const(0x37)  # INT_LEVEL[7] (1: active low), INT_OPEN[6], LATCH_INT_EN[5]
+_INT_ENABLE = const(0x38)
 _INT_STATUS = const(0x3A)  # FIFO_OFLOW_INT (bit 4) clears when INT_STATUS is read
 _USER_CTRL = const(0x6A)
 _PWR_MGMT_1 = const(0x6B)
+_PWR_MGMT_2 = const(0x6C)  # STBY_XG/YG/ZG[2:0]; MPU-6050: LP_WAKE_CTRL[7:6]
 _FIFO_COUNTH = const(0x72)  # reading it latches FIFO_COUNTL too (RM 4.30)
 _FIFO_R_W = const(0x74)
 
@@ -36,6 +39,10 @@ _USER_FIFO_RESET = const(0x04)  # flushes the FIFO only while FIFO_EN is 0 (RM, 
 _FIFO_OFLOW_INT = const(0x10)
 _FS_1000_DPS = const(0x10)  # FS_SEL = 2: 32.8 LSB/(deg/s) (RM 4.19)
 _FS_8_G = const(0x10)  # AFS_SEL = 2: 4096 LSB/g (PS 6.2)
+_LATCH_INT = const(0x20)  # INT_PIN_CFG: INT stays up until INT_STATUS is read
+_ACTIVE_LOW_OPEN_DRAIN = const(0xC0)  # INT_PIN_CFG: INT_LEVEL | INT_OPEN
+_GYRO_STANDBY = const(0x07)  # PWR_MGMT_2: the gyro's three axes off
+_CYCLE = const(0x20)  # PWR_MGMT_1: wake, take one accel sample, sleep again, at the LP rate
 
 _FIFO_BYTES = const(1024)
 _RESET_MS = const(100)  # RM p. 41, PWR_MGMT_1 note: wait 100 ms after DEVICE_RESET
@@ -60,6 +67,7 @@ def nearest_rate(rate_hz):
 class _Mpu(FifoImu):
     """What the two chips share; subclasses name the chip, its FIFO frame and FIFO_EN bits."""
 
+    MOTION_BITS = 0  # INT_ENABLE / INT_STATUS bits of the chip's motion interrupt
     WHO_AM_I_REG = 0x75
     FIFO_SOURCES = 0  # the FIFO_EN bits that put accel and gyro into the FIFO
     GYRO_AT = 0  # byte offset of the gyro's x reading in a FIFO frame
@@ -101,6 +109,19 @@ class _Mpu(FifoImu):
         self.write_reg(_USER_CTRL, _USER_FIFO_RESET)
         self.write_reg(_USER_CTRL, _USER_FIFO_EN)
 
+    def wake_on_motion(self, mg, active_low):
+        self._reset()
+        self.write_reg(_INT_PIN_CFG, _LATCH_INT | (_ACTIVE_LOW_OPEN_DRAIN if active_low else 0))
+        self._arm(mg)
+        self.motion()
+
+    def _arm(self, mg):
+        """The chip's own motion-interrupt recipe, ending in cycle (low-power) mode."""
+        raise NotImplementedError
+
+    def motion(self):
+        return bool(self.read_reg(_INT_STATUS) & self.MOTION_BITS)
+
     def read(self, out):
         since = self.since_last_read()
         self.gap = self._carry
@@ -134,21 +155,66 @@ class _Mpu(FifoImu):
         return done
 
 
+_MOT_THR = const(0x1F)  # MPU-6050 motion threshold, 2 mg a count (RM rev 3.2, 4.7)
+_MOT_DUR = const(0x20)  # ... and duration, 1 ms a count (RM rev 3.2, 4.8)
+_ACCEL_HPF_HOLD = const(0x07)  # ACCEL_CONFIG ACCEL_HPF: the high-pass filter holds its input
+_LP_WAKE_5_HZ = const(0x40)  # PWR_MGMT_2 LP_WAKE_CTRL = 1: 5 Hz (RM 4.29)
+_TEMP_DIS = const(0x08)  # PWR_MGMT_1
+_ACCEL_INTEL = const(0x69)  # MPU-6886 ACCEL_INTEL_CTRL: ACCEL_INTEL_EN[7], ACCEL_INTEL_MODE[6]
+_COMPARE_PREVIOUS = const(0xC0)  # on, each sample against the one before
+_WOM_THR = const(0x20)  # MPU-6886 ACCEL_WOM_X_THR, Y and Z follow: 4 mg a count
+_LP_DIV = const(255)  # MPU-6886 low-power accel rate 1 kHz / (1 + 255): 3.9 Hz
+
+
 class MPU6050(_Mpu):
+    """Motion detection (RM rev 3.2 4.7-4.8; InvenSense's and i2cdevlib's recipe): the
+    high-pass filter reset, then held, so it puts out each sample's change from the rest
+    position it held; MOT_THR on that, the accelerometer cycling at 5 Hz, the gyro off.
+    (Register Map rev 4.2 no longer lists MOT_THR/MOT_DUR; the silicon has them.)"""
+
     NAME = "MPU-6050"
+    MOTION_BITS = 0x40  # INT_ENABLE MOT_EN / INT_STATUS MOT_INT
     WHO_AM_I = (0x68,)  # RM 4.32, whatever the AD0 pin
     FRAME = 12  # accel x, y, z then gyro x, y, z (RM 4.31: register order)
+    FIFO_SAMPLES = 1024 // 12
     FIFO_SOURCES = 0x78  # XG, YG, ZG and ACCEL_FIFO_EN (RM 4.6)
     GYRO_AT = 6
 
+    def _arm(self, mg):
+        self.write_reg(_ACCEL_CONFIG, 0)  # +-2 g, the filter reset
+        self.write_reg(_MOT_THR, min(255, (mg + 1) // 2))
+        self.write_reg(_MOT_DUR, 1)
+        self.write_reg(_INT_ENABLE, self.MOTION_BITS)
+        time.sleep_ms(5)  # a few samples through the filter
+        self.write_reg(_ACCEL_CONFIG, _ACCEL_HPF_HOLD)
+        self.write_reg(_PWR_MGMT_2, _LP_WAKE_5_HZ | _GYRO_STANDBY)
+        self.write_reg(_PWR_MGMT_1, _CYCLE | _TEMP_DIS)
+
 
 class MPU6886(_Mpu):
+    """Wake on motion (the MPU-6886 datasheet's WoM steps, as for the ICM-20602): gyro off,
+    each low-power accel sample compared with the one before against ACCEL_WOM_*_THR, cycling
+    at 3.9 Hz so that a quarter second of a slow heel raise is one comparison."""
+
     NAME = "MPU-6886"
+    MOTION_BITS = 0xE0  # INT_ENABLE WOM_X/Y/Z_INT_EN, INT_STATUS WOM_X/Y/Z_INT
     WHO_AM_I = (0x19,)
     FRAME = 14  # accel, temperature, gyro: the temperature comes along (M5Stack getFIFOData)
+    FIFO_SAMPLES = 1024 // 14
     FIFO_SOURCES = 0x18  # GYRO_FIFO_EN | ACCEL_FIFO_EN
     GYRO_AT = 8
 
     def _filter_accel(self, dlpf):
         """The MPU-6886 filters its accelerometer separately (ACCEL_FCHOICE_B = 0)."""
         self.write_reg(_ACCEL_CONFIG2, dlpf)
+
+    def _arm(self, mg):
+        self.write_reg(_PWR_MGMT_2, _GYRO_STANDBY)
+        self.write_reg(_ACCEL_CONFIG2, 1)  # ACCEL_FCHOICE_B = 0, A_DLPF_CFG = 1
+        self.write_reg(_INT_ENABLE, self.MOTION_BITS)
+        count = min(255, (mg + 3) // 4)
+        for axis in range(3):
+            self.write_reg(_WOM_THR + axis, count)
+        self.write_reg(_ACCEL_INTEL, _COMPARE_PREVIOUS)
+        self.write_reg(_SMPLRT_DIV, _LP_DIV)
+        self.write_reg(_PWR_MGMT_1, _CYCLE | _CLKSEL_PLL)

@@ -1,4 +1,5 @@
-"""`make bench`: prints the accuracy and cost tables (Markdown) for docs/benchmark.md."""
+"""`make bench`: prints the accuracy, cost, memory, storage, BLE, host command line and
+battery-life tables (Markdown) for docs/benchmark.md and docs/power.md."""
 
 import argparse
 import time
@@ -11,6 +12,7 @@ from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs
+from calfraise.bench.power import power_figures, power_table
 from calfraise.bench.soak import SOAK_HEAP, SOAK_HEAP_ROMFS, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
 from calfraise.sim import CONDITIONS, EXERCISES
@@ -126,6 +128,8 @@ def main():
     print(ble_table(ble_figures()))
     print("\n## Host command line\n")
     print(host_cli_table(host_cli_figures()))
+    print("\n## Battery life\n")
+    print(power_table(power_figures()))
     print(f"\n(bench took {time.time() - t0:.0f} s)")
 
 

@@ -79,6 +79,7 @@ IO_CAPABILITIES = (
 STATUS_ENOTCONN = 7  # NimBLE's BLE_HS_ENOTCONN: the indication's link went away
 STATUS_ETIMEOUT = 13  # BLE_HS_ETIMEOUT: no confirmation
 INDICATE_TIMEOUT_S = 30  # ATT's transaction timeout
+LOOK_S = 0.02  # how often the bridge sees whether the host scans or connects
 
 # A lost link leaves packets in flight; the virtual controllers warn about each one.
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)
@@ -187,6 +188,8 @@ class Bridge:
         self.central = None
         self._server = None
         self._sessions = set()
+        self._looking = False  # the central scans or connects
+        self._watch = None
 
     async def start(self):
         self.central, _ = make_device(
@@ -195,6 +198,7 @@ class Bridge:
         if self.host_keys is not None:
             self.central.keystore = JsonKeyStore(filename=str(self.host_keys))
         await self.central.power_on()
+        self._watch = asyncio.create_task(self._watch_central())
         if isinstance(self.address, int):
             self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.address)
             self.address = self._server.sockets[0].getsockname()[1]
@@ -202,6 +206,8 @@ class Bridge:
             self._server = await asyncio.start_unix_server(self._serve, self.address)
 
     async def close(self):
+        if self._watch is not None:
+            self._watch.cancel()
         self._server.close()
         for session in list(self._sessions):
             session.writer.close()
@@ -214,6 +220,19 @@ class Bridge:
     def drop_link_after(self, n_bytes):
         self.link.drop_after(n_bytes)
 
+    async def _watch_central(self):
+        """Tells each firmware whether the host looks for a device (scans or connects): a
+        virtual device's clock keeps real time meanwhile, and its deep sleep ends
+        (port/bluetooth.py, port/machine.py)."""
+        central = self.central
+        while True:
+            looking = central.is_scanning or central.is_le_connecting
+            if looking != self._looking:
+                self._looking = looking
+                for session in self._sessions:
+                    session.send(blelink.packed(blelink.LOOKING, blelink.FLAG, looking))
+            await asyncio.sleep(LOOK_S)
+
     def keep_real_time(self):
         """Tell the firmware its waits are real from now on (port/select.py)."""
         for session in self._sessions:
@@ -222,6 +241,8 @@ class Bridge:
     async def _serve(self, reader, writer):
         session = Peripheral(self.link, writer)
         self._sessions.add(session)
+        if self._looking:  # a board booting while the host scans
+            session.send(blelink.packed(blelink.LOOKING, blelink.FLAG, True))
         try:
             while True:
                 header = await reader.readexactly(2)

@@ -13,6 +13,11 @@ way, then keeps real time as an idle board does (its idle-link timeout and pairi
 real minutes, and a core is not spent spinning the clock). A watchdog or machine.reset()
 restarts it, as a board reboots. Link loss: drop_after_bytes=N, or
 dev.drop_link_after(N) at any time, cuts every connection once N more bytes crossed the air.
+
+Standby (firmware power.py): the virtual device sleeps as a board does, off the air, and a
+deep-sleep wake boots it again. Motion in the trace wakes it, and so does the host looking for
+it (scanning or connecting), as its owner's press would: the virtual device stands for a board
+in the hand of someone about to sync (port/machine.py, docs/power.md).
 """
 
 import asyncio
@@ -23,10 +28,16 @@ from pathlib import Path
 
 from calfraise.ble.bridge import Bridge
 from calfraise.ble.bumble_backend import client_backend, scanner_backend
-from calfraise.device.runner import EXIT_CAUSES, parse_event, prepared
+from calfraise.device.runner import (
+    EXIT_CAUSES,
+    EXIT_DEEPSLEEP,
+    parse_event,
+    prepared,
+    wake_config,
+)
 from calfraise.errors import UserError
 
-RESETS = (3, 4)  # watchdog, machine.reset(): the board boots again
+RESETS = (3, 4, EXIT_DEEPSLEEP)  # watchdog, machine.reset(), deep sleep: it boots again
 STOP_GRACE_S = 3.0
 
 
@@ -171,6 +182,7 @@ class VirtualDevice:
 
     async def _supervise(self, launch):
         while True:
+            first = len(self.events)
             self._process = await asyncio.create_subprocess_exec(
                 *launch.argv,
                 cwd=launch.cwd,
@@ -184,6 +196,11 @@ class VirtualDevice:
             self.returncodes.append(returncode)
             if self._closing or returncode not in RESETS:
                 break
+            if returncode == EXIT_DEEPSLEEP:
+                [sleep] = [e for e in self.events[first:] if e["type"] == "sim.deepsleep"][-1:]
+                if not sleep["wake_reason"]:
+                    break  # nothing will wake it
+                await asyncio.to_thread(wake_config, launch, sleep)
         async with self._changed:
             self._stopped = True
             self._changed.notify_all()

@@ -164,7 +164,13 @@ def run_command(args):
             f"longest gc {s['gc_max_us']} µs, worst loop latency {s['worst_latency_ms']} ms, "
             f"FIFO overflows {s['fifo_overflows']}, samples {s['samples']:,}"
         )
+    if result.meter:
+        states = ", ".join(f"{k} {ms / 1000:.0f} s" for k, ms in sorted(result.meter.items()) if ms)
+        console.print(f"time per power state (cpu|radio): {states}; boots {result.boots}")
     return 0 if result.returncode == 0 else 1
+
+
+_SHOWN = ("state", "error", "boot", "safe_mode", "target", "power", "wake")
 
 
 def show(console, event, out):
@@ -181,7 +187,7 @@ def show(console, event, out):
         )
     elif kind == "set_end":
         console.print(f"{t:8.1f} s  [bold]set {event['set']} done: {event['reps']} reps[/]")
-    elif kind in ("state", "error", "boot", "safe_mode", "target") or kind.startswith("sim."):
+    elif kind in _SHOWN or kind.startswith("sim."):
         fields = {k: v for k, v in event.items() if k not in ("type", "t_ms")}
         console.print(f"{t:8.1f} s  {kind} {fields}", markup=False, highlight=False)
 

@@ -59,7 +59,7 @@ class Radio:
         from calfraise.ble.virtual import RESETS  # noqa: PLC0415  (only with a virtual device)
 
         codes = self.device.returncodes if self.device is not None else ()
-        if codes and codes[-1] not in RESETS:  # a reset boots it again
+        if codes and codes[-1] not in RESETS:  # a reset or a wake boots it again
             raise UserError(f"the virtual device stopped: {self.device.describe_exit()}")
 
 

@@ -22,7 +22,9 @@ Security goes to the bridge too: config(bond=, le_secure=, mitm=, io=, addr_mode
 Bumble's SMP and address, the FLAG_*_ENCRYPTED/AUTHENTICATED bits its ATT permissions; the
 bridge raises _IRQ_ENCRYPTION_UPDATE and asks the firmware for keys (_IRQ_GET_SECRET /
 _IRQ_SET_SECRET, the handler's return value goes back), as NimBLE does. While a link is up but
-not yet encrypted, the bridge counts as busy: the host's pairing takes real time. Not here: the
+not yet encrypted, the bridge counts as busy: the host's pairing takes real time. So does a host
+that scans or connects (the bridge's LOOKING): the board's clock does not race past standby_s
+while the host looks for it, and a board in deep sleep wakes (port/machine.py). Not here: the
 central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 """
 
@@ -35,7 +37,7 @@ import sys
 import time
 
 import machine
-from simhw import blelink, config, wakeup
+from simhw import blelink, config, meter, wakeup
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -135,9 +137,10 @@ class _Attr:
 class _Link:
     """The socket to the bridge, as a wakeup source; frames from it go to `deliver(op, body)`."""
 
-    def __init__(self, address, deliver, busy):
+    def __init__(self, address, deliver, busy, wakes):
         self._deliver = deliver
         self.busy = busy
+        self.wakes = wakes
         self._rx = memoryview(_RX)
         self._start = self._end = 0  # the unread bytes are _RX[_start:_end]
         self._early = []  # frames that arrived while a call waited for its answer
@@ -249,13 +252,14 @@ class BLE:
         self._in_flight = 0
         self._adv = b""
         self._resp = b""
+        self.host_looking = False  # the host scans or connects (the bridge's LOOKING)
 
     # configuration
 
     def active(self, active=None):
         if active is not None:
             if active and self._link is None and self._address is not None:
-                self._link = _Link(self._address, self._deliver, self._busy)
+                self._link = _Link(self._address, self._deliver, self._busy, self._wakes)
                 self._send_json(blelink.HELLO, self._hello())
             elif not active and self._link is not None:
                 self._link.close()  # the bridge drops the connections and the advertising
@@ -266,6 +270,7 @@ class BLE:
                 self._attrs = {}
                 self._in_flight = 0
             self._active = bool(active)
+            meter.switch("radio", "on" if active else "off")
         return self._active
 
     def config(self, *param, **settings):
@@ -334,6 +339,8 @@ class BLE:
             "connectable": bool(connectable),
         }
         self._send_json(blelink.ADVERTISE, advert)
+        if not self._conns:
+            meter.switch("radio", "on" if stop else f"adv{interval_us // 1000}")
         if too_long:
             _fail(errno.EIO)  # NimBLE's BLE_HS_EMSGSIZE, after it stopped advertising
 
@@ -420,11 +427,14 @@ class BLE:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns[conn] = _ATT_DEFAULT_MTU
             self._plain.add(conn)
+            meter.switch("radio", "conn")
             self._irq_with_addr(_IRQ_CENTRAL_CONNECT, conn, addr_type, addr)
         elif op == blelink.DISCONNECTED:
             conn, addr_type, addr = struct.unpack(blelink.PEER, body)
             self._conns.pop(conn, None)
             self._plain.discard(conn)
+            if not self._conns:
+                meter.switch("radio", "on")  # advertising stopped when it connected
             self._irq_with_addr(_IRQ_CENTRAL_DISCONNECT, conn, addr_type, addr)
         elif op == blelink.WRITTEN:
             conn, handle = struct.unpack_from(blelink.TWO_HANDLES, body, 0)
@@ -453,6 +463,8 @@ class BLE:
             self._get_secret(body)
         elif op == blelink.SET_SECRET:
             self._set_secret(body)
+        elif op == blelink.LOOKING:
+            self.host_looking = bool(body[0])
         elif op == blelink.REAL_TIME:
             select.keep_real_time()
 
@@ -515,7 +527,10 @@ class BLE:
         return attr
 
     def _busy(self):
-        return self._in_flight > 0 or bool(self._plain)
+        return self._in_flight > 0 or bool(self._plain) or self.host_looking
+
+    def _wakes(self):
+        return self.host_looking
 
     def _mirror(self, handle, attr):
         self._send(blelink.with_data(blelink.VALUE, blelink.ONE_HANDLE, (handle,), attr.data))

@@ -21,9 +21,11 @@ try:
 finally:
     sys.path = _path
 
+from simhw import config  # noqa: E402
+
 _last_us = _real.ticks_us()
 _real_us = 0  # real µs since the run started, summed from ticks_diff so it never wraps
-_skipped_us = 0
+_skipped_us = config.get("start_us", 0)  # a board waking from deep sleep: its clock ran on
 _on_skip = []  # callables run after every skip: watchdog, power-off
 _Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
 
@@ -118,6 +120,12 @@ def on_real(hook):
 def real_passed():
     for hook in _on_real:
         hook()
+
+
+def wait_real_ms(ms):
+    """Wait for real (a sleeping virtual device waits for its host); the clock counts it."""
+    _real.sleep_ms(ms)
+    real_passed()
 
 
 def ticks_ms():

@@ -35,6 +35,7 @@ ENCRYPTED = 71  # >HBBBB conn handle, encrypted, authenticated, bonded, key size
 GET_SECRET = 72  # >HBHB request id, sec_type, index, has key; then the key: answered by SECRET
 SET_SECRET = 73  # >HBBB request id, sec_type, key length, has value; key, value: by SECRET
 REAL_TIME = 74  # no body: nothing is left to replay, so waits are real from now on (select.py)
+LOOKING = 75  # >B 1: the host scans or connects, 0: it stopped (the virtual device's wake)
 
 HEADER = ">HB"
 HEADER_SIZE = 3
@@ -46,6 +47,7 @@ ENCRYPTION = ">HBBBB"
 SECRET_ANSWER = ">HB"
 SECRET_GET = ">HBHB"
 SECRET_SET = ">HBBB"
+FLAG = ">B"
 
 
 def frame(op, body=b""):

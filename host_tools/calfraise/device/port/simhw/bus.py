@@ -50,7 +50,8 @@ class Bus:
     def __init__(self):
         trace = config.get("trace")
         on_end = _Replayed().ended if trace and config.get("replayed_event") else None
-        world = World(trace, on_end) if trace else None
+        world = World(trace, config.get("trace_origin_us"), on_end) if trace else None
+        self.world = world
         self.chips = {}
         for spec in config.get("chips", ()):
             self.chips[spec["addr"]] = make_chip(spec["kind"], spec["addr"], world)

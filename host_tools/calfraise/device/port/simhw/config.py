@@ -11,6 +11,7 @@ Keys (all optional):
                   at_ms on move after_bytes bytes and then fail
   button        {"pin", "active_low", "presses": [[at_ms, duration_ms], ...]}
   adc_mv        {"35": 1950}: millivolts at an ADC pin
+  adc_mv_at     {"35": [[at_ms, mv], ...]}: ... from at_ms on (a battery running down)
   power_off_ms  the board loses power at this simulated time (the run ends, exit code 0)
   log_outputs   true: print LED and output-pin changes as {"type": "sim.led"|"sim.pin"} lines
   ble           {"socket": path or TCP port, "max_in_flight": 10}: the BLE bridge the fake
@@ -19,7 +20,12 @@ Keys (all optional):
   flash         {"image": path, "blocks": 512}: LittleFS on a NOR flash image (simhw/flash.py)
   files         {"config.json": text, ...}: written to the flash before the firmware starts
   rtc_file      where the RTC's reading waits through a reset (port/time.py; none: lost)
-Times are simulated ms since the run started.
+  imu_int       {"pin", "addr", "active_low"}: the GPIO the IMU's interrupt line drives
+  reset_cause, wake_reason, start_us, trace_origin_us, rtc_memory: set by the runner when the
+                board wakes from deep sleep (machine.py): what the new boot sees, its clock
+                (simulated us) and where the trace stands, the RTC memory kept through sleep
+  boot_ms       simulated ms a boot takes before main.py runs (after a deep-sleep wake)
+Times are simulated ms since the first boot.
 """
 
 import json

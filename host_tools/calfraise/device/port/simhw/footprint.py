@@ -9,6 +9,7 @@ before = gc.mem_alloc()
 import select  # noqa: E402, F401  (built into a board's firmware; a .py file here)
 
 import bluetooth  # noqa: E402, F401  (the radio: a socket to the host's BLE bridge)
+import esp32  # noqa: E402, F401  (the wake sources)
 import machine  # noqa: E402  (the simulated hardware: bus, chips, world, clock)
 import neopixel  # noqa: E402, F401
 

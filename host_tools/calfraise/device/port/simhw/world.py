@@ -13,7 +13,7 @@ _CHUNK = 64  # rows per read
 
 
 class World:
-    def __init__(self, path, on_end=None):
+    def __init__(self, path, origin_us=None, on_end=None):
         self._on_end = on_end  # called once, when the last row has been played
         self._file = open(path, "rb")
         if self._file.read(4) != MAGIC:
@@ -23,9 +23,26 @@ class World:
         self._fill = 0
         self._cur = array("i", bytes(4 * _COLS))
         self._nxt = array("i", bytes(4 * _COLS))
+        self._probe = array("i", bytes(4 * 6))
         self._has_next = self._load(self._cur) and self._load(self._nxt)
         self._origin_us = 0
         self._engaged = False
+        if origin_us is not None:  # a wake from deep sleep: the trace went on meanwhile
+            self._origin_us = origin_us
+            self._engaged = True
+
+    @property
+    def origin_us(self):
+        """Simulated us at which the trace's time 0 falls (None until engaged)."""
+        return self._origin_us if self._engaged else None
+
+    def ended(self, t_us):
+        """True when t_us lies past the last row: from then on the foot keeps still. Like
+        sample(), it moves the trace on to t_us: ask only once every sample before is made."""
+        if not self._engaged:
+            return False
+        self.sample(t_us, self._probe)
+        return not self._has_next
 
     def engage(self):
         """The sample read last went into a FIFO: the trace's time starts with it."""

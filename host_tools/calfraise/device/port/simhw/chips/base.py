@@ -27,6 +27,56 @@ class RegisterChip:
         self._t0_us = 0
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
+        self.motion = False  # the wake-on-motion event is up (latched or for this sample)
+        self._watching = False  # motion detection ran at the sample before
+        self.routed = False  # motion_routed(), kept by the subclass at every register write
+        self._last = array("i", [0, 0, G, 0, 0, 0])  # the sample before (slope filters)
+
+    # --- the interrupt line (wake on motion) ----------------------------------------------
+    def int_level(self):
+        """The INT pin's level: the motion event routed to it, at the configured polarity."""
+        self.clock()
+        active = bool(self.motion and self.routed)
+        return int(active != bool(self.int_active_low()))
+
+    def motion_routed(self):
+        return False
+
+    def int_active_low(self):
+        return False
+
+    def engage(self):
+        """A sample was used (FIFO, motion detection): the trace's time starts, if not yet."""
+        if not self._engaged and self.world is not None:
+            self._engaged = True
+            self.world.engage()
+
+    def watching(self, sample, routed):
+        """Whether motion detection runs at this sample: its first sample only seeds the filter
+        (the sample before), as the filters start from the first sample they see."""
+        if not routed:
+            self._watching = False
+            return False
+        self.engage()
+        if not self._watching:
+            self._watching = True
+            for i in range(3):
+                self._last[i] = sample[i]
+            return False
+        return True
+
+    def moved_beyond(self, sample, reference, threshold, halve=False):
+        """True when any accel axis of sample differs from reference by more than threshold
+        (world units; halve: ST's slope filter, half the difference); reference <- sample."""
+        hit = False
+        for i in range(3):
+            d = sample[i] - reference[i]
+            if halve:
+                d //= 2
+            if d > threshold or -d > threshold:
+                hit = True
+            reference[i] = sample[i]
+        return hit
 
     # --- the register interface the bus calls ---------------------------------------------
     def read_into(self, reg, buf, n):
@@ -87,9 +137,8 @@ class RegisterChip:
     # --- FIFO -----------------------------------------------------------------------------
     def fifo_push(self, byte):
         """Append a byte; a full FIFO loses its oldest byte and flags the overflow."""
-        if not self._engaged and self.world is not None:
-            self._engaged = True
-            self.world.engage()
+        if not self._engaged:
+            self.engage()
         size = len(self.fifo)
         if self.fifo_count == size:
             self.fifo_head = (self.fifo_head + 1) % size

@@ -30,10 +30,21 @@ CTRL1_XL = 0x10  # ODR_XL[7:4] FS_XL[3:2]
 CTRL2_G = 0x11  # ODR_G[7:4] FS_G[3:2] FS_125[1]
 CTRL3_C = 0x12  # BOOT BDU H_LACTIVE PP_OD SIM IF_INC BLE SW_RESET
 CTRL8_XL = 0x17  # LSM6DSOX: XL_FS_MODE[1]
+WAKE_UP_SRC = 0x1B  # WU_IA[3], X_WU, Y_WU, Z_WU; reading it clears a latched event
+TAP_CFG = 0x58  # LSM6DS3(TR-C): LIR[0], SLOPE_FDS[4]; TR-C: INTERRUPTS_ENABLE[7]. DSOX: TAP_CFG2
+TAP_CFG0_OX = 0x56  # LSM6DSOX: LIR[0]
+WAKE_UP_THS = 0x5B  # WK_THS[5:0]: 1 LSB = full scale / 2**6
+WAKE_UP_DUR = 0x5C  # LSM6DSOX: WAKE_THS_W[4]: 1 LSB = full scale / 2**8
+MD1_CFG = 0x5E  # INT1_WU[5]: the wake-up event drives INT1
 FIFO_STATUS1 = 0x3A
 FIFO_STATUS2 = 0x3B
 
 SW_RESET = 0x01
+H_LACTIVE = 0x20  # CTRL3_C: interrupt pins active low
+WU_IA = 0x08
+INT1_WU = 0x20
+INTERRUPTS_ENABLE = 0x80
+LIR = 0x01
 BLE = 0x02
 IF_INC = 0x04
 RESET_US = 50
@@ -41,8 +52,9 @@ RESET_US = 50
 BYPASS, FIFO_MODE, CONTINUOUS_TO_FIFO, CONTINUOUS = 0, 1, 3, 6
 STORING = (FIFO_MODE, CONTINUOUS_TO_FIFO, CONTINUOUS)  # no trigger ever comes: the rest bypass
 
-# rates in mHz by ODR code (DS tables 41, 52, 55); 1011 (1.6 Hz, low-power only) is not modelled
-ODR_MHZ = (0, 12500, 26000, 52000, 104000, 208000, 416000, 833000, 1660000, 3330000, 6660000)
+# rates in mHz by ODR code (DS tables 41, 52, 55); 1011 is 1.6 Hz (accel, low-power only; the
+# LSM6DS3 has no such rate, its table ends at 1010)
+ODR_MHZ = (0, 12500, 26000, 52000, 104000, 208000, 416000, 833000, 1660000, 3330000, 6660000, 1600)
 BDR_MHZ = (0, 12500, 26000, 52000, 104000, 208000, 417000, 833000, 1667000, 3333000, 6667000)
 # sensitivities (DS table 3), exact: micro-g a count by FS_XL (00 +-2, 01 +-16, 10 +-4, 11 +-8 g)
 ACCEL_UG = (61, 488, 122, 244)
@@ -56,7 +68,15 @@ def code_rate(table, code):
 
 
 class _Lsm6ds(RegisterChip):
+    """Wake-up (AN5130 5.4, AN5272 5.4): with INT1_WU routed (and INTERRUPTS_ENABLE where the
+    chip has it), each accel sample's slope, half the change from the sample before (AN5130
+    "slope filter"), is compared on every axis with WK_THS; the event drives INT1 for that
+    sample, or until WAKE_UP_SRC is read with LIR set."""
+
     CHIP_ID = 0
+    LIR_REG = TAP_CFG  # where LIR lives
+    ENABLE_BIT = 0  # INTERRUPTS_ENABLE in TAP_CFG, for the chips that have it
+    THS_WEIGHT = False  # WAKE_THS_W exists
     DEFAULTS = ((CTRL3_C, IF_INC),)  # power-on values other than 0
     FIFO_WORDS = 0
     WORD = 2  # FIFO bytes a word takes
@@ -100,6 +120,11 @@ class _Lsm6ds(RegisterChip):
             if reg == self.OUT_LAST:
                 self.pop_word()
             return byte
+        if reg == WAKE_UP_SRC:
+            self.clock()
+            src = WU_IA if self.motion else 0
+            self.motion = False
+            return src
         if reg == FIFO_STATUS1:
             return self.fifo_words() & 0xFF
         if reg == FIFO_STATUS2:
@@ -108,6 +133,26 @@ class _Lsm6ds(RegisterChip):
 
     def status2(self, words):
         raise NotImplementedError
+
+    def motion_routed(self):
+        regs = self.regs
+        return regs[MD1_CFG] & INT1_WU and regs[TAP_CFG] & self.ENABLE_BIT == self.ENABLE_BIT
+
+    def int_active_low(self):
+        return self.regs[CTRL3_C] & H_LACTIVE
+
+    def watch_motion(self, sample):
+        """The wake-up function, at every accel sample while it is routed to INT1."""
+        if not self.watching(sample, self.routed):
+            return
+        regs = self.regs
+        weight = 256 if self.THS_WEIGHT and regs[WAKE_UP_DUR] & 0x10 else 64
+        threshold = (regs[WAKE_UP_THS] & 0x3F) * self._accel_ug * 32768 // (10 * weight)
+        hit = self.moved_beyond(sample, self._last, threshold, halve=True)
+        if hit:
+            self.motion = True
+        elif not regs[self.LIR_REG] & LIR:
+            self.motion = False
 
     def read_other(self, reg):
         return self.regs[reg]
@@ -124,6 +169,7 @@ class _Lsm6ds(RegisterChip):
     def _reconfigure(self):
         """Follow the control registers: FIFO mode, write rate, sensitivities."""
         regs = self.regs
+        self.routed = bool(self.motion_routed())
         self._mode = self.fifo_mode()
         self._storing = self._mode in STORING
         if not self._storing:
@@ -133,6 +179,8 @@ class _Lsm6ds(RegisterChip):
         gyro = regs[CTRL2_G]
         self._gyro_udps = GYRO_125_UDPS if gyro & 2 else GYRO_UDPS[(gyro >> 2) & 3]
         rate = self.batch()  # the sensors keep their pace whatever the FIFO mode
+        if not self._storing and self.routed:
+            rate = self.sensor_rates()[0]  # wake-up alone: every accel sample
         if rate != self._rate_mhz:
             self._rate_mhz = rate
             self.set_odr(rate)
@@ -283,6 +331,8 @@ class _PatternFifo(_Lsm6ds):
         self._tail = 0
 
     def produce(self, sample):
+        if self.routed or self._watching:
+            self.watch_motion(sample)
         if not self._storing:
             return
         slot = self._slot
@@ -309,6 +359,7 @@ class LSM6DS3(_PatternFifo):
 
 class LSM6DS3TRC(_PatternFifo):
     CHIP_ID = 0x6A
+    ENABLE_BIT = INTERRUPTS_ENABLE
     FIFO_WORDS = 2048  # 4 kbyte (AN 8)
     DIFF_HIGH = 0x07  # DIFF_FIFO[10:8], FTH[10:8] (DS tables 29, 141)
 
@@ -339,6 +390,9 @@ def tag_byte(sensor, slot):
 
 class LSM6DSOX(_Lsm6ds):
     CHIP_ID = 0x6C
+    ENABLE_BIT = INTERRUPTS_ENABLE  # in TAP_CFG2 (0x58)
+    LIR_REG = TAP_CFG0_OX
+    THS_WEIGHT = True
     FIFO_WORDS = 512  # tagged words (Linux st_lsm6dsx: max_fifo_size 512)
     WORD = 7
     OUT_FIRST, OUT_LAST = FIFO_DATA_OUT_TAG, FIFO_DATA_OUT_Z_H
@@ -377,6 +431,8 @@ class LSM6DSOX(_Lsm6ds):
         return rate
 
     def produce(self, sample):
+        if self.routed or self._watching:
+            self.watch_motion(sample)
         if not self._storing:
             return
         slot = self._slot

@@ -17,12 +17,16 @@ CONFIG = 0x1A
 GYRO_CONFIG = 0x1B
 ACCEL_CONFIG = 0x1C
 FIFO_EN = 0x23
+INT_PIN_CFG = 0x37  # INT_LEVEL[7] (1: active low), LATCH_INT_EN[5]
+INT_ENABLE = 0x38
 INT_STATUS = 0x3A
 ACCEL_XOUT_H = 0x3B
 TEMP_OUT_H = 0x41
 GYRO_XOUT_H = 0x43
+ACCEL_INTEL_CTRL = 0x69  # MPU-6886: ACCEL_INTEL_EN[7], ACCEL_INTEL_MODE[6]
 USER_CTRL = 0x6A
 PWR_MGMT_1 = 0x6B
+PWR_MGMT_2 = 0x6C
 FIFO_COUNTH = 0x72
 FIFO_COUNTL = 0x73
 FIFO_R_W = 0x74
@@ -30,6 +34,9 @@ WHO_AM_I = 0x75
 
 DEVICE_RESET = 0x80
 SLEEP = 0x40
+CYCLE = 0x20
+INT_LEVEL = 0x80
+LATCH_INT_EN = 0x20
 USER_FIFO_EN = 0x40
 FIFO_RESET = 0x04
 SELF_CLEARING = 0x07  # USER_CTRL's FIFO_RESET, I2C_MST_RESET, SIG_COND_RESET
@@ -42,7 +49,12 @@ GYRO_LSB_X1000 = (131000, 65500, 32800, 16400)  # LSB/(deg/s) x 1000, by FS_SEL
 
 
 class _Mpu(RegisterChip):
+    """Motion interrupt: the chip's MOTION_BITS in INT_ENABLE route the event to INT; the
+    subclass decides what a motion is (motion_check). With LATCH_INT_EN the event holds until
+    INT_STATUS is read, otherwise it lasts one sample."""
+
     CHIP_ID = 0  # WHO_AM_I
+    MOTION_BITS = 0  # INT_ENABLE / INT_STATUS bits of the motion event
     PWR_MGMT_1_RESET = 0x40  # asleep
     TEMP_COUNTS = 0  # TEMP_OUT at 25 degC
     FIFO_GROUPS = ()  # (FIFO_EN bit, first and last register it puts into the FIFO)
@@ -54,6 +66,7 @@ class _Mpu(RegisterChip):
         self._count_latch = 0
         self._last_popped = 0
         self._data_ready = False
+        self._held = False
         self._power_on_reset()
 
     def _power_on_reset(self):
@@ -63,6 +76,7 @@ class _Mpu(RegisterChip):
         regs[PWR_MGMT_1] = self.PWR_MGMT_1_RESET
         regs[WHO_AM_I] = self.CHIP_ID
         self._fifo_len = 0
+        self.routed = False
         self.fifo_reset()
         self.set_odr(0)
 
@@ -85,8 +99,11 @@ class _Mpu(RegisterChip):
             status = FIFO_OFLOW_INT if self.fifo_overflowed else 0
             if self._data_ready:
                 status |= DATA_RDY_INT
+            if self.motion:
+                status |= self.MOTION_BITS
             self.fifo_overflowed = False
             self._data_ready = False
+            self.motion = False
             return status
         return self.regs[reg]
 
@@ -104,10 +121,31 @@ class _Mpu(RegisterChip):
             self.fifo_push(value)
         elif reg == WHO_AM_I:
             self.regs[WHO_AM_I] = self.CHIP_ID
-        if reg == PWR_MGMT_1 or SMPLRT_DIV <= reg <= GYRO_CONFIG:
-            odr = 0 if self.regs[PWR_MGMT_1] & SLEEP else self.sample_rate_mhz()
+        if reg == PWR_MGMT_1 or reg == PWR_MGMT_2 or SMPLRT_DIV <= reg <= GYRO_CONFIG:
+            power = self.regs[PWR_MGMT_1]
+            if power & SLEEP:
+                odr = 0
+            elif power & CYCLE:
+                odr = self.cycle_rate_mhz()
+            else:
+                odr = self.sample_rate_mhz()
             if odr != self._odr_mhz:
                 self.set_odr(odr)
+        self.routed = bool(self.motion_routed())
+
+    def cycle_rate_mhz(self):
+        """How often the accelerometer wakes in cycle (low-power) mode."""
+        raise NotImplementedError
+
+    def motion_routed(self):
+        return self.regs[INT_ENABLE] & self.MOTION_BITS
+
+    def int_active_low(self):
+        return self.regs[INT_PIN_CFG] & INT_LEVEL
+
+    def motion_check(self, sample):
+        """True when this sample is a motion event (only called while it is routed)."""
+        raise NotImplementedError
 
     def _route_fifo(self, fifo_en):
         """Which data registers each sample appends to the FIFO, in register order (RM 4.31)."""
@@ -151,6 +189,11 @@ class _Mpu(RegisterChip):
             self._put16(GYRO_XOUT_H + 2 * i, to_counts(sample[3 + i], gyro_lsb, DPS))
         self._put16(TEMP_OUT_H, self.TEMP_COUNTS)
         self._data_ready = True
+        if (self.routed or self._watching) and self.watching(sample, self.routed):
+            if self.motion_check(sample):
+                self.motion = True
+            elif not regs[INT_PIN_CFG] & LATCH_INT_EN:
+                self.motion = False
         if self._fifo_takes_samples():
             for i in range(self._fifo_len):
                 self.fifo_push(regs[self._fifo_regs[i]])
@@ -160,8 +203,20 @@ class _Mpu(RegisterChip):
         self.regs[reg + 1] = value & 0xFF
 
 
+MOT_THR = 0x1F  # MPU-6050: 1 LSB = 2 mg (Register Map rev 3.2, 4.7)
+WOM_THR = (0x20, 0x21, 0x22)  # MPU-6886: ACCEL_WOM_X/Y/Z_THR, 1 LSB = 4 mg
+ACCEL_HPF_HOLD = 7  # MPU-6050 ACCEL_CONFIG ACCEL_HPF[2:0]: the filter holds its reference
+LP_WAKE_MHZ = (1250, 5000, 20000, 40000)  # MPU-6050 PWR_MGMT_2 LP_WAKE_CTRL[7:6] (RM 4.29)
+
+
 class MPU6050(_Mpu):
+    """Motion detection compares every sample, through the digital high-pass filter, with
+    MOT_THR. With the filter in hold mode (i2cdevlib's and InvenSense's recipe) its output is
+    the change since the sample it held, so that is what is compared; otherwise the change
+    from the sample before."""
+
     CHIP_ID = 0x68  # RM 4.32
+    MOTION_BITS = 0x40  # MOT_EN / MOT_INT
     PWR_MGMT_1_RESET = 0x40  # RM section 3: SLEEP set
     TEMP_COUNTS = -3920  # RM 4.18: degC = TEMP_OUT / 340 + 36.53
     # RM 4.6: TEMP, XG, YG, ZG and ACCEL_FIFO_EN
@@ -183,9 +238,37 @@ class MPU6050(_Mpu):
         """RM 4.31: the last byte read from the FIFO, until new data comes."""
         return self._last_popped
 
+    def cycle_rate_mhz(self):
+        return LP_WAKE_MHZ[self.regs[PWR_MGMT_2] >> 6]
+
+    def motion_check(self, sample):
+        threshold = self.regs[MOT_THR] * 200  # 2 mg in 1e-5 g
+        if (self.regs[ACCEL_CONFIG] & 7) != ACCEL_HPF_HOLD:
+            return self.moved_beyond(sample, self._last, threshold)
+        if not self._held:
+            self._held = True
+            for i in range(3):
+                self._last[i] = sample[i]
+            return False
+        hit = False
+        for i in range(3):
+            d = sample[i] - self._last[i]
+            if d > threshold or -d > threshold:
+                hit = True
+        return hit
+
+    def on_write(self, reg, value):
+        if reg == ACCEL_CONFIG:
+            self._held = False  # a new hold takes a new reference
+        _Mpu.on_write(self, reg, value)
+
 
 class MPU6886(_Mpu):
+    """Wake on motion (ACCEL_INTEL_EN, ACCEL_INTEL_MODE = 1): each accel sample is compared
+    with the one before, axis by axis, against ACCEL_WOM_X/Y/Z_THR (4 mg a count)."""
+
     CHIP_ID = 0x19
+    MOTION_BITS = 0xE0  # WOM_X/Y/Z_INT_EN
     PWR_MGMT_1_RESET = 0x41  # asleep, CLKSEL auto (the ICM-20602/20608 family's reset value)
     TEMP_COUNTS = 0  # degC = TEMP_OUT / 326.8 + 25 (M5Stack's driver)
     # GYRO_FIFO_EN puts temperature and gyro, ACCEL_FIFO_EN accel and temperature into the
@@ -205,3 +288,18 @@ class MPU6886(_Mpu):
     def empty_fifo_byte(self):
         """The datasheet's empty-FIFO marker (M5Stack's driver saw 0x7F on some parts)."""
         return 0xFF
+
+    def cycle_rate_mhz(self):
+        """Low-power accel: 1 kHz / (1 + SMPLRT_DIV), as in normal mode."""
+        return 1000000 // (1 + self.regs[SMPLRT_DIV])
+
+    def motion_check(self, sample):
+        if self.regs[ACCEL_INTEL_CTRL] & 0xC0 != 0xC0:
+            return False
+        hit = False
+        for i in range(3):
+            d = sample[i] - self._last[i]
+            if d > self.regs[WOM_THR[i]] * 400 or -d > self.regs[WOM_THR[i]] * 400:
+                hit = True
+            self._last[i] = sample[i]
+        return hit
