@@ -97,6 +97,11 @@ def test_fast_and_slow_reps_count_and_are_timed():
         for f, t in zip(found, truth, strict=True):
             assert abs(f["up_ms"] - t["up_ms"]) <= 120, (truth_key, f, t)
             assert abs(f["down_ms"] - t["down_ms"]) <= 120, (truth_key, f, t)
+    # a rise in 0.2 s (5 % to 95 % in 125 ms, under the 150 ms minimum phase) is a step or a
+    # jolt, not a calf raise: nothing counts it
+    jolts = render(plan_reps(6, up_s=0.2, hold_s=0.5, down_s=0.6, pause_s=1.0, seed=1))
+    assert max(t["up_ms"] for t in jolts.truth["reps"]) < 150
+    assert count(jolts) == 0
 
 
 def test_partial_reps_count_and_are_flagged():

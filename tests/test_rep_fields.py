@@ -11,6 +11,7 @@ and the partial flag exactly as planned on clean sessions.
 First the integer arithmetic a rep's fields go through, against exact floating-point maths.
 """
 
+import json
 import math
 import random
 import statistics
@@ -69,6 +70,42 @@ def test_crossing_is_the_linear_interpolation():
         assert t0 <= got <= t1
         exact = _crossing_exact(t0, t1, s0, s1, level)
         assert abs(got - exact) <= 1 + (t1 - t0) / 16384, (t0, t1, s0, s1, level)
+
+
+CROSSING_LOCKED = """
+import micropython
+from calfraise_fw.detector import crossing
+cases = %r
+got = [0] * len(cases)
+
+
+def run(n):
+    for k in range(n):
+        c = cases[k]
+        got[k] = crossing(c[0], c[1], c[2], c[3], c[4])
+
+
+micropython.heap_lock()
+run(len(cases))
+micropython.heap_unlock()
+print(got)
+"""
+
+
+def test_crossing_makes_no_heap_int_on_a_32_bit_port(micropython32):
+    """The ESP32's small ints stop at 2^30: past that an int is a heap object, and
+    heap_lock() turns that into a MemoryError. Signals up to the squared chord of a 180 degree
+    turn (4 * 4096^2 = 2^26) over blocks up to 200 ms (8 samples at the slowest 40 Hz) must
+    stay small, and give what CPython gives."""
+    rng = random.Random(11)
+    cases = []
+    for _ in range(2000):
+        t0 = rng.randrange(2**27)
+        s0, s1 = rng.randrange(-(2**26), 2**26), rng.randrange(-(2**26), 2**26)
+        level = rng.randint(*sorted((s0, s1)))
+        cases.append((t0, t0 + rng.choice((20, 77, 160, 200)), s0, s1, level))
+    got = micropython32(CROSSING_LOCKED % (cases,))
+    assert json.loads(got) == [crossing(*c) for c in cases]
 
 
 def matched(tier, seeds):

@@ -197,12 +197,14 @@ def fills_up():
     sid = st.begin(0, FW, BOARD, {})
     turned_off = []
     kept = None  # free bytes when the detail stopped
-    sets = counted = ends_kept = 0
+    sets = counted = ends_kept = ends_after_off = 0
     for k in range(3600):
         set_no = k // 12 + 1
         counted += st.rep(a_rep(k % 12 + 1, 3000 * k, set_no))
         if k % 12 == 11:
-            ends_kept += st.set_end(set_no, 12, 3000 * (k - 11), 3000 * k + 2000)
+            kept_end = st.set_end(set_no, 12, 3000 * (k - 11), 3000 * k + 2000)
+            ends_kept += kept_end
+            ends_after_off += kept_end and bool(turned_off)
             sets = set_no
         if st.flush():
             turned_off.append(k + 1)
@@ -214,6 +216,7 @@ def fills_up():
         "turned_off": turned_off,
         "counted": counted,
         "ends_kept": ends_kept,
+        "ends_after_off": ends_after_off,
         "kept": kept,
         "detailed": len(s["reps"]),
         "set_ends": [x["reps"] for x in s["sets"]],
@@ -487,7 +490,50 @@ def set_ends_fill_the_kept_block():
     return {"free": free, "kept": kept, "stored": len(s["sets"]), "end": s["end"]}
 
 
+def detail_budget():
+    """A session's records reach, to the byte, the growth at which the store must look at the
+    free space again: what was free at begin() less two blocks (the kept one and the next).
+    Reps (26 bytes) and set ends (21) are mixed to land on it; the timer commits 4 reps at a
+    time, the last commit lands on it."""
+    flash(20)
+    st = SessionStore(ROOT, reserve_bytes=BLOCK)
+    st.recover()
+    st.begin(0, FW, BOARD, {})
+    free = st.free_bytes()
+    target = free - 2 * BLOCK
+    ends = next(b for b in range(26) if (target - 21 * b) % 26 == 0)
+    reps = (target - 21 * ends) // 26
+    turned_off = []
+    for k in range(reps):
+        st.rep(a_rep(k % 12 + 1, 3000 * k))
+        if k < ends:
+            st.set_end(k + 1, 1, 3000 * k, 3000 * k + 2000)
+        if k % 4 == 3 or k == reps - 1:
+            turned_off.append(st.flush())
+    return {
+        "free": free,
+        "grown": 26 * reps + 21 * ends,
+        "turned_off": turned_off,
+        "left": st.free_bytes(),
+    }
+
+
+def below_the_margin():
+    """A flash smaller than the margin LittleFS is left: nothing is free, not a byte."""
+    flash(10)
+    st = SessionStore(ROOT)
+    st.recover()
+    out = {"statvfs_free_blocks": os.statvfs(ROOT)[4], "free": st.free_bytes()}
+    try:
+        st.begin(0, FW, BOARD, {})
+    except StorageFull as e:
+        out["refused"] = str(e)
+    return out
+
+
 SCENARIOS = {
+    "detail_budget": detail_budget,
+    "below_the_margin": below_the_margin,
     "hours": hours,
     "durability": durability,
     "recovery": recovery,
