@@ -35,6 +35,10 @@ class Score:
         return self.matched / self.true_reps if self.true_reps else 1.0
 
     @property
+    def sets_exact_share(self):
+        return self.sets_exact / self.sets if self.sets else 1.0
+
+    @property
     def f1(self):
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0

@@ -51,7 +51,7 @@ def main(sessions=8):
             trace = render(plan, **overrides)
             total.add(score_session(trace.truth, detect_as_booted(trace)))
         print(
-            f"| {name} | {total.true_reps} | {total.f1:.4f} | {total.sets_exact / total.sets:.0%} "
+            f"| {name} | {total.true_reps} | {total.f1:.4f} | {total.sets_exact_share:.0%} "
             f"| {percentile(total.up_errors_ms, 95)}/{percentile(total.down_errors_ms, 95)} |",
             flush=True,
         )
