@@ -135,30 +135,33 @@ def _steps(rng):
     """Step up onto a box and back down, leading with either foot."""
     k, box = _Keys(), _u(rng, 0.2, 0.4)
     for _ in range(int(rng.integers(6, 12))):
-        lead = rng.random() < 0.5
-        if lead:  # this foot goes up first and comes down last
+        if rng.random() < 0.5:  # this foot goes up first and comes down last
             k.to(_u(rng, 0.2, 0.3), _u(rng, 15, 30))
-            k.to(_u(rng, 0.3, 0.4), _u(rng, 0, 10), 0, 0, (0.15, 0, box + 0.08))
-            k.to(_u(rng, 0.2, 0.3), 0, 0, 0, (0.3, 0, box))
-            k.hit(_u(rng, 1.3, 2))
+            _onto_box(k, rng, box, (1.3, 2))
             k.hold(_u(rng, 0.8, 1.5))
-            k.to(_u(rng, 0.3, 0.4), _u(rng, -10, 5), 0, 0, (0.15, 0, box + 0.05))
-            k.to(_u(rng, 0.2, 0.3), _u(rng, 10, 25), 0, 0, (0, 0, 0))  # forefoot first, heel up
-            k.hit(_u(rng, 2, 3.5))
-            k.to(_u(rng, 0.12, 0.25))  # the heel lowers under load
         else:  # this foot pushes off the floor last and comes down first
             k.hold(_u(rng, 0.3, 0.5))
             k.to(_u(rng, 0.25, 0.4), _u(rng, 25, 45))  # push-off about the ball
-            k.to(_u(rng, 0.3, 0.4), _u(rng, 0, 10), 0, 0, (0.15, 0, box + 0.08))
-            k.to(_u(rng, 0.2, 0.3), 0, 0, 0, (0.3, 0, box))
-            k.hit(_u(rng, 1.2, 1.8))
+            _onto_box(k, rng, box, (1.2, 1.8))
             k.hold(_u(rng, 0.5, 1.0))
-            k.to(_u(rng, 0.3, 0.4), _u(rng, -10, 5), 0, 0, (0.15, 0, box + 0.05))
-            k.to(_u(rng, 0.2, 0.3), _u(rng, 10, 25), 0, 0, (0, 0, 0))
-            k.hit(_u(rng, 2, 3.5))
-            k.to(_u(rng, 0.12, 0.25))
+        _off_box(k, rng, box)
         k.hold(_u(rng, 0.5, 1.5))
     return [k.move("step_up_down")]
+
+
+def _onto_box(k, rng, box, landing_g):
+    """The foot swings up onto the box and lands flat on it."""
+    k.to(_u(rng, 0.3, 0.4), _u(rng, 0, 10), 0, 0, (0.15, 0, box + 0.08))
+    k.to(_u(rng, 0.2, 0.3), 0, 0, 0, (0.3, 0, box))
+    k.hit(_u(rng, *landing_g))
+
+
+def _off_box(k, rng, box):
+    """The foot steps down, forefoot first with the heel up, and the heel lowers under load."""
+    k.to(_u(rng, 0.3, 0.4), _u(rng, -10, 5), 0, 0, (0.15, 0, box + 0.05))
+    k.to(_u(rng, 0.2, 0.3), _u(rng, 10, 25), 0, 0, (0, 0, 0))
+    k.hit(_u(rng, 2, 3.5))
+    k.to(_u(rng, 0.12, 0.25))
 
 
 def _jumps(rng):
