@@ -169,7 +169,8 @@ _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
 _SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
-_FIELDS = const(102)
+_FX = const(102)  # the stance: the rest learned from steadiness, or where counted reps rose from
+_FIELDS = const(105)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -498,6 +499,9 @@ class RepDetector:
         fast = 0
         if w2 > st[_VETO2] - _OFF:
             fast = 1
+            st[_FX] = _OFF  # handled, perhaps re-clipped: where the foot stands is unknown
+            st[_FX + 1] = _OFF
+            st[_FX + 2] = _OFF
 
         quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
@@ -732,8 +736,8 @@ class RepDetector:
             still_ms >= _RESETTLE_MS
             and state != _REST
             and (
-                state == _SPOILED
-                or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
+                s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
+                or (state == _SPOILED and not self._off_stance(ux, uy, uz))
             )
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
@@ -767,6 +771,8 @@ class RepDetector:
                 st[_CLEARED] = t + _OFF
         elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
             st[_STATE] = _UNSETTLED + _OFF
+        elif ri == st[_EX_START] - _OFF:
+            st[_STATE] = _SPOILED + _OFF  # off rest longer than the ring: no rep, and untimeable
         elif impact:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
@@ -850,7 +856,7 @@ class RepDetector:
         x = (ru[3 * i] - 32768) << 1
         y = (ru[3 * i + 1] - 32768) << 1
         z = (ru[3 * i + 2] - 32768) << 1
-        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
+        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER or self._off_stance(x, y, z):
             return False
         self._put(_PL, 0)
         self._rebase(i, x, y, z)
@@ -872,6 +878,11 @@ class RepDetector:
         x = _v(st, _VX)
         y = _v(st, _VX + 1)
         z = _v(st, _VX + 2)
+        if self._off_stance(x, y, z):
+            # a foot that rose and came down on its ball, far from where it stands (the rear
+            # foot of a lunge or split squat), made no heel raise
+            self._put(_STATE, _SPOILED)
+            return
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
@@ -884,6 +895,23 @@ class RepDetector:
         i = (j - 1) & _MASK
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
+
+    def _off_stance(self, x, y, z):
+        """Is (x, y, z) (1/16384 g) further from the stance than any stance varies (a foot
+        standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
+        posture, which only steadiness may make the rest (_learn_rest)."""
+        st = self._st
+        if not self._stance_known():
+            return False
+        dx = (x - _v(st, _FX)) >> 2
+        dy = (y - _v(st, _FX + 1)) >> 2
+        dz = (z - _v(st, _FX + 2)) >> 2
+        return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+
+    def _stance_known(self):
+        """A counted rep has shown where the foot stands (the stance is zero until then)."""
+        st = self._st
+        return st[_FX] != _OFF or st[_FX + 1] != _OFF or st[_FX + 2] != _OFF
 
     def _new_top(self, ri, s, ex, ey, ez):
         self._put(_S_MAX, s)
@@ -905,6 +933,9 @@ class RepDetector:
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
+        if self._stance_known():  # (at boot the first steady moment may be a rep's top)
+            for i in range(3):
+                st[_FX + i] = st[_GX + i]
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -1072,9 +1103,10 @@ class RepDetector:
         self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
         self._put(_OPP, 0)
         self._put(_NBACK, 0)  # the doubted reps were toe raises after all
-        for i in range(3):  # follow this clip's heel-raise direction
+        for i in range(3):  # follow this clip's heel-raise direction, and the rest it rose from
             h = _v(st, _HX + i)
             self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
+            st[_FX + i] = st[_GX + i]
         return self._emit(
             _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
         )
