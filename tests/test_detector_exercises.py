@@ -108,7 +108,9 @@ def test_a_foot_rocking_on_its_ball_far_from_its_stance_counts_no_rep(
         k.to(up, heel)
         k.hold(hold)
     k.to(0.8)
-    reps = [Rep(30.0, 1.0, 0.5, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(4)]
+    reps = [
+        Rep(30.0, 1.0, 0.5, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(4)
+    ]
     trace = between_stills(
         seed,
         np.random.default_rng([seed, 9]),
