@@ -64,6 +64,8 @@ _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
+_STOPPED_MS = const(120)  # steady this long after a way down too fast for the accelerometer to
+# follow: the foot has landed (such a way down stops turning within ~50 ms of the floor)
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
@@ -169,7 +171,9 @@ _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
 _SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
-_FIELDS = const(102)
+_UNAIDED = const(102)  # 1 once the way down ran on the gyro alone (too fast, or accelerating)
+_LANDED = const(103)  # the end timed at the landing of such a way down, 0 while none
+_FIELDS = const(104)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -573,6 +577,8 @@ class RepDetector:
                 ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                 uy += ((ay << 2) - uy + 8) >> 4
                 uz += ((az << 2) - uz + 8) >> 4
+            elif st[_STATE] - _OFF == _FALL:
+                st[_UNAIDED] = 1 + _OFF
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -799,6 +805,15 @@ class RepDetector:
             dx = (ux - (st[_VX] - _OFF)) >> 2
             dy = (uy - (st[_VX + 1] - _OFF)) >> 2
             dz = (uz - (st[_VX + 2] - _OFF)) >> 2
+            if still_ms == 0:
+                st[_LANDED] = _OFF  # on the move again: not landed yet
+            elif (
+                still_ms >= _STOPPED_MS
+                and still_ms - elapsed < _STOPPED_MS
+                and st[_UNAIDED] - _OFF
+                and st[_VAL] - _OFF < s_max >> 2
+            ):
+                self._landed(level5, ux, uy, uz)
             if s < level5:
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(
@@ -885,6 +900,25 @@ class RepDetector:
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
+    def _landed(self, level5, x, y, z):
+        """The way down ran on the gyro alone and the foot has now been steady for _STOPPED_MS:
+        it has landed, at x, y, z as the gyro's tilt sees it. That tilt is off by what the
+        gyro got wrong on the way (its scale, a stale bias: degrees on a brisk rep), which the
+        accelerometer is about to correct, so the end is timed against where the gyro's tilt
+        landed, 5 % of the rep above it, and not against the rest it drifts back to."""
+        rt = self._ring_t
+        j = (_v(self._st, _RI) - 1) & _MASK
+        i_max = _v(self._st, _I_MAX)
+        d1 = self._ring_d2(j, x, y, z)
+        while j != i_max:
+            i = (j - 1) & _MASK
+            d0 = self._ring_d2(i, x, y, z)
+            if d0 >= level5:
+                self._put(_LANDED, crossing(rt[i], rt[j], d0, d1, level5))
+                return
+            j = i
+            d1 = d0
+
     def _new_top(self, ri, s, ex, ey, ez):
         self._put(_S_MAX, s)
         self._put(_I_MAX, ri)
@@ -932,6 +966,8 @@ class RepDetector:
         i = (j - 1) & _MASK
         self._put(_LOWER, crossing(rt[i], rt[j], rs[i], rs[j], level95))
         self._put(_STATE, _FALL)
+        self._put(_UNAIDED, 0)
+        self._put(_LANDED, 0)
 
     def _hold_pending(self, level95, level5, end):
         """Find where the rep started and topped out; keep it until it is confirmed."""
@@ -969,6 +1005,8 @@ class RepDetector:
             # any) starts where it came back, so a hop's landing wobble is too quick a phase
             start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
+        if _v(st, _LANDED):
+            end = _v(st, _LANDED)  # the gyro's tilt landed before it came back to the rest
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
         self._put(_P_START, start)
