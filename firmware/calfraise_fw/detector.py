@@ -64,8 +64,8 @@ _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
-_STOPPED_MS = const(120)  # steady this long after a way down too fast for the accelerometer to
-# follow: the foot has landed (such a way down stops turning within ~50 ms of the floor)
+_STOPPED_MS = const(120)  # turning this long at under 1/8 of the way down's fastest: landed (a
+# smooth way down is then within 1 % of the floor, whatever its speed)
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
@@ -171,9 +171,10 @@ _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
 _SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
-_UNAIDED = const(102)  # 1 once the way down ran on the gyro alone (too fast, or accelerating)
-_LANDED = const(103)  # the end timed at the landing of such a way down, 0 while none
-_FIELDS = const(104)
+_W_PEAK = const(102)  # the way down's fastest turn (squared, per block)
+_I_LAND = const(103)  # ring index since which it turns slower than an eighth of that, or -1
+_LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the foot has landed
+_FIELDS = const(105)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -577,8 +578,6 @@ class RepDetector:
                 ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                 uy += ((ay << 2) - uy + 8) >> 4
                 uz += ((az << 2) - uz + 8) >> 4
-            elif st[_STATE] - _OFF == _FALL:
-                st[_UNAIDED] = 1 + _OFF
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -805,15 +804,16 @@ class RepDetector:
             dx = (ux - (st[_VX] - _OFF)) >> 2
             dy = (uy - (st[_VX + 1] - _OFF)) >> 2
             dz = (uz - (st[_VX + 2] - _OFF)) >> 2
-            if still_ms == 0:
-                st[_LANDED] = _OFF  # on the move again: not landed yet
-            elif (
-                still_ms >= _STOPPED_MS
-                and still_ms - elapsed < _STOPPED_MS
-                and st[_UNAIDED] - _OFF
-                and st[_VAL] - _OFF < s_max >> 2
-            ):
-                self._landed(level5, ux, uy, uz)
+            if w2 > st[_W_PEAK] - _OFF:
+                st[_W_PEAK] = w2 + _OFF
+            if st[_LANDED] - _OFF == 0:  # where did the turn stop?
+                i = st[_I_LAND] - _OFF
+                if w2 > (st[_W_PEAK] - _OFF) >> 6:  # still turning at over 1/8 of its fastest
+                    st[_I_LAND] = _OFF - 1
+                elif i < 0:
+                    st[_I_LAND] = ri + _OFF
+                elif t - ring_t[i] >= _STOPPED_MS and st[_VAL] - _OFF < s_max >> 2:
+                    st[_LANDED] = 1 + _OFF
             if s < level5:
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(
@@ -900,24 +900,30 @@ class RepDetector:
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
-    def _landed(self, level5, x, y, z):
-        """The way down ran on the gyro alone and the foot has now been steady for _STOPPED_MS:
-        it has landed, at x, y, z as the gyro's tilt sees it. That tilt is off by what the
-        gyro got wrong on the way (its scale, a stale bias: degrees on a brisk rep), which the
-        accelerometer is about to correct, so the end is timed against where the gyro's tilt
-        landed, 5 % of the rep above it, and not against the rest it drifts back to."""
+    def _landed(self, level5, k):
+        """The end of a way down that stopped turning at ring index k (it turns slower than an
+        eighth of its fastest since): the foot landed there, as the tilt estimate sees it. The
+        end is 5 %
+        of the rep above that landing, measured in the same estimate, and not against the rest
+        it rose from: the foot may land a few degrees elsewhere, and after a brisk way down
+        the gyro's tilt is degrees off (its scale error, a stale bias) until the accelerometer
+        pulls it back, which is no movement of the foot."""
         rt = self._ring_t
-        j = (_v(self._st, _RI) - 1) & _MASK
+        ru = self._ring_u
+        x = (ru[3 * k] - 32768) << 1
+        y = (ru[3 * k + 1] - 32768) << 1
+        z = (ru[3 * k + 2] - 32768) << 1
+        j = k
         i_max = _v(self._st, _I_MAX)
-        d1 = self._ring_d2(j, x, y, z)
+        d1 = 0
         while j != i_max:
             i = (j - 1) & _MASK
             d0 = self._ring_d2(i, x, y, z)
             if d0 >= level5:
-                self._put(_LANDED, crossing(rt[i], rt[j], d0, d1, level5))
-                return
+                return crossing(rt[i], rt[j], d0, d1, level5)
             j = i
             d1 = d0
+        return 0
 
     def _new_top(self, ri, s, ex, ey, ez):
         self._put(_S_MAX, s)
@@ -966,7 +972,8 @@ class RepDetector:
         i = (j - 1) & _MASK
         self._put(_LOWER, crossing(rt[i], rt[j], rs[i], rs[j], level95))
         self._put(_STATE, _FALL)
-        self._put(_UNAIDED, 0)
+        self._put(_W_PEAK, 0)
+        self._put(_I_LAND, -1)
         self._put(_LANDED, 0)
 
     def _hold_pending(self, level95, level5, end):
@@ -974,6 +981,11 @@ class RepDetector:
         rt = self._ring_t
         rs = self._ring_s
         st = self._st
+        k = _v(st, _I_LAND)
+        if k >= 0:  # the foot stopped turning: the end is timed from where it landed
+            landed = self._landed(level5, k)
+            if landed:
+                end = landed
         pivots = self._pivots()
         for i in range(6):  # the next candidate is judged on what follows this one
             self._put(_KTR + i, 0)
@@ -1005,8 +1017,6 @@ class RepDetector:
             # any) starts where it came back, so a hop's landing wobble is too quick a phase
             start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
-        if _v(st, _LANDED):
-            end = _v(st, _LANDED)  # the gyro's tilt landed before it came back to the rest
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
         self._put(_P_START, start)
