@@ -814,13 +814,11 @@ class RepDetector:
                     st[_I_LAND] = ri + _OFF
                 elif t - ring_t[i] >= _STOPPED_MS and st[_VAL] - _OFF < s_max >> 2:
                     st[_LANDED] = 1 + _OFF
-            if s < level5:
+            if s < level5 and w2 <= (st[_W_PEAK] - _OFF) >> 2:
+                # back at rest and slowing down to land there (a foot still turning at half its
+                # fastest is passing by on its way to a rest elsewhere)
                 st[_STATE] = _REST + _OFF
-                self._hold_pending(
-                    level95,
-                    level5,
-                    crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
-                )
+                self._hold_pending(level95, level5, self._fell_below(level5))
             elif st[_VAL] - _OFF < s_max >> 2 and (
                 t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
                 or dx * dx + dy * dy + dz * dz > _S_TRIGGER
@@ -879,6 +877,17 @@ class RepDetector:
         )
         return True
 
+    def _fell_below(self, level5):
+        """When the way down last fell below level5 (it may have been a block or two ago)."""
+        rt = self._ring_t
+        rs = self._ring_s
+        j = (_v(self._st, _RI) - 1) & _MASK
+        i_max = _v(self._st, _I_MAX)
+        while j != i_max and rs[(j - 1) & _MASK] < level5:
+            j = (j - 1) & _MASK
+        i = (j - 1) & _MASK
+        return crossing(rt[i], rt[j], rs[i], rs[j], level5)
+
     def _land(self, level95, level5):
         """The foot came down to a rest other than the one it rose from (rests between real
         reps differ by a few degrees): the rep ends 5 % above that rest, which becomes the rest."""
@@ -887,6 +896,12 @@ class RepDetector:
         x = _v(st, _VX)
         y = _v(st, _VX + 1)
         z = _v(st, _VX + 2)
+        k = _v(st, _I_LAND)
+        if k >= 0:  # where it stopped turning, not where it passed closest to the old rest
+            ru = self._ring_u
+            x = (ru[3 * k] - 32768) << 1
+            y = (ru[3 * k + 1] - 32768) << 1
+            z = (ru[3 * k + 2] - 32768) << 1
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
