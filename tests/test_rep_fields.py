@@ -181,7 +181,9 @@ def test_a_brisk_way_down_ends_where_the_foot_landed(both_interpreters, tmp_path
     axis: on the way down the gyro alone carries the tilt, which lands degrees off the rest
     until the accelerometer pulls it back. The end is where the foot stopped turning, so every
     down phase is within 60 ms of the foot's own; at f4fa13d three were 293-316 ms long."""
-    reps = [Rep(45.0, 0.3, 0.05, 0.3, 0.6, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(8)]
+    reps = [
+        Rep(45.0, 0.3, 0.05, 0.3, 0.6, rep_no=r, roll_deg=1.5, yaw_deg=0.5) for r in range(1, 9)
+    ]
     plan = session([Still(2.5), *reps, Still(2.0)], 0)
     trace = render(plan)
     stale = [b + off for b, off in zip(plan.sensor.gyro_bias_dps, (5, -5, 5), strict=True)]
