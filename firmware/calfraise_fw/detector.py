@@ -174,7 +174,8 @@ _SET_END = const(101)  # when the set closed: the block in which the pause grew 
 _W_PEAK = const(102)  # the way down's fastest turn (squared, per block)
 _I_LAND = const(103)  # ring index since which it turns slower than an eighth of that, or -1
 _LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the foot has landed
-_FIELDS = const(105)
+_S_TOP = const(105)  # the top the rise reached before it first stopped rising, 0 until then
+_FIELDS = const(106)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -727,7 +728,10 @@ class RepDetector:
 
         # the rep state machine; the rare, per-rep work is in plain methods
         s_max = st[_S_MAX] - _OFF  # the current excursion's top (stale while at rest)
-        level95 = (s_max >> 8) * 231
+        s_top = st[_S_TOP] - _OFF  # 95 % of the rise, not of a hold that creeps higher
+        if s_top == 0:
+            s_top = s_max
+        level95 = (s_top >> 8) * 231
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
@@ -753,6 +757,7 @@ class RepDetector:
                 else:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
+                    st[_S_TOP] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
@@ -779,6 +784,8 @@ class RepDetector:
             if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
         elif state == _RISE:
+            if s_top == s_max and t - ring_t[st[_I_MAX] - _OFF] >= _STOPPED_MS:
+                st[_S_TOP] = s_max + _OFF  # no higher for 120 ms: the rise has topped out
             if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
                 st[_PL] = 1 + _OFF
                 st[_I_PL] = ri + _OFF
@@ -866,6 +873,7 @@ class RepDetector:
         if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
             return False
         self._put(_PL, 0)
+        self._put(_S_TOP, 0)
         self._rebase(i, x, y, z)
         self._put(_EX_START, i)
         self._new_top(
@@ -941,6 +949,9 @@ class RepDetector:
         return 0
 
     def _new_top(self, ri, s, ex, ey, ez):
+        top = _v(self._st, _S_TOP)
+        if s > top + (top >> 2):  # well past the top it had reached: it is still rising
+            self._put(_S_TOP, 0)
         self._put(_S_MAX, s)
         self._put(_I_MAX, ri)
         self._put(_DX, ex)
