@@ -885,16 +885,17 @@ class RepDetector:
         )
         return True
 
-    def _fell_below(self, level5):
-        """When the way down last fell below level5 (it may have been a block or two ago)."""
+    def _fell_below(self, level):
+        """When the signal last fell below level since the top (the crossing the newest block
+        is past, which may be a block or two back)."""
         rt = self._ring_t
         rs = self._ring_s
-        j = (_v(self._st, _RI) - 1) & _MASK
+        j = (_v(self._st, _RI) - 1) & _MASK  # the newest block
         i_max = _v(self._st, _I_MAX)
-        while j != i_max and rs[(j - 1) & _MASK] < level5:
+        while j != i_max and rs[(j - 1) & _MASK] < level:
             j = (j - 1) & _MASK
         i = (j - 1) & _MASK
-        return crossing(rt[i], rt[j], rs[i], rs[j], level5)
+        return crossing(rt[i], rt[j], rs[i], rs[j], level)
 
     def _land(self, level95, level5):
         """The foot came down to a rest other than the one it rose from (rests between real
@@ -925,12 +926,11 @@ class RepDetector:
 
     def _landed(self, level5, k):
         """The end of a way down that stopped turning at ring index k (it turns slower than an
-        eighth of its fastest since): the foot landed there, as the tilt estimate sees it. The
-        end is 5 %
-        of the rep above that landing, measured in the same estimate, and not against the rest
-        it rose from: the foot may land a few degrees elsewhere, and after a brisk way down
-        the gyro's tilt is degrees off (its scale error, a stale bias) until the accelerometer
-        pulls it back, which is no movement of the foot."""
+        eighth of its fastest since), 0 if none: the foot landed there, as the tilt estimate
+        sees it. The end is 5 % of the rep above that landing, measured in the same estimate,
+        not against the rest it rose from: the foot may land a few degrees elsewhere, and after
+        a brisk way down the gyro's tilt is degrees off (its scale error, a stale bias) until
+        the accelerometer pulls it back, which is no movement of the foot."""
         rt = self._ring_t
         ru = self._ring_u
         x = (ru[3 * k] - 32768) << 1
@@ -989,14 +989,7 @@ class RepDetector:
         if _v(st, _S_MAX) < _S_MIN_AMP:  # sway or a weight shift
             self._put(_STATE, _SPOILED)
             return
-        rt = self._ring_t
-        rs = self._ring_s
-        j = (_v(st, _RI) - 1) & _MASK  # the newest block
-        i_max = _v(st, _I_MAX)
-        while j != i_max and rs[(j - 1) & _MASK] < level95:
-            j = (j - 1) & _MASK
-        i = (j - 1) & _MASK
-        self._put(_LOWER, crossing(rt[i], rt[j], rs[i], rs[j], level95))
+        self._put(_LOWER, self._fell_below(level95))
         self._put(_STATE, _FALL)
         self._put(_W_PEAK, 0)
         self._put(_I_LAND, -1)
