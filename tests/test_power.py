@@ -152,11 +152,12 @@ def test_the_battery_model_books_each_state_at_its_parts_currents():
 
     board = load_board("m5stickc_plus")
     sampling, watching = power.IMU_MA["mpu6886"]
+    light, deep = power.SLEEP_MA["esp32"]
     meter = {"80|adv250": 2000, "light|on": 3000, "deep|on": 10000, "160|off": 1000}
     expected = (
         2 * (power.ESP32_AWAKE_MA["80"] + power.ADV_EVENT_MAS / 0.25 + sampling)
-        + 3 * (power.ESP32_LIGHT_MA + sampling)
-        + 10 * (power.ESP32_DEEP_MA + watching)
+        + 3 * (light + sampling)
+        + 10 * (deep + watching)
         + 1 * (power.ESP32_BOOT_MA + sampling)
         + 16 * power.AXP192_MA
     )
@@ -232,3 +233,35 @@ def test_a_host_keeps_the_board_awake_and_wakes_it_by_looking(tmp_path):
     assert [e["reset_cause"] for e in events if e["type"] == "boot"] == [1, DEEPSLEEP_RESET]
     assert [e["cause"] for e in events if e["type"] == "wake"] == ["boot", "button"]
     assert at[id(links[2])] > at[id(asleep)] and name.startswith("calfraise")
+
+
+def test_the_meter_counts_each_light_sleep_wake_and_the_bus_traffic_it_drains(deep):
+    """In a session with the radio quiet the CPU sleeps 0.5 s at a time (the cap; the FIFO
+    lasts longer) and is awake only for the drain: the meter counts each wake and the I2C bytes
+    of its window, about half a second of samples (14 FIFO bytes each on the LSM6DSOX)."""
+    _, result = deep
+    counts = result.counts
+    light_ms = sum(ms for key, ms in result.meter.items() if key.startswith("light|"))
+    assert counts["wakes"] == light_ms // 500
+    per_wake = counts["window_bytes"] / counts["wakes"]
+    assert 0.5 * 104 * 14 <= per_wake <= 0.5 * 104 * 14 * 1.2
+
+
+def test_an_awake_window_is_priced_by_its_wake_bus_and_samples(monkeypatch):
+    """calfraise.bench.power.window_s: each wake's allowance, 9 bit times a byte at the bus
+    clock (plus the address bytes and the driver's time per transfer), and the CPU per sample
+    drained at 80 MHz."""
+    from calfraise.bench import power
+    from calfraise.device.runner import load_board
+
+    monkeypatch.setattr(power, "drain_instructions", lambda: 2000)
+    board = load_board("m5stickc_plus")  # MPU-6886: 14 bytes a sample, 400 kHz
+    counts = {"wakes": 2, "window_transfers": 4, "window_bytes": 1400, "window_ms": 80}
+    bus_s = (1400 + 3 * 4) * 9 / 400_000 + 4 * power.I2C_TRANSFER_US / 1e6
+    cpu_s = 100 * 2000 * power.CYCLES_PER_X86_INSTRUCTION / 80e6
+    expected = 2 * power.WAKE_US / 1e6 + bus_s + cpu_s
+    assert power.window_s(counts, board) == pytest.approx(expected)
+    light, _ = power.SLEEP_MA["esp32"]
+    assert power.windows_mas(counts, board) == pytest.approx(
+        (expected - 0.080) * (power.ESP32_AWAKE_MA["80"] - light)
+    )

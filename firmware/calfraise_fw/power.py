@@ -11,12 +11,13 @@
 
 SESSION: 80 MHz (the lowest clock the radio runs at); with no host connected the radio
 advertises for _ADVERTISE_S after the session starts, then goes quiet and the CPU light-sleeps
-between FIFO drains (the FIFO fills meanwhile); a button press or a new session advertises
-again. IDLE: 80 MHz, advertising every _IDLE_ADV_US. STANDBY: the IMU in its wake-on-motion
-mode; on a board whose IMU interrupt is wired (board file: Imu int_pin) deep sleep, woken by it
-(EXT0) or the button (EXT1); without it, light sleep polling the IMU's latched motion flag every
-POLL_MS. LOW_BATTERY: standby that only the button wakes. After a wake the detector first sees
-the rest the foot left (Sampler.prime), so the raise that woke the board is a rise from rest.
+between FIFO drains (the FIFO fills meanwhile), awake only for the drain and what it wakes; a
+button press or a new session advertises again. IDLE: 80 MHz, advertising every _IDLE_ADV_US.
+STANDBY: the IMU in its wake-on-motion mode; on a board whose IMU interrupt is wired (board
+file: Imu int_pin) deep sleep, woken by it (EXT0) or the button (EXT1); without it, light sleep
+polling the IMU's latched motion flag every POLL_MS. LOW_BATTERY: standby that only the button
+wakes. After a wake the detector first sees the rest the foot left (Sampler.prime), so the
+raise that woke the board is a rise from rest.
 docs/device.md (Power) and docs/power.md have the figures.
 """
 
@@ -44,15 +45,17 @@ _SESSION_ADV_US = const(250000)  # in a session: a host connects for live views 
 _ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
 POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
 _LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
-# In a session with the radio quiet: light sleep for a third of the time the IMU's FIFO lasts
-# (MPU-6886: 73 samples at 100 Hz, 0.24 s), 0.5 s at most: the LED answers a rep within that.
-# The other two thirds are the drain's margin: the recorder's once-a-second commit erases a
-# flash block, and a NOR sector erase can hold the CPU 400 ms (W25Q32, tSE max). Not with the
+# In a session with the radio quiet: light sleep for three quarters of the time the IMU's FIFO
+# lasts, 0.5 s at most (the LED answers a rep within that; every board's FIFO lasts longer at
+# ~100 Hz). Each sleep starts from a FIFO the sampler has just drained (_FRESH_MS), so the
+# quarter left is the margin for the wake itself; a flash erase (a NOR sector erase holds the
+# CPU up to 400 ms, W25Q32 tSE max) happens awake and is drained before the next sleep. Awake
+# only as long as the work takes: a drain, the detector, the tasks they wake. Not with the
 # tempo cue on: its metronome needs the LED on time.
 _LIGHT_MAX_MS = const(500)
+_FRESH_MS = const(10)  # a drain older than this before a sleep: wait for the next one first
 _PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
-_AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
 
 _CAUSES = {machine.EXT0_WAKE: "motion", machine.EXT1_WAKE: "button", machine.TIMER_WAKE: "timer"}
 
@@ -77,7 +80,7 @@ class Power:
         self._ref = [0, 0, 0]  # the accel the last tick saw (counts)
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
-        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 3)
+        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() * 3 // 4)
         self._window = False  # the pairing window is open: a host is about to bond
         self.heartbeat_ms = time.ticks_ms()  # the supervisor's: this task still runs
         machine.freq(_MHZ * 1000000)
@@ -124,9 +127,15 @@ class Power:
             return
         # the watchdog's timer stops in light sleep; the monitor feeds it in the awake windows
         # while the sampler's heartbeat is fresh, as ever
-        for _ in range(max(1, _TICK_MS // (self._light_ms + _AWAKE_MS))):
+        sampler = self.app.sampler
+        for _ in range(max(1, _TICK_MS // self._light_ms)):
             machine.lightsleep(self._light_ms)
-            await asyncio.sleep_ms(_AWAKE_MS)  # the sampler drains, the bus and storage run
+            # every task due runs (the sampler first: its wait ended longest ago), then those
+            # its drain woke; the sampler's heartbeat is the time of its last drain
+            await asyncio.sleep_ms(0)
+            await asyncio.sleep_ms(0)
+            while time.ticks_diff(time.ticks_ms(), sampler.heartbeat_ms) > _FRESH_MS:
+                await asyncio.sleep_ms(_FRESH_MS)  # the CPU was held (an erase): drain first
 
     def _enter(self, state):
         if state == self.state:

@@ -194,6 +194,7 @@ def _sleep(time_ms, kind):
 
 def lightsleep(time_ms=0):
     _sleep(time_ms, "light")
+    meter.woke_light()
     for wdt in WDT.all:
         wdt.resume()
 

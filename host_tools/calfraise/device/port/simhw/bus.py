@@ -9,7 +9,7 @@ import errno
 import json
 import time
 
-from simhw import config
+from simhw import config, meter
 from simhw.chips import make_chip
 from simhw.world import World
 
@@ -75,6 +75,7 @@ class Bus:
         return chip
 
     def read(self, addr, reg, buf, n):
+        meter.transfer(n)
         fault = self._fault(addr, n)
         chip = self._chip(addr)
         if fault is not None:
@@ -84,6 +85,7 @@ class Bus:
         chip.read_into(reg, buf, n)
 
     def write(self, addr, reg, buf, n):
+        meter.transfer(n)
         fault = self._fault(addr, n)
         chip = self._chip(addr)
         if fault is not None:
