@@ -5,6 +5,8 @@ one rep lost; a low battery ends the session with every rep on flash, then sleep
 twin's meter books the time per state."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,13 +20,23 @@ REST_S = 150  # the board lies still this long before the session: standby after
 STANDBY_S = 60
 SETTINGS = {"settings.json": json.dumps({"standby_s": STANDBY_S, "idle_end_s": 100})}
 AFTER_MS = 200_000  # on after the trace: the session times out, then standby again
-DEEPSLEEP_RESET, EXT0_WAKE = 4, 2  # machine's constants
+DEEPSLEEP_RESET, EXT0_WAKE, TIMER_WAKE = 4, 2, 4  # machine's constants
+FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"
 
 
-def rest_then_session(tmp_path, rate_hz, seed=3):
-    """REST_S of a still foot (1 mg of sensor noise), then a clean 3-set session."""
+def firmware_const(name):
+    """A const() of firmware/calfraise_fw/power.py (it imports esp32: not from CPython)."""
+    source = (FIRMWARE / "calfraise_fw" / "power.py").read_text()
+    return int(re.search(rf"^{name} = const\((\d+)\)", source, re.MULTILINE).group(1))
+
+
+DEEP_POLL_MS, LIGHT_POLLS = firmware_const("DEEP_POLL_MS"), firmware_const("LIGHT_POLLS")
+
+
+def rest_then_session(tmp_path, rate_hz, seed=3, rest_s=REST_S):
+    """rest_s of a still foot (1 mg of sensor noise), then a clean 3-set session."""
     session = read_trace(regular_trace(tmp_path / "session.csv", "clean", seed, rate_hz))
-    n = REST_S * rate_hz
+    n = rest_s * rate_hz
     rng = np.random.default_rng(seed)
     still = np.tile(session.accel_g[0], (n, 1)) + rng.normal(0, 0.001, (n, 3))
     accel = np.concatenate([still, session.accel_g])
@@ -121,6 +133,30 @@ def test_without_an_imu_interrupt_standby_polls_in_light_sleep(tmp_path):
     check_reps(result, csv, 100)
 
 
+def test_without_an_imu_interrupt_a_long_rest_deep_sleeps_and_the_timer_asks_the_imu(tmp_path):
+    """The Atom Matrix at rest past LIGHT_POLLS x standby_s of light polls deep-sleeps; the
+    RTC timer boots it every DEEP_POLL_MS, and a boot whose IMU (its registers kept through
+    the ESP32's sleep) latched no motion sleeps on before the app is built. The set that
+    starts meanwhile is found at the next timer boot, which boots on: woken by motion."""
+    deep_at_s = STANDBY_S + LIGHT_POLLS * STANDBY_S
+    poll_s = DEEP_POLL_MS // 1000
+    moves_s = deep_at_s + poll_s + 60  # in the second deep sleep
+    csv = rest_then_session(tmp_path, 100, rest_s=moves_s)
+    off_ms = (deep_at_s + 2 * poll_s + 120) * 1000
+    result = run_device(csv, board="atom_matrix", files=SETTINGS, extra={"power_off_ms": off_ms})
+    assert result.returncode == 0, result.stderr
+    sleeps = result.of_type("sim.deepsleep")
+    assert [s["wake_reason"] for s in sleeps] == [TIMER_WAKE, TIMER_WAKE]
+    assert deep_at_s * 1000 < sleeps[0]["from_ms"] < (deep_at_s + 5) * 1000
+    assert abs(sleeps[0]["t_ms"] - sleeps[0]["from_ms"] - DEEP_POLL_MS) < 100  # the timer
+    assert moves_s * 1000 < sleeps[1]["t_ms"]  # the set began asleep; found at this boot
+    assert result.boots == 3  # the middle one found no motion: no app, no boot event
+    assert [e["reset_cause"] for e in result.of_type("boot")] == [1, DEEPSLEEP_RESET]
+    assert [e["cause"] for e in result.of_type("wake")] == ["boot", "motion"]
+    deep_ms = sum(ms for key, ms in result.meter.items() if key.startswith("deep|"))
+    assert deep_ms >= 2 * DEEP_POLL_MS - 5000
+
+
 def test_low_battery_ends_the_session_with_every_rep_on_flash(tmp_path):
     """The battery falls below 3.4 V in the second set: the session ends ("low_battery"), its
     end is durable before the board sleeps, and the flash holds every rep counted."""
@@ -162,7 +198,7 @@ def test_the_battery_model_books_each_state_at_its_parts_currents():
         + 16 * power.AXP192_MA
     )
     assert power.charge_mas(meter, board) == pytest.approx(expected)
-    assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000}
+    assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000, "160|off": 1000}
 
 
 @pytest.mark.parametrize("board", ["sim", "atom_matrix"], ids=["deep_sleep", "polled"])

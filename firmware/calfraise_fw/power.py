@@ -29,6 +29,7 @@ import esp32
 import machine
 from micropython import const
 
+from calfraise_fw.imu.base import ImuError
 from calfraise_fw.session import IN_SESSION
 
 IDLE = "idle"
@@ -43,7 +44,13 @@ WAKE_MG = const(64)  # "moved": 64 mg, well above a resting foot's noise (a few 
 _IDLE_ADV_US = const(1000000)  # idle advertising: a host finds it within a few seconds
 _SESSION_ADV_US = const(250000)  # in a session: a host connects for live views at once
 _ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
-POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
+POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU...
+LIGHT_POLLS = const(3)  # ... in light sleep (0.8 mA) for LIGHT_POLLS x standby_s, while a next
+# set is likely, then in deep sleep: the RTC timer boots the board every DEEP_POLL_MS to ask.
+# A boot costs ~1 s at ~44 mA (runner.BOOT_MS; MicroPython's own boot from deep sleep is
+# ~0.7 s), so 10 min keeps standby near 0.1 mA; motion then wakes it within DEEP_POLL_MS, the
+# button at once.
+DEEP_POLL_MS = const(600000)
 _LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
 # In a session with the radio quiet: light sleep for three quarters of the time the IMU's FIFO
 # lasts, 0.5 s at most (the LED answers a rep within that; every board's FIFO lasts longer at
@@ -60,11 +67,38 @@ _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
 _CAUSES = {machine.EXT0_WAKE: "motion", machine.EXT1_WAKE: "button", machine.TIMER_WAKE: "timer"}
 
 
+_polled = bytearray(1)  # 1: deep_poll() found the motion the IMU latched
+
+
 def wake_cause():
-    """Why the board is running: "motion", "button", "timer" after a deep sleep, else "boot"."""
+    """Why the board is running: "motion" (the IMU's INT, or the motion deep_poll() found),
+    "button", "timer" after a deep sleep, else "boot"."""
     if machine.reset_cause() != machine.DEEPSLEEP_RESET:
         return "boot"
-    return _CAUSES.get(machine.wake_reason(), "boot")
+    return "motion" if _polled[0] else _CAUSES.get(machine.wake_reason(), "boot")
+
+
+def deep_poll(board, imu):
+    """At boot, on a board without the IMU's INT: a timer wake is its deep standby asking the
+    IMU (still in its wake-on-motion mode) whether it latched motion. If not, deep sleep again
+    at once, before the app is built; if so (or the IMU does not answer: the app will say),
+    boot on."""
+    if board.imu.int_pin is not None or wake_cause() != "timer":
+        return
+    try:
+        if not imu.motion():
+            _deep_sleep(board.button, DEEP_POLL_MS)
+    except ImuError:
+        return
+    _polled[0] = 1
+
+
+def _deep_sleep(button, ms=0):
+    """Deep sleep for ms (0: until woken), the button (EXT1) waking it too where wired."""
+    if button is not None:
+        level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
+        esp32.wake_on_ext1((machine.Pin(button.pin),), level)
+    machine.deepsleep(ms)
 
 
 class Power:
@@ -200,23 +234,27 @@ class Power:
         asleep_ms = time.ticks_ms()
         app.imu.wake_on_motion(WAKE_MG, self.int_active_low)
         button = app.board.button
-        if button is not None:
-            level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
-            esp32.wake_on_ext1((machine.Pin(button.pin),), level)
         if self.int_pin is not None and why == STANDBY:
             level = esp32.WAKEUP_ALL_LOW if self.int_active_low else esp32.WAKEUP_ANY_HIGH
             esp32.wake_on_ext0(machine.Pin(self.int_pin), level)
         if self.int_pin is not None or why == LOW_BATTERY:
-            machine.deepsleep()
-        self._woke(self._poll(), asleep_ms, rest)
+            _deep_sleep(button)
+        if button is not None:  # the button ends a light sleep early too
+            level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
+            esp32.wake_on_ext1((machine.Pin(button.pin),), level)
+        cause = self._poll(LIGHT_POLLS * app.settings["standby_s"] * 1000 // POLL_MS)
+        if cause is None:  # a long rest: deep sleep, the timer asking the IMU (deep_poll)
+            _deep_sleep(button, DEEP_POLL_MS)
+        self._woke(cause, asleep_ms, rest)
 
-    def _poll(self):
-        """Standby without the IMU's INT: light sleep, asking the IMU every POLL_MS; the
-        button (EXT1) ends a sleep early. Every task waits meanwhile: the sampler is off, on
-        purpose, so this feeds the watchdog. Returns the wake cause."""
+    def _poll(self, polls):
+        """Standby without the IMU's INT: light sleep, asking the IMU every POLL_MS, `polls`
+        times at most; the button (EXT1) ends a sleep early. Every task waits meanwhile: the
+        sampler is off, on purpose, so this feeds the watchdog. Returns the wake cause, or None
+        when no poll found one."""
         app = self.app
         wdt = app.monitor.wdt
-        while True:
+        for _ in range(polls):
             machine.lightsleep(POLL_MS)
             wdt.feed()
             if app.imu.motion():

@@ -436,6 +436,7 @@ def wake_config(launch, sleep):
         start_us=sleep["t_ms"] * 1000,
         trace_origin_us=sleep["trace_origin_us"],
         rtc_memory=sleep["rtc_memory"],
+        chip_state=sleep["chips"],
         boot_ms=BOOT_MS,
     )
     path.write_text(json.dumps(config))
