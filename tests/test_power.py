@@ -157,6 +157,30 @@ def test_without_an_imu_interrupt_a_long_rest_deep_sleeps_and_the_timer_asks_the
     assert deep_ms >= 2 * DEEP_POLL_MS - 5000
 
 
+def test_the_pixels_are_powered_only_while_lit(tmp_path):
+    """QT Py: a dark WS2812 still draws ~0.7 mA, so the firmware switches NEOPIXEL_POWER
+    (GPIO38) on for each flash and off after it: every lit frame is shown powered, and the
+    power is off most of a session and at its end."""
+    csv = regular_trace(tmp_path / "s.csv", "clean", 3, 104)
+    outputs = {"log_outputs": True}
+    result = run_device(csv, board="qtpy_s3_lsm6dsox", files=SETTINGS, after_ms=0, extra=outputs)
+    assert result.returncode == 0, result.stderr
+    powered, on_ms, since, lit_frames = 0, 0, 0, 0
+    for event in result.events:
+        if event["type"] == "sim.pin" and event["pin"] == 38:
+            if event["value"] and not powered:
+                since = event["t_ms"]
+            elif powered and not event["value"]:
+                on_ms += event["t_ms"] - since
+            powered = event["value"]
+        elif event["type"] == "sim.led" and any(event["rgb"]):
+            assert powered, event
+            lit_frames += 1
+    assert lit_frames >= len(result.of_type("rep"))  # a flash a rep at least
+    assert not powered
+    assert on_ms < 0.2 * result.events[-1]["t_ms"]
+
+
 def test_low_battery_ends_the_session_with_every_rep_on_flash(tmp_path):
     """The battery falls below 3.4 V in the second set: the session ends ("low_battery"), its
     end is durable before the board sleeps, and the flash holds every rep counted."""
