@@ -58,13 +58,13 @@ def loop_us(raw, n, rate, runs=5):
 
 
 def per_sample_cost(tier="varied", seed=0, rate_hz=104, instructions=True):
-    """Per sample: instructions (detector only), its naive baseline and the loop around it, or
-    None without valgrind (or with instructions=False); us and null_us (loop_us)."""
+    """Per sample: instructions (detector only) and its naive baseline, or None without
+    valgrind (or with instructions=False); us and null_us (loop_us)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "trace.raw"
         rate = write_raw(raw, tier, seed, rate_hz)
         us, null_us = loop_us(raw, LONG, rate)
-        instr = naive = loop = None
+        instr = naive = None
         if instructions and shutil.which("valgrind"):
             counts = {
                 (kind, n): _run(raw, n, kind, rate, True)
@@ -77,15 +77,17 @@ def per_sample_cost(tier="varied", seed=0, rate_hz=104, instructions=True):
                 return (counts[kind, LONG] - counts[kind, SHORT] - loop) / (LONG - SHORT)
 
             instr, naive = own("real"), own("naive")
-            loop = (counts["null", LONG] - counts["null", SHORT]) / (LONG - SHORT)
-    return {
-        "instructions": instr,
-        "naive": naive,
-        "loop": loop,  # the feeding loop and its call of a do-nothing update(), per sample
-        "us": us,
-        "null_us": null_us,
-        "rate_hz": rate,
-    }
+    return {"instructions": instr, "naive": naive, "us": us, "null_us": null_us, "rate_hz": rate}
+
+
+def drain_instructions(rate_hz=104):
+    """x86 instructions per sample (callgrind) of the detector with the loop that feeds it,
+    what the sampler spends on each sample it drains: two run lengths, start-up cancelled."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "trace.raw"
+        rate = write_raw(raw, rate_hz=rate_hz)
+        short, long = (_run(raw, n, "real", rate, True) for n in (SHORT, LONG))
+    return (long - short) / (LONG - SHORT)
 
 
 def cost_table(pc, mpy_bytes, board=None, board_title="board"):

@@ -11,13 +11,14 @@ use: USES_PER_WEEK sessions, each followed by a sync, standby in between.
 """
 
 import json
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from calfraise.bench.cost import per_sample_cost
+from calfraise.bench import cost
 from calfraise.device.runner import board_names, load_board, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import write_trace
@@ -114,10 +115,9 @@ def charge_mas(meter, board, standby=False):
 def drain_instructions():
     """x86 instructions per sample the drain costs on the unix port (callgrind): the detector
     and the loop that feeds it (calfraise.bench.cost)."""
-    cost = per_sample_cost()
-    if cost["instructions"] is None:
+    if not shutil.which("valgrind"):
         raise RuntimeError("the battery model needs valgrind (the drain's instructions)")
-    return cost["instructions"] + cost["loop"]
+    return cost.drain_instructions()
 
 
 def window_s(counts, board):
@@ -156,11 +156,15 @@ def still_trace(path, rate_hz, seconds=5):
     return path
 
 
-def measure(name, tmp):
-    """The twin's meters of a board: a session run and a standby run."""
+def measure(name, tmp, rate_hz=None):
+    """The twin's meters of a board: a session run and a standby run; rate_hz: the IMU at
+    another output data rate than its board file's (config.json's "imu", as a unit can)."""
     board = load_board(name)
-    rate = 100 if board.imu.kind.startswith("mpu") else 104
+    rate = rate_hz or (100 if board.imu.kind.startswith("mpu") else 104)
     settings = {"settings.json": json.dumps({"standby_s": STANDBY_S, "idle_end_s": IDLE_END_S})}
+    if rate_hz is not None:
+        imu = {"kind": board.imu.kind, "addr": board.imu.addr, "rate_hz": rate_hz}
+        settings["config.json"] = json.dumps({"board": name, "imu": imu})
     csv = session_trace(tmp / f"{name}-session.csv", rate)
     session = run_device(csv, board=name, files=settings, after_ms=IDLE_END_S * 1000)
     still = still_trace(tmp / f"{name}-still.csv", rate)
@@ -177,8 +181,8 @@ def standby_part(meter):
     return {k: v for k, v in meter.items() if "|adv" not in k}
 
 
-def board_figures(name, tmp):
-    board, session, rest = measure(name, tmp)
+def board_figures(name, tmp, rate_hz=None):
+    board, session, rest = measure(name, tmp, rate_hz)
     session_s = sum(session.meter.values()) / 1000
     session_mas = charge_mas(session.meter, board) + windows_mas(session.counts, board)
     recording_ma = session_mas / session_s
@@ -197,7 +201,7 @@ def board_figures(name, tmp):
     awake = window_s(counts, board) + (booked - counts.get("window_ms", 0)) / 1000
     return {
         "board": name,
-        "imu": board.imu.kind,
+        "imu": f"{board.imu.kind}, {session.of_type('imu')[0]['rate_hz']} Hz",
         "int_wired": board.imu.int_pin is not None,
         "reps": len(session.of_type("rep")),
         "session_min": session_s / 60,
@@ -214,10 +218,10 @@ def board_figures(name, tmp):
     }
 
 
-def power_figures(boards=None):
+def power_figures(boards=None, rate_hz=None):
     names = boards or board_names()
     with tempfile.TemporaryDirectory() as tmp:
-        return [board_figures(name, Path(tmp)) for name in names]
+        return [board_figures(name, Path(tmp), rate_hz) for name in names]
 
 
 def _mark(value, target):
@@ -251,4 +255,9 @@ def power_table(figures):
 
 
 if __name__ == "__main__":
-    print(power_table(power_figures()))
+    import sys
+
+    # `--rate 50`: every board's IMU at ~50 Hz (MPU 50, LSM6DS 52), the boards' own otherwise
+    rate = int(sys.argv[2]) if sys.argv[1:2] == ["--rate"] else None
+    names = [n for n in board_names() if n != "sim"] if rate else None
+    print(power_table(power_figures(names, rate)))
