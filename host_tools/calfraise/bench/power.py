@@ -23,6 +23,8 @@ from calfraise.device.runner import board_names, load_board, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import write_trace
 from calfraise_fw.boardspec import Axp192Battery
+from calfraise_fw.imu.lsm6ds import nearest_odr
+from calfraise_fw.imu.mpu6xxx import nearest_rate
 
 CELL_MAH = 120  # the target cell (the M5StickC Plus's own)
 TARGETS = {"standby_days": 30, "recording_h": 20, "live_h": 4}
@@ -160,7 +162,8 @@ def measure(name, tmp, rate_hz=None):
     """The twin's meters of a board: a session run and a standby run; rate_hz: the IMU at
     another output data rate than its board file's (config.json's "imu", as a unit can)."""
     board = load_board(name)
-    rate = rate_hz or (100 if board.imu.kind.startswith("mpu") else 104)
+    nearest = nearest_rate if board.imu.kind.startswith("mpu") else nearest_odr
+    rate = nearest(rate_hz or board.imu.rate_hz)[0]  # the chip's own rate: the trace's
     settings = {"settings.json": json.dumps({"standby_s": STANDBY_S, "idle_end_s": IDLE_END_S})}
     if rate_hz is not None:
         imu = {"kind": board.imu.kind, "addr": board.imu.addr, "rate_hz": rate_hz}
