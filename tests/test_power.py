@@ -305,6 +305,8 @@ def test_the_meter_counts_each_light_sleep_wake_and_the_bus_traffic_it_drains(de
     assert counts["wakes"] == light_ms // 500
     per_wake = counts["window_bytes"] / counts["wakes"]
     assert 0.5 * 104 * 14 <= per_wake <= 0.5 * 104 * 14 * 1.2
+    stats = [e for e in result.of_type("stats") if e["state"] == "in_session"]
+    assert stats and stats[-1]["fifo_overflows"] == 0 and stats[-1]["samples_lost"] == 0
 
 
 def test_an_awake_window_is_priced_by_its_wake_bus_and_samples(monkeypatch):
