@@ -15,9 +15,10 @@ between FIFO drains (the FIFO fills meanwhile), awake only for the drain and wha
 button press or a new session advertises again. IDLE: 80 MHz, advertising every _IDLE_ADV_US.
 STANDBY: the IMU in its wake-on-motion mode; on a board whose IMU interrupt is wired (board
 file: Imu int_pin) deep sleep, woken by it (EXT0) or the button (EXT1); without it, light sleep
-polling the IMU's latched motion flag every POLL_MS. LOW_BATTERY: standby that only the button
-wakes. After a wake the detector first sees the rest the foot left (Sampler.prime), so the
-raise that woke the board is a rise from rest.
+polling the IMU's latched motion flag every POLL_MS for LIGHT_POLLS x standby_s, then deep
+sleep, the RTC timer booting the board every DEEP_POLL_MS to ask the IMU (deep_poll).
+LOW_BATTERY: standby that only the button wakes. After a wake the detector first sees the rest
+the foot left (Sampler.prime), so the raise that woke the board is a rise from rest.
 docs/device.md (Power) and docs/power.md have the figures.
 """
 
