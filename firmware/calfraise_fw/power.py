@@ -88,18 +88,18 @@ def deep_poll(board, imu):
         return
     try:
         if not imu.motion():
-            _deep_sleep(board.button, DEEP_POLL_MS)
+            _arm_button(board.button)
+            machine.deepsleep(DEEP_POLL_MS)
     except ImuError:
         return
     _polled[0] = 1
 
 
-def _deep_sleep(button, ms=0):
-    """Deep sleep for ms (0: until woken), the button (EXT1) waking it too where wired."""
+def _arm_button(button):
+    """The button, where wired, ends a sleep (EXT1); a boot forgets it."""
     if button is not None:
         level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
         esp32.wake_on_ext1((machine.Pin(button.pin),), level)
-    machine.deepsleep(ms)
 
 
 class Power:
@@ -234,18 +234,15 @@ class Power:
         machine.RTC().memory(struct.pack(_REST, *rest))
         asleep_ms = time.ticks_ms()
         app.imu.wake_on_motion(WAKE_MG, self.int_active_low)
-        button = app.board.button
+        _arm_button(app.board.button)
         if self.int_pin is not None and why == STANDBY:
             level = esp32.WAKEUP_ALL_LOW if self.int_active_low else esp32.WAKEUP_ANY_HIGH
             esp32.wake_on_ext0(machine.Pin(self.int_pin), level)
         if self.int_pin is not None or why == LOW_BATTERY:
-            _deep_sleep(button)
-        if button is not None:  # the button ends a light sleep early too
-            level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
-            esp32.wake_on_ext1((machine.Pin(button.pin),), level)
+            machine.deepsleep()
         cause = self._poll(LIGHT_POLLS * app.settings["standby_s"] * 1000 // POLL_MS)
         if cause is None:  # a long rest: deep sleep, the timer asking the IMU (deep_poll)
-            _deep_sleep(button, DEEP_POLL_MS)
+            machine.deepsleep(DEEP_POLL_MS)
         self._woke(cause, asleep_ms, rest)
 
     def _poll(self, polls):
