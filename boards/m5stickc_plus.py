@@ -24,6 +24,6 @@ BOARD = Board(
     imu=Imu("mpu6886", 0x68, axes="x,y,z", rate_hz=50, int_pin=35, int_active_low=True),
     led=GpioLed(10, active_low=True),
     button=Button(37, active_low=True),
-    battery=Axp192Battery(0x34),
+    battery=Axp192Battery(0x34, off=("LDO2", "LDO3", "EXTEN")),
     source="https://docs.m5stack.com/en/core/m5stickc_plus",
 )
