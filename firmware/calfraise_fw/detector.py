@@ -85,7 +85,7 @@ _PIVOT_REL2 = const(16)  # plus 16/64 of the rep's own acceleration power (0.5 o
 # landing), so the floor keeps a 2.5x margin over the 20 %: a lost rep costs more than a slide
 # A toe raise turns the foot about its heel, right under a heel clip (at most 7 cm above the heel
 # and 3 cm behind it: within 25 deg of straight below); a heel raise turns it about the ball,
-# 15-26 cm away from a heel clip (and 40-55 deg off straight below a clip on the laces):
+# 15-26 cm away from a heel clip (and 30-56 deg off straight below a clip on the laces):
 _UNDER_COS20 = const(18)  # a pivot within 25 deg (cos 0.9) of straight below the clip ...
 _UNDER_MM = const(120)  # ... and nearer than 12 cm: the heel (brisk reps fit up to 1.7x long)
 _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
