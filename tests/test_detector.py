@@ -212,6 +212,19 @@ def test_micropython_gives_the_same_reps_without_allocating(micropython, varied_
     ] == [[r[k] for k in fields] + [r["amplitude_cdeg"], bool(r["partial"])] for r in on_board]
 
 
+def test_micropython_tells_toe_raises_as_the_host_does(micropython, micropython32, tmp_path):
+    """The pivot-under-the-clip test (per rep, plain Python on the board) on both ports."""
+    trace = toes_then_heels(5, 104)
+    raw = tmp_path / "toes.raw"
+    raw_samples(trace).astype("<i4").tofile(raw)
+    on_host = [[r["top_ms"], r["rep"]] for r in detect(trace, trace.rate_hz)]
+    assert len(on_host) == 10
+    for port in (micropython, micropython32):
+        out = port(script=MP_SCRIPT, args=(str(raw), str(trace.rate_hz)), heapsize="8M")
+        reps = [json.loads(line) for line in out.strip().splitlines()[:-1]]
+        assert [[r["top_ms"], r["rep"]] for r in reps] == on_host
+
+
 @pytest.mark.parametrize("hours_in", [4, (1 << 26) / 3_600_000])
 def test_hours_into_the_clock_both_ports_give_the_host_reps(
     micropython, micropython32, varied_session, tmp_path, hours_in
@@ -245,6 +258,35 @@ def test_toe_raises_after_a_set_do_not_count():
     toes = plan_toe_raises(6, lead_s=2.0, seed=9)
     trace = render(heel + toes, clip=Rotation.random(random_state=8))
     assert count(trace) == 10
+
+
+def toes_then_heels(clip_seed, rate_hz, seed=0):
+    """A toe-raise bout right after clipping on (a clip on the heel), then a set of 10."""
+    toes = plan_toe_raises(6, tail_s=6.0, seed=100 + seed)
+    heel = plan_reps(10, lead_s=2.0, seed=200 + seed)
+    return render(toes + heel, clip=Rotation.random(random_state=clip_seed), rate_hz=rate_hz)
+
+
+@PROPERTY
+@given(clip_seed=st.integers(0, 2**32 - 1), rate=st.sampled_from(RATES), seed=st.integers(0, 99))
+def test_toe_raises_right_after_clipping_on_do_not_count(clip_seed, rate, seed):
+    """A toe raise turns the foot about the heel, right under a heel clip: even as the first
+    reps, before any heel raise has shown which way the heel goes up, they count nothing,
+    and the set after them is counted in full."""
+    trace = toes_then_heels(clip_seed, rate, seed)
+    first_heel = trace.truth["reps"][0]["start_ms"] - 500
+    tops = [f["top_ms"] for f in detect(trace, trace.rate_hz)]
+    assert sum(t < first_heel for t in tops) == 0
+    assert sum(t >= first_heel for t in tops) == 10
+
+
+def test_a_clip_on_the_laces_nearly_over_the_ball_does_not_lock_counting_out():
+    """Clean session 2: a laces clip whose every heel raise seems to turn about a point under
+    it. A full backlog with not one rep the other way flips the vote: every rep counts."""
+    trace = simulate_session("clean", 2)
+    assert trace.truth["meta"]["clips"][0]["location"] == "laces"
+    found = detect(trace, trace.rate_hz)
+    assert [f["rep"] for f in found] == [t["rep"] for t in trace.truth["reps"]]
 
 
 def test_a_set_after_a_toe_raise_bout_is_counted_in_full():

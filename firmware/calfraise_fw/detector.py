@@ -85,6 +85,11 @@ _PIVOT_REL2 = const(16)  # plus 16/64 of the rep's own acceleration power (0.5 o
 # tilt estimate lags a brisk turn (brisk plank reps fit a lever up to twice the drawn one). A real
 # foot adds what no rigid model has (the sole flexing, a clip on a soft counter, the heel's
 # landing), so the floor keeps a 2.5x margin over the 20 %: a lost rep costs more than a slide
+# A toe raise turns the foot about its heel, right under a heel clip (at most 7 cm above the heel
+# and 3 cm behind it: within 25 deg of straight below); a heel raise turns it about the ball,
+# 15-26 cm away from a heel clip (and 30-56 deg off straight below a clip on the laces):
+_UNDER_COS20 = const(18)  # a pivot within 25 deg (cos 0.9) of straight below the clip ...
+_UNDER_MM = const(120)  # ... and nearer than 12 cm: the heel (brisk reps fit up to 1.7x long)
 _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
 # ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
@@ -175,8 +180,10 @@ _W_PEAK = const(102)  # the way down's fastest turn (squared, per block)
 _I_LAND = const(103)  # ring index since which it turns slower than an eighth of that, or -1
 _LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the foot has landed
 _S_TOP = const(105)  # the top the rise reached before it first stopped rising, 0 until then
-_FX = const(106)  # the stance: the rest learned from steadiness, or where counted reps rose from
-_FIELDS = const(109)
+_P_TOE = const(106)  # 1 if the pending rep turned about a point right under the clip (its heel)
+_BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alone
+_FX = const(108)  # the stance: the rest learned from steadiness, or where counted reps rose from
+_FIELDS = const(111)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -1075,25 +1082,29 @@ class RepDetector:
         self._put(_P_END, end)
         self._put(_P_SMAX, _v(st, _S_MAX))
         self._put(_P_PL, _v(st, _PL))
+        self._put(_P_TOE, pivots == 2)
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
     def _pivots(self):
-        """Did the foot turn about a fixed point (its ball) and not move as a whole?
+        """Did the foot turn about a fixed point (its ball) and not move as a whole? 0 if it
+        moved as a whole, 2 if it turned about a point right under the clip (a toe raise
+        about the heel, for a clip on the heel), else 1.
 
         Least squares over the rep: the lever r that best explains the linear acceleration d
         by K r (K from the gyro: alpha x r + w x (w x r)) explains |K^T d|^2 / (K^T K). For a
         turn about one axis K^T K is isotropic in the plane the lever can lie in (the lever
-        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve. The rest
-        of d is what a translation of the whole foot would leave; a rep may leave the
-        model's error floor (_PIVOT_ABS2, _PIVOT_REL2)."""
+        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve, and the
+        lever itself is 2 K^T d / trace (from the pivot to the clip). The rest of d is what a
+        translation of the whole foot would leave; a rep may leave the model's error floor
+        (_PIVOT_ABS2, _PIVOT_REL2)."""
         st = self._st
         dd = _v(st, _KDD)
         tr = _v(st, _KTR)
         allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
-        if dd <= allowed or tr <= 0:
-            return True
+        if tr <= 0:  # no turn measured (a FIFO gap's rep is not judged): no lever either
+            return 1
         bx = _v(st, _KB)
         by = _v(st, _KB + 1)
         bz = _v(st, _KB + 2)
@@ -1110,7 +1121,14 @@ class RepDetector:
             unexplained = (dd >> k) - (2 * b * b) // max(tr, 1)
         else:  # longer than a foot's: the best that a foot's does
             unexplained = (dd >> k) - (2 * b * lever) // 64 + (tr * lever // 64) * lever // 128
-        return unexplained <= allowed >> k
+        if dd > allowed and unexplained > allowed >> k:
+            return 0
+        up = 0  # the lever along the rest's up direction (1/1024 g units of the rest)
+        for i in range(3):
+            up += (_v(st, _GX + i) >> 4) * (_v(st, _KB + i) >> k)
+        if b * (128 * _LEVER_MM // _UNDER_MM) < lever * tr and 20 * up > _UNDER_COS20 * b * 1024:
+            return 2  # a lever shorter than _UNDER_MM, within 25 deg of the rest's up
+        return 1
 
     def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
@@ -1150,25 +1168,44 @@ class RepDetector:
     def _vote(self):
         """Heel and toe raises tilt the foot opposite ways, and which way is which depends on
         the clip. The direction most reps agree on is the heel raise; reps against it wait in
-        the backlog, and if they outnumber the reps that set it, they were the heel raises."""
+        the backlog, and if they outnumber the reps that set it, they were the heel raises.
+        A rep that turned about a point right under the clip turned about the heel: a toe
+        raise. As the first rep since the clip went on, and until a heel raise confirms the
+        direction, it votes for the other direction and waits in the backlog. Once heel
+        raises have agreed it is one rep of the vote, and a full backlog with not one rep the
+        other way flips the vote: a clip on the laces can sit nearly over the ball."""
         st = self._st
         dot = 0
         for i in range(3):
             dot += _v(st, _P_DX + i) * _v(st, _HX + i)
-        if dot < 0:
+        toe = _v(st, _P_TOE) and (dot == 0 or (dot < 0 and _v(st, _BY_TOE)))
+        if dot < 0 or toe:
             self._keep()
-            opp = _v(st, _OPP) + 1
-            self._put(_OPP, opp)
-            if opp <= _v(st, _VOTE):
+            opp = _v(st, _OPP)
+            if toe:  # a toe raise: heel raises tilt the other way
+                if dot == 0:
+                    for i in range(3):
+                        self._put(_HX + i, -_v(st, _P_DX + i))
+                    self._put(_BY_TOE, 1)
+                self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
+            else:
+                opp += 1
+                self._put(_OPP, opp)
+            if opp <= _v(st, _VOTE) and not (_v(st, _BY_TOE) and _v(st, _NBACK) == _BACKLOG):
                 return None  # most likely a toe raise
+            # outvoted, or a full backlog and not one heel raise the other way: a clip whose
+            # pivot only looks like it lies under it (on the laces, over the ball)
+            won = opp if opp > _v(st, _VOTE) else _BACKLOG
             for i in range(3):
                 st[_HX + i] = st[_P_DX + i]
-            self._put(_VOTE, min(opp, _VOTE_MAX))
+            self._put(_VOTE, min(won, _VOTE_MAX))
             self._put(_OPP, 0)
+            self._put(_BY_TOE, 0)
             self._put(_RELEASE, 1)
             return self._release_one()
         self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
         self._put(_OPP, 0)
+        self._put(_BY_TOE, 0)
         self._put(_NBACK, 0)  # the doubted reps were toe raises after all
         for i in range(3):  # follow this clip's heel-raise direction, and the rest it rose from
             h = _v(st, _HX + i)
