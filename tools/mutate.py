@@ -74,6 +74,7 @@ TARGETS = {
     "detector": (
         "firmware/calfraise_fw/detector.py",
         [
+            "tests/test_rep_timing.py",
             "tests/test_rep_fields.py",
             *(
                 f"tests/test_detector.py::test_{name}"
