@@ -20,28 +20,30 @@ Tolerances, from how the detector samples (104 Hz: blocks of 4 samples, 38.5 ms)
 
 import math
 
+import numpy as np
 import pytest
 
 from calfraise_fw.detector import RepDetector
 
 RATE_HZ = 104
 EARLY_MS, LATE_MS = 29, 10  # half a block and a sample early, a sample late
-SPREAD_MS = 13  # a sample (9.6 ms) and the curvature at 5 % (4 ms)
+SPREAD_MS = 9.6  # one sample
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")
 
 
 def pitch_samples(knots):
     """Raw samples (t_ms, ax, ay, az, gx, gy, gz) of a pitch through `knots` [(s, deg)], straight
-    between them, at 104 Hz with the detector's default scales (4096 LSB/g, 32.8 LSB/dps)."""
+    between them, at 104 Hz with the detector's default scales (4096 LSB/g, 32.8 LSB/dps). The
+    gyro reads the mean rate over its sample period, so its samples add up to the turn exactly
+    (an instant's rate would gain or lose a sample's turn at every corner)."""
+    times = [k for k, _ in knots]
+    pitches = [p for _, p in knots]
+    half = 0.5 / RATE_HZ
     out = []
-    k = 0
-    for n in range(int(knots[-1][0] * RATE_HZ)):
+    for n in range(int(times[-1] * RATE_HZ)):
         t = n / RATE_HZ
-        while knots[k + 1][0] < t:
-            k += 1
-        (ta, a), (tb, b) = knots[k], knots[k + 1]
-        rate = (b - a) / (tb - ta)
-        p = math.radians(a + rate * (t - ta))
+        p = math.radians(np.interp(t, times, pitches))
+        rate = (np.interp(t + half, times, pitches) - np.interp(t - half, times, pitches)) * RATE_HZ
         out.append(
             (
                 round(1000 * t),
@@ -113,3 +115,52 @@ def test_each_time_is_the_exact_crossing_wherever_it_falls_in_a_block(style):
     for key, errors in timing_errors(style).items():
         assert -EARLY_MS <= min(errors) and max(errors) <= LATE_MS, (key, errors)
         assert max(errors) - min(errors) <= SPREAD_MS, (key, errors)
+
+
+@pytest.mark.parametrize("style", STYLES, ids=["steady", "slow", "brisk"])
+def test_amplitude_is_the_drawn_pitch(style):
+    """Within the lag of the accelerometer's pull (it compares the block's end tilt with the
+    block's mean, half a block of the turn behind) and 0.05 degree of resolution: an amplitude
+    read 10 % low, or from the wrong block, is far outside."""
+    amp, up, _hold, down, _pause = style
+    knots, truth = ramp_session([style] * 3)
+    lag = max(amp / up, amp / down) * 0.0385 / 2
+    for f, t in zip(detect(pitch_samples(knots)), truth, strict=True):
+        assert abs(f["amplitude_deg"] - t["amplitude_deg"]) <= lag + 0.05, (f, t)
+
+
+@pytest.mark.parametrize("share,partial", [(61.8, True), (62.5, False)])
+def test_the_partial_cut_is_62_percent_of_the_full_reps(share, partial):
+    """docs/detector.md: a rep below 62 % of the recent full reps' amplitude is partial. Both
+    amplitudes are read the same way (same tempo), so their ratio is known to ~0.2 %."""
+    full = STYLES[0]
+    knots, _ = ramp_session([full] * 3 + [(full[0] * share / 100, *full[1:])])
+    found = detect(pitch_samples(knots))
+    assert [r["partial"] for r in found] == [False, False, False, partial]
+
+
+@pytest.mark.parametrize("still_s", [0.3, 0.4, 0.8])
+def test_a_rise_from_a_rest_that_drifted_is_timed_from_that_rest(still_s):
+    """After a rep the foot settles 3 degrees up (under the 4 degree trigger: no candidate) and
+    rises again still_s later, before the rest it is measured from has followed. The rise
+    starts between leaving its own rest and 5 % of the way up, not back where the signal last
+    left the old rest (the shift, or the rep before); its top is the exact 95 % crossing."""
+    knots, truth = ramp_session([STYLES[0]])
+    leave = knots[-2][0] + 0.3 + still_s  # a 0.3 s shift, then still
+    knots[-1:] = [(leave - still_s, 3.0), (leave, 3.0)]
+    amp, up, hold, down, _pause = STYLES[0]
+    knots += [(leave + up, 3 + amp), (leave + up + hold, 3 + amp), (leave + up + hold + down, 3)]
+    knots.append((knots[-1][0] + 3, 3.0))
+    first, drifted = detect(pitch_samples(knots))
+    assert abs(first["start_ms"] - truth[0]["start_ms"]) <= EARLY_MS
+    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= 1000 * (leave + 0.05 * up) + LATE_MS
+    top = 1000 * (leave + 0.95 * up)
+    assert top - EARLY_MS <= drifted["top_ms"] <= top + LATE_MS
+
+
+@pytest.mark.parametrize("up_s,down_s", [(1.0, 0.12), (0.12, 1.0)])
+def test_a_phase_under_150_ms_is_no_calf_raise(up_s, down_s):
+    """A brisk raise takes 0.3 s up and 0.3 s down; a 20 degree tilt up or down within 0.12 s
+    (5 % to 95 % in 108 ms: 185 deg/s, under the rate veto) is a step or a jolt."""
+    knots, _ = ramp_session([(20, up_s, 0.5, down_s, 1.5)] * 3)
+    assert detect(pitch_samples(knots)) == []
