@@ -164,3 +164,13 @@ def test_a_phase_under_150_ms_is_no_calf_raise(up_s, down_s):
     (5 % to 95 % in 108 ms: 185 deg/s, under the rate veto) is a step or a jolt."""
     knots, _ = ramp_session([(20, up_s, 0.5, down_s, 1.5)] * 3)
     assert detect(pitch_samples(knots)) == []
+
+
+def test_the_partial_reference_follows_the_full_reps_down_slowly():
+    """The reference is the recent full reps: a 5 % smaller full rep moves it a little, so the
+    next rep, at 58-61 % of both, is still partial (and the smaller rep itself is not)."""
+    full = STYLES[0]
+    amps = (20, 19, 11.5)
+    knots, _ = ramp_session([(amp, *full[1:]) for amp in amps])
+    found = detect(pitch_samples(knots))
+    assert [r["partial"] for r in found] == [False, False, True]
