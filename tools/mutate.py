@@ -248,7 +248,10 @@ def listed_survivors(report_text, name):
     return total, survivors
 
 
-def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None, shard=(1, 1)):
+def mutate_module(
+    name, limit, progress, earlier=None, tests=None, timeout=None, shard=(1, 1), partial=None
+):
+    """partial(outcome, note): called after every mutant, so a run stopped early still reports."""
     rel, guards, functions = TARGETS[name]
     tests = tests or guards
     path = REPO / rel
@@ -289,6 +292,9 @@ def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None,
             else:
                 outcome.survivors.append(mutant)
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
+            if partial:
+                outcome.seconds = time.monotonic() - started
+                partial(outcome, f"{i} of {len(todo)} run")
     finally:
         writer.restore()
     outcome.seconds = time.monotonic() - started
@@ -343,9 +349,16 @@ def main(argv=None):
     out = REPO / args.report
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
+
+    def partial(outcome, note):  # the report so far, the module under way marked as such
+        text = report([*outcomes, outcome], time.monotonic() - started)
+        out.write_text(f"{outcome.module}: {note} (stopped early, the rows are what ran)\n\n{text}")
+
     for module in args.module or TARGETS:
         outcomes.append(
-            mutate_module(module, args.limit, progress, earlier, args.tests, args.timeout, shard)
+            mutate_module(
+                module, args.limit, progress, earlier, args.tests, args.timeout, shard, partial
+            )
         )
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)
