@@ -174,3 +174,15 @@ def test_the_partial_reference_follows_the_full_reps_down_slowly():
     knots, _ = ramp_session([(amp, *full[1:]) for amp in amps])
     found = detect(pitch_samples(knots))
     assert [r["partial"] for r in found] == [False, False, True]
+
+
+def test_a_small_rise_from_a_rest_that_drifted_is_timed_from_that_rest():
+    """A 6.5 degree rise from a rest 3.5 degrees off, 0.4 s after settling there: the rest is a
+    third of the tilt measured from the old one, still below the half that tells a rest from a
+    pause in the rise (docs/detector.md), so the rise starts there, not at the shift."""
+    knots, _ = ramp_session([STYLES[0]])
+    leave = knots[-2][0] + 0.3 + 0.4
+    knots[-1:] = [(leave - 0.4, 3.5), (leave, 3.5)]
+    knots += [(leave + 1.0, 10.0), (leave + 1.5, 10.0), (leave + 2.5, 3.5), (leave + 5.5, 3.5)]
+    _, drifted = detect(pitch_samples(knots))
+    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= 1000 * (leave + 0.05) + LATE_MS
