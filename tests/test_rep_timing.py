@@ -13,9 +13,9 @@ Tolerances, from how the detector samples (104 Hz: blocks of 4 samples, 38.5 ms)
 - the crossing is interpolated between the blocks either side of it, and on a straight ramp
   that interpolation is exact up to the squared chord's curvature (under 4 ms for 5 % of a 1 s
   ramp): where the crossing falls inside a block must not move the error by more than one
-  sample (9.6 ms). Reps shifted by fractions of a block put it everywhere in the block; a time
-  snapped to a block, or interpolated across the wrong pair of blocks, moves it by up to a
-  block.
+  sample (9.6 ms), the end's by half a block (it is taken above the landing block). Reps
+  shifted by fractions of a block put it everywhere in the block; a time snapped to a block,
+  or interpolated across the wrong pair of blocks, moves it by up to a block.
 """
 
 import math
@@ -28,6 +28,9 @@ from calfraise_fw.detector import RepDetector
 RATE_HZ = 104
 EARLY_MS, LATE_MS = 29, 10  # half a block and a sample early, a sample late
 SPREAD_MS = 9.6  # one sample
+# the end: 5 % above where the foot landed as the tilt estimate sees it (docs/detector.md), and
+# the landing is a block: half a block (19.25 ms) and a millisecond of rounding
+END_SPREAD_MS = 20.25
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")
 
 
@@ -114,7 +117,8 @@ STYLES = [(20, 1.0, 0.5, 1.0, 1.5), (30, 2.0, 1.0, 2.0, 1.5), (25, 0.6, 0.3, 0.8
 def test_each_time_is_the_exact_crossing_wherever_it_falls_in_a_block(style):
     for key, errors in timing_errors(style).items():
         assert -EARLY_MS <= min(errors) and max(errors) <= LATE_MS, (key, errors)
-        assert max(errors) - min(errors) <= SPREAD_MS, (key, errors)
+        spread = END_SPREAD_MS if key == "end_ms" else SPREAD_MS
+        assert max(errors) - min(errors) <= spread, (key, errors)
 
 
 @pytest.mark.parametrize("style", STYLES, ids=["steady", "slow", "brisk"])
