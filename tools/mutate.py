@@ -96,6 +96,7 @@ TARGETS = {
         {
             "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
             "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
+            "_fell_below", "_landed",  # the lower's and the end's crossings (main, ea49055)
         },
     ),
 }
