@@ -200,6 +200,11 @@ def _sq(stored, v):
     return d * d
 
 
+def _back_by(t, ms):
+    """Time t on a clock moved back by ms: 0 if it falls before the new zero, -1 kept."""
+    return t if t < 0 else max(t - ms, 0)
+
+
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
     return buf
@@ -357,6 +362,32 @@ class RepDetector:
         self._put(_T_PREV, -1)
         self._put(_LAST_REP, -1)
         self._put(_STATE, _UNSETTLED)
+
+    def new_session(self):
+        """A new session numbers its sets and reps from 1; all else carries on (the rest, the
+        gyro bias, the heel-raise direction, a rep under way), as one detector over the whole
+        trace (`calfraise analyze`) sees it: a reset would start a new block alignment and a
+        new rest wherever the session happened to time out."""
+        self._put(_SET_NO, 0)
+        self._put(_REP_NO, 0)
+        self._put(_SET_OPEN, 0)
+
+    def shift_clock(self, ms):
+        """The caller's clock goes back by ms (t_ms must stay below 2**28): every time kept moves
+        with it, so what follows is timed as before. A time before the new zero reads as 0 (the
+        viper code reads ring times unsigned); -1 (none yet) stays."""
+        st = self._st
+        for field in (_T_FIRST, _T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        for field in (_LAST_REP, _CLEARED, _SET_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        rt = self._ring_t
+        for i in range(_RING):
+            rt[i] = _back_by(rt[i], ms)
+        back = self._back
+        for k in range(0, _BACK_FIELDS * _BACKLOG, _BACK_FIELDS):
+            for i in range(4):
+                back[k + i] = _back_by(back[k + i], ms)
 
     @property
     def set_no(self):
