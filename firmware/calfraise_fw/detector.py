@@ -24,7 +24,7 @@ import micropython
 from micropython import const
 
 _BLOCK_HZ = const(25)  # decimated processing rate
-_RING = const(256)  # blocks of history (~10 s) to find where a rep started
+_RING = const(256)  # blocks of history (~10 s) to find where a rep started: no rep is longer
 _MASK = const(255)
 _RECENT = const(64)  # blocks (~2.5 s) re-measured from a newly learned rest
 _OFF = const(1 << 28)  # storage offset, see the module docstring
@@ -67,7 +67,6 @@ _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it r
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
-_MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 # The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
@@ -568,6 +567,7 @@ class RepDetector:
             st[_ANX] = ux + _OFF
             st[_ANX + 1] = uy + _OFF
             st[_ANX + 2] = uz + _OFF
+            self._fill_rings(t, ux, uy, uz)
         else:
             qx = ux >> 2
             qy = uy >> 2
@@ -796,7 +796,9 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
-        elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
+        elif fast or s > _S_MAX_AMP or ri == st[_EX_START] - _OFF:
+            # (the ring came round to where the excursion began: longer than any rep, and
+            # its start, top and lower times would be read from newer blocks)
             st[_STATE] = _UNSETTLED + _OFF
         elif impact:
             st[_STATE] = _SPOILED + _OFF
@@ -804,6 +806,8 @@ class RepDetector:
             st[_STATE] = _RISE + _OFF
             if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
+        elif state == _FALL and s >= level95:
+            st[_STATE] = _RISE + _OFF  # it sagged and came back up: the top goes on
         elif state == _RISE:
             if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
                 st[_PL] = 1 + _OFF
@@ -851,6 +855,16 @@ class RepDetector:
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
+
+    def _fill_rings(self, t, x, y, z):
+        """Nothing before the first tilt is known: every block of history reads as that tilt at
+        time t, never as a block from before a reset (another rest, another clock) or unwritten."""
+        for i in range(_RING):
+            self._ring_t[i] = t
+            self._ring_s[i] = 0
+            self._ring_u[3 * i] = (x >> 1) + 32768
+            self._ring_u[3 * i + 1] = (y >> 1) + 32768
+            self._ring_u[3 * i + 2] = (z >> 1) + 32768
 
     def _ring_d2(self, i, x, y, z):
         """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
