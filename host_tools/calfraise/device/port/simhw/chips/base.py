@@ -24,7 +24,10 @@ class RegisterChip:
         self.fifo_overflowed = False
         self.sample = array("i", [0, 0, G, 0, 0, 0])  # lying flat and still without a trace
         self._odr_mhz = 0
-        self._t0_us = 0
+        # sample k is due _t0 (time.sim_mark()) + k * _num // _den µs; _t0 moves on by whole
+        # _den samples, so the sums stay small ints (a long int would be garbage in the heap)
+        self._t0 = (0, 0)
+        self._num = self._den = 1
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
         self.motion = False  # the wake-on-motion event is up (latched or for this sample)
@@ -105,15 +108,19 @@ class RegisterChip:
     def set_odr(self, odr_mhz):
         """Sample at odr_mhz milli-hertz from now on (0: stop)."""
         self._odr_mhz = odr_mhz
-        self._t0_us = time.sim_us()
+        self._t0 = time.sim_mark()
         self._k = 1
+        if odr_mhz:
+            g = _gcd(1000000000, odr_mhz)  # _den samples last _num µs exactly
+            self._num, self._den = 1000000000 // g, odr_mhz // g
 
     def clock(self):
         """Produce every sample that came due since the last call."""
         if not self._odr_mhz:
             return
-        now = time.sim_us()
-        due = (now - self._t0_us) * self._odr_mhz // 1000000000
+        t0_ms, t0_sub = self._t0
+        num, den = self._num, self._den
+        due = time.since_us(t0_ms, t0_sub) * den // num
         if due < self._k:
             return
         keep = len(self.fifo) // self.sample_bytes() + 1
@@ -121,11 +128,15 @@ class RegisterChip:
             self._k = due - keep + 1
             self.fifo_overflowed = True
         while self._k <= due:
-            t_us = self._t0_us + self._k * 1000000000 // self._odr_mhz
             if self.world is not None:
-                self.world.sample(t_us, self.sample)
+                self.world.sample(t0_ms, t0_sub + self._k * num // den, self.sample)
             self.produce(self.sample)
             self._k += 1
+        if self._k > den:
+            turns = (self._k - 1) // den
+            self._k -= turns * den
+            ms, sub = divmod(t0_sub + turns * num, 1000)
+            self._t0 = (t0_ms + ms, sub)
 
     def sample_bytes(self):
         """FIFO bytes one sample takes (for skipping long unread stretches)."""
@@ -181,3 +192,9 @@ def to_counts(value, lsb_per_unit_x1000, unit):
     if counts < -32768:
         return -32768
     return counts
+
+
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
