@@ -67,6 +67,10 @@ _UUID_BASE = "-0000-1000-8000-00805f9b34fb"
 # Frames from the bridge land here, allocated with the simulated hardware: a board's radio
 # receives into its controller's buffers, outside the MicroPython heap.
 _RX = bytearray(4096)
+# and notifications leave from here (a board's NimBLE copies them into its own buffers)
+_NOTIFY_HEAD = ">HBHH"  # blelink's frame head, conn handle, value handle
+_NOTIFY_HEAD_SIZE = 7
+_TX = bytearray(_NOTIFY_HEAD_SIZE + 512)  # 512: the longest ATT value
 
 
 class UUID:
@@ -153,8 +157,12 @@ class _Link:
         wakeup.add(self)
 
     def send(self, frame):
+        self.send_buffer(frame, len(frame))
+
+    def send_buffer(self, buf, n):
+        """The first n bytes of buf (write(buf, n): no slice, nothing allocated)."""
         try:
-            self.stream.write(frame)
+            self.stream.write(buf, n)
         except OSError:
             self._bridge_gone()
 
@@ -415,8 +423,11 @@ class BLE:
         if self._in_flight >= self._max_in_flight:
             _fail(errno.ENOMEM)
         self._in_flight += 1
-        payload = memoryview(data)[: mtu - 3]
-        self._send(blelink.with_data(op, blelink.TWO_HANDLES, (conn_handle, value_handle), payload))
+        if self._link is not None:  # packed into the radio's own buffer, as NimBLE copies it
+            n = min(len(data), mtu - 3)
+            struct.pack_into(_NOTIFY_HEAD, _TX, 0, n + 5, op, conn_handle, value_handle)
+            _TX[_NOTIFY_HEAD_SIZE : _NOTIFY_HEAD_SIZE + n] = data if n == len(data) else data[:n]
+            self._link.send_buffer(_TX, _NOTIFY_HEAD_SIZE + n)
 
     # from the bridge
 
