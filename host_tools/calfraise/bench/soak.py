@@ -90,7 +90,7 @@ async def _soak(trace, hours, heap, romfs, tmp):
     async with virtual_radio(trace, lead_in_s=0, **options) as radio:
         device = radio.device
         with closing(open_db(tmp / "soak.db")) as db:
-            while (now := len(heap_reports(device.output))) < minutes:
+            while (now := len(heap_reports(device.output))) < minutes and not _replayed(device):
                 try:
                     stored = await _visit(radio, db)
                     quiet += stored is None
@@ -98,7 +98,8 @@ async def _soak(trace, hours, heap, romfs, tmp):
                 except LinkLost:
                     pass  # the device was busy or the link dropped: come back next time
                 visits += 1
-                while len(heap_reports(device.output)) < now + VISIT_MIN:  # a report a minute
+                # a report a minute, until the trace is over (then the board keeps real time)
+                while len(heap_reports(device.output)) < now + VISIT_MIN and not _replayed(device):
                     await device.next_event(lambda e: True, timeout=60)
         reports = heap_reports(device.output)[:minutes]
         errors = [e for e in device.events if e["type"] == "error"]
@@ -113,6 +114,13 @@ async def _soak(trace, hours, heap, romfs, tmp):
             "memory_errors": "".join(device.output).count("MemoryError"),
             "returncodes": list(device.returncodes),
         }
+
+
+def _replayed(device):
+    """The whole trace was played: the board's clock keeps real time from now on, and a
+    report comes once a real minute, or less often while it sleeps between FIFO drains (its
+    main loop's count of seconds, which paces the reports, stops then)."""
+    return any(e["type"] == "sim.replayed" for e in device.events)
 
 
 def soak(hours, heap, romfs=False):
