@@ -132,14 +132,14 @@ def sim_ms():
     return _real_ms + _skipped_ms + (_real_sub + _skipped_sub) // 1000
 
 
-def sim_mark():
-    """Now, as (ms, µs beyond): for since_us(), which stays a small int for 18 minutes."""
-    ms = sim_ms()
-    return ms, (_real_sub + _skipped_sub) % 1000
+def sim_sub_us():
+    """The µs beyond the ms that sim_ms() gave at its last call: together a mark for
+    since_us(), which stays a small int for 18 minutes."""
+    return (_real_sub + _skipped_sub) % 1000
 
 
 def since_us(ms, sub):
-    """Simulated µs from the mark (ms, sub) (sim_mark()) to now."""
+    """Simulated µs from the mark (ms, sub) (sim_ms(), then sim_sub_us()) to now."""
     _passed()
     return (_real_ms + _skipped_ms - ms) * 1000 + _real_sub + _skipped_sub - sub
 

@@ -27,16 +27,16 @@ class World:
         self._has_next = self._load(self._cur) and self._load(self._nxt)
         # simulated (ms, µs beyond) at which the trace's time 0 falls: small ints, as the
         # times sample() is given (a long int would be garbage in the firmware's heap)
-        self._origin = (0, 0)
+        self._origin_ms = self._origin_sub = 0
         self._engaged = False
         if origin_us is not None:  # a wake from deep sleep: the trace went on meanwhile
-            self._origin = divmod(origin_us, 1000)
+            self._origin_ms, self._origin_sub = divmod(origin_us, 1000)
             self._engaged = True
 
     @property
     def origin_us(self):
         """Simulated us at which the trace's time 0 falls (None until engaged)."""
-        return self._origin[0] * 1000 + self._origin[1] if self._engaged else None
+        return self._origin_ms * 1000 + self._origin_sub if self._engaged else None
 
     def ended(self, t_us):
         """True when t_us lies past the last row: from then on the foot keeps still. Like
@@ -73,9 +73,10 @@ class World:
         ms += us // 1000
         us %= 1000
         if not self._engaged:
-            self._origin = (ms, us)
-        ms -= self._origin[0]
-        us -= self._origin[1]
+            self._origin_ms = ms
+            self._origin_sub = us
+        ms -= self._origin_ms
+        us -= self._origin_sub
         if us < 0:
             ms -= 1
             us += 1000

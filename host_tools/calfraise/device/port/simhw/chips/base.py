@@ -24,9 +24,10 @@ class RegisterChip:
         self.fifo_overflowed = False
         self.sample = array("i", [0, 0, G, 0, 0, 0])  # lying flat and still without a trace
         self._odr_mhz = 0
-        # sample k is due _t0 (time.sim_mark()) + k * _num // _den µs; _t0 moves on by whole
-        # _den samples, so the sums stay small ints (a long int would be garbage in the heap)
-        self._t0 = (0, 0)
+        # sample k is due at _t0_ms ms + _t0_sub µs + k * _num // _den µs; the start moves on
+        # by whole _den samples, so the sums stay small ints (a long int would be garbage in
+        # the heap)
+        self._t0_ms = self._t0_sub = 0
         self._num = self._den = 1
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
@@ -108,7 +109,8 @@ class RegisterChip:
     def set_odr(self, odr_mhz):
         """Sample at odr_mhz milli-hertz from now on (0: stop)."""
         self._odr_mhz = odr_mhz
-        self._t0 = time.sim_mark()
+        self._t0_ms = time.sim_ms()
+        self._t0_sub = time.sim_sub_us()
         self._k = 1
         if odr_mhz:
             g = _gcd(1000000000, odr_mhz)  # _den samples last _num µs exactly
@@ -118,7 +120,7 @@ class RegisterChip:
         """Produce every sample that came due since the last call."""
         if not self._odr_mhz:
             return
-        t0_ms, t0_sub = self._t0
+        t0_ms, t0_sub = self._t0_ms, self._t0_sub
         num, den = self._num, self._den
         due = time.since_us(t0_ms, t0_sub) * den // num
         if due < self._k:
@@ -135,8 +137,9 @@ class RegisterChip:
         if self._k > den:
             turns = (self._k - 1) // den
             self._k -= turns * den
-            ms, sub = divmod(t0_sub + turns * num, 1000)
-            self._t0 = (t0_ms + ms, sub)
+            sub = t0_sub + turns * num
+            self._t0_ms = t0_ms + sub // 1000
+            self._t0_sub = sub % 1000
 
     def sample_bytes(self):
         """FIFO bytes one sample takes (for skipping long unread stretches)."""
