@@ -17,6 +17,7 @@ from test_hil import MP, last_json, on_board, script, target  # noqa: F401 (the 
 pytestmark = pytest.mark.hil
 
 SHAKE_S = 60  # the operator has this long; then the timer wakes it (cause "timer": a failure)
+POLL_S = 20  # a polled board's deep sleep before its timer boot asks the IMU
 DEEPSLEEP_RESET = 4
 
 
@@ -52,11 +53,31 @@ def test_standby_wakes_on_a_shake_and_reports_why(target, capsys):  # noqa: F811
         return
     said = last_json(on_board(port, *script(MP / "hil_sleep.py", SHAKE_S + 30)))
     assert said["armed"] == "deep"
+    shaken_wakes_by_motion(port, capsys, SHAKE_S + 40)
+
+
+def test_polled_standby_deep_sleeps_and_a_timer_boot_finds_the_shake(target, capsys):  # noqa: F811
+    """A board without the IMU's INT, in the deep part of its standby: the RTC timer boots it
+    after POLL_S; the app's boot reads the IMU's latched flag (power.deep_poll) and, shaken
+    meanwhile, boots on with the wake cause "motion"."""
+    port, board = target
+    if board.imu.int_pin is not None:
+        pytest.skip("the IMU's INT is wired: standby never polls")
+    with capsys.disabled():
+        print(f"\n>>> {board.title}: leave it still; shake it when told (within {POLL_S} s)")
+    said = last_json(on_board(port, *script(MP / "hil_sleep.py", SHAKE_S, POLL_S)))
+    assert said["armed"] == "deep"
+    shaken_wakes_by_motion(port, capsys, POLL_S + 30)
+
+
+def shaken_wakes_by_motion(port, capsys, seconds):
+    """Prompt the shake of a deep-sleeping board; its app must boot from the deep sleep and
+    say it woke by motion. Prints how long that took."""
     time.sleep(2)  # asleep by now
     with capsys.disabled():
         print(">>> asleep: shake it now")
     shaken = time.monotonic()
-    events = console_events(port, SHAKE_S + 40, lambda e: e["type"] == "wake")
+    events = console_events(port, seconds, lambda e: e["type"] == "wake")
     boots = [e for e in events if e["type"] == "boot"]
     wakes = [e for e in events if e["type"] == "wake"]
     assert boots and boots[-1]["reset_cause"] == DEEPSLEEP_RESET, events

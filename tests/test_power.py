@@ -5,6 +5,8 @@ one rep lost; a low battery ends the session with every rep on flash, then sleep
 twin's meter books the time per state."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,13 +20,23 @@ REST_S = 150  # the board lies still this long before the session: standby after
 STANDBY_S = 60
 SETTINGS = {"settings.json": json.dumps({"standby_s": STANDBY_S, "idle_end_s": 100})}
 AFTER_MS = 200_000  # on after the trace: the session times out, then standby again
-DEEPSLEEP_RESET, EXT0_WAKE = 4, 2  # machine's constants
+DEEPSLEEP_RESET, EXT0_WAKE, TIMER_WAKE = 4, 2, 4  # machine's constants
+FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"
 
 
-def rest_then_session(tmp_path, rate_hz, seed=3):
-    """REST_S of a still foot (1 mg of sensor noise), then a clean 3-set session."""
+def firmware_const(name):
+    """A const() of firmware/calfraise_fw/power.py (it imports esp32: not from CPython)."""
+    source = (FIRMWARE / "calfraise_fw" / "power.py").read_text()
+    return int(re.search(rf"^{name} = const\((\d+)\)", source, re.MULTILINE).group(1))
+
+
+DEEP_POLL_MS, LIGHT_POLLS = firmware_const("DEEP_POLL_MS"), firmware_const("LIGHT_POLLS")
+
+
+def rest_then_session(tmp_path, rate_hz, seed=3, rest_s=REST_S):
+    """rest_s of a still foot (1 mg of sensor noise), then a clean 3-set session."""
     session = read_trace(regular_trace(tmp_path / "session.csv", "clean", seed, rate_hz))
-    n = REST_S * rate_hz
+    n = rest_s * rate_hz
     rng = np.random.default_rng(seed)
     still = np.tile(session.accel_g[0], (n, 1)) + rng.normal(0, 0.001, (n, 3))
     accel = np.concatenate([still, session.accel_g])
@@ -121,6 +133,54 @@ def test_without_an_imu_interrupt_standby_polls_in_light_sleep(tmp_path):
     check_reps(result, csv, 100)
 
 
+def test_without_an_imu_interrupt_a_long_rest_deep_sleeps_and_the_timer_asks_the_imu(tmp_path):
+    """The Atom Matrix at rest past LIGHT_POLLS x standby_s of light polls deep-sleeps; the
+    RTC timer boots it every DEEP_POLL_MS, and a boot whose IMU (its registers kept through
+    the ESP32's sleep) latched no motion sleeps on before the app is built. The set that
+    starts meanwhile is found at the next timer boot, which boots on: woken by motion."""
+    deep_at_s = STANDBY_S + LIGHT_POLLS * STANDBY_S
+    poll_s = DEEP_POLL_MS // 1000
+    moves_s = deep_at_s + poll_s + 60  # in the second deep sleep
+    csv = rest_then_session(tmp_path, 100, rest_s=moves_s)
+    off_ms = (deep_at_s + 2 * poll_s + 120) * 1000
+    result = run_device(csv, board="atom_matrix", files=SETTINGS, extra={"power_off_ms": off_ms})
+    assert result.returncode == 0, result.stderr
+    sleeps = result.of_type("sim.deepsleep")
+    assert [s["wake_reason"] for s in sleeps] == [TIMER_WAKE, TIMER_WAKE]
+    assert deep_at_s * 1000 < sleeps[0]["from_ms"] < (deep_at_s + 5) * 1000
+    assert abs(sleeps[0]["t_ms"] - sleeps[0]["from_ms"] - DEEP_POLL_MS) < 100  # the timer
+    assert moves_s * 1000 < sleeps[1]["t_ms"]  # the set began asleep; found at this boot
+    assert result.boots == 3  # the middle one found no motion: no app, no boot event
+    assert [e["reset_cause"] for e in result.of_type("boot")] == [1, DEEPSLEEP_RESET]
+    assert [e["cause"] for e in result.of_type("wake")] == ["boot", "motion"]
+    deep_ms = sum(ms for key, ms in result.meter.items() if key.startswith("deep|"))
+    assert deep_ms >= 2 * DEEP_POLL_MS - 5000
+
+
+def test_the_pixels_are_powered_only_while_lit(tmp_path):
+    """QT Py: a dark WS2812 still draws ~0.7 mA, so the firmware switches NEOPIXEL_POWER
+    (GPIO38) on for each flash and off after it: every lit frame is shown powered, and the
+    power is off most of a session and at its end."""
+    csv = regular_trace(tmp_path / "s.csv", "clean", 3, 104)
+    outputs = {"log_outputs": True}
+    result = run_device(csv, board="qtpy_s3_lsm6dsox", files=SETTINGS, after_ms=0, extra=outputs)
+    assert result.returncode == 0, result.stderr
+    powered, on_ms, since, lit_frames = 0, 0, 0, 0
+    for event in result.events:
+        if event["type"] == "sim.pin" and event["pin"] == 38:
+            if event["value"] and not powered:
+                since = event["t_ms"]
+            elif powered and not event["value"]:
+                on_ms += event["t_ms"] - since
+            powered = event["value"]
+        elif event["type"] == "sim.led" and any(event["rgb"]):
+            assert powered, event
+            lit_frames += 1
+    assert lit_frames >= len(result.of_type("rep"))  # a flash a rep at least
+    assert not powered
+    assert on_ms < 0.2 * result.events[-1]["t_ms"]
+
+
 def test_low_battery_ends_the_session_with_every_rep_on_flash(tmp_path):
     """The battery falls below 3.4 V in the second set: the session ends ("low_battery"), its
     end is durable before the board sleeps, and the flash holds every rep counted."""
@@ -152,16 +212,17 @@ def test_the_battery_model_books_each_state_at_its_parts_currents():
 
     board = load_board("m5stickc_plus")
     sampling, watching = power.IMU_MA["mpu6886"]
+    light, deep = power.SLEEP_MA["esp32"]
     meter = {"80|adv250": 2000, "light|on": 3000, "deep|on": 10000, "160|off": 1000}
     expected = (
         2 * (power.ESP32_AWAKE_MA["80"] + power.ADV_EVENT_MAS / 0.25 + sampling)
-        + 3 * (power.ESP32_LIGHT_MA + sampling)
-        + 10 * (power.ESP32_DEEP_MA + watching)
+        + 3 * (light + sampling)
+        + 10 * (deep + watching)
         + 1 * (power.ESP32_BOOT_MA + sampling)
         + 16 * power.AXP192_MA
     )
     assert power.charge_mas(meter, board) == pytest.approx(expected)
-    assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000}
+    assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000, "160|off": 1000}
 
 
 @pytest.mark.parametrize("board", ["sim", "atom_matrix"], ids=["deep_sleep", "polled"])
@@ -232,3 +293,37 @@ def test_a_host_keeps_the_board_awake_and_wakes_it_by_looking(tmp_path):
     assert [e["reset_cause"] for e in events if e["type"] == "boot"] == [1, DEEPSLEEP_RESET]
     assert [e["cause"] for e in events if e["type"] == "wake"] == ["boot", "button"]
     assert at[id(links[2])] > at[id(asleep)] and name.startswith("calfraise")
+
+
+def test_the_meter_counts_each_light_sleep_wake_and_the_bus_traffic_it_drains(deep):
+    """In a session with the radio quiet the CPU sleeps 0.5 s at a time (the cap; the FIFO
+    lasts longer) and is awake only for the drain: the meter counts each wake and the I2C bytes
+    of its window, about half a second of samples (14 FIFO bytes each on the LSM6DSOX)."""
+    _, result = deep
+    counts = result.counts
+    light_ms = sum(ms for key, ms in result.meter.items() if key.startswith("light|"))
+    assert counts["wakes"] == light_ms // 500
+    per_wake = counts["window_bytes"] / counts["wakes"]
+    assert 0.5 * 104 * 14 <= per_wake <= 0.5 * 104 * 14 * 1.2
+    stats = [e for e in result.of_type("stats") if e["state"] == "in_session"]
+    assert stats and stats[-1]["fifo_overflows"] == 0 and stats[-1]["samples_lost"] == 0
+
+
+def test_an_awake_window_is_priced_by_its_wake_bus_and_samples(monkeypatch):
+    """calfraise.bench.power.window_s: each wake's allowance, 9 bit times a byte at the bus
+    clock (plus the address bytes and the driver's time per transfer), and the CPU per sample
+    drained at 80 MHz."""
+    from calfraise.bench import power
+    from calfraise.device.runner import load_board
+
+    monkeypatch.setattr(power, "drain_instructions", lambda: 2000)
+    board = load_board("m5stickc_plus")  # MPU-6886: 14 bytes a sample, 400 kHz
+    counts = {"wakes": 2, "window_transfers": 4, "window_bytes": 1400, "window_ms": 80}
+    bus_s = (1400 + 3 * 4) * 9 / 400_000 + 4 * power.I2C_TRANSFER_US / 1e6
+    cpu_s = 100 * 2000 * power.CYCLES_PER_X86_INSTRUCTION / 80e6
+    expected = 2 * power.WAKE_US / 1e6 + bus_s + cpu_s
+    assert power.window_s(counts, board) == pytest.approx(expected)
+    light, _ = power.SLEEP_MA["esp32"]
+    assert power.windows_mas(counts, board) == pytest.approx(
+        (expected - 0.080) * (power.ESP32_AWAKE_MA["80"] - light)
+    )

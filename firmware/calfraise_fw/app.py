@@ -27,7 +27,7 @@ from calfraise_fw.feedback import Feedback
 from calfraise_fw.imu import open_imu
 from calfraise_fw.led import open_led
 from calfraise_fw.monitor import WDT_MS, Monitor
-from calfraise_fw.power import Power
+from calfraise_fw.power import Power, deep_poll
 from calfraise_fw.recorder import Recorder
 from calfraise_fw.sampler import Sampler
 from calfraise_fw.session import Session
@@ -50,6 +50,7 @@ class App:
         self.imu = open_imu(
             i2c, imu.kind, imu.addr, rate_hz=imu.rate_hz, axes=imu.axes, bus=str(spec)
         )
+        deep_poll(board, self.imu)  # a polled standby's timer wake sleeps on from here
         self.sampler = Sampler(self.imu, self.publish, settings.get("gyro_bias_mdps"))
         self.session = Session(self.publish, self.sampler, settings)
         self.sampler.on_rep = self.session.on_rep

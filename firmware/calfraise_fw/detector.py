@@ -64,6 +64,8 @@ _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
+_STOPPED_MS = const(120)  # turning this long at under 1/8 of the way down's fastest: landed (a
+# smooth way down is then within 1 % of the floor, whatever its speed)
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
@@ -169,7 +171,11 @@ _KDD = const(98)
 _KN = const(99)
 _LEVER = const(100)  # configuration: _LEVER_MM in the sums' lever unit, x 64
 _SET_END = const(101)  # when the set closed: the block in which the pause grew past _SET_GAP_MS
-_FIELDS = const(102)
+_W_PEAK = const(102)  # the way down's fastest turn (squared, per block)
+_I_LAND = const(103)  # ring index since which it turns slower than an eighth of that, or -1
+_LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the foot has landed
+_S_TOP = const(105)  # the top the rise reached before it first stopped rising, 0 until then
+_FIELDS = const(106)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -722,7 +728,10 @@ class RepDetector:
 
         # the rep state machine; the rare, per-rep work is in plain methods
         s_max = st[_S_MAX] - _OFF  # the current excursion's top (stale while at rest)
-        level95 = (s_max >> 8) * 231
+        s_top = st[_S_TOP] - _OFF  # 95 % of the rise, not of a hold that creeps higher
+        if s_top == 0:
+            s_top = s_max
+        level95 = (s_top >> 8) * 231
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
@@ -748,6 +757,7 @@ class RepDetector:
                 else:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
+                    st[_S_TOP] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
@@ -774,6 +784,8 @@ class RepDetector:
             if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
         elif state == _RISE:
+            if s_top == s_max and t - ring_t[st[_I_MAX] - _OFF] >= _STOPPED_MS:
+                st[_S_TOP] = s_max + _OFF  # no higher for 120 ms: the rise has topped out
             if still_ms >= _PLATEAU_MS:  # a stance, unless it is the top of a rep
                 st[_PL] = 1 + _OFF
                 st[_I_PL] = ri + _OFF
@@ -799,13 +811,21 @@ class RepDetector:
             dx = (ux - (st[_VX] - _OFF)) >> 2
             dy = (uy - (st[_VX + 1] - _OFF)) >> 2
             dz = (uz - (st[_VX + 2] - _OFF)) >> 2
-            if s < level5:
+            if w2 > st[_W_PEAK] - _OFF:
+                st[_W_PEAK] = w2 + _OFF
+            if st[_LANDED] - _OFF == 0:  # where did the turn stop?
+                i = st[_I_LAND] - _OFF
+                if w2 > (st[_W_PEAK] - _OFF) >> 6:  # still turning at over 1/8 of its fastest
+                    st[_I_LAND] = _OFF - 1
+                elif i < 0:
+                    st[_I_LAND] = ri + _OFF
+                elif t - ring_t[i] >= _STOPPED_MS and st[_VAL] - _OFF < s_max >> 2:
+                    st[_LANDED] = 1 + _OFF
+            if s < level5 and w2 <= (st[_W_PEAK] - _OFF) >> 2:
+                # back at rest and slowing down to land there (a foot still turning at half its
+                # fastest is passing by on its way to a rest elsewhere)
                 st[_STATE] = _REST + _OFF
-                self._hold_pending(
-                    level95,
-                    level5,
-                    crossing(st[_PREV_T] - _OFF, t, st[_PREV_S] - _OFF, s, level5),
-                )
+                self._hold_pending(level95, level5, self._fell_below(level5))
             elif st[_VAL] - _OFF < s_max >> 2 and (
                 t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
                 or dx * dx + dy * dy + dz * dz > _S_TRIGGER
@@ -853,6 +873,7 @@ class RepDetector:
         if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
             return False
         self._put(_PL, 0)
+        self._put(_S_TOP, 0)
         self._rebase(i, x, y, z)
         self._put(_EX_START, i)
         self._new_top(
@@ -864,6 +885,18 @@ class RepDetector:
         )
         return True
 
+    def _fell_below(self, level):
+        """When the signal last fell below level since the top (the crossing the newest block
+        is past, which may be a block or two back)."""
+        rt = self._ring_t
+        rs = self._ring_s
+        j = (_v(self._st, _RI) - 1) & _MASK  # the newest block
+        i_max = _v(self._st, _I_MAX)
+        while j != i_max and rs[(j - 1) & _MASK] < level:
+            j = (j - 1) & _MASK
+        i = (j - 1) & _MASK
+        return crossing(rt[i], rt[j], rs[i], rs[j], level)
+
     def _land(self, level95, level5):
         """The foot came down to a rest other than the one it rose from (rests between real
         reps differ by a few degrees): the rep ends 5 % above that rest, which becomes the rest."""
@@ -872,6 +905,12 @@ class RepDetector:
         x = _v(st, _VX)
         y = _v(st, _VX + 1)
         z = _v(st, _VX + 2)
+        k = _v(st, _I_LAND)
+        if k >= 0:  # where it stopped turning, not where it passed closest to the old rest
+            ru = self._ring_u
+            x = (ru[3 * k] - 32768) << 1
+            y = (ru[3 * k + 1] - 32768) << 1
+            z = (ru[3 * k + 2] - 32768) << 1
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
@@ -885,7 +924,34 @@ class RepDetector:
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
+    def _landed(self, level5, k):
+        """The end of a way down that stopped turning at ring index k (it turns slower than an
+        eighth of its fastest since), 0 if none: the foot landed there, as the tilt estimate
+        sees it. The end is 5 % of the rep above that landing, measured in the same estimate,
+        not against the rest it rose from: the foot may land a few degrees elsewhere, and after
+        a brisk way down the gyro's tilt is degrees off (its scale error, a stale bias) until
+        the accelerometer pulls it back, which is no movement of the foot."""
+        rt = self._ring_t
+        ru = self._ring_u
+        x = (ru[3 * k] - 32768) << 1
+        y = (ru[3 * k + 1] - 32768) << 1
+        z = (ru[3 * k + 2] - 32768) << 1
+        j = k
+        i_max = _v(self._st, _I_MAX)
+        d1 = 0
+        while j != i_max:
+            i = (j - 1) & _MASK
+            d0 = self._ring_d2(i, x, y, z)
+            if d0 >= level5:
+                return crossing(rt[i], rt[j], d0, d1, level5)
+            j = i
+            d1 = d0
+        return 0
+
     def _new_top(self, ri, s, ex, ey, ez):
+        top = _v(self._st, _S_TOP)
+        if s > top + (top >> 2):  # well past the top it had reached: it is still rising
+            self._put(_S_TOP, 0)
         self._put(_S_MAX, s)
         self._put(_I_MAX, ri)
         self._put(_DX, ex)
@@ -923,21 +989,22 @@ class RepDetector:
         if _v(st, _S_MAX) < _S_MIN_AMP:  # sway or a weight shift
             self._put(_STATE, _SPOILED)
             return
-        rt = self._ring_t
-        rs = self._ring_s
-        j = (_v(st, _RI) - 1) & _MASK  # the newest block
-        i_max = _v(st, _I_MAX)
-        while j != i_max and rs[(j - 1) & _MASK] < level95:
-            j = (j - 1) & _MASK
-        i = (j - 1) & _MASK
-        self._put(_LOWER, crossing(rt[i], rt[j], rs[i], rs[j], level95))
+        self._put(_LOWER, self._fell_below(level95))
         self._put(_STATE, _FALL)
+        self._put(_W_PEAK, 0)
+        self._put(_I_LAND, -1)
+        self._put(_LANDED, 0)
 
     def _hold_pending(self, level95, level5, end):
         """Find where the rep started and topped out; keep it until it is confirmed."""
         rt = self._ring_t
         rs = self._ring_s
         st = self._st
+        k = _v(st, _I_LAND)
+        if k >= 0:  # the foot stopped turning: the end is timed from where it landed
+            landed = self._landed(level5, k)
+            if landed:
+                end = landed
         pivots = self._pivots()
         for i in range(6):  # the next candidate is judged on what follows this one
             self._put(_KTR + i, 0)

@@ -11,12 +11,14 @@
 
 SESSION: 80 MHz (the lowest clock the radio runs at); with no host connected the radio
 advertises for _ADVERTISE_S after the session starts, then goes quiet and the CPU light-sleeps
-between FIFO drains (the FIFO fills meanwhile); a button press or a new session advertises
-again. IDLE: 80 MHz, advertising every _IDLE_ADV_US. STANDBY: the IMU in its wake-on-motion
-mode; on a board whose IMU interrupt is wired (board file: Imu int_pin) deep sleep, woken by it
-(EXT0) or the button (EXT1); without it, light sleep polling the IMU's latched motion flag every
-POLL_MS. LOW_BATTERY: standby that only the button wakes. After a wake the detector first sees
-the rest the foot left (Sampler.prime), so the raise that woke the board is a rise from rest.
+between FIFO drains (the FIFO fills meanwhile), awake only for the drain and what it wakes; a
+button press or a new session advertises again. IDLE: 80 MHz, advertising every _IDLE_ADV_US.
+STANDBY: the IMU in its wake-on-motion mode; on a board whose IMU interrupt is wired (board
+file: Imu int_pin) deep sleep, woken by it (EXT0) or the button (EXT1); without it, light sleep
+polling the IMU's latched motion flag every POLL_MS for LIGHT_POLLS x standby_s, then deep
+sleep, the RTC timer booting the board every DEEP_POLL_MS to ask the IMU (deep_poll).
+LOW_BATTERY: standby that only the button wakes. After a wake the detector first sees the rest
+the foot left (Sampler.prime), so the raise that woke the board is a rise from rest.
 docs/device.md (Power) and docs/power.md have the figures.
 """
 
@@ -28,6 +30,7 @@ import esp32
 import machine
 from micropython import const
 
+from calfraise_fw.imu.base import ImuError
 from calfraise_fw.session import IN_SESSION
 
 IDLE = "idle"
@@ -42,26 +45,61 @@ WAKE_MG = const(64)  # "moved": 64 mg, well above a resting foot's noise (a few 
 _IDLE_ADV_US = const(1000000)  # idle advertising: a host finds it within a few seconds
 _SESSION_ADV_US = const(250000)  # in a session: a host connects for live views at once
 _ADVERTISE_S = const(30)  # advertising after a session starts: a host may connect for live
-POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU
+POLL_MS = const(1000)  # standby without an IMU interrupt: how often the CPU asks the IMU...
+LIGHT_POLLS = const(3)  # ... in light sleep (0.8 mA) for LIGHT_POLLS x standby_s, while a next
+# set is likely, then in deep sleep: the RTC timer boots the board every DEEP_POLL_MS to ask.
+# A boot costs ~1 s at ~44 mA (runner.BOOT_MS; MicroPython's own boot from deep sleep is
+# ~0.7 s), so 10 min keeps standby near 0.1 mA; motion then wakes it within DEEP_POLL_MS, the
+# button at once.
+DEEP_POLL_MS = const(600000)
 _LOW_MV = const(3400)  # a LiPo under load at 3.4 V has a few % left; the regulator's edge
-# In a session with the radio quiet: light sleep for a third of the time the IMU's FIFO lasts
-# (MPU-6886: 73 samples at 100 Hz, 0.24 s), 0.5 s at most: the LED answers a rep within that.
-# The other two thirds are the drain's margin: the recorder's once-a-second commit erases a
-# flash block, and a NOR sector erase can hold the CPU 400 ms (W25Q32, tSE max). Not with the
+# In a session with the radio quiet: light sleep for three quarters of the time the IMU's FIFO
+# lasts, 0.5 s at most (the LED answers a rep within that; every board's FIFO lasts longer at
+# ~100 Hz). Each sleep starts from a FIFO the sampler has just drained (_FRESH_MS), so the
+# quarter left is the margin for the wake itself; a flash erase (a NOR sector erase holds the
+# CPU up to 400 ms, W25Q32 tSE max) happens awake and is drained before the next sleep. Awake
+# only as long as the work takes: a drain, the detector, the tasks they wake. Not with the
 # tempo cue on: its metronome needs the LED on time.
 _LIGHT_MAX_MS = const(500)
+_FRESH_MS = const(10)  # a drain older than this before a sleep: wait for the next one first
 _PRIME_MS = const(1000)  # after a wake, the detector first sees this long of the rest before
 _REST = "<6h"  # the rest sample kept in RTC memory through a deep sleep
-_AWAKE_MS = const(50)  # awake after each light sleep: a drain, the detector, events
 
 _CAUSES = {machine.EXT0_WAKE: "motion", machine.EXT1_WAKE: "button", machine.TIMER_WAKE: "timer"}
 
 
+_polled = bytearray(1)  # 1: deep_poll() found the motion the IMU latched
+
+
 def wake_cause():
-    """Why the board is running: "motion", "button", "timer" after a deep sleep, else "boot"."""
+    """Why the board is running: "motion" (the IMU's INT, or the motion deep_poll() found),
+    "button", "timer" after a deep sleep, else "boot"."""
     if machine.reset_cause() != machine.DEEPSLEEP_RESET:
         return "boot"
-    return _CAUSES.get(machine.wake_reason(), "boot")
+    return "motion" if _polled[0] else _CAUSES.get(machine.wake_reason(), "boot")
+
+
+def deep_poll(board, imu):
+    """At boot, on a board without the IMU's INT: a timer wake is its deep standby asking the
+    IMU (still in its wake-on-motion mode) whether it latched motion. If not, deep sleep again
+    at once, before the app is built; if so (or the IMU does not answer: the app will say),
+    boot on."""
+    if board.imu.int_pin is not None or wake_cause() != "timer":
+        return
+    try:
+        if not imu.motion():
+            _arm_button(board.button)
+            machine.deepsleep(DEEP_POLL_MS)
+    except ImuError:
+        return
+    _polled[0] = 1
+
+
+def _arm_button(button):
+    """The button, where wired, ends a sleep (EXT1); a boot forgets it."""
+    if button is not None:
+        level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
+        esp32.wake_on_ext1((machine.Pin(button.pin),), level)
 
 
 class Power:
@@ -77,7 +115,7 @@ class Power:
         self._ref = [0, 0, 0]  # the accel the last tick saw (counts)
         self._still = round(WAKE_MG * app.imu.accel_lsb_per_g / 1000)
         self._adv_us = -1  # the advertising interval set last (None: stopped)
-        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() // 3)
+        self._light_ms = min(_LIGHT_MAX_MS, app.imu.fifo_ms() * 3 // 4)
         self._window = False  # the pairing window is open: a host is about to bond
         self.heartbeat_ms = time.ticks_ms()  # the supervisor's: this task still runs
         machine.freq(_MHZ * 1000000)
@@ -124,9 +162,15 @@ class Power:
             return
         # the watchdog's timer stops in light sleep; the monitor feeds it in the awake windows
         # while the sampler's heartbeat is fresh, as ever
-        for _ in range(max(1, _TICK_MS // (self._light_ms + _AWAKE_MS))):
+        sampler = self.app.sampler
+        for _ in range(max(1, _TICK_MS // self._light_ms)):
             machine.lightsleep(self._light_ms)
-            await asyncio.sleep_ms(_AWAKE_MS)  # the sampler drains, the bus and storage run
+            # every task due runs (the sampler first: its wait ended longest ago), then those
+            # its drain woke; the sampler's heartbeat is the time of its last drain
+            await asyncio.sleep_ms(0)
+            await asyncio.sleep_ms(0)
+            while time.ticks_diff(time.ticks_ms(), sampler.heartbeat_ms) > _FRESH_MS:
+                await asyncio.sleep_ms(_FRESH_MS)  # the CPU was held (an erase): drain first
 
     def _enter(self, state):
         if state == self.state:
@@ -190,24 +234,25 @@ class Power:
         machine.RTC().memory(struct.pack(_REST, *rest))
         asleep_ms = time.ticks_ms()
         app.imu.wake_on_motion(WAKE_MG, self.int_active_low)
-        button = app.board.button
-        if button is not None:
-            level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
-            esp32.wake_on_ext1((machine.Pin(button.pin),), level)
+        _arm_button(app.board.button)
         if self.int_pin is not None and why == STANDBY:
             level = esp32.WAKEUP_ALL_LOW if self.int_active_low else esp32.WAKEUP_ANY_HIGH
             esp32.wake_on_ext0(machine.Pin(self.int_pin), level)
         if self.int_pin is not None or why == LOW_BATTERY:
             machine.deepsleep()
-        self._woke(self._poll(), asleep_ms, rest)
+        cause = self._poll(LIGHT_POLLS * app.settings["standby_s"] * 1000 // POLL_MS)
+        if cause is None:  # a long rest: deep sleep, the timer asking the IMU (deep_poll)
+            machine.deepsleep(DEEP_POLL_MS)
+        self._woke(cause, asleep_ms, rest)
 
-    def _poll(self):
-        """Standby without the IMU's INT: light sleep, asking the IMU every POLL_MS; the
-        button (EXT1) ends a sleep early. Every task waits meanwhile: the sampler is off, on
-        purpose, so this feeds the watchdog. Returns the wake cause."""
+    def _poll(self, polls):
+        """Standby without the IMU's INT: light sleep, asking the IMU every POLL_MS, `polls`
+        times at most; the button (EXT1) ends a sleep early. Every task waits meanwhile: the
+        sampler is off, on purpose, so this feeds the watchdog. Returns the wake cause, or None
+        when no poll found one."""
         app = self.app
         wdt = app.monitor.wdt
-        while True:
+        for _ in range(polls):
             machine.lightsleep(POLL_MS)
             wdt.feed()
             if app.imu.motion():

@@ -4,7 +4,11 @@ second after this script returns, woken by the IMU (EXT0) or after TIMEOUT_S by 
 and the app then boots and prints its "wake" event; without INT it light-sleeps here,
 polling the IMU as power.py does, and prints how it woke. One JSON line either way.
 
-usage: hil_sleep.py TIMEOUT_S
+With a third argument POLL_S a board without INT deep-sleeps instead, the RTC timer waking it
+after POLL_S: the app's boot then asks the IMU (power.deep_poll) and either sleeps again or
+boots on, woken by motion.
+
+usage: hil_sleep.py TIMEOUT_S [POLL_S]
 """
 
 import json
@@ -28,9 +32,12 @@ def main():
     imu = open_imu(i2c, spec.kind, spec.addr, rate_hz=spec.rate_hz, axes=spec.axes, bus=str(bus))
     imu.start()
     imu.wake_on_motion(WAKE_MG, spec.int_active_low)
-    if spec.int_pin is not None:
-        level = esp32.WAKEUP_ALL_LOW if spec.int_active_low else esp32.WAKEUP_ANY_HIGH
-        esp32.wake_on_ext0(machine.Pin(spec.int_pin), level)
+    if spec.int_pin is not None or len(sys.argv) > 2:
+        if spec.int_pin is not None:
+            level = esp32.WAKEUP_ALL_LOW if spec.int_active_low else esp32.WAKEUP_ANY_HIGH
+            esp32.wake_on_ext0(machine.Pin(spec.int_pin), level)
+        else:
+            timeout_ms = int(sys.argv[2]) * 1000
         sleep = machine.Timer(0)
         sleep.init(mode=machine.Timer.ONE_SHOT, period=1000, callback=lambda t: deep(timeout_ms))
         print(json.dumps({"armed": "deep", "int_pin": spec.int_pin}))

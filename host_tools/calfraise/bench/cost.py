@@ -80,6 +80,16 @@ def per_sample_cost(tier="varied", seed=0, rate_hz=104, instructions=True):
     return {"instructions": instr, "naive": naive, "us": us, "null_us": null_us, "rate_hz": rate}
 
 
+def drain_instructions(rate_hz=104):
+    """x86 instructions per sample (callgrind) of the detector with the loop that feeds it,
+    what the sampler spends on each sample it drains: two run lengths, start-up cancelled."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "trace.raw"
+        rate = write_raw(raw, rate_hz=rate_hz)
+        short, long = (_run(raw, n, "real", rate, True) for n in (SHORT, LONG))
+    return (long - short) / (LONG - SHORT)
+
+
 def cost_table(pc, mpy_bytes, board=None, board_title="board"):
     """The cost table (Markdown) `make bench` prints. board: {"us", "null_us"} measured on a
     real chip (make hil), shown in a column of its own beside the unix port's."""

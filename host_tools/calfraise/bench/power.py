@@ -11,15 +11,20 @@ use: USES_PER_WEEK sessions, each followed by a sync, standby in between.
 """
 
 import json
+import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from calfraise.bench import cost
 from calfraise.device.runner import board_names, load_board, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import write_trace
 from calfraise_fw.boardspec import Axp192Battery
+from calfraise_fw.imu.lsm6ds import nearest_odr
+from calfraise_fw.imu.mpu6xxx import nearest_rate
 
 CELL_MAH = 120  # the target cell (the M5StickC Plus's own)
 TARGETS = {"standby_days": 30, "recording_h": 20, "live_h": 4}
@@ -36,8 +41,19 @@ SYNC_S = 6
 # Datasheet currents in mA (docs/power.md has the sources and the reading of each figure).
 ESP32_AWAKE_MA = {"240": 30.0, "160": 27.0, "80": 20.0}  # modem sleep, CPU idling (low end)
 ESP32_BOOT_MA = 44.0  # 160 MHz busy (high end): the boot after a deep-sleep wake
-ESP32_LIGHT_MA = 0.8
-ESP32_DEEP_MA = 0.010  # RTC timer + RTC memory (ext0 keeps the RTC peripherals on too)
+SLEEP_MA = {  # chip -> (light sleep, deep sleep with the RTC timer and memory)
+    "esp32": (0.8, 0.010),  # ext0 keeps the RTC peripherals on too
+    "esp32s3": (0.24, 0.008),  # ESP32-S3 datasheet (the QT Py's chip)
+}
+# An awake window between light sleeps, priced from what the twin counted in it (the twin's
+# clock does not run for the CPU): the wake itself, the bus, the CPU per sample drained.
+WAKE_US = 1000  # ESP-IDF's light-sleep entry and exit at 80 MHz (340 us) and MicroPython's call
+# and an asyncio pass around it: an allowance (make hil times a board's)
+I2C_TRANSFER_US = 100  # the ESP-IDF I2C driver's own time per transfer: an allowance
+I2C_OVERHEAD_BYTES = 3  # address, register, repeated-start address: 9 bit times each
+CYCLES_PER_X86_INSTRUCTION = 3  # the same interpreter on the ESP32's Xtensa LX6 (from flash
+# through its cache): an estimate, checked by its weight (docs/power.md) and make hil
+FIFO_SAMPLE_BYTES = {"mpu6050": 12, "mpu6886": 14, "lsm6ds3": 12, "lsm6ds3trc": 12, "lsm6dsox": 14}
 # BLE, averaged: an advertising event (3 channels, ~1.5 ms of radio at ~130 mA Tx / ~100 mA Rx)
 # is ~0.2 mA*s; a connection event at a 30 ms interval with a few notifications ~2.5 mA.
 ADV_EVENT_MAS = 0.2
@@ -70,25 +86,61 @@ def radio_ma(radio):
     return 0.0
 
 
+def sleep_currents(board):
+    """(light, deep) sleep mA of the board's chip (the ESP32's for the simulated board)."""
+    return SLEEP_MA.get(board.chip, SLEEP_MA["esp32"])
+
+
 def charge_mas(meter, board, standby=False):
     """mA*s over a meter {"cpu|radio": ms}. The IMU samples while the CPU is awake or light
     sleeps between drains; in deep sleep, or in a standby run's light sleep, it watches for
     motion only."""
     sampling, watching, always = part_currents(board)
+    light, deep = sleep_currents(board)
     total = 0.0
     for key, ms in meter.items():
         cpu, radio = key.split("|")
         s = ms / 1000
         if cpu == "deep":
-            total += s * (ESP32_DEEP_MA + watching + always)
+            total += s * (deep + watching + always)
             continue
         asleep = cpu == "light"
-        esp = ESP32_LIGHT_MA if asleep else ESP32_AWAKE_MA[cpu]
+        esp = light if asleep else ESP32_AWAKE_MA[cpu]
         if cpu == "160":
             esp = ESP32_BOOT_MA  # only the boot runs at 160 MHz (power.py sets 80 at once)
         imu = watching if standby and (asleep or cpu == "80") else sampling
         total += s * (esp + radio_ma(radio) + imu + always)
     return total
+
+
+@cache
+def drain_instructions():
+    """x86 instructions per sample the drain costs on the unix port (callgrind): the detector
+    and the loop that feeds it (calfraise.bench.cost)."""
+    if not shutil.which("valgrind"):
+        raise RuntimeError("the battery model needs valgrind (the drain's instructions)")
+    return cost.drain_instructions()
+
+
+def window_s(counts, board):
+    """Seconds the ESP32 is awake in the light-sleep windows the twin counted: each wake, the
+    I2C bus (bytes at the bus clock, plus the driver's time per transfer), and the CPU for
+    each sample drained, at 80 MHz."""
+    transfers = counts.get("window_transfers", 0)
+    nbytes = counts.get("window_bytes", 0)
+    bus_s = (nbytes + I2C_OVERHEAD_BYTES * transfers) * 9 / board.i2c.freq
+    bus_s += transfers * I2C_TRANSFER_US / 1e6
+    samples = nbytes / FIFO_SAMPLE_BYTES[board.imu.kind]
+    cpu_s = samples * drain_instructions() * CYCLES_PER_X86_INSTRUCTION / 80e6
+    return counts.get("wakes", 0) * WAKE_US / 1e6 + bus_s + cpu_s
+
+
+def windows_mas(counts, board):
+    """The charge the awake windows add once priced by window_s() rather than by the ms this
+    PC spent in them, which the meter booked at 80 MHz (and the rest of the span sleeps)."""
+    light, _ = sleep_currents(board)
+    booked_s = counts.get("window_ms", 0) / 1000
+    return (window_s(counts, board) - booked_s) * (ESP32_AWAKE_MA["80"] - light)
 
 
 def session_trace(path, rate_hz):
@@ -106,11 +158,16 @@ def still_trace(path, rate_hz, seconds=5):
     return path
 
 
-def measure(name, tmp):
-    """The twin's meters of a board: a session run and a standby run."""
+def measure(name, tmp, rate_hz=None):
+    """The twin's meters of a board: a session run and a standby run; rate_hz: the IMU at
+    another output data rate than its board file's (config.json's "imu", as a unit can)."""
     board = load_board(name)
-    rate = 100 if board.imu.kind.startswith("mpu") else 104
+    nearest = nearest_rate if board.imu.kind.startswith("mpu") else nearest_odr
+    rate = nearest(rate_hz or board.imu.rate_hz)[0]  # the chip's own rate: the trace's
     settings = {"settings.json": json.dumps({"standby_s": STANDBY_S, "idle_end_s": IDLE_END_S})}
+    if rate_hz is not None:
+        imu = {"kind": board.imu.kind, "addr": board.imu.addr, "rate_hz": rate_hz}
+        settings["config.json"] = json.dumps({"board": name, "imu": imu})
     csv = session_trace(tmp / f"{name}-session.csv", rate)
     session = run_device(csv, board=name, files=settings, after_ms=IDLE_END_S * 1000)
     still = still_trace(tmp / f"{name}-still.csv", rate)
@@ -122,32 +179,37 @@ def measure(name, tmp):
 
 
 def standby_part(meter):
-    """The standby states of a rest run (idle advertising and the boot left out)."""
-    return {k: v for k, v in meter.items() if not k.startswith("160|") and "|adv" not in k}
+    """The standby states of a rest run: idle advertising left out; the boots kept (the
+    timer's, where standby polls from deep sleep; the power-on's is a few ms)."""
+    return {k: v for k, v in meter.items() if "|adv" not in k}
 
 
-def board_figures(name, tmp):
-    board, session, rest = measure(name, tmp)
+def board_figures(name, tmp, rate_hz=None):
+    board, session, rest = measure(name, tmp, rate_hz)
     session_s = sum(session.meter.values()) / 1000
-    session_mas = charge_mas(session.meter, board)
+    session_mas = charge_mas(session.meter, board) + windows_mas(session.counts, board)
     recording_ma = session_mas / session_s
     standby = standby_part(rest.meter)
     standby_s = sum(standby.values()) / 1000
-    standby_ma = charge_mas(standby, board, standby=True) / standby_s
+    standby_mas = charge_mas(standby, board, standby=True) + windows_mas(rest.counts, board)
+    standby_ma = standby_mas / standby_s
     sampling, _, always = part_currents(board)
     live_ma = ESP32_AWAKE_MA["80"] + CONNECTED_MA + sampling + always
     sync_mas = SYNC_S * live_ma
     week_s = 7 * 86400
     use_s = USES_PER_WEEK * (session_s + SYNC_S)
     week_mas = USES_PER_WEEK * (session_mas + sync_mas) + (week_s - use_s) * standby_ma
-    light = sum(v for k, v in session.meter.items() if k.startswith("light|")) / 1000
+    booked = sum(v for k, v in session.meter.items() if not k.startswith(("light|", "deep|")))
+    counts = session.counts
+    awake = window_s(counts, board) + (booked - counts.get("window_ms", 0)) / 1000
     return {
         "board": name,
-        "imu": board.imu.kind,
+        "imu": f"{board.imu.kind}, {session.of_type('imu')[0]['rate_hz']} Hz",
         "int_wired": board.imu.int_pin is not None,
         "reps": len(session.of_type("rep")),
         "session_min": session_s / 60,
-        "light_sleep_pct": 100 * light / session_s,
+        "awake_pct": 100 * awake / session_s,
+        "window_ms": 1000 * window_s(counts, board) / max(1, counts.get("wakes", 0)),
         "recording_ma": recording_ma,
         "standby_ma": standby_ma,
         "live_ma": live_ma,
@@ -159,10 +221,10 @@ def board_figures(name, tmp):
     }
 
 
-def power_figures(boards=None):
+def power_figures(boards=None, rate_hz=None):
     names = boards or board_names()
     with tempfile.TemporaryDirectory() as tmp:
-        return [board_figures(name, Path(tmp)) for name in names]
+        return [board_figures(name, Path(tmp), rate_hz) for name in names]
 
 
 def _mark(value, target):
@@ -173,18 +235,20 @@ def power_table(figures):
     rows = [
         f"On a {CELL_MAH} mAh cell; ✗ misses the target (recording ≥ {TARGETS['recording_h']} h, "
         f"live ≥ {TARGETS['live_h']} h, standby ≥ {TARGETS['standby_days']} days). The session: "
-        f"{SESSION[0]} seed {SESSION[1]} then its {IDLE_END_S} s timeout; light sleep = share of "
-        "it the CPU spent in light sleep (PC twin). A week: "
+        f"{SESSION[0]} seed {SESSION[1]} then its {IDLE_END_S} s timeout; CPU awake = share of "
+        "it the CPU spent awake (PC twin; each window between light sleeps priced from what "
+        "the twin counted in it: the wake, the bus, the samples drained). A week: "
         f"{USES_PER_WEEK} sessions with a {SYNC_S} s sync each, standby in between.",
         "",
-        "| board | IMU | INT wired | reps | session min | light sleep | recording mA | "
+        "| board | IMU | INT wired | reps | session min | CPU awake | ms a wake | recording mA | "
         "recording h | live mA | live h | standby mA | standby days | days a charge, weekly use |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         rows.append(
             f"| {f['board']} | {f['imu']} | {'yes' if f['int_wired'] else 'no (polled)'} "
-            f"| {f['reps']} | {f['session_min']:.1f} | {f['light_sleep_pct']:.0f} % "
+            f"| {f['reps']} | {f['session_min']:.1f} | {f['awake_pct']:.1f} % "
+            f"| {f['window_ms']:.1f} "
             f"| {f['recording_ma']:.2f} | {_mark(f['recording_h'], TARGETS['recording_h'])} "
             f"| {f['live_ma']:.1f} | {_mark(f['live_h'], TARGETS['live_h'])} "
             f"| {f['standby_ma']:.3f} | {_mark(f['standby_days'], TARGETS['standby_days'])} "
@@ -194,4 +258,9 @@ def power_table(figures):
 
 
 if __name__ == "__main__":
-    print(power_table(power_figures()))
+    import sys
+
+    # `--rate 50`: every board's IMU at ~50 Hz (MPU 50, LSM6DS 52), the boards' own otherwise
+    rate = int(sys.argv[2]) if sys.argv[1:2] == ["--rate"] else None
+    names = [n for n in board_names() if n != "sim"] if rate else None
+    print(power_table(power_figures(names, rate)))

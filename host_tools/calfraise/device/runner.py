@@ -112,6 +112,7 @@ class DeviceRun:
     sim_bytes: int = 0  # the simulated hardware's footprint (on a board it is not in the heap)
     boots: int = 1
     meter: dict = field(default_factory=dict)  # "cpu|radio" -> simulated ms (simhw/meter.py)
+    counts: dict = field(default_factory=dict)  # the meter's awake-window counts ("n")
 
     @property
     def cause(self):
@@ -399,7 +400,7 @@ def _launch(cwd, heap, env, script, interpreter, romfs):
 
 def _run(launch, on_event, timeout):
     """Run the board until it stops for good, booting it again after every deep-sleep wake."""
-    events, other, meter = [], [], {}
+    events, other, meter, counts = [], [], {}, {}
     boots = 0
     while True:
         boots += 1
@@ -409,6 +410,8 @@ def _run(launch, on_event, timeout):
             if event["type"] == "sim.meter":
                 for key, ms in event["ms"].items():
                     meter[key] = meter.get(key, 0) + ms
+                for key, n in event.get("n", {}).items():
+                    counts[key] = counts.get(key, 0) + n
         sleep = [e for e in events[first:] if e["type"] == "sim.deepsleep"]
         if returncode != EXIT_DEEPSLEEP or not sleep or not sleep[-1]["wake_reason"]:
             break
@@ -418,6 +421,7 @@ def _run(launch, on_event, timeout):
     run = DeviceRun(returncode, events, other_text, launch.heap_bytes, launch.sim_bytes)
     run.boots = boots
     run.meter = meter
+    run.counts = counts
     return run
 
 
@@ -433,6 +437,7 @@ def wake_config(launch, sleep):
         start_us=sleep["t_ms"] * 1000,
         trace_origin_us=sleep["trace_origin_us"],
         rtc_memory=sleep["rtc_memory"],
+        chip_state=sleep["chips"],
         boot_ms=BOOT_MS,
     )
     path.write_text(json.dumps(config))

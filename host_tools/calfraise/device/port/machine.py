@@ -194,6 +194,7 @@ def _sleep(time_ms, kind):
 
 def lightsleep(time_ms=0):
     _sleep(time_ms, "light")
+    meter.woke_light()
     for wdt in WDT.all:
         wdt.resume()
 
@@ -202,12 +203,16 @@ def deepsleep(time_ms=0):
     slept_from = time.sim_ms()
     reason = _sleep(time_ms, "deep")
     world = bus().world
+    chips = bus().chips
+    for chip in chips.values():
+        chip.clock()  # every sample due by the wake made: the chips stay powered
     record = {
         "type": "sim.deepsleep",
         "from_ms": slept_from,
         "wake_reason": reason,
         "trace_origin_us": None if world is None else world.origin_us,
         "rtc_memory": RTC._memory.hex(),
+        "chips": {str(a): [c.regs.hex(), c.motion] for a, c in chips.items()},
     }
     meter.switch("cpu", "deep")
     meter.report()

@@ -9,7 +9,7 @@ import errno
 import json
 import time
 
-from simhw import config
+from simhw import config, meter
 from simhw.chips import make_chip
 from simhw.world import World
 
@@ -53,8 +53,13 @@ class Bus:
         world = World(trace, config.get("trace_origin_us"), on_end) if trace else None
         self.world = world
         self.chips = {}
+        kept = config.get("chip_state") or {}  # through a deep sleep (machine.deepsleep)
         for spec in config.get("chips", ()):
-            self.chips[spec["addr"]] = make_chip(spec["kind"], spec["addr"], world)
+            chip = make_chip(spec["kind"], spec["addr"], world)
+            state = kept.get(str(spec["addr"]))
+            if state is not None:
+                chip.restore(bytes.fromhex(state[0]), state[1])
+            self.chips[spec["addr"]] = chip
         self.faults = [_Fault(f) for f in config.get("faults", ())]
 
     def _fault(self, addr, n):
@@ -75,6 +80,7 @@ class Bus:
         return chip
 
     def read(self, addr, reg, buf, n):
+        meter.transfer(n)
         fault = self._fault(addr, n)
         chip = self._chip(addr)
         if fault is not None:
@@ -84,6 +90,7 @@ class Bus:
         chip.read_into(reg, buf, n)
 
     def write(self, addr, reg, buf, n):
+        meter.transfer(n)
         fault = self._fault(addr, n)
         chip = self._chip(addr)
         if fault is not None:

@@ -21,9 +21,11 @@ Keys (all optional):
   files         {"config.json": text, ...}: written to the flash before the firmware starts
   rtc_file      where the RTC's reading waits through a reset (port/time.py; none: lost)
   imu_int       {"pin", "addr", "active_low"}: the GPIO the IMU's interrupt line drives
-  reset_cause, wake_reason, start_us, trace_origin_us, rtc_memory: set by the runner when the
-                board wakes from deep sleep (machine.py): what the new boot sees, its clock
-                (simulated us) and where the trace stands, the RTC memory kept through sleep
+  reset_cause, wake_reason, start_us, trace_origin_us, rtc_memory, chip_state: set by the
+                runner when the board wakes from deep sleep (machine.py): what the new boot
+                sees, its clock (simulated us) and where the trace stands, the RTC memory kept
+                through sleep, and each chip's registers and latched motion event (the chips
+                stay powered: {"106": [registers hex, motion]})
   boot_ms       simulated ms a boot takes before main.py runs (after a deep-sleep wake)
 Times are simulated ms since the first boot.
 """

@@ -82,6 +82,17 @@ class RegisterChip:
             reference[i] = sample[i]
         return hit
 
+    # --- through the ESP32's deep sleep ----------------------------------------------------
+    def restore(self, regs, motion):
+        """The ESP32 booted again, the chip did not: its registers and its latched motion
+        event as they were when the ESP32 woke (machine.deepsleep saves them)."""
+        self.regs[:] = regs
+        self.motion = motion
+        self.resume()
+
+    def resume(self):
+        """Follow the restored registers (the rate, the interrupt's routing)."""
+
     # --- the register interface the bus calls ---------------------------------------------
     def read_into(self, reg, buf, n):
         self.clock()

@@ -166,6 +166,9 @@ class _Lsm6ds(RegisterChip):
         else:
             self._reconfigure()
 
+    def resume(self):
+        self._reconfigure()
+
     def _reconfigure(self):
         """Follow the control registers: FIFO mode, write rate, sensitivities."""
         regs = self.regs

@@ -80,6 +80,9 @@ class _Mpu(RegisterChip):
         self.fifo_reset()
         self.set_odr(0)
 
+    def resume(self):
+        self.on_write(PWR_MGMT_1, self.regs[PWR_MGMT_1])
+
     # --- registers ------------------------------------------------------------------------
     def next_reg(self, reg):
         return reg if reg == FIFO_R_W else (reg + 1) & 0xFF
