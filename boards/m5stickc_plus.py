@@ -12,6 +12,10 @@ The IMU runs at 50 Hz, not ~100: a calf raise moves below 5 Hz and the 20 Hz low
 the driver pairs with 50 Hz passes it whole; the detector counts the same reps at 50 Hz as at
 104 (docs/power.md), and half the bus traffic and interpreter time per second lifts this board's
 120 mAh from 19.8 to 21.6 h of recording (the 20 h target; its gyro alone draws ~2.8 mA).
+The AXP192 powers the LCD's backlight (LDO2), the LCD's logic (LDO3) and the 5 V boost for the
+Grove port and hat header (EXTEN), all on at power-on (REG12H 5FH) and unused here: the firmware
+switches them off at boot (M5's AXP192.cpp: "LDO2 is LCD Backlight, LDO3 is LCD Power"; EXTEN
+the "5v boost"); DC-DC1 feeds the ESP32 and stays on. docs/power.md prices the backlight.
 """
 
 from calfraise_fw.boardspec import Axp192Battery, Board, Button, GpioLed, I2CBus, Imu
@@ -24,6 +28,6 @@ BOARD = Board(
     imu=Imu("mpu6886", 0x68, axes="x,y,z", rate_hz=50, int_pin=35, int_active_low=True),
     led=GpioLed(10, active_low=True),
     button=Button(37, active_low=True),
-    battery=Axp192Battery(0x34),
+    battery=Axp192Battery(0x34, off=("LDO2", "LDO3", "EXTEN")),
     source="https://docs.m5stack.com/en/core/m5stickc_plus",
 )

@@ -2,13 +2,17 @@
 the right millivolts and charge, and a missing or failing chip gives None or the last value,
 never an exception."""
 
+from pathlib import Path
+
 import pytest
 
 from calfraise.device import PORT
 from calfraise.device.simconfig import write_sim_config
 from calfraise_fw.battery import LIPO_OCV_MV, lipo_percent, open_battery
+from calfraise_fw.boardspec import Axp192Battery
 
 AXP192 = {"kind": "axp192", "addr": 0x34}
+BOARDS = Path(__file__).resolve().parents[1] / "boards"
 
 READ = """
 from machine import I2C
@@ -79,3 +83,40 @@ def test_percent_follows_the_curve_and_is_clamped():
     assert lipo_percent(4020) == 85  # halfway between 3990 (80 %) and 4050 (90 %)
     percents = [lipo_percent(mv) for mv in range(3000, 4300, 5)]
     assert percents == sorted(percents)
+
+
+# The M5StickC Plus's AXP192 at power-on (REG12H 5FH): DC-DC1 the ESP32, LDO2 the backlight,
+# LDO3 the LCD's logic, EXTEN the 5 V boost; DC-DC2 and DC-DC3 are not named by the board file.
+OUTPUTS = "from machine import I2C\nprint(hex(I2C(0).readfrom_mem(0x34, 0x12, 1)[0]))\n"
+
+
+def test_axp192_switches_off_the_outputs_named_and_keeps_dcdc1(micropython, tmp_path):
+    code = READ.format(spec="Axp192Battery(0x34, off=('LDO2', 'LDO3', 'EXTEN'))") + OUTPUTS
+    out = run(micropython, tmp_path, code, chips=[AXP192]).split()
+    assert out == ["3900", "71", hex(0x5F & ~(0x04 | 0x08 | 0x40))]  # 0x13: DC-DC1, 2, 3 on
+
+
+def test_axp192_outputs_stay_on_unless_named(micropython, tmp_path):
+    code = READ.format(spec="Axp192Battery(0x34)") + OUTPUTS
+    assert run(micropython, tmp_path, code, chips=[AXP192]).split()[2] == "0x5f"
+
+
+def test_the_m5stickc_plus_switches_its_lcd_off(micropython, tmp_path):
+    code = (
+        f"import sys\nsys.path.append({str(BOARDS)!r})\nfrom m5stickc_plus import BOARD\n"
+        + READ.format(spec="BOARD.battery")
+        + OUTPUTS
+    )
+    out = run(micropython, tmp_path, code, chips=[AXP192]).split()[2]
+    assert int(out, 16) & 0x01 and not int(out, 16) & (0x04 | 0x08)
+
+
+def test_switching_dcdc1_off_cuts_the_esp32s_power(micropython, tmp_path):
+    code = "from machine import I2C\nI2C(0).writeto_mem(0x34, 0x12, b'\\x1e')\nprint('alive')\n"
+    with pytest.raises(Exception, match="DC-DC1"):
+        run(micropython, tmp_path, code, chips=[AXP192])
+
+
+def test_dcdc1_cannot_be_named():
+    with pytest.raises(ValueError, match="'DCDC1'"):
+        open_battery(Axp192Battery(0x34, off=("LDO2", "DCDC1")), None)

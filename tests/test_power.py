@@ -225,6 +225,22 @@ def test_the_battery_model_books_each_state_at_its_parts_currents():
     assert power.standby_part(meter) == {"light|on": 3000, "deep|on": 10000, "160|off": 1000}
 
 
+def test_the_battery_model_prices_what_the_board_file_leaves_powered():
+    """Dark NeoPixels without a power switch (the Atom Matrix's 25) and an LCD backlight the
+    board file does not switch off are always on; the QT Py's switched pixel is not."""
+    from calfraise.bench import power
+    from calfraise.device.runner import load_board
+    from calfraise_fw.boardspec import Axp192Battery
+
+    always = {name: power.part_currents(load_board(name))[2] for name in power.board_names()}
+    assert always["atom_matrix"] == pytest.approx(25 * power.PIXEL_DARK_MA)
+    assert always["qtpy_s3_lsm6dsox"] == 0.0
+    assert always["m5stickc_plus"] == pytest.approx(power.AXP192_MA)  # its LCD switched off
+    lit = load_board("m5stickc_plus")
+    lit.battery = Axp192Battery(lit.battery.addr, off=("LDO3", "EXTEN"))
+    assert power.part_currents(lit)[2] == pytest.approx(power.AXP192_MA + power.LCD_BACKLIGHT_MA)
+
+
 @pytest.mark.parametrize("board", ["sim", "atom_matrix"], ids=["deep_sleep", "polled"])
 def test_the_button_wakes_a_sleeping_board(tmp_path, board):
     """Lying still past standby_s: standby; a press wakes it (deep sleep: EXT1 and a new

@@ -20,6 +20,9 @@ LIPO_OCV_MV = (4190, 4050, 3990, 3890, 3800, 3720, 3630, 3530, 3420, 3300, 3100)
 _AXP_ADC_EN1 = const(0x82)
 _AXP_ADC_EN1_BATT_V = const(0x80)
 _AXP_BATT_V = const(0x78)
+# REG12H switches the outputs on and off (bit 0 DC-DC1, the ESP32's supply: never named here).
+_AXP_OUTPUTS = const(0x12)
+_AXP_OUTPUT_BITS = {"DCDC3": 0x02, "LDO2": 0x04, "LDO3": 0x08, "DCDC2": 0x10, "EXTEN": 0x40}
 
 
 def lipo_percent(mv):
@@ -43,6 +46,25 @@ def open_battery(spec, i2c):
     return None if spec is None else Battery(spec, i2c)
 
 
+def axp192_switch_off(i2c, addr, names):
+    """Switch off the AXP192 outputs named (_AXP_OUTPUT_BITS), read-modify-write, so that
+    DC-DC1 and any output not named keep their state. Raises ValueError for another name; a
+    chip that does not answer is left alone (the reader then gives None)."""
+    mask = 0
+    for name in names:
+        if name not in _AXP_OUTPUT_BITS:
+            raise ValueError(
+                f"AXP192 output {name!r}: expected one of {', '.join(_AXP_OUTPUT_BITS)}"
+            )
+        mask |= _AXP_OUTPUT_BITS[name]
+    try:
+        on = i2c.readfrom_mem(addr, _AXP_OUTPUTS, 1)[0]
+        if on & mask:
+            i2c.writeto_mem(addr, _AXP_OUTPUTS, bytes((on & ~mask,)))
+    except OSError:
+        pass
+
+
 class Battery:
     """millivolts() and percent() from an ADC divider or the AXP192, keeping the last good
     value."""
@@ -62,6 +84,8 @@ class Battery:
         elif isinstance(spec, Axp192Battery):
             self._i2c = i2c
             self._addr = spec.addr
+            if spec.off:
+                axp192_switch_off(i2c, spec.addr, spec.off)
             self._adc_on = False
             self._read_mv = self._axp192_mv
         else:

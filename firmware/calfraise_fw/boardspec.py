@@ -63,10 +63,13 @@ class AdcBattery:
 
 
 class Axp192Battery:
-    """The AXP192 power chip on the board's I2C bus reports the battery voltage."""
+    """The AXP192 power chip on the board's I2C bus reports the battery voltage; off: the
+    outputs it powers that the product does not use, switched off at boot ("DCDC2", "DCDC3",
+    "LDO2", "LDO3", "EXTEN"; never DC-DC1, the ESP32's own supply)."""
 
-    def __init__(self, addr=0x34):
+    def __init__(self, addr=0x34, off=()):
         self.addr = addr
+        self.off = off
 
 
 class Board:

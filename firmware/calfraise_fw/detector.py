@@ -24,7 +24,7 @@ import micropython
 from micropython import const
 
 _BLOCK_HZ = const(25)  # decimated processing rate
-_RING = const(256)  # blocks of history (~10 s) to find where a rep started
+_RING = const(256)  # blocks of history (~10 s) to find where a rep started: no rep is longer
 _MASK = const(255)
 _RECENT = const(64)  # blocks (~2.5 s) re-measured from a newly learned rest
 _OFF = const(1 << 28)  # storage offset, see the module docstring
@@ -69,7 +69,6 @@ _STOPPED_MS = const(120)  # turning this long at under 1/8 of the way down's fas
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
-_MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 # The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
@@ -85,6 +84,11 @@ _PIVOT_REL2 = const(16)  # plus 16/64 of the rep's own acceleration power (0.5 o
 # tilt estimate lags a brisk turn (brisk plank reps fit a lever up to twice the drawn one). A real
 # foot adds what no rigid model has (the sole flexing, a clip on a soft counter, the heel's
 # landing), so the floor keeps a 2.5x margin over the 20 %: a lost rep costs more than a slide
+# A toe raise turns the foot about its heel, right under a heel clip (at most 7 cm above the heel
+# and 3 cm behind it: within 25 deg of straight below); a heel raise turns it about the ball,
+# 15-26 cm away from a heel clip (and 30-56 deg off straight below a clip on the laces):
+_UNDER_COS20 = const(18)  # a pivot within 25 deg (cos 0.9) of straight below the clip ...
+_UNDER_MM = const(120)  # ... and nearer than 12 cm: the heel (brisk reps fit up to 1.7x long)
 _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
 # ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
@@ -175,7 +179,9 @@ _W_PEAK = const(102)  # the way down's fastest turn (squared, per block)
 _I_LAND = const(103)  # ring index since which it turns slower than an eighth of that, or -1
 _LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the foot has landed
 _S_TOP = const(105)  # the top the rise reached before it first stopped rising, 0 until then
-_FIELDS = const(106)
+_P_TOE = const(106)  # 1 if the pending rep turned about a point right under the clip (its heel)
+_BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alone
+_FIELDS = const(108)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -204,6 +210,11 @@ def _sq(stored, v):
     d = (((stored - 32768) << 1) - v) >> 2
     d = min(max(d, -8192), 8192)
     return d * d
+
+
+def _back_by(t, ms):
+    """Time t on a clock moved back by ms: 0 if it falls before the new zero, -1 kept."""
+    return t if t < 0 else max(t - ms, 0)
 
 
 def ptr32(buf):
@@ -363,6 +374,32 @@ class RepDetector:
         self._put(_T_PREV, -1)
         self._put(_LAST_REP, -1)
         self._put(_STATE, _UNSETTLED)
+
+    def new_session(self):
+        """A new session numbers its sets and reps from 1; all else carries on (the rest, the
+        gyro bias, the heel-raise direction, a rep under way), as one detector over the whole
+        trace (`calfraise analyze`) sees it: a reset would start a new block alignment and a
+        new rest wherever the session happened to time out."""
+        self._put(_SET_NO, 0)
+        self._put(_REP_NO, 0)
+        self._put(_SET_OPEN, 0)
+
+    def shift_clock(self, ms):
+        """The caller's clock goes back by ms (t_ms must stay below 2**28): every time kept moves
+        with it, so what follows is timed as before. A time before the new zero reads as 0 (the
+        viper code reads ring times unsigned); -1 (none yet) stays."""
+        st = self._st
+        for field in (_T_FIRST, _T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        for field in (_LAST_REP, _CLEARED, _SET_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        rt = self._ring_t
+        for i in range(_RING):
+            rt[i] = _back_by(rt[i], ms)
+        back = self._back
+        for k in range(0, _BACK_FIELDS * _BACKLOG, _BACK_FIELDS):
+            for i in range(4):
+                back[k + i] = _back_by(back[k + i], ms)
 
     @property
     def set_no(self):
@@ -543,6 +580,7 @@ class RepDetector:
             st[_ANX] = ux + _OFF
             st[_ANX + 1] = uy + _OFF
             st[_ANX + 2] = uz + _OFF
+            self._fill_rings(t, ux, uy, uz)
         else:
             qx = ux >> 2
             qy = uy >> 2
@@ -553,8 +591,15 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
+            # the fast pull also needs a turn rate that hardly changes: no angular acceleration,
+            # so no tangential acceleration at the clip. (|a| near 1 g alone misses it when the
+            # lever is upright, as in a plank: the heel accelerates across gravity and |a| hardly
+            # changes, and every rise's first blocks, still "steady", pulled the tilt back)
+            jx = (wx - (st[_PW] - _OFF)) >> 2
+            jy = (wy - (st[_PW + 1] - _OFF)) >> 2
+            jz = (wz - (st[_PW + 2] - _OFF)) >> 2
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
-            if steady and calm:
+            if steady and calm and jx * jx + jy * jy + jz * jz < st[_STILL2] - _OFF:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
                 # nothing: it is learned below, at rest)
@@ -775,7 +820,9 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
-        elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
+        elif fast or s > _S_MAX_AMP or ri == st[_EX_START] - _OFF:
+            # (the ring came round to where the excursion began: longer than any rep, and
+            # its start, top and lower times would be read from newer blocks)
             st[_STATE] = _UNSETTLED + _OFF
         elif impact:
             st[_STATE] = _SPOILED + _OFF
@@ -783,6 +830,8 @@ class RepDetector:
             st[_STATE] = _RISE + _OFF
             if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
+        elif state == _FALL and s >= level95:
+            st[_STATE] = _RISE + _OFF  # it sagged and came back up: the top goes on
         elif state == _RISE:
             if s_top == s_max and t - ring_t[st[_I_MAX] - _OFF] >= _STOPPED_MS:
                 st[_S_TOP] = s_max + _OFF  # no higher for 120 ms: the rise has topped out
@@ -840,6 +889,16 @@ class RepDetector:
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
+
+    def _fill_rings(self, t, x, y, z):
+        """Nothing before the first tilt is known: every block of history reads as that tilt at
+        time t, never as a block from before a reset (another rest, another clock) or unwritten."""
+        for i in range(_RING):
+            self._ring_t[i] = t
+            self._ring_s[i] = 0
+            self._ring_u[3 * i] = (x >> 1) + 32768
+            self._ring_u[3 * i + 1] = (y >> 1) + 32768
+            self._ring_u[3 * i + 2] = (z >> 1) + 32768
 
     def _ring_d2(self, i, x, y, z):
         """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""
@@ -1044,25 +1103,29 @@ class RepDetector:
         self._put(_P_END, end)
         self._put(_P_SMAX, _v(st, _S_MAX))
         self._put(_P_PL, _v(st, _PL))
+        self._put(_P_TOE, pivots == 2)
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
     def _pivots(self):
-        """Did the foot turn about a fixed point (its ball) and not move as a whole?
+        """Did the foot turn about a fixed point (its ball) and not move as a whole? 0 if it
+        moved as a whole, 2 if it turned about a point right under the clip (a toe raise
+        about the heel, for a clip on the heel), else 1.
 
         Least squares over the rep: the lever r that best explains the linear acceleration d
         by K r (K from the gyro: alpha x r + w x (w x r)) explains |K^T d|^2 / (K^T K). For a
         turn about one axis K^T K is isotropic in the plane the lever can lie in (the lever
-        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve. The rest
-        of d is what a translation of the whole foot would leave; a rep may leave the
-        model's error floor (_PIVOT_ABS2, _PIVOT_REL2)."""
+        along the axis explains nothing), so it is its trace / 2: no 3 x 3 solve, and the
+        lever itself is 2 K^T d / trace (from the pivot to the clip). The rest of d is what a
+        translation of the whole foot would leave; a rep may leave the model's error floor
+        (_PIVOT_ABS2, _PIVOT_REL2)."""
         st = self._st
         dd = _v(st, _KDD)
         tr = _v(st, _KTR)
         allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
-        if dd <= allowed or tr <= 0:
-            return True
+        if tr <= 0:  # no turn measured (a FIFO gap's rep is not judged): no lever either
+            return 1
         bx = _v(st, _KB)
         by = _v(st, _KB + 1)
         bz = _v(st, _KB + 2)
@@ -1079,7 +1142,14 @@ class RepDetector:
             unexplained = (dd >> k) - (2 * b * b) // max(tr, 1)
         else:  # longer than a foot's: the best that a foot's does
             unexplained = (dd >> k) - (2 * b * lever) // 64 + (tr * lever // 64) * lever // 128
-        return unexplained <= allowed >> k
+        if dd > allowed and unexplained > allowed >> k:
+            return 0
+        up = 0  # the lever along the rest's up direction (1/1024 g units of the rest)
+        for i in range(3):
+            up += (_v(st, _GX + i) >> 4) * (_v(st, _KB + i) >> k)
+        if b * (128 * _LEVER_MM // _UNDER_MM) < lever * tr and 20 * up > _UNDER_COS20 * b * 1024:
+            return 2  # a lever shorter than _UNDER_MM, within 25 deg of the rest's up
+        return 1
 
     def _after_block(self, t, jolt):
         if _v(self._st, _RELEASE):
@@ -1119,25 +1189,44 @@ class RepDetector:
     def _vote(self):
         """Heel and toe raises tilt the foot opposite ways, and which way is which depends on
         the clip. The direction most reps agree on is the heel raise; reps against it wait in
-        the backlog, and if they outnumber the reps that set it, they were the heel raises."""
+        the backlog, and if they outnumber the reps that set it, they were the heel raises.
+        A rep that turned about a point right under the clip turned about the heel: a toe
+        raise. As the first rep since the clip went on, and until a heel raise confirms the
+        direction, it votes for the other direction and waits in the backlog. Once heel
+        raises have agreed it is one rep of the vote, and a full backlog with not one rep the
+        other way flips the vote: a clip on the laces can sit nearly over the ball."""
         st = self._st
         dot = 0
         for i in range(3):
             dot += _v(st, _P_DX + i) * _v(st, _HX + i)
-        if dot < 0:
+        toe = _v(st, _P_TOE) and (dot == 0 or (dot < 0 and _v(st, _BY_TOE)))
+        if dot < 0 or toe:
             self._keep()
-            opp = _v(st, _OPP) + 1
-            self._put(_OPP, opp)
-            if opp <= _v(st, _VOTE):
+            opp = _v(st, _OPP)
+            if toe:  # a toe raise: heel raises tilt the other way
+                if dot == 0:
+                    for i in range(3):
+                        self._put(_HX + i, -_v(st, _P_DX + i))
+                    self._put(_BY_TOE, 1)
+                self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
+            else:
+                opp += 1
+                self._put(_OPP, opp)
+            if opp <= _v(st, _VOTE) and not (_v(st, _BY_TOE) and _v(st, _NBACK) == _BACKLOG):
                 return None  # most likely a toe raise
+            # outvoted, or a full backlog and not one heel raise the other way: a clip whose
+            # pivot only looks like it lies under it (on the laces, over the ball)
+            won = opp if opp > _v(st, _VOTE) else _BACKLOG
             for i in range(3):
                 st[_HX + i] = st[_P_DX + i]
-            self._put(_VOTE, min(opp, _VOTE_MAX))
+            self._put(_VOTE, min(won, _VOTE_MAX))
             self._put(_OPP, 0)
+            self._put(_BY_TOE, 0)
             self._put(_RELEASE, 1)
             return self._release_one()
         self._put(_VOTE, min(_v(st, _VOTE) + 1, _VOTE_MAX))
         self._put(_OPP, 0)
+        self._put(_BY_TOE, 0)
         self._put(_NBACK, 0)  # the doubted reps were toe raises after all
         for i in range(3):  # follow this clip's heel-raise direction
             h = _v(st, _HX + i)

@@ -22,7 +22,7 @@ from calfraise.bench import cost
 from calfraise.device.runner import board_names, load_board, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import write_trace
-from calfraise_fw.boardspec import Axp192Battery
+from calfraise_fw.boardspec import Axp192Battery, NeoPixelLed
 from calfraise_fw.imu.lsm6ds import nearest_odr
 from calfraise_fw.imu.mpu6xxx import nearest_rate
 
@@ -66,13 +66,21 @@ IMU_MA = {  # (sampling at the firmware's ~104 Hz with the gyro, wake-on-motion 
     "lsm6dsox": (0.55, 0.0044),  # combo high performance; accel ultra-low/low power
 }
 AXP192_MA = 0.060  # the AXP192's own quiescent current, where a board has one
+LCD_BACKLIGHT_MA = 20.0  # the M5StickC Plus's LCD backlight on AXP192 LDO2, if left on
+PIXEL_DARK_MA = 0.7  # a WS2812-family pixel's own quiescent current, lit or dark
 DEVKITC_LDO_MA = 5.0  # the DevKitC's AMS1117 regulator's quiescent current (typ.)
 
 
 def part_currents(board):
-    """{meter state -> mA} for this board: ESP32 (CPU and radio), IMU, power parts."""
+    """(IMU sampling, IMU watching, always-on) mA of this board's parts besides the ESP32: the
+    always-on ones are the power parts, an LCD backlight the board file leaves on (Axp192Battery
+    off), and NeoPixels without a power switch."""
     sampling, standby = IMU_MA[board.imu.kind]
-    always = AXP192_MA if isinstance(board.battery, Axp192Battery) else 0.0
+    always = 0.0
+    if isinstance(board.battery, Axp192Battery):
+        always += AXP192_MA + (0.0 if "LDO2" in board.battery.off else LCD_BACKLIGHT_MA)
+    if isinstance(board.led, NeoPixelLed) and board.led.power_pin is None:
+        always += board.led.count * PIXEL_DARK_MA  # no switch: powered day and night
     if board.name == "devkitc_mpu6050":
         always += DEVKITC_LDO_MA
     return sampling, standby, always
