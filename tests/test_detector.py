@@ -250,6 +250,87 @@ def test_hours_into_the_clock_both_ports_give_the_host_reps(
         assert [[r[k] for k in keys] for r in reps] == on_host
 
 
+def shifted_reps(samples, rate_hz, k, shift):
+    """The reps of the detector whose clock moves back by `shift` before sample k (the times
+    from k on are on that clock): [start, top, lower, end, amplitude, set, rep, shifted], the
+    times as the detector gave them, shifted: emitted after the shift."""
+    det = RepDetector(rate_hz, 4096, 32.8)
+    reps = []
+    for i, sample in enumerate(samples.tolist()):
+        if i == k:
+            det.shift_clock(shift)
+        if i >= k:
+            sample[0] -= shift
+        rep = det.update(*sample)
+        if rep is not None:
+            times = [rep.start_ms, rep.top_ms, rep.lower_ms, rep.end_ms]
+            reps.append([*times, rep.amplitude_cdeg, rep.set, rep.rep, i >= k])
+    return reps
+
+
+def unshifted(reps, shift):
+    return [[t + shift * r[7] for t in r[:4]] + r[4:7] for r in reps]
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(where=st.floats(0.0, 1.0))
+def test_shifting_the_clock_back_keeps_every_rep_and_its_times(varied_session, where):
+    """The sampler moves the detector's clock back after a session timeout past 2**26 ms
+    (Sampler.new_session): whenever that happens, even mid-rep, the reps stay the same."""
+    samples = raw_samples(varied_session)
+    samples[:, 0] += 1 << 26
+    k = int(where * (len(samples) - 1))
+    rate = varied_session.rate_hz
+    reps = shifted_reps(samples, rate, k, 1 << 25)
+    assert unshifted(reps, 1 << 25) == unshifted(shifted_reps(samples, rate, 0, 0), 0)
+
+
+def test_shifting_the_clock_back_on_both_ports(
+    micropython, micropython32, varied_session, tmp_path
+):
+    """shift_clock on the ports (viper reads the ring's times unsigned), mid-rep: the host's
+    reps, their times on the moved clock."""
+    samples = raw_samples(varied_session)
+    samples[:, 0] += 1 << 26
+    top = varied_session.truth["reps"][4]["top_ms"]
+    k = int(np.searchsorted(varied_session.t_ms, top))
+    expected = shifted_reps(samples, varied_session.rate_hz, k, 1 << 25)
+    assert sum(r[7] for r in expected) == len(expected) - 4  # the 5th rep is under way
+    samples[k:, 0] -= 1 << 25
+    raw = tmp_path / "shifted.raw"
+    samples.astype("<i4").tofile(raw)
+    args = (str(raw), str(varied_session.rate_hz), "-", f"{k},{1 << 25}")
+    keys = ("start_ms", "top_ms", "lower_ms", "end_ms", "amplitude_cdeg", "set", "rep")
+    for port in (micropython, micropython32):
+        lines = port(script=MP_SCRIPT, args=args, heapsize="8M").strip().splitlines()[:-1]
+        assert [[json.loads(line)[key] for key in keys] for line in lines] == [
+            r[:7] for r in expected
+        ]
+
+
+def reps_from(det, samples):
+    reps = []
+    for sample in samples:
+        rep = det.update(*sample)
+        if rep is not None:
+            reps.append(rep.as_dict())
+    return reps
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(where=st.floats(0.1, 0.9))
+def test_a_reset_detector_is_a_fresh_one(varied_session, where):
+    """reset() forgets everything, its history rings included: reset anywhere in a session
+    (mid-rep too), it finds on the rest of the session the reps a new detector finds there."""
+    samples = raw_samples(varied_session).tolist()
+    k = int(where * len(samples))
+    used = RepDetector(varied_session.rate_hz, 4096, 32.8)
+    reps_from(used, samples[:k])
+    used.reset()
+    expected = reps_from(RepDetector(varied_session.rate_hz, 4096, 32.8), samples[k:])
+    assert expected and reps_from(used, samples[k:]) == expected
+
+
 # --------------------------------------------------------------------- heel vs toe raises
 
 

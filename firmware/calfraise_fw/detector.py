@@ -24,7 +24,7 @@ import micropython
 from micropython import const
 
 _BLOCK_HZ = const(25)  # decimated processing rate
-_RING = const(256)  # blocks of history (~10 s) to find where a rep started
+_RING = const(256)  # blocks of history (~10 s) to find where a rep started: no rep is longer
 _MASK = const(255)
 _RECENT = const(64)  # blocks (~2.5 s) re-measured from a newly learned rest
 _OFF = const(1 << 28)  # storage offset, see the module docstring
@@ -69,7 +69,6 @@ _STOPPED_MS = const(120)  # turning this long at under 1/8 of the way down's fas
 _LAND_MS = const(240)  # steady this long low on the way down: the foot has landed
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
-_MAX_REP_MS = const(15000)
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 # The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
@@ -212,6 +211,11 @@ def _sq(stored, v):
     d = (((stored - 32768) << 1) - v) >> 2
     d = min(max(d, -8192), 8192)
     return d * d
+
+
+def _back_by(t, ms):
+    """Time t on a clock moved back by ms: 0 if it falls before the new zero, -1 kept."""
+    return t if t < 0 else max(t - ms, 0)
 
 
 def ptr32(buf):
@@ -371,6 +375,32 @@ class RepDetector:
         self._put(_T_PREV, -1)
         self._put(_LAST_REP, -1)
         self._put(_STATE, _UNSETTLED)
+
+    def new_session(self):
+        """A new session numbers its sets and reps from 1; all else carries on (the rest, the
+        gyro bias, the heel-raise direction, a rep under way), as one detector over the whole
+        trace (`calfraise analyze`) sees it: a reset would start a new block alignment and a
+        new rest wherever the session happened to time out."""
+        self._put(_SET_NO, 0)
+        self._put(_REP_NO, 0)
+        self._put(_SET_OPEN, 0)
+
+    def shift_clock(self, ms):
+        """The caller's clock goes back by ms (t_ms must stay below 2**28): every time kept moves
+        with it, so what follows is timed as before. A time before the new zero reads as 0 (the
+        viper code reads ring times unsigned); -1 (none yet) stays."""
+        st = self._st
+        for field in (_T_FIRST, _T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        for field in (_LAST_REP, _CLEARED, _SET_END):
+            self._put(field, _back_by(_v(st, field), ms))
+        rt = self._ring_t
+        for i in range(_RING):
+            rt[i] = _back_by(rt[i], ms)
+        back = self._back
+        for k in range(0, _BACK_FIELDS * _BACKLOG, _BACK_FIELDS):
+            for i in range(4):
+                back[k + i] = _back_by(back[k + i], ms)
 
     @property
     def set_no(self):
@@ -554,6 +584,7 @@ class RepDetector:
             st[_ANX] = ux + _OFF
             st[_ANX + 1] = uy + _OFF
             st[_ANX + 2] = uz + _OFF
+            self._fill_rings(t, ux, uy, uz)
         else:
             qx = ux >> 2
             qy = uy >> 2
@@ -564,8 +595,15 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
+            # the fast pull also needs a turn rate that hardly changes: no angular acceleration,
+            # so no tangential acceleration at the clip. (|a| near 1 g alone misses it when the
+            # lever is upright, as in a plank: the heel accelerates across gravity and |a| hardly
+            # changes, and every rise's first blocks, still "steady", pulled the tilt back)
+            jx = (wx - (st[_PW] - _OFF)) >> 2
+            jy = (wy - (st[_PW + 1] - _OFF)) >> 2
+            jz = (wz - (st[_PW + 2] - _OFF)) >> 2
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
-            if steady and calm:
+            if steady and calm and jx * jx + jy * jy + jz * jz < st[_STILL2] - _OFF:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
                 # nothing: it is learned below, at rest)
@@ -786,7 +824,9 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
-        elif fast or s > _S_MAX_AMP or t - ring_t[st[_EX_START] - _OFF] > _MAX_REP_MS:
+        elif fast or s > _S_MAX_AMP or ri == st[_EX_START] - _OFF:
+            # (the ring came round to where the excursion began: longer than any rep, and
+            # its start, top and lower times would be read from newer blocks)
             st[_STATE] = _UNSETTLED + _OFF
         elif ri == st[_EX_START] - _OFF:
             st[_STATE] = _SPOILED + _OFF  # off rest longer than the ring: no rep, and untimeable
@@ -796,6 +836,8 @@ class RepDetector:
             st[_STATE] = _RISE + _OFF
             if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
+        elif state == _FALL and s >= level95:
+            st[_STATE] = _RISE + _OFF  # it sagged and came back up: the top goes on
         elif state == _RISE:
             if s_top == s_max and t - ring_t[st[_I_MAX] - _OFF] >= _STOPPED_MS:
                 st[_S_TOP] = s_max + _OFF  # no higher for 120 ms: the rise has topped out
@@ -853,6 +895,16 @@ class RepDetector:
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
             return self._after_block(t, impact | fast)
         return None
+
+    def _fill_rings(self, t, x, y, z):
+        """Nothing before the first tilt is known: every block of history reads as that tilt at
+        time t, never as a block from before a reset (another rest, another clock) or unwritten."""
+        for i in range(_RING):
+            self._ring_t[i] = t
+            self._ring_s[i] = 0
+            self._ring_u[3 * i] = (x >> 1) + 32768
+            self._ring_u[3 * i + 1] = (y >> 1) + 32768
+            self._ring_u[3 * i + 2] = (z >> 1) + 32768
 
     def _ring_d2(self, i, x, y, z):
         """Squared chord (1/4096 g) between the tilt at ring index i and (x, y, z) (1/16384 g)."""

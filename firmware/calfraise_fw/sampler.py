@@ -125,6 +125,18 @@ class Sampler:
             self.epoch_ms += self.t_ms
             self.t_ms = 0
 
+    def new_session(self):
+        """The detector numbers sets from 1 again and carries on tracking (a session timed out:
+        the foot is where it was, and the reps stay those of one detector over the whole trace);
+        past REBASE_MS its clock moves back by half that, and the times it keeps with it (the
+        last 9 hours keep their times)."""
+        self.detector.new_session()
+        if self.t_ms > REBASE_MS:
+            shift = REBASE_MS >> 1
+            self.detector.shift_clock(shift)
+            self.epoch_ms += shift
+            self.t_ms -= shift
+
     def drain(self):
         """Read everything the FIFO holds and feed it to the detector. Raises ImuError."""
         imu = self.imu

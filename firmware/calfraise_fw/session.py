@@ -1,7 +1,9 @@
 """The session: idle until the first rep (or the button, or a command), then sets of reps, then
 idle again after a long pause (or the button, or a command).
 
-Every session starts a fresh detector, so its sets and reps count from 1. It turns detector
+Every session counts its sets and reps from 1. The button or a command starts a fresh
+detector; after a timeout the detector tracks on (Sampler.new_session), so the reps are those
+one detector finds over the whole trace, as `calfraise analyze` does. It turns detector
 output into the app's events: "rep", "target" (the set reached the reps-per-set target),
 "set_end" and "state". Event times are ms since boot on the sample clock.
 
@@ -67,7 +69,10 @@ class Session:
         event["sets"] = self.set_no
         event["reps"] = self.reps
         self.publish(event)
-        self.sampler.restart_detector()
+        if reason == "timeout":
+            self.sampler.new_session()
+        else:
+            self.sampler.restart_detector()
 
     def on_rep(self, rep):
         """A completed rep from the detector (called in the sampling task)."""

@@ -1,8 +1,10 @@
 """Runs on the MicroPython unix port: the whole trace through the detector under heap_lock().
 
-usage: micropython detect_locked.py RAW_FILE RATE_HZ [BX,BY,BZ]
+usage: micropython detect_locked.py RAW_FILE RATE_HZ [BX,BY,BZ|-] [K,MS]
 RAW_FILE: int32 little-endian, 7 values a sample; BX,BY,BZ: a saved gyro bias to restore at boot
-(RepDetector.gyro_bias units). Prints one JSON line per rep, then "samples N".
+(RepDetector.gyro_bias units); K,MS: before sample K the detector's clock moves back by MS
+(shift_clock; the file's times from K on are on that clock). Prints one JSON line per rep, then
+"samples N".
 Any allocation inside update() raises MemoryError and fails the run.
 """
 
@@ -40,12 +42,23 @@ def main():
     with open(path, "rb") as f:
         f.readinto(samples)
     det = RepDetector(rate, 4096, 32.8)
-    if len(sys.argv) > 3:
+    if len(sys.argv) > 3 and sys.argv[3] != "-":
         det.restore_gyro_bias([int(b) for b in sys.argv[3].split(",")])
+    k, shift = len(samples) // 7, 0
+    if len(sys.argv) > 4:
+        k, shift = [int(v) for v in sys.argv[4].split(",")]
     reps = [array("i", bytes(32)) for _ in range(400)]
+    before, after = memoryview(samples)[: 7 * k], memoryview(samples)[7 * k :]
     micropython.heap_lock()
     try:
-        n = feed(det, samples, reps)
+        n = feed(det, before, reps)
+    finally:
+        micropython.heap_unlock()
+    det.shift_clock(shift)
+    later = reps[n:]
+    micropython.heap_lock()
+    try:
+        n += feed(det, after, later)
     finally:
         micropython.heap_unlock()
     keys = ("start_ms", "top_ms", "lower_ms", "end_ms", "amplitude_cdeg", "set", "rep", "partial")
