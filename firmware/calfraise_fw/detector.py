@@ -828,8 +828,6 @@ class RepDetector:
             # (the ring came round to where the excursion began: longer than any rep, and
             # its start, top and lower times would be read from newer blocks)
             st[_STATE] = _UNSETTLED + _OFF
-        elif ri == st[_EX_START] - _OFF:
-            st[_STATE] = _SPOILED + _OFF  # off rest longer than the ring: no rep, and untimeable
         elif impact:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
