@@ -824,10 +824,13 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
-        elif fast or s > _S_MAX_AMP or ri == st[_EX_START] - _OFF:
-            # (the ring came round to where the excursion began: longer than any rep, and
-            # its start, top and lower times would be read from newer blocks)
+        elif fast or s > _S_MAX_AMP:
             st[_STATE] = _UNSETTLED + _OFF
+        elif ri == st[_EX_START] - _OFF:
+            # the ring came round to where the excursion began: longer than any rep, and its
+            # start, top and lower times would be read from newer blocks. No rep; the rest it
+            # comes back to, or a stance near the last one, is learned as after a jolt
+            st[_STATE] = _SPOILED + _OFF
         elif impact:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
