@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from calfraise.analyze import detect, raw_samples
+from calfraise.analyze import detect, detect_samples, raw_samples
 from calfraise.sim import (
     Rep,
     plan_reps,
@@ -308,15 +308,6 @@ def test_shifting_the_clock_back_on_both_ports(
         ]
 
 
-def reps_from(det, samples):
-    reps = []
-    for sample in samples:
-        rep = det.update(*sample)
-        if rep is not None:
-            reps.append(rep.as_dict())
-    return reps
-
-
 @settings(max_examples=4, deadline=None, derandomize=True)
 @given(where=st.floats(0.1, 0.9))
 def test_a_reset_detector_is_a_fresh_one(varied_session, where):
@@ -325,10 +316,10 @@ def test_a_reset_detector_is_a_fresh_one(varied_session, where):
     samples = raw_samples(varied_session).tolist()
     k = int(where * len(samples))
     used = RepDetector(varied_session.rate_hz, 4096, 32.8)
-    reps_from(used, samples[:k])
+    detect_samples(used, samples[:k])
     used.reset()
-    expected = reps_from(RepDetector(varied_session.rate_hz, 4096, 32.8), samples[k:])
-    assert expected and reps_from(used, samples[k:]) == expected
+    expected = detect_samples(RepDetector(varied_session.rate_hz, 4096, 32.8), samples[k:])
+    assert expected and detect_samples(used, samples[k:]) == expected
 
 
 # --------------------------------------------------------------------- heel vs toe raises

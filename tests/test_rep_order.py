@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from calfraise.analyze import detect
+from calfraise.analyze import detect, detect_samples
 from calfraise.sim import plan_reps, render
 from calfraise_fw.detector import RepDetector
 
@@ -44,13 +44,7 @@ def pitch_samples(moves, rate_hz=RATE_HZ, seed=0, wobble=(0.0, 0.5)):
 
 
 def reps_of(samples):
-    det = RepDetector(RATE_HZ, 4096, 32.8)
-    reps = []
-    for sample in samples:
-        rep = det.update(*sample)
-        if rep is not None:
-            reps.append(rep.as_dict())
-    return reps
+    return detect_samples(RepDetector(RATE_HZ, 4096, 32.8), samples)
 
 
 def assert_in_order(reps):

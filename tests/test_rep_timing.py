@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pytest
 
+from calfraise.analyze import detect_samples
 from calfraise_fw.detector import RepDetector
 
 RATE_HZ = 104
@@ -76,13 +77,7 @@ def pitch_samples(knots):
 
 
 def detect(samples):
-    det = RepDetector(RATE_HZ, 4096, 32.8)
-    reps = []
-    for sample in samples:
-        rep = det.update(*sample)
-        if rep is not None:
-            reps.append(rep.as_dict())
-    return reps
+    return detect_samples(RepDetector(RATE_HZ, 4096, 32.8), samples)
 
 
 def ramp_session(reps, lead_s=3.0, rest_deg=0.0, tail_s=3.0):

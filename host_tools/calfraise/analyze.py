@@ -139,10 +139,17 @@ def detect(trace, rate_hz):
     )
     reps = []
     for chunk in _chunks(trace):
-        for sample in raw_samples(chunk).tolist():  # Python ints, as on the board
-            rep = det.update(*sample)
-            if rep is not None:
-                reps.append(rep.as_dict())  # the detector reuses its Rep object
+        reps += detect_samples(det, raw_samples(chunk).tolist())  # Python ints, as on the board
+    return reps
+
+
+def detect_samples(det, samples):
+    """Feed det the raw samples (t_ms, ax, ay, az, gx, gy, gz); the reps it gives, as dicts."""
+    reps = []
+    for sample in samples:
+        rep = det.update(*sample)
+        if rep is not None:
+            reps.append(rep.as_dict())  # the detector reuses its Rep object
     return reps
 
 
