@@ -118,7 +118,8 @@ def small_partial_and_weight_shifts(clip_seed):
     sideways (roll), and 3 deg along the heel raise (pitch about the ball)."""
     plan = plan_reps(8, tail_s=4.0, seed=20 + clip_seed)
     plan.segments[5] = replace(plan.segments[5], amplitude_deg=5.0, partial=True)
-    plan.segments += [WeightShift(2.0, 0.0, 5.0), Still(3.0), WeightShift(2.0, 3.0, 0.0), Still(3.0)]
+    sideways, along = WeightShift(2.0, 0.0, 5.0), WeightShift(2.0, 3.0, 0.0)
+    plan.segments += [sideways, Still(3.0), along, Still(3.0)]
     return render(plan, clip=Rotation.random(random_state=clip_seed))
 
 
