@@ -1059,9 +1059,13 @@ class RepDetector:
     def _along_heel_raise(self):
         """A small excursion is a partial rep only if it turned the foot about the ball: over
         4 deg along the heel-raise direction that full reps have confirmed, within 30 deg of it.
-        Weight shifts tilt the foot mostly sideways (roll) and pitch it only a few degrees."""
+        Weight shifts tilt the foot mostly sideways (roll) and pitch it only a few degrees. And
+        only inside a set, right after a full-size rep: the heels also lift a few degrees about
+        the ball when rising from a chair or at a squat's depth; small lifts alone are no set."""
         st = self._st
-        if _v(st, _VOTE) < _PARTIAL_VOTES or _v(st, _BY_TOE):
+        if _v(st, _VOTE) < _PARTIAL_VOTES or _v(st, _BY_TOE) or not _v(st, _SET_OPEN):
+            return False
+        if self.rep_out.amplitude_cdeg < chord2_to_cdeg(_S_MIN_AMP):
             return False
         h2 = 0
         dot = 0
