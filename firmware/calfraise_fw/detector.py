@@ -1067,6 +1067,8 @@ class RepDetector:
             return False
         if self.rep_out.amplitude_cdeg < chord2_to_cdeg(_S_MIN_AMP):
             return False
+        if 4 * chord2_to_cdeg(_v(st, _S_MAX)) < _v(st, _AMP_REF):
+            return False  # under a quarter of the set's reps: no attempt at a rep, a heel lift
         h2 = 0
         dot = 0
         for i in range(3):
