@@ -31,8 +31,7 @@ _OFF = const(1 << 28)  # storage offset, see the module docstring
 
 _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
-_S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts, unless
-# they tilt along the heel raise (_along_heel_raise)
+_S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
 _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a new posture
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
@@ -95,7 +94,6 @@ _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel:
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
-_PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
 _BACK_FIELDS = const(5)  # start, top, lower, end, s_max
@@ -842,7 +840,7 @@ class RepDetector:
                 st[_I_PL] = ri + _OFF
             if s >= (s_max >> 8) * 185:  # above 85 %: the top, or a tremor at it
                 pass
-            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0 or self._along_heel_raise():
+            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0:
                 self._past_top(level95)  # really on the way down
                 st[_VAL] = _OFF + (1 << 28) - 1
             elif s < _S_TRIGGER:
@@ -1047,7 +1045,7 @@ class RepDetector:
         """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
         at its last 95 % crossing."""
         st = self._st
-        if _v(st, _S_MAX) < _S_MIN_AMP and not self._along_heel_raise():  # sway, a weight shift
+        if _v(st, _S_MAX) < _S_MIN_AMP:  # sway or a weight shift
             self._put(_STATE, _SPOILED)
             return
         self._put(_LOWER, self._fell_below(level95))
@@ -1055,31 +1053,6 @@ class RepDetector:
         self._put(_W_PEAK, 0)
         self._put(_I_LAND, -1)
         self._put(_LANDED, 0)
-
-    def _along_heel_raise(self):
-        """A small excursion is a partial rep only if it turned the foot about the ball: over
-        4 deg along the heel-raise direction that full reps have confirmed, within 30 deg of it.
-        Weight shifts tilt the foot mostly sideways (roll) and pitch it only a few degrees. And
-        only inside a set, right after a full-size rep: the heels also lift a few degrees about
-        the ball when rising from a chair or at a squat's depth; small lifts alone are no set."""
-        st = self._st
-        if _v(st, _VOTE) < _PARTIAL_VOTES or _v(st, _BY_TOE) or not _v(st, _SET_OPEN):
-            return False
-        if self.rep_out.amplitude_cdeg < chord2_to_cdeg(_S_MIN_AMP):
-            return False
-        if 4 * chord2_to_cdeg(_v(st, _S_MAX)) < _v(st, _AMP_REF):
-            return False  # under a quarter of the set's reps: no attempt at a rep, a heel lift
-        h2 = 0
-        dot = 0
-        for i in range(3):
-            h = _v(st, _HX + i)
-            h2 += h * h
-            dot += h * _v(st, _DX + i)
-        if dot <= 0:
-            return False
-        along = dot // isqrt(h2)  # the excursion's component along it, 1/4096 g
-        along2 = along * along
-        return along2 > _S_TRIGGER and 4 * along2 >= 3 * _v(st, _S_MAX)  # cos^2 30 deg = 3/4
 
     def _hold_pending(self, level95, level5, end):
         """Find where the rep started and topped out; keep it until it is confirmed."""
