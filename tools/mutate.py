@@ -9,7 +9,7 @@ module and lists the survivors, which docs/testing.md explains or a new test kil
 run cheapest-to-kill first (tools/mutate_order.py), so a killed mutant costs seconds.
 
     python tools/mutate.py [--module records] [--limit N] [--report build/mutate/report.md]
-                           [--tests tests/test_x.py ...] [--timeout S]
+                           [--tests tests/test_x.py ...] [--timeout S] [--shard K/N]
     python tools/mutate.py --module storage --survivors build/mutate/report.md  # after new tests
 
 Mutants are token edits, so the module keeps its formatting; one that no longer compiles is not
@@ -74,6 +74,7 @@ TARGETS = {
     "detector": (
         "firmware/calfraise_fw/detector.py",
         [
+            "tests/test_rep_timing.py",
             "tests/test_rep_fields.py",
             *(
                 f"tests/test_detector.py::test_{name}"
@@ -95,6 +96,7 @@ TARGETS = {
         {
             "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
             "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
+            "_fell_below", "_landed",  # the lower's and the end's crossings (main, ea49055)
         },
     ),
 }
@@ -247,7 +249,10 @@ def listed_survivors(report_text, name):
     return total, survivors
 
 
-def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None):
+def mutate_module(
+    name, limit, progress, earlier=None, tests=None, timeout=None, shard=(1, 1), partial=None
+):
+    """partial(outcome, note): called after every mutant, so a run stopped early still reports."""
     rel, guards, functions = TARGETS[name]
     tests = tests or guards
     path = REPO / rel
@@ -264,6 +269,7 @@ def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None)
     if limit:
         step = max(1, len(todo) // limit)
         todo = todo[::step][:limit]
+    todo = todo[shard[0] - 1 :: shard[1]]
     if earlier is not None:  # the survivors of an earlier run
         total, last = listed_survivors(earlier, name)
         todo = [
@@ -287,6 +293,9 @@ def mutate_module(name, limit, progress, earlier=None, tests=None, timeout=None)
             else:
                 outcome.survivors.append(mutant)
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
+            if partial:
+                outcome.seconds = time.monotonic() - started
+                partial(outcome, f"{i} of {len(todo)} run")
     finally:
         writer.restore()
     outcome.seconds = time.monotonic() - started
@@ -321,11 +330,17 @@ def main(argv=None):
     parser.add_argument("--survivors", metavar="REPORT",
                         help="run only the survivors listed in REPORT (an earlier run's), e.g. "
                         "after writing tests for them; the other mutants count as killed")
+    parser.add_argument("--shard", default="1/1", metavar="K/N",
+                        help="only every Nth mutant from the Kth: N runs (in N copies of the "
+                        "repository, one per core) add up to one full run")
     parser.add_argument("--timeout", type=float,
                         help="seconds a mutant's tests may take (default: 5 times the tests' "
                         "run without one)")
     args = parser.parse_args(argv)
     earlier = (REPO / args.survivors).read_text() if args.survivors else None
+    shard = tuple(int(k) for k in args.shard.split("/"))
+    if earlier is not None and shard != (1, 1):
+        parser.error("--survivors rechecks a whole report: no --shard")
 
     def progress(text):
         print(f"\r{text:70}", end="", file=sys.stderr, flush=True)
@@ -335,9 +350,16 @@ def main(argv=None):
     out = REPO / args.report
     out.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
+
+    def partial(outcome, note):  # the report so far, the module under way marked as such
+        text = report([*outcomes, outcome], time.monotonic() - started)
+        out.write_text(f"{outcome.module}: {note} (stopped early, the rows are what ran)\n\n{text}")
+
     for module in args.module or TARGETS:
         outcomes.append(
-            mutate_module(module, args.limit, progress, earlier, args.tests, args.timeout)
+            mutate_module(
+                module, args.limit, progress, earlier, args.tests, args.timeout, shard, partial
+            )
         )
         out.write_text(report(outcomes, time.monotonic() - started))  # kept as it grows
     print(file=sys.stderr)

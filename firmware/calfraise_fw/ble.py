@@ -90,9 +90,9 @@ class BleServer:
         self._raw_base = 0  # the sampler's sample count at START_RAW
         self._battery_pct = None  # what the battery level and the advertisement say
         self._chunk = bytearray(p.PREFERRED_MTU)  # scratch: a file's CRC, raw batches
-        # a transfer's turn of data notifications, sent before the next turn refills them: no
-        # new bytes per chunk in the heap, so a sync does not fragment it
-        self._ring = [bytearray(p.PREFERRED_MTU) for _ in range(_CHUNKS_PER_TURN)]
+        # a transfer's data chunk, read just before it is notified (NimBLE copies it out of the
+        # heap): no new bytes per chunk, so a sync does not fragment the heap
+        self._data_chunk = bytearray(p.PREFERRED_MTU)
         self._adv_us = _ADV_INTERVAL_US  # None: not advertising (power.py decides)
         ble = self._ble = bluetooth.BLE()
         ble.active(True)
@@ -233,7 +233,7 @@ class BleServer:
                 self._battery_changed()
             await self._flush()
             while self._transfer is not None and self._conn is not None:
-                self._next_chunks()
+                await self._send_chunks()
                 await self._flush()
                 if self._inbox:
                     self._wake.set()  # commands first, then the transfer goes on
@@ -290,24 +290,29 @@ class BleServer:
             self._outbox.append((handle, value))
 
     async def _flush(self):
-        """Send the outbox; on ENOMEM wait for NimBLE and try the same notification again.
-        Any other error means the link is gone (its IRQ may come later): the outbox goes."""
-        while self._outbox and self._conn is not None:
-            if not self.pairing.trusted:
+        """Send the outbox (_notify); when the link is gone, or no longer trusted, it goes."""
+        while self._outbox:
+            handle, value = self._outbox[0]
+            if not await self._notify(handle, value):
                 self._drop_outbox()
                 return
-            handle, value = self._outbox[0]
+            self._outbox.popleft()
+
+    async def _notify(self, handle, value):
+        """Notify value; on ENOMEM wait for NimBLE and try again. False: not sent, the link is
+        gone or not trusted (any error but ENOMEM means it is gone: its IRQ may come later)."""
+        while self._conn is not None and self.pairing.trusted:
             try:
                 self._ble.gatts_notify(self._conn, handle, value)
             except OSError as err:
                 if err.args[0] != _ENOMEM:
-                    self._drop_outbox()
-                    return
+                    return False
                 self.retries += 1
                 await asyncio.sleep_ms(_RETRY_MS)
                 continue
-            self._outbox.popleft()
             self.heartbeat_ms = time.ticks_ms()
+            return True
+        return False
 
     # --- commands ----------------------------------------------------------------------------
     def _command(self, data):
@@ -438,18 +443,23 @@ class BleServer:
         self._transfer = [f, offset, end]
         return p.OK, (size, crc, end - offset)
 
-    def _next_chunks(self):
+    async def _send_chunks(self):
+        """A turn of the transfer: up to _CHUNKS_PER_TURN data notifications, then live ones
+        get their turn."""
         transfer = self._transfer
         assert transfer is not None
         f, offset, end = transfer
         step = p.chunk_size(self._mtu)
-        for slot in self._ring:  # free: run() flushed the last turn's before this one
+        chunk = self._data_chunk
+        for _ in range(_CHUNKS_PER_TURN):
             if offset >= end:
                 self._end_transfer()
                 return
             n = min(step, end - offset)
-            f.readinto(memoryview(slot)[4 : 4 + n])
-            self._outbox.append((self._data, p.pack_chunk(slot, offset, n)))
+            f.readinto(memoryview(chunk)[4 : 4 + n])
+            if not await self._notify(self._data, p.pack_chunk(chunk, offset, n)):
+                self._end_transfer()  # the link is gone, or not trusted
+                return
             offset += n
             transfer[1] = offset
 

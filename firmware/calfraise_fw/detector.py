@@ -181,7 +181,8 @@ _LANDED = const(104)  # 1 once it has turned that slowly for _STOPPED_MS: the fo
 _S_TOP = const(105)  # the top the rise reached before it first stopped rising, 0 until then
 _P_TOE = const(106)  # 1 if the pending rep turned about a point right under the clip (its heel)
 _BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alone
-_FIELDS = const(108)
+_FX = const(108)  # the stance: the rest learned from steadiness, or where counted reps rose from
+_FIELDS = const(111)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -541,6 +542,9 @@ class RepDetector:
         fast = 0
         if w2 > st[_VETO2] - _OFF:
             fast = 1
+            st[_FX] = _OFF  # handled, perhaps re-clipped: where the foot stands is unknown
+            st[_FX + 1] = _OFF
+            st[_FX + 2] = _OFF
 
         quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
@@ -786,8 +790,8 @@ class RepDetector:
             still_ms >= _RESETTLE_MS
             and state != _REST
             and (
-                state == _SPOILED
-                or s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
+                s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
+                or (state == _SPOILED and not self._off_stance(ux, uy, uz))
             )
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
@@ -820,10 +824,13 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
-        elif fast or s > _S_MAX_AMP or ri == st[_EX_START] - _OFF:
-            # (the ring came round to where the excursion began: longer than any rep, and
-            # its start, top and lower times would be read from newer blocks)
+        elif fast or s > _S_MAX_AMP:
             st[_STATE] = _UNSETTLED + _OFF
+        elif ri == st[_EX_START] - _OFF:
+            # the ring came round to where the excursion began: longer than any rep, and its
+            # start, top and lower times would be read from newer blocks. No rep; the rest it
+            # comes back to, or a stance near the last one, is learned as after a jolt
+            st[_STATE] = _SPOILED + _OFF
         elif impact:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
@@ -929,7 +936,7 @@ class RepDetector:
         x = (ru[3 * i] - 32768) << 1
         y = (ru[3 * i + 1] - 32768) << 1
         z = (ru[3 * i + 2] - 32768) << 1
-        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER:
+        if self._ring_d2(ri, x, y, z) <= _S_TRIGGER or self._off_stance(x, y, z):
             return False
         self._put(_PL, 0)
         self._put(_S_TOP, 0)
@@ -970,6 +977,11 @@ class RepDetector:
             x = (ru[3 * k] - 32768) << 1
             y = (ru[3 * k + 1] - 32768) << 1
             z = (ru[3 * k + 2] - 32768) << 1
+        if self._off_stance(x, y, z):
+            # a foot that rose and came down on its ball, far from where it stands (the rear
+            # foot of a lunge or split squat), made no heel raise
+            self._put(_STATE, _SPOILED)
+            return
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
@@ -982,6 +994,23 @@ class RepDetector:
         i = (j - 1) & _MASK
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
+
+    def _off_stance(self, x, y, z):
+        """Is (x, y, z) (1/16384 g) further from the stance than any stance varies (a foot
+        standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
+        posture, which only steadiness may make the rest (_learn_rest)."""
+        st = self._st
+        if not self._stance_known():
+            return False
+        dx = (x - _v(st, _FX)) >> 2
+        dy = (y - _v(st, _FX + 1)) >> 2
+        dz = (z - _v(st, _FX + 2)) >> 2
+        return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+
+    def _stance_known(self):
+        """A counted rep has shown where the foot stands (the stance is zero until then)."""
+        st = self._st
+        return st[_FX] != _OFF or st[_FX + 1] != _OFF or st[_FX + 2] != _OFF
 
     def _landed(self, level5, k):
         """The end of a way down that stopped turning at ring index k (it turns slower than an
@@ -1030,6 +1059,9 @@ class RepDetector:
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
+        if self._stance_known():  # (at boot the first steady moment may be a rep's top)
+            for i in range(3):
+                st[_FX + i] = st[_GX + i]
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -1228,9 +1260,10 @@ class RepDetector:
         self._put(_OPP, 0)
         self._put(_BY_TOE, 0)
         self._put(_NBACK, 0)  # the doubted reps were toe raises after all
-        for i in range(3):  # follow this clip's heel-raise direction
+        for i in range(3):  # follow this clip's heel-raise direction, and the rest it rose from
             h = _v(st, _HX + i)
             self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
+            st[_FX + i] = st[_GX + i]
         return self._emit(
             _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
         )

@@ -11,7 +11,7 @@ from calfraise.bench.cost import cost_table as format_cost_table
 from calfraise.bench.cost import mpy_size, per_sample_cost
 from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
-from calfraise.bench.memory import memory_table, module_costs
+from calfraise.bench.memory import memory_table, module_costs, parts_table
 from calfraise.bench.power import power_figures, power_table
 from calfraise.bench.soak import SOAK_HEAP, SOAK_HEAP_ROMFS, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
@@ -119,7 +119,10 @@ def main():
     print("\n## Firmware memory\n")
     print(memory_table(module_costs()))
     print("\n### Run in place from a ROMFS image\n")
-    print(memory_table(module_costs(romfs=True)))
+    romfs_costs = module_costs(romfs=True)
+    print(memory_table(romfs_costs))
+    print()
+    print(parts_table(romfs_costs))
     print("\n## Soak\n")
     print(soak_table(soak(SOAK_HOURS, SOAK_HEAP_ROMFS, romfs=True)))
     print()

@@ -72,7 +72,8 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
     modules: [{"module", "bytes", "qstrs": names it interned, "qstr_bytes": of its bytes, those
     the names take (with a whole new pool if it needed one), "with": modules it brought
     along}, ...] in import order, dependencies first (so each costs only itself);
-    boot: the firmware once the app is built, as startup.main() builds it; running: the same
+    boot: the firmware once the app is built, as startup.main() builds it; parts: [(what App()
+    builds, bytes it keeps), ...], the objects and buffers of the boot figure; running: the same
     after run_ms simulated ms; qstrs, qstr_bytes, qstr_pools: the names the firmware interned
     by boot, the heap they take and the pools holding all names then; sim: the simulated
     hardware's own bytes (not in the others); bits: of the unix port; romfs: the modules run in
@@ -103,6 +104,7 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
         "qstr_bytes": boot_q[2] - sim_q[2],
         "qstr_pools": boot_q[0],
         "sim": booted["sim"],
+        "parts": booted["parts"],
         "bits": bits,
         "romfs": romfs,
     }
@@ -133,4 +135,14 @@ def memory_table(costs):
         "at once "
         '(that module\'s "of which names" shows it).',
     ]
+    return "\n".join(rows)
+
+
+def parts_table(costs):
+    """Markdown rows of module_costs()'s parts: what the app's objects keep, the costliest
+    first (the modules' own cost is in memory_table)."""
+    rows = ["| what App() builds | bytes |", "|---|---|"]
+    for name, cost in sorted(costs["parts"], key=lambda p: -p[1]):
+        rows.append(f"| {name} | {cost:,} |")
+    rows.append(f"| **all of them** | **{sum(c for _, c in costs['parts']):,}** |")
     return "\n".join(rows)

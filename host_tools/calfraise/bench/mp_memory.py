@@ -13,7 +13,8 @@ when full: micropython.qstr_info() prints a "qstr pool: ..." line after the simu
 is built and after every step, for the caller to read. The last line printed is one JSON object
 (the app's console events may come before it): imports: {"modules": [[name, bytes, [modules it
 brought along]], ...]}; boot: {"sim": the simulated hardware's own bytes, "boot": bytes the app
-keeps once built, "running": ... after RUN_MS, "loaded": the firmware's modules by then}.
+keeps once built, "running": ... after RUN_MS, "loaded": the firmware's modules by then,
+"parts": [[what App() built, bytes], ...] (PARTS)}.
 """
 
 import gc
@@ -53,19 +54,54 @@ def imports(names):
     return {"modules": out}
 
 
+# what App() builds, by the names app.py calls them (their objects and buffers, after a gc)
+PARTS = (
+    "EventBus",
+    "Supervisor",
+    "open_imu",
+    "Sampler",
+    "Session",
+    "open_led",
+    "Feedback",
+    "Button",
+    "open_battery",
+    "SessionStore",
+    "Clock",
+    "Recorder",
+    "Monitor",
+    "BleServer",
+    "Power",
+)
+
+
+def measured(make, name, parts):
+    """make(), appending [name, bytes it keeps alive] to parts."""
+
+    def wrapper(*args, **kwargs):
+        start = live()
+        made = make(*args, **kwargs)
+        parts.append([name, live() - start])
+        return made
+
+    return wrapper
+
+
 def boot(run_ms):
     start = live()
     simulated_hardware()
     base = live()
     import asyncio
 
+    from calfraise_fw import app as app_module
     from calfraise_fw import settings as settings_file
-    from calfraise_fw.app import App
     from calfraise_fw.startup import load_board
 
+    parts = []
+    for name in PARTS:
+        setattr(app_module, name, measured(getattr(app_module, name), name, parts))
     board = load_board()
     settings, _problems = settings_file.load()
-    app = App(board, settings)
+    app = app_module.App(board, settings)
     built = live() - base
     micropython.qstr_info()
     try:
@@ -74,7 +110,13 @@ def boot(run_ms):
         pass
     running = live() - base
     loaded = sorted(m for m in sys.modules if m.startswith(("calfraise_fw", "boards")))
-    return {"sim": base - start, "boot": built, "running": running, "loaded": loaded}
+    return {
+        "sim": base - start,
+        "boot": built,
+        "running": running,
+        "loaded": loaded,
+        "parts": parts,
+    }
 
 
 def main():

@@ -20,7 +20,7 @@ import numpy as np
 
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find, scan
-from calfraise.host.link import DeviceLink, LinkLost
+from calfraise.host.link import ConnectFailed, DeviceLink, LinkLost
 from calfraise.host.live import start_live
 from calfraise.host.radio import virtual_radio
 from calfraise.host.sync import Sync
@@ -37,11 +37,11 @@ LIVE_NOTIFICATIONS = 5  # a live view lasts this many notifications (or LIVE_S)
 LIVE_S = 2.0
 VISIT_MIN = 5  # simulated minutes between the host's visits
 LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minute's gc
-# The least firmware heap (32-bit port, 16 K steps) in which the soak keeps LARGEST_FREE: above
-# runner.HEAP_32 / HEAP_ROMFS, what the firmware needs without MemoryError, because the heap
-# fragments (docs/benchmark.md, "Soak"). The goal is both within 64K.
-SOAK_HEAP = "192K"  # the modules as .mpy files
-SOAK_HEAP_ROMFS = "160K"  # the modules run in place from a ROMFS image
+# The least firmware heap (32-bit port, 16 K steps) in which a 2-hour soak keeps LARGEST_FREE:
+# above runner.HEAP_32 / HEAP_ROMFS, what the firmware needs without MemoryError, because the
+# heap fragments (docs/benchmark.md, "Soak"). The goal is both within 64K.
+SOAK_HEAP = "176K"  # the modules as .mpy files (least block 9,120 bytes; 192K before)
+SOAK_HEAP_ROMFS = "144K"  # from a ROMFS image (12,496 bytes; 160K before; 112K: 5,216)
 
 
 def soak_trace(path, hours, rate_hz=RATE_HZ):
@@ -90,15 +90,16 @@ async def _soak(trace, hours, heap, romfs, tmp):
     async with virtual_radio(trace, lead_in_s=0, **options) as radio:
         device = radio.device
         with closing(open_db(tmp / "soak.db")) as db:
-            while (now := len(heap_reports(device.output))) < minutes:
+            while (now := len(heap_reports(device.output))) < minutes and not _replayed(device):
                 try:
                     stored = await _visit(radio, db)
                     quiet += stored is None
                     synced += stored or 0
-                except LinkLost:
-                    pass  # the device was busy or the link dropped: come back next time
+                except (LinkLost, ConnectFailed):
+                    pass  # the device was busy, the link dropped or never came: come back later
                 visits += 1
-                while len(heap_reports(device.output)) < now + VISIT_MIN:  # a report a minute
+                # a report a minute, until the trace is over (then the board keeps real time)
+                while len(heap_reports(device.output)) < now + VISIT_MIN and not _replayed(device):
                     await device.next_event(lambda e: True, timeout=60)
         reports = heap_reports(device.output)[:minutes]
         errors = [e for e in device.events if e["type"] == "error"]
@@ -113,6 +114,13 @@ async def _soak(trace, hours, heap, romfs, tmp):
             "memory_errors": "".join(device.output).count("MemoryError"),
             "returncodes": list(device.returncodes),
         }
+
+
+def _replayed(device):
+    """The whole trace was played: the board's clock keeps real time from now on, and a
+    report comes once a real minute, or less often while it sleeps between FIFO drains (its
+    main loop's count of seconds, which paces the reports, stops then)."""
+    return any(e["type"] == "sim.replayed" for e in device.events)
 
 
 def soak(hours, heap, romfs=False):

@@ -29,6 +29,7 @@ central role (scan, gattc_*), L2CAP, passkeys (_IRQ_PASSKEY_ACTION).
 """
 
 import errno
+import io
 import json
 import select
 import socket
@@ -67,6 +68,13 @@ _UUID_BASE = "-0000-1000-8000-00805f9b34fb"
 # Frames from the bridge land here, allocated with the simulated hardware: a board's radio
 # receives into its controller's buffers, outside the MicroPython heap.
 _RX = bytearray(4096)
+# and notifications leave from here (a board's NimBLE copies them into its own buffers)
+_NOTIFY_HEAD = ">HBHH"  # blelink's frame head, conn handle, value handle
+_NOTIFY_HEAD_SIZE = 7
+_TX = bytearray(_NOTIFY_HEAD_SIZE + 512)  # 512: the longest ATT value
+# set-up frames' JSON is written here, not built as a string in the firmware's heap
+_JSON = io.BytesIO(1024)
+_JSON_OUT = bytearray(1024)
 
 
 class UUID:
@@ -153,14 +161,20 @@ class _Link:
         wakeup.add(self)
 
     def send(self, frame):
+        self.send_buffer(frame, len(frame))
+
+    def send_buffer(self, buf, n):
+        """The first n bytes of buf (write(buf, n): no slice, nothing allocated)."""
         try:
-            self.stream.write(frame)
+            self.stream.write(buf, n)
         except OSError:
             self._bridge_gone()
 
     def call(self, frame, answer_op):
-        """Send and block until the bridge answers with `answer_op` (register: the handles)."""
-        self.send(frame)
+        """Send (None: it was sent) and block until the bridge answers with `answer_op`
+        (register: the handles)."""
+        if frame is not None:
+            self.send(frame)
         while True:
             op, body = self._next_frame(True)
             if op == answer_op:
@@ -367,7 +381,8 @@ class BLE:
         if self._link is None:
             handles = _nimble_handles(definition)
         else:
-            body = self._link.call(blelink.as_json(blelink.REGISTER, definition), blelink.HANDLES)
+            self._send_json(blelink.REGISTER, definition)
+            body = self._link.call(None, blelink.HANDLES)
             handles = json.loads(body)
         self._attrs = {}
         for service in handles:
@@ -415,8 +430,11 @@ class BLE:
         if self._in_flight >= self._max_in_flight:
             _fail(errno.ENOMEM)
         self._in_flight += 1
-        payload = memoryview(data)[: mtu - 3]
-        self._send(blelink.with_data(op, blelink.TWO_HANDLES, (conn_handle, value_handle), payload))
+        if self._link is not None:  # packed into the radio's own buffer, as NimBLE copies it
+            n = min(len(data), mtu - 3)
+            struct.pack_into(_NOTIFY_HEAD, _TX, 0, n + 5, op, conn_handle, value_handle)
+            _TX[_NOTIFY_HEAD_SIZE : _NOTIFY_HEAD_SIZE + n] = data if n == len(data) else data[:n]
+            self._link.send_buffer(_TX, _NOTIFY_HEAD_SIZE + n)
 
     # from the bridge
 
@@ -540,8 +558,20 @@ class BLE:
             self._link.send(frame)
 
     def _send_json(self, op, obj):
-        if self._link is not None:
+        """blelink.as_json(op, obj), sent from the radio's own buffers (no JSON string)."""
+        if self._link is None:
+            return
+        _JSON.seek(0)
+        json.dump(obj, _JSON)
+        n = _JSON.tell()
+        if n > len(_JSON_OUT):
             self._link.send(blelink.as_json(op, obj))
+            return
+        _JSON.seek(0)
+        _JSON.readinto(_JSON_OUT, n)
+        struct.pack_into(blelink.HEADER, _TX, 0, n + 1, op)
+        self._link.send_buffer(_TX, blelink.HEADER_SIZE)
+        self._link.send_buffer(_JSON_OUT, n)
 
 
 def _nimble_handles(definition):

@@ -43,6 +43,7 @@ class poll:  # noqa: N801  (the real API's name)
         # Objects without a file descriptor (asyncio.ThreadSafeFlag): the port's own poll checks
         # them in a loop with a 1 ms real sleep, so in fast mode they are asked here instead.
         self._objects = {}
+        self._ready = []  # what ipoll() returns, reused
 
     def _own(self, obj):
         return not self._realtime and not hasattr(obj, "fileno")
@@ -66,27 +67,35 @@ class poll:  # noqa: N801  (the real API's name)
             self._poll.unregister(obj)
 
     def _ready_objects(self):
-        ready = []
-        for obj, flags in self._objects.items():
-            events = obj.ioctl(_MP_STREAM_POLL, flags)
+        """The objects whose flags are up, into self._ready; how many."""
+        for obj in self._objects:  # keys: iterating items() would make a tuple per object
+            events = obj.ioctl(_MP_STREAM_POLL, self._objects[obj])
             if events:
-                ready.append((obj, events))
-        return ready
+                self._ready.append((obj, events))
+        return len(self._ready)
 
     def poll(self, timeout=-1):
         return list(self.ipoll(timeout))
 
     def ipoll(self, timeout=-1, flags=0):
+        """The ready (object, events) in a list reused by the next call (asyncio reads it at
+        once): a board's ipoll allocates nothing, so this stand-in, which runs in the firmware's
+        heap, allocates nothing either unless something is ready."""
+        self._ready.clear()
         if wakeup.sources or self._sources:
             return self._ipoll_with_sources(timeout)
         if self._realtime or (timeout < 0 and not self._objects):
-            ready = list(self._poll.ipoll(timeout, flags))
+            self._take(self._poll.ipoll(timeout, flags))
             time.real_passed()  # the watchdog looks
-            return ready
-        ready = self._poll.poll(0) + self._ready_objects()
-        if not ready and timeout > 0:
+            return self._ready
+        self._take(self._poll.ipoll(0))
+        if not self._ready_objects() and timeout > 0:
             time.skip_us(timeout * 1000)
-        return ready
+        return self._ready
+
+    def _take(self, polled):
+        for obj, events in polled:  # ipoll's own tuple: copied only for what is ready
+            self._ready.append((obj, events))
 
     def _ipoll_with_sources(self, timeout):
         self._sync_sources()
@@ -94,29 +103,35 @@ class poll:  # noqa: N801  (the real API's name)
         real = self._realtime or timeout < 0 or _real_time[0]
         for source in self._sources:
             real = real or source.busy()
-        ready = self._poll.poll(0 if objects else timeout if real else 0) + objects
-        for_app = []
-        for entry in ready:
-            source = self._source_of(entry[0])
+        woke = False
+        for obj, events in self._poll.ipoll(0 if objects else timeout if real else 0):
+            woke = True
+            source = self._source_of(obj)
             if source is None:
-                for_app.append(entry)
+                self._ready.append((obj, events))
             else:
-                source.on_ready(entry[1])
-        if not ready and not real and timeout > 0:
+                source.on_ready(events)
+        for _ in range(objects):  # after what the poll found, as asyncio always got them
+            self._ready.append(self._ready.pop(0))
+        if not woke and not objects and not real and timeout > 0:
             time.skip_us(timeout * 1000)
         elif real:
             time.real_passed()  # the watchdog looks
-        return for_app
+        return self._ready
 
     def _sync_sources(self):
         for source in wakeup.sources:
             if source not in self._sources:
                 self._poll.register(source.stream, _real.POLLIN)
                 self._sources.append(source)
-        for source in list(self._sources):
-            if source not in wakeup.sources:
+        i = 0
+        while i < len(self._sources):  # no copy of the list to remove from it
+            source = self._sources[i]
+            if source in wakeup.sources:
+                i += 1
+            else:
                 self._poll.unregister(source.stream)
-                self._sources.remove(source)
+                self._sources.pop(i)
 
     def _source_of(self, obj):
         for source in self._sources:

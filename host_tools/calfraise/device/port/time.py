@@ -23,9 +23,34 @@ finally:
 
 from simhw import config  # noqa: E402
 
+# The clock is kept in small ints (ms and the µs beyond), as a board's ticks are: a 32-bit port
+# makes a long int of anything past 2**30 (18 minutes in µs), and every long int the clock made
+# would be garbage in the firmware's heap, a board's timer makes none.
+_PERIOD = _real.ticks_add(0, -1) + 1  # ticks_ms/us wrap here (2**30 on a 32-bit port)
+_HALF = _PERIOD // 2
 _last_us = _real.ticks_us()
-_real_us = 0  # real µs since the run started, summed from ticks_diff so it never wraps
-_skipped_us = config.get("start_us", 0)  # a board waking from deep sleep: its clock ran on
+_real_ms = _real_sub = 0  # real time since the run started: ms, and µs beyond (0..999)
+# skipped time (a board waking from deep sleep: its clock ran on): ms, and µs beyond
+_skipped_ms, _skipped_sub = divmod(config.get("start_us", 0), 1000)
+
+
+def _on_circle(t, d):
+    """t + d on the ticks circle, in -_HALF.._HALF - 1 (small ints only, unless d is huge)."""
+    if not -_HALF <= d < _HALF:  # a long sleep: once
+        d = (d + _HALF) % _PERIOD - _HALF
+    t += d
+    if t >= _HALF:
+        t -= _HALF
+        t -= _HALF
+    elif t < -_HALF:
+        t += _HALF
+        t += _HALF
+    return t
+
+
+# the skipped time on the ticks circle, as ticks_ms() and ticks_us() add it
+_skipped_ms_t = _on_circle(0, _skipped_ms)
+_skipped_us_t = _on_circle(0, config.get("start_us", 0))
 _on_skip = []  # callables run after every skip: watchdog, power-off
 _Y2K_US = 946684800 * 1000000  # an ESP32's RTC after a power-on, in Unix µs
 
@@ -87,21 +112,48 @@ def lose_rtc():
 def sim_us():
     """Simulated microseconds since the run started (never wraps: a 32-bit port's ticks_us
     wraps every 2**30 µs, under 18 minutes, and the run goes on for hours)."""
-    global _last_us, _real_us
+    _passed()
+    return (_real_ms + _skipped_ms) * 1000 + _real_sub + _skipped_sub
+
+
+def _passed():
+    """The real time since the last look, added."""
+    global _last_us, _real_ms, _real_sub
     now = _real.ticks_us()
-    _real_us += _real.ticks_diff(now, _last_us)
+    _real_sub += _real.ticks_diff(now, _last_us)
     _last_us = now
-    return _real_us + _skipped_us
+    if _real_sub >= 1000:
+        _real_ms += _real_sub // 1000
+        _real_sub %= 1000
 
 
 def sim_ms():
-    return sim_us() // 1000
+    _passed()
+    return _real_ms + _skipped_ms + (_real_sub + _skipped_sub) // 1000
+
+
+def sim_sub_us():
+    """The µs beyond the ms that sim_ms() gave at its last call: together a mark for
+    since_us(), which stays a small int for 18 minutes."""
+    return (_real_sub + _skipped_sub) % 1000
+
+
+def since_us(ms, sub):
+    """Simulated µs from the mark (ms, sub) (sim_ms(), then sim_sub_us()) to now."""
+    _passed()
+    return (_real_ms + _skipped_ms - ms) * 1000 + _real_sub + _skipped_sub - sub
 
 
 def skip_us(us):
     """Let `us` microseconds pass without sleeping them."""
-    global _skipped_us
-    _skipped_us += us
+    global _skipped_ms, _skipped_sub, _skipped_ms_t, _skipped_us_t
+    _skipped_us_t = _on_circle(_skipped_us_t, us)
+    _skipped_sub += us
+    if _skipped_sub >= 1000:
+        ms = _skipped_sub // 1000
+        _skipped_sub -= ms * 1000
+        _skipped_ms += ms
+        _skipped_ms_t = _on_circle(_skipped_ms_t, ms)
     for hook in _on_skip:
         hook()
 
@@ -129,11 +181,11 @@ def wait_real_ms(ms):
 
 
 def ticks_ms():
-    return _real.ticks_ms() + _skipped_us // 1000
+    return _real.ticks_add(_real.ticks_ms(), _skipped_ms_t)
 
 
 def ticks_us():
-    return _real.ticks_us() + _skipped_us
+    return _real.ticks_add(_real.ticks_us(), _skipped_us_t)
 
 
 def sleep_ms(ms):

@@ -25,23 +25,25 @@ class World:
         self._nxt = array("i", bytes(4 * _COLS))
         self._probe = array("i", bytes(4 * 6))
         self._has_next = self._load(self._cur) and self._load(self._nxt)
-        self._origin_us = 0
+        # simulated (ms, µs beyond) at which the trace's time 0 falls: small ints, as the
+        # times sample() is given (a long int would be garbage in the firmware's heap)
+        self._origin_ms = self._origin_sub = 0
         self._engaged = False
         if origin_us is not None:  # a wake from deep sleep: the trace went on meanwhile
-            self._origin_us = origin_us
+            self._origin_ms, self._origin_sub = divmod(origin_us, 1000)
             self._engaged = True
 
     @property
     def origin_us(self):
         """Simulated us at which the trace's time 0 falls (None until engaged)."""
-        return self._origin_us if self._engaged else None
+        return self._origin_ms * 1000 + self._origin_sub if self._engaged else None
 
     def ended(self, t_us):
         """True when t_us lies past the last row: from then on the foot keeps still. Like
         sample(), it moves the trace on to t_us: ask only once every sample before is made."""
         if not self._engaged:
             return False
-        self.sample(t_us, self._probe)
+        self.sample(*divmod(t_us, 1000), self._probe)
         return not self._has_next
 
     def engage(self):
@@ -61,16 +63,25 @@ class World:
         self._pos += 1
         return True
 
-    def sample(self, t_us, out):
-        """The row nearest to t_us (calls must not go back in time) into out[0:6].
+    def sample(self, ms, us, out):
+        """The row nearest to the simulated time ms * 1000 + us (calls must not go back in
+        time) into out[0:6].
 
         The trace starts with the first sample that reaches a FIFO (see engage()): until then
         every call reads row 0. After the last row the foot keeps still.
         """
+        ms += us // 1000
+        us %= 1000
         if not self._engaged:
-            self._origin_us = t_us
-        t_us -= self._origin_us
-        while self._has_next and self._nxt[0] * 1000 - t_us <= t_us - self._cur[0] * 1000:
+            self._origin_ms = ms
+            self._origin_sub = us
+        ms -= self._origin_ms
+        us -= self._origin_sub
+        if us < 0:
+            ms -= 1
+            us += 1000
+        # the next row is nearer (or as near) when (nxt + cur) / 2 <= t, t = ms + us / 1000
+        while self._has_next and (self._nxt[0] + self._cur[0] - 2 * ms) * 1000 <= 2 * us:
             self._cur, self._nxt = self._nxt, self._cur
             self._has_next = self._load(self._nxt)
             if not self._has_next and self._on_end is not None:

@@ -24,7 +24,11 @@ class RegisterChip:
         self.fifo_overflowed = False
         self.sample = array("i", [0, 0, G, 0, 0, 0])  # lying flat and still without a trace
         self._odr_mhz = 0
-        self._t0_us = 0
+        # sample k is due at _t0_ms ms + _t0_sub µs + k * _num // _den µs; the start moves on
+        # by whole _den samples, so the sums stay small ints (a long int would be garbage in
+        # the heap)
+        self._t0_ms = self._t0_sub = 0
+        self._num = self._den = 1
         self._k = 0
         self._engaged = False  # has a sample reached the FIFO yet (see World.engage)
         self.motion = False  # the wake-on-motion event is up (latched or for this sample)
@@ -116,15 +120,20 @@ class RegisterChip:
     def set_odr(self, odr_mhz):
         """Sample at odr_mhz milli-hertz from now on (0: stop)."""
         self._odr_mhz = odr_mhz
-        self._t0_us = time.sim_us()
+        self._t0_ms = time.sim_ms()
+        self._t0_sub = time.sim_sub_us()
         self._k = 1
+        if odr_mhz:
+            g = _gcd(1000000000, odr_mhz)  # _den samples last _num µs exactly
+            self._num, self._den = 1000000000 // g, odr_mhz // g
 
     def clock(self):
         """Produce every sample that came due since the last call."""
         if not self._odr_mhz:
             return
-        now = time.sim_us()
-        due = (now - self._t0_us) * self._odr_mhz // 1000000000
+        t0_ms, t0_sub = self._t0_ms, self._t0_sub
+        num, den = self._num, self._den
+        due = time.since_us(t0_ms, t0_sub) * den // num
         if due < self._k:
             return
         keep = len(self.fifo) // self.sample_bytes() + 1
@@ -132,11 +141,16 @@ class RegisterChip:
             self._k = due - keep + 1
             self.fifo_overflowed = True
         while self._k <= due:
-            t_us = self._t0_us + self._k * 1000000000 // self._odr_mhz
             if self.world is not None:
-                self.world.sample(t_us, self.sample)
+                self.world.sample(t0_ms, t0_sub + self._k * num // den, self.sample)
             self.produce(self.sample)
             self._k += 1
+        if self._k > den:
+            turns = (self._k - 1) // den
+            self._k -= turns * den
+            sub = t0_sub + turns * num
+            self._t0_ms = t0_ms + sub // 1000
+            self._t0_sub = sub % 1000
 
     def sample_bytes(self):
         """FIFO bytes one sample takes (for skipping long unread stretches)."""
@@ -192,3 +206,9 @@ def to_counts(value, lsb_per_unit_x1000, unit):
     if counts < -32768:
         return -32768
     return counts
+
+
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
