@@ -595,15 +595,15 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            # the fast pull also needs a turn rate that hardly changes: no angular acceleration,
-            # so no tangential acceleration at the clip. (|a| near 1 g alone misses it when the
-            # lever is upright, as in a plank: the heel accelerates across gravity and |a| hardly
-            # changes, and every rise's first blocks, still "steady", pulled the tilt back)
+            # the turn rate hardly changes: no angular acceleration, so no tangential
+            # acceleration at the clip. (|a| near 1 g alone misses it when the lever is upright,
+            # as in a plank: the heel then accelerates across gravity and |a| hardly changes)
             jx = (wx - (st[_PW] - _OFF)) >> 2
             jy = (wy - (st[_PW + 1] - _OFF)) >> 2
             jz = (wz - (st[_PW + 2] - _OFF)) >> 2
+            calm = calm and jx * jx + jy * jy + jz * jz < st[_STILL2] - _OFF
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
-            if steady and calm and jx * jx + jy * jy + jz * jz < st[_STILL2] - _OFF:
+            if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
                 # nothing: it is learned below, at rest)
