@@ -595,13 +595,6 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            # the turn rate hardly changes: no angular acceleration, so no tangential
-            # acceleration at the clip. (|a| near 1 g alone misses it when the lever is upright,
-            # as in a plank: the heel then accelerates across gravity and |a| hardly changes)
-            jx = (wx - (st[_PW] - _OFF)) >> 2
-            jy = (wy - (st[_PW + 1] - _OFF)) >> 2
-            jz = (wz - (st[_PW + 2] - _OFF)) >> 2
-            calm = calm and jx * jx + jy * jy + jz * jz < st[_STILL2] - _OFF
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
             if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
