@@ -6,10 +6,13 @@ the ramp's rate. A ramp from a to b over T crosses a + f (b - a) at exactly f T,
 95 % crossings that define a rep's times (docs/detector.md) are known without the simulator.
 
 Tolerances, from how the detector samples (104 Hz: blocks of 4 samples, 38.5 ms):
-- a block's tilt is the one its gyro sum has turned to, at its last sample, but the block is
-  stamped at its middle: times read up to half a block early (19 ms), plus a sample of
-  rounding; the accelerometer's pull towards the block's mean tilt makes it less. So every
-  time is within [-29, +10] ms of the exact crossing.
+- a block's tilt is the one its gyro sum has turned to, and the block is stamped at its last
+  sample. These gyro samples are mean rates over periods centred on their stamps, so the sum
+  has turned half a sample further (times read 4.8 ms early), plus a sample of rounding. The
+  accelerometer's pull compares the tilt with the block's mean turned on by half the block's
+  turn (the tilt at the block's end), so it drags no time late or early. Stamped at its
+  middle, or pulled towards the mean itself, the tilt would read up to half a block (19 ms)
+  early or late. So every time is within [-16, +10] ms of the exact crossing.
 - the crossing is interpolated between the blocks either side of it, and on a straight ramp
   that interpolation is exact up to the squared chord's curvature (under 4 ms for 5 % of a 1 s
   ramp): where the crossing falls inside a block must not move the error by more than one
@@ -28,7 +31,7 @@ from calfraise.analyze import detect_samples
 from calfraise_fw.detector import RepDetector
 
 RATE_HZ = 104
-EARLY_MS, LATE_MS = 29, 10  # half a block and a sample early, a sample late
+EARLY_MS, LATE_MS = 16, 10  # half a sample, a sample and the start's spread early; a sample late
 SPREAD_MS = 9.6  # one sample
 # the end: 5 % above where the foot landed as the tilt estimate sees it (docs/detector.md), and
 # the landing is a block: half a block (19.25 ms) and a millisecond of rounding
@@ -139,14 +142,13 @@ def test_each_time_is_the_exact_crossing_wherever_it_falls_in_a_block(style):
 
 @pytest.mark.parametrize("style", STYLES, ids=["steady", "slow", "brisk"])
 def test_amplitude_is_the_drawn_pitch(style):
-    """Within the lag of the accelerometer's pull (it compares the block's end tilt with the
-    block's mean, half a block of the turn behind) and 0.05 degree of resolution: an amplitude
-    read 10 % low, or from the wrong block, is far outside."""
-    amp, up, _hold, down, _pause = style
+    """Within 1 % (the turn's own acceleration at the clip tilts what the accelerometer reads
+    at the corners) and 0.05 degree of resolution. Pulled towards the block's mean tilt, not
+    the tilt at its end, the estimate trails a turn by half a block: 2.8 % low on the brisk
+    style (0.7 degree); an amplitude read from the wrong block is further off."""
     knots, truth = ramp_session([style] * 3)
-    lag = max(amp / up, amp / down) * 0.0385 / 2
     for f, t in zip(detect(pitch_samples(knots)), truth, strict=True):
-        assert abs(f["amplitude_deg"] - t["amplitude_deg"]) <= lag + 0.05, (f, t)
+        assert abs(f["amplitude_deg"] - t["amplitude_deg"]) <= 0.01 * t["amplitude_deg"] + 0.05
 
 
 @pytest.mark.parametrize("share,partial", [(61.8, True), (62.5, False)])
@@ -160,22 +162,29 @@ def test_the_partial_cut_is_62_percent_of_the_full_reps(share, partial):
 
 
 @pytest.mark.parametrize("still_s", [0.3, 0.4, 0.8])
-def test_a_rise_from_a_rest_that_drifted_is_timed_from_that_rest(still_s):
-    """After a rep the foot settles 3 degrees up (under the 4 degree trigger: no candidate) and
-    rises again still_s later, before the rest it is measured from has followed. The rise
-    starts between leaving its own rest and 5 % of the way up, not back where the signal last
-    left the old rest (the shift, or the rep before); its top is the exact 95 % crossing."""
+@pytest.mark.parametrize("shift_deg", [3.0])
+def test_a_rise_from_a_rest_that_drifted_is_timed_from_that_rest(still_s, shift_deg):
+    """After a rep the foot settles 3 degrees up the raise (under the 4 degree trigger: no
+    candidate) and rises again still_s later, before the rest it is measured from has
+    followed. The rise is measured from its own rest: its start is the exact 5 % crossing, not
+    back where the signal last left the old rest (the shift, or the rep before), nor 5 % of
+    the old rest's squared chord (a 20 degree rep's start 40 ms early); its top is the exact
+    95 % crossing and its amplitude the 20 degrees it rose, not the 23 it reaches from the old
+    rest. (A rest 3 degrees down the raise is not handled yet: the rise is measured from where
+    it passes the old rest, 120 ms late and 17 degrees, docs/detector.md.)"""
     knots, truth = ramp_session([STYLES[0]])
     leave = knots[-2][0] + 0.3 + still_s  # a 0.3 s shift, then still
-    knots[-1:] = [(leave - still_s, 3.0), (leave, 3.0)]
+    knots[-1:] = [(leave - still_s, shift_deg), (leave, shift_deg)]
     amp, up, hold, down, _pause = STYLES[0]
-    knots += [(leave + up, 3 + amp), (leave + up + hold, 3 + amp), (leave + up + hold + down, 3)]
-    knots.append((knots[-1][0] + 3, 3.0))
+    top = shift_deg + amp
+    knots += [(leave + up, top), (leave + up + hold, top), (leave + up + hold + down, shift_deg)]
+    knots.append((knots[-1][0] + 3, shift_deg))
     first, drifted = detect(pitch_samples(knots))
     assert abs(first["start_ms"] - truth[0]["start_ms"]) <= EARLY_MS
-    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= 1000 * (leave + 0.05 * up) + LATE_MS
-    top = 1000 * (leave + 0.95 * up)
-    assert top - EARLY_MS <= drifted["top_ms"] <= top + LATE_MS
+    for key, frac in (("start_ms", 0.05), ("top_ms", 0.95)):
+        exact = 1000 * (leave + frac * up)
+        assert exact - EARLY_MS <= drifted[key] <= exact + LATE_MS, (key, drifted)
+    assert abs(drifted["amplitude_deg"] - amp) <= 0.01 * amp + 0.05, drifted
 
 
 @pytest.mark.parametrize("up_s,down_s", [(1.0, 0.12), (0.12, 1.0)])
@@ -199,10 +208,14 @@ def test_the_partial_reference_follows_the_full_reps_down_slowly():
 def test_a_small_rise_from_a_rest_that_drifted_is_timed_from_that_rest():
     """A 6.5 degree rise from a rest 3.5 degrees off, 0.4 s after settling there: the rest is a
     third of the tilt measured from the old one, still below the half that tells a rest from a
-    pause in the rise (docs/detector.md), so the rise starts there, not at the shift."""
+    pause in the rise (docs/detector.md), so the rise starts there, not at the shift. It is
+    measured from that rest: 6.5 degrees, not the 10 it reaches from the old one, and its start
+    is at most the 0.6 degree floor of the 5 % level above it."""
     knots, _ = ramp_session([STYLES[0]])
     leave = knots[-2][0] + 0.3 + 0.4
     knots[-1:] = [(leave - 0.4, 3.5), (leave, 3.5)]
     knots += [(leave + 1.0, 10.0), (leave + 1.5, 10.0), (leave + 2.5, 3.5), (leave + 5.5, 3.5)]
     _, drifted = detect(pitch_samples(knots))
-    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= 1000 * (leave + 0.05) + LATE_MS
+    floor = 1000 * (leave + 0.6 / 6.5)  # the 5 % level's 0.6 degree floor, up a 6.5 deg/s ramp
+    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= floor + LATE_MS, drifted
+    assert abs(drifted["amplitude_deg"] - 6.5) <= 0.3, drifted

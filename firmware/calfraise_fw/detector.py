@@ -109,7 +109,6 @@ _UNSETTLED = const(4)  # handled, re-clipped or a gap: wait for stillness, learn
 _SAX = const(0)  # per-sample sums of the current block: accel x, y, z; gyro x, y, z
 _SGX = const(3)
 _N = const(6)  # samples in the current block
-_T_FIRST = const(7)  # t_ms of its first sample
 _BLOCK = const(8)  # configuration: samples per block, nominal block length
 _BLOCK_MS = const(9)
 _KA = const(10)  # accel block sum -> mean in 1/4096 g (* _KA >> 12)
@@ -390,7 +389,7 @@ class RepDetector:
         with it, so what follows is timed as before. A time before the new zero reads as 0 (the
         viper code reads ring times unsigned); -1 (none yet) stays."""
         st = self._st
-        for field in (_T_FIRST, _T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
+        for field in (_T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
             self._put(field, _back_by(_v(st, field), ms))
         for field in (_LAST_REP, _CLEARED, _SET_END):
             self._put(field, _back_by(_v(st, field), ms))
@@ -464,8 +463,6 @@ class RepDetector:
         if ax + ay + az + _OFF > st[_PEAK]:
             st[_PEAK] = ax + ay + az + _OFF
         n = st[_N] - _OFF + 1
-        if n == 1:
-            st[_T_FIRST] = t_ms + _OFF
         if n < st[_BLOCK] - _OFF:
             st[_N] = n + _OFF
             return None
@@ -476,7 +473,7 @@ class RepDetector:
     def _block(self, t_last: int):
         """One block: update the tilt estimate, then step the rep state machine."""
         st = ptr32(self._st)
-        t = (st[_T_FIRST] - _OFF + t_last) >> 1
+        t = t_last  # the block's tilt is the one its gyro sum has turned to: at its last sample
         block_ms = st[_BLOCK_MS] - _OFF
         elapsed = block_ms
         if st[_T_PREV] - _OFF >= 0:
@@ -571,6 +568,13 @@ class RepDetector:
         ux = st[_UX] - _OFF
         uy = st[_UX + 1] - _OFF
         uz = st[_UX + 2] - _OFF
+        # the accelerometer's block mean is what it read at the block's middle: turned on by
+        # half the block's turn, it is what it reads at the block's end, when u is (pulled
+        # towards the mean, u would trail a turn by half a block, and a rep's times and
+        # amplitude with it; less gravity at the end, it would read the turn as acceleration)
+        tx = (ax << 2) + (((ay >> 2) * wz - (az >> 2) * wy) >> 13)
+        ty = (ay << 2) + (((az >> 2) * wx - (ax >> 2) * wz) >> 13)
+        tz = (az << 2) + (((ax >> 2) * wy - (ay >> 2) * wx) >> 13)
         dm = m2 - (st[_M2REST] - _OFF)
         calm = -_BLEND_GATE < dm < _BLEND_GATE
         if st[_HAVE_U] - _OFF == 0:
@@ -602,9 +606,9 @@ class RepDetector:
                 # nothing: it is learned below, at rest)
                 ki = st[_KI] - _OFF
                 lim = st[_BIAS_LIM] - _OFF
-                cx = (uy * az - uz * ay) >> 12
-                cy = (uz * ax - ux * az) >> 12
-                cz = (ux * ay - uy * ax) >> 12
+                cx = (uy * tz - uz * ty) >> 14
+                cy = (uz * tx - ux * tz) >> 14
+                cz = (ux * ty - uy * tx) >> 14
                 b = st[_BX] - _OFF + ((cx * ki) >> 12)
                 if -lim < b < lim:
                     st[_BX] = b + _OFF
@@ -614,13 +618,13 @@ class RepDetector:
                 b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
                 if -lim < b < lim:
                     st[_BX + 2] = b + _OFF
-                ux += ((ax << 2) - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
-                uy += ((ay << 2) - uy + 2) >> 2
-                uz += ((az << 2) - uz + 2) >> 2
+                ux += (tx - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
+                uy += (ty - uy + 2) >> 2
+                uz += (tz - uz + 2) >> 2
             elif w2 < st[_BLEND2] - _OFF and calm:
-                ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
-                uy += ((ay << 2) - uy + 8) >> 4
-                uz += ((az << 2) - uz + 8) >> 4
+                ux += (tx - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
+                uy += (ty - uy + 8) >> 4
+                uz += (tz - uz + 8) >> 4
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -634,9 +638,9 @@ class RepDetector:
         # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
         # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
         # w x (w x .)) and d, the linear acceleration (accelerometer less gravity), 1/2048 g
-        dx = (ax - (ux >> 2)) >> 1
-        dy = (ay - (uy >> 2)) >> 1
-        dz = (az - (uz >> 2)) >> 1
+        dx = (tx - ux) >> 3
+        dy = (ty - uy) >> 3
+        dz = (tz - uz) >> 3
         if state == _UNSETTLED or (
             state != _RISE
             and state != _FALL
@@ -1099,22 +1103,20 @@ class RepDetector:
         j = (i + 1) & _MASK
         top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
         oldest = _v(st, _RI)
-        k = i
         while i != oldest and rs[i] >= level5:
             flat = rs[i] - rs[(i - 3) & _MASK]  # change over the 3 blocks (120 ms) before
             if -(level5 >> 1) < flat < level5 >> 1 and rs[i] < level95 >> 2:
                 break  # a rest (below half the rep's tilt), not the rise
             i = (i - 1) & _MASK
+        s_max = _v(st, _S_MAX)
         if rs[i] >= level5:
             # the rise began from a rest off the one it is measured from (rests drift a few
-            # degrees between reps): it started 5 % above that rest, not back where the
-            # signal last fell below 5 % (in the rep before, or earlier)
-            level5 += rs[i]
-            i = k
-            while i != oldest and rs[i] >= level5:
-                i = (i - 1) & _MASK
-        j = (i + 1) & _MASK
-        start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
+            # degrees between reps): it is measured from that rest, not back where the signal
+            # last fell below 5 % (in the rep before, or earlier)
+            start, top, s_max = self._rise_from(i, level95)
+        else:
+            j = (i + 1) & _MASK
+            start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         if start < _v(st, _CLEARED):
             # it rose before the foot was back at rest from a vetoed movement: the raise (if
             # any) starts where it came back, so a hop's landing wobble is too quick a phase
@@ -1126,12 +1128,47 @@ class RepDetector:
         self._put(_P_TOP, top)
         self._put(_P_LOWER, lower)
         self._put(_P_END, end)
-        self._put(_P_SMAX, _v(st, _S_MAX))
+        self._put(_P_SMAX, s_max)
         self._put(_P_PL, _v(st, _PL))
         self._put(_P_TOE, pivots == 2)
         self._put(_PEND, 1)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
+
+    def _rise_from(self, r, level95):
+        """(start, top, squared amplitude) of the rise measured from the tilt at ring index r,
+        where it was flat before it: its 5 % and 95 % crossings of its own amplitude. Squared
+        chords from another rest do not add up: measured from a rest the foot drifted from,
+        by a few degrees along the raise, a 20 deg rep reads 15 % large or small and its
+        start 5 % of the wrong amplitude away, a hundred ms and more."""
+        st = self._st
+        rt = self._ring_t
+        ru = self._ring_u
+        x = (ru[3 * r] - 32768) << 1
+        y = (ru[3 * r + 1] - 32768) << 1
+        z = (ru[3 * r + 2] - 32768) << 1
+        i_max = _v(st, _I_MAX)
+        amp = self._ring_d2(i_max, x, y, z)
+        # 95 % of the top the rise first reached (level95 is of the old rest's s_max)
+        high = (amp >> 10) * (level95 // max(_v(st, _S_MAX) >> 10, 1))
+        i = r
+        d0 = self._ring_d2(i, x, y, z)
+        while i != i_max:
+            d1 = self._ring_d2((i + 1) & _MASK, x, y, z)
+            if d1 >= high:
+                break
+            i = (i + 1) & _MASK
+            d0 = d1
+        j = (i + 1) & _MASK
+        top = crossing(rt[i], rt[j], d0, self._ring_d2(j, x, y, z), high)
+        low = max(amp // 400, _S_FLOOR)
+        d1 = self._ring_d2(j, x, y, z)
+        while i != r and d0 >= low:
+            j = i
+            d1 = d0
+            i = (i - 1) & _MASK
+            d0 = self._ring_d2(i, x, y, z)
+        return crossing(rt[i], rt[j], d0, d1, low), top, amp
 
     def _pivots(self):
         """Did the foot turn about a fixed point (its ball) and not move as a whole? 0 if it
