@@ -1144,18 +1144,26 @@ class RepDetector:
         j = (i + 1) & _MASK
         top = crossing(rt[i], rt[j], rs[i], rs[j], level95)
         oldest = _v(st, _RI)
+        k = i
         while i != oldest and rs[i] >= level5:
             flat = rs[i] - rs[(i - 3) & _MASK]  # change over the 3 blocks (120 ms) before
             if -(level5 >> 1) < flat < level5 >> 1 and rs[i] < level95 >> 2:
                 break  # a rest (below half the rep's tilt), not the rise
             i = (i - 1) & _MASK
         s_max = _v(st, _S_MAX)
-        if rs[i] >= level5:
-            # the rise began from a rest off the one it is measured from (rests drift a few
-            # degrees between reps): it is measured from that rest, not back where the signal
-            # last fell below 5 % (in the rep before, or earlier)
+        if rs[i] > _S_SETTLED and rs[i] >= level5:
+            # the rise began from a rest off the one it is measured from, further than the
+            # rest follows drift (rests drift a few degrees between reps): it is measured from
+            # that rest, not back where the signal last fell below 5 % (in the rep before, or
+            # earlier). (Nearer, s hardly changes where a slow rise leaves the rest: flat is
+            # no rest there, and the rise is timed from the rest's own 5 % above it)
             start, top, s_max = self._rise_from(i, level95)
         else:
+            if rs[i] >= level5:
+                level5 += rs[i]
+                i = k
+                while i != oldest and rs[i] >= level5:
+                    i = (i - 1) & _MASK
             j = (i + 1) & _MASK
             start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
         if start < _v(st, _CLEARED):
