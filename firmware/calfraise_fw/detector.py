@@ -850,7 +850,7 @@ class RepDetector:
             if s >= (s_max >> 8) * 185:  # above 85 %: the top, or a tremor at it
                 pass
             elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0 or self._partial_in_set():
-                self._past_top(level95)  # really on the way down
+                self._past_top()  # really on the way down
                 st[_VAL] = _OFF + (1 << 28) - 1
             elif s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF  # a small tilt, held, and back: a weight shift
@@ -1075,14 +1075,15 @@ class RepDetector:
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
 
-    def _past_top(self, level95):
+    def _past_top(self):
         """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
-        at its last 95 % crossing."""
+        at its last crossing of 95 % of the highest it reached (the amplitude it reports): a
+        hold that crept higher was still the top, and the way down leaves from there."""
         st = self._st
         if _v(st, _S_MAX) < _S_MIN_AMP and not self._partial_in_set():  # sway, a weight shift
             self._put(_STATE, _SPOILED)
             return
-        self._put(_LOWER, self._fell_below(level95))
+        self._put(_LOWER, self._fell_below((_v(st, _S_MAX) >> 8) * 231))
         self._put(_STATE, _FALL)
         self._put(_W_PEAK, 0)
         self._put(_I_LAND, -1)
