@@ -996,7 +996,7 @@ class RepDetector:
         standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
         posture, which only steadiness may make the rest (_learn_rest)."""
         st = self._st
-        if not self._stance_known():
+        if not self._stance_known() or self._sole_up():  # (sole up: what follows tells)
             return False
         dx = (x - _v(st, _FX)) >> 2
         dy = (y - _v(st, _FX + 1)) >> 2
