@@ -187,15 +187,13 @@ class SessionStore:
                 f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
             )
         head = records.header(self._next_id, t_ms, wall_ms, firmware, board, settings)
-        n_run = 0  # the RUN record, written from the scratch frame (no copy of the header)
         if wall_ms is None and run is not None:
-            n_run = records.put(self._scratch, 0, records.RUN, *run)
+            head += bytes(self._scratch[: records.put(self._scratch, 0, records.RUN, *run)])
         sid = self._next_id
         self._next_id += 1
         f = open(self.path(sid), "wb")
         try:
             f.write(head)
-            f.write(memoryview(self._scratch)[:n_run])
             f.flush()
         except Exception:
             f.close()  # now, not in a finaliser later
@@ -205,7 +203,7 @@ class SessionStore:
         self.sid = sid
         self._file = f
         self._t0 = self._last_ms = t_ms
-        self._size = len(head) + n_run
+        self._size = len(head)
         self._grown = 0
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
