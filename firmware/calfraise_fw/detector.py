@@ -224,6 +224,15 @@ def _back_by(t, ms):
     return t if t < 0 else max(t - ms, 0)
 
 
+def _zeros(typecode, n):
+    """An array of n zeros in one allocation (array(typecode, bytes(...)) needs room for a
+    copy too, which a full heap may not have at boot)."""
+    a = array(typecode, range(n))  # sized by the range's length
+    for i in range(n):
+        a[i] = 0
+    return a
+
+
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
     return buf
@@ -358,11 +367,11 @@ class RepDetector:
             # times 2048 / (2**14 * 9.81 m/s^2 * block^2), 8 per metre at 40 ms blocks
             int(_LEVER_MM / 1000 / (8 * 9.81) / (n / rate_hz) ** 2 * 64 + 0.5),
         )
-        self._st = array("i", bytes(4 * _FIELDS))
-        self._ring_t = array("i", bytes(4 * _RING))
-        self._ring_s = array("i", bytes(4 * _RING))
-        self._ring_u = array("H", bytes(2 * 3 * _RING))  # u at each block: (u >> 1) + 32768
-        self._back = array("i", bytes(4 * _BACKLOG * _BACK_FIELDS))
+        self._st = _zeros("i", _FIELDS)
+        self._ring_t = _zeros("i", _RING)
+        self._ring_s = _zeros("i", _RING)
+        self._ring_u = _zeros("H", 3 * _RING)  # u at each block: (u >> 1) + 32768
+        self._back = _zeros("i", _BACKLOG * _BACK_FIELDS)
         self.rep_out = Rep()
         self.reset()
 
