@@ -187,7 +187,8 @@ _P_TOE = const(106)  # 1 if the pending rep turned about a point right under the
 _BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alone
 _FX = const(108)  # the stance: the rest learned from steadiness, or where counted reps rose from
 _PAUSES = const(111)  # the rests before the set's last two reps (ms), 0 if none
-_FIELDS = const(113)
+_ROSE = const(113)  # _rise_from's answer: start, top (ms) and squared amplitude
+_FIELDS = const(116)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -1193,7 +1194,10 @@ class RepDetector:
             # that rest, not back where the signal last fell below 5 % (in the rep before, or
             # earlier). (Nearer, s hardly changes where a slow rise leaves the rest: flat is
             # no rest there, and the rise is timed from the rest's own 5 % above it)
-            start, top, s_max = self._rise_from(i, level95)
+            self._rise_from(i, level95)
+            start = _v(st, _ROSE)
+            top = _v(st, _ROSE + 1)
+            s_max = _v(st, _ROSE + 2)
         else:
             if rs[i] >= level5:
                 level5 += rs[i]
@@ -1221,8 +1225,9 @@ class RepDetector:
             self._st[_P_DX + i] = self._st[_DX + i]
 
     def _rise_from(self, r, level95):
-        """(start, top, squared amplitude) of the rise measured from the tilt at ring index r,
-        where it was flat before it: its 5 % and 95 % crossings of its own amplitude. Squared
+        """Into _ROSE: start, top and squared amplitude of the rise measured from the tilt at ring
+        index r, where it was flat before it: its 5 % and 95 % crossings of its own amplitude
+        (fields, not a tuple: the sampling path allocates nothing). Squared
         chords from another rest do not add up: measured from a rest the foot drifted from,
         by a few degrees along the raise, a 20 deg rep reads 15 % large or small and its
         start 5 % of the wrong amplitude away, a hundred ms and more."""
@@ -1253,7 +1258,9 @@ class RepDetector:
             d1 = d0
             i = (i - 1) & _MASK
             d0 = self._ring_d2(i, x, y, z)
-        return crossing(rt[i], rt[j], d0, d1, low), top, amp
+        self._put(_ROSE, crossing(rt[i], rt[j], d0, d1, low))
+        self._put(_ROSE + 1, top)
+        self._put(_ROSE + 2, amp)
 
     def _pivots(self):
         """Did the foot turn about a fixed point (its ball) and not move as a whole? 0 if it
