@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from calfraise.host.db import open_db
-from calfraise.host.discovery import find, scan
+from calfraise.host.discovery import scan
 from calfraise.host.link import ConnectFailed, DeviceLink, LinkLost
 from calfraise.host.live import start_live
 from calfraise.host.radio import virtual_radio
@@ -68,18 +68,29 @@ def heap_reports(output, bits=32):
     return list(zip(used, largest, strict=False))
 
 
+async def _advertising(radio):
+    """The device if it advertises now, else None: a recording board with no host keeps its
+    radio quiet, and may go quiet between two scans (a session began)."""
+    found = await scan(radio, done=bool)
+    return found[0].device if found else None
+
+
 async def _visit(radio, db):
     """A live view for a few notifications, then a sync: two connections. None: nothing on
     the air."""
-    if not await scan(radio, done=bool):
+    device = await _advertising(radio)
+    if device is None:
         return None
-    link = await DeviceLink.connect(radio, await find(radio), ("rep", "event", "status"))
+    link = await DeviceLink.connect(radio, device, ("rep", "event", "status"))
     async with link:
         await start_live(link)
         with contextlib.suppress(TimeoutError):
             for _ in range(LIVE_NOTIFICATIONS):
                 await link.inbox.get(LIVE_S)
-    result = await Sync(radio, await find(radio), db, lambda _d: None, lambda _s: None).run()
+    device = await _advertising(radio)
+    if device is None:
+        return 0
+    result = await Sync(radio, device, db, lambda _d: None, lambda _s: None).run()
     return len(result.stored)
 
 
