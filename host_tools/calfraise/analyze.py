@@ -147,6 +147,12 @@ def detect(trace, rate_hz):
     return reps
 
 
+def analyze_trace(path):
+    """The reps `calfraise analyze` reports for a trace CSV (the sim board's detector finds the
+    same): detect_as_board with the IMU the trace's rate calls for."""
+    return detect_as_board(iter_trace(path), trace_imu(estimate_rate_hz(iter_trace(path))))
+
+
 def detect_as_board(trace, imu):
     """The reps the board's detector finds in the trace (a Trace, or iter_trace's chunks) as
     measured by imu (a boardview.BoardImu, e.g. trace_imu's), as dicts in order."""

@@ -114,8 +114,8 @@ def board_samples(chunks, rate_hz, tail_ms=TAIL_MS):
             k = end
     if t is None:
         return
-    # the samples up to the last row's time, then the held tail
-    end = int(t[-1]) * rate_hz // 1000 + 1 + tail_ms * rate_hz // 1000
+    # the samples up to the first at or after the last row's time, then the held tail
+    end = -(-int(t[-1]) * rate_hz // 1000) + 1 + tail_ms * rate_hz // 1000
     if end > k:
         yield _nearest(t, rows, k, end, rate_hz)
 
