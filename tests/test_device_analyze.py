@@ -29,7 +29,7 @@ from calfraise.device import PORT
 from calfraise.device.runner import run_device
 from calfraise.device.tracebin import ACCEL_UNIT, GYRO_UNIT
 from calfraise.sim import SensorConfig, plan_reps, plan_toe_raises, render
-from calfraise.trace import iter_trace, read_trace, write_trace
+from calfraise.trace import TraceError, iter_trace, read_trace, write_trace
 from conftest import require_mp32
 
 RATE_HZ = 100  # an MPU-6886 at analyze's own scale: the board reads the trace sample for sample
@@ -44,6 +44,7 @@ IDLE_END_S = 30
 FIELDS = ("start_ms", "top_ms", "lower_ms", "end_ms", "amplitude_deg", "partial")
 # every rate the boards' IMUs run at that the detector takes: MPU-6050/6886, LSM6DS*
 BOARD_RATES = (40, 50, 52, 100, 104, 125, 200, 208, 250, 416)
+RECORDED_RATES = (30, 60, 128, 400)  # recordings at rates no board takes: measured at the nearest
 CHIP_OF_RATE = {52: "LSM6DSOX", 104: "LSM6DSOX", 208: "LSM6DSOX", 416: "LSM6DSOX"}
 
 
@@ -89,10 +90,10 @@ def test_device_run_reports_analyzes_reps_across_a_session_timeout(timeout_trace
 
 @st.composite
 def traces(draw):
-    """A session as a recording brings it: a board rate, a clock off by up to 1 %, stamps that
-    jitter up to past half a period, lost samples and FIFO gaps, any clip orientation, partial
-    reps, a second set, and the last rep close to the end of the trace."""
-    rate = draw(st.sampled_from(BOARD_RATES))
+    """A session as a recording brings it: a board's rate or another, a clock off by up to 1 %,
+    stamps that jitter up to past half a period, lost samples and FIFO gaps, any clip
+    orientation, partial reps, a second set, and the last rep close to the end of the trace."""
+    rate = draw(st.sampled_from(BOARD_RATES + RECORDED_RATES))
     period_ms = 1000 / rate
     sensor = SensorConfig(
         chip=CHIP_OF_RATE.get(rate, "MPU-6886"),
@@ -149,6 +150,15 @@ def test_device_run_reports_analyzes_reps_for_any_trace(tmp_path, trace):
 def test_device_run_on_32_bit_reports_analyzes_reps_for_any_trace(tmp_path, trace):
     require_mp32()
     check_any_trace(tmp_path, trace, 32)
+
+
+def test_a_trace_past_the_boards_clock_is_refused_by_both(tmp_path):
+    """Epoch stamps would have a board hold the first row for decades: a clear error instead."""
+    csv = tmp_path / "epoch.csv"
+    write_trace(csv, [1_733_490_000_000, 1_733_490_000_010], np.zeros((2, 3)), np.zeros((2, 3)))
+    for path in (lambda: analyze_trace(csv), lambda: run_device(csv)):
+        with pytest.raises(TraceError, match="t_ms reaches 1733490000010: a board counts ms"):
+            path()
 
 
 # --- the board view's parts, against the simulated chips ---------------------------------------

@@ -20,7 +20,7 @@ ends in.
 from dataclasses import dataclass
 
 from calfraise.device.tracebin import ACCEL_UNIT, GYRO_UNIT, MAGIC, world_units, write_rows
-from calfraise.trace import iter_trace
+from calfraise.trace import TraceError, iter_trace
 from calfraise_fw.imu import open_imu
 from calfraise_fw.imu.lsm6ds import nearest_odr
 from calfraise_fw.imu.mpu6xxx import nearest_rate
@@ -28,6 +28,7 @@ from calfraise_fw.imu.mpu6xxx import nearest_rate
 # The detector's rates (RepDetector: 40-420 Hz); a trace outside is measured at the nearest.
 RATE_RANGE_HZ = (40, 416)
 TAIL_MS = 10_000  # > any rep's wait for confirmation (the detector's _CONFIRM_MS and phases)
+CLOCK_LIMIT_MS = 1 << 27  # 37 h: the detector's clock (t_ms < 2**28) with room for the tail
 INT16_MIN = -32768
 INT16_MAX = 32767
 
@@ -102,6 +103,13 @@ def board_samples(chunks, rate_hz, tail_ms=TAIL_MS):
     t = rows = None
     for chunk in chunks:
         t_new = np.asarray(chunk.t_ms, dtype=np.int64)
+        if t_new[-1] >= CLOCK_LIMIT_MS:
+            raise TraceError(
+                chunk.path,
+                None,
+                f"t_ms reaches {int(t_new[-1])}: a board counts ms from t_ms 0 up to "
+                f"{CLOCK_LIMIT_MS} ({CLOCK_LIMIT_MS // 3_600_000} h); stamp it from its start",
+            )
         rows_new = world_units(chunk.accel_g, chunk.gyro_dps)
         if t is None:
             t, rows = t_new, rows_new
