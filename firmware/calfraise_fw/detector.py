@@ -31,7 +31,8 @@ _OFF = const(1 << 28)  # storage offset, see the module docstring
 
 _DEG = const(71)  # chord units (1 g = 4096) per degree of tilt
 _S_TRIGGER = const(4 * 4 * _DEG * _DEG)  # tilting beyond ~4 deg opens a candidate rep
-_S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts
+_S_MIN_AMP = const(6 * 6 * _DEG * _DEG)  # smaller peaks are sway or weight shifts, unless
+# they are a partial rep of a set under way (_partial_in_set)
 _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a new posture
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
@@ -94,6 +95,9 @@ _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel:
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
+_PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
+_SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
+# 0.5-0.8 s between reps, slow ones up to 1.5 s)
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
 _BACK_FIELDS = const(5)  # start, top, lower, end, s_max
@@ -182,7 +186,8 @@ _S_TOP = const(105)  # the top the rise reached before it first stopped rising, 
 _P_TOE = const(106)  # 1 if the pending rep turned about a point right under the clip (its heel)
 _BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alone
 _FX = const(108)  # the stance: the rest learned from steadiness, or where counted reps rose from
-_FIELDS = const(111)
+_PAUSES = const(111)  # the rests before the set's last two reps (ms), 0 if none
+_FIELDS = const(113)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -840,7 +845,7 @@ class RepDetector:
                 st[_I_PL] = ri + _OFF
             if s >= (s_max >> 8) * 185:  # above 85 %: the top, or a tremor at it
                 pass
-            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0:
+            elif s_max >= _S_MIN_AMP or st[_PL] - _OFF == 0 or self._partial_in_set():
                 self._past_top(level95)  # really on the way down
                 st[_VAL] = _OFF + (1 << 28) - 1
             elif s < _S_TRIGGER:
@@ -1070,7 +1075,7 @@ class RepDetector:
         """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
         at its last 95 % crossing."""
         st = self._st
-        if _v(st, _S_MAX) < _S_MIN_AMP:  # sway or a weight shift
+        if _v(st, _S_MAX) < _S_MIN_AMP and not self._partial_in_set():  # sway, a weight shift
             self._put(_STATE, _SPOILED)
             return
         self._put(_LOWER, self._fell_below(level95))
@@ -1078,6 +1083,42 @@ class RepDetector:
         self._put(_W_PEAK, 0)
         self._put(_I_LAND, -1)
         self._put(_LANDED, 0)
+
+    def _partial_in_set(self):
+        """Is a tilt too small to tell from a weight shift on its own (under 6 deg) a partial rep
+        of the set under way? Only as one of its reps: it turns the foot the way the set's heel
+        raises did (over 4 deg along the direction they confirmed, within 30 deg of it), and it
+        rises after a rest like the set's own between its reps (half to twice one of the last
+        two, and under _SET_PAUSE_MS). A heel lift on rising from a chair or at a squat's depth
+        turns about the ball too, but no set's rhythm paces it."""
+        st = self._st
+        if not _v(st, _SET_OPEN) or _v(st, _VOTE) < _PARTIAL_VOTES or _v(st, _BY_TOE):
+            return False
+        rs = self._ring_s
+        level5 = max(_v(st, _S_MAX) // 400, _S_FLOOR)
+        i = _v(st, _EX_START)
+        while i != _v(st, _RI) and rs[i] >= level5:  # back to where the rise left its rest
+            i = (i - 1) & _MASK
+        rest = self._ring_t[i] - _v(st, _LAST_REP)
+        if rest > _SET_PAUSE_MS:
+            return False
+        for k in range(2):
+            pause = _v(st, _PAUSES + k)
+            if pause > 0 and pause >> 1 <= rest <= pause << 1:
+                break
+        else:
+            return False
+        h2 = 0
+        dot = 0
+        for i in range(3):
+            h = _v(st, _HX + i)
+            h2 += h * h
+            dot += h * _v(st, _DX + i)
+        if dot <= 0:
+            return False
+        along = dot // isqrt(h2)  # the tilt's component along it, 1/4096 g
+        along2 = along * along
+        return along2 > _S_TRIGGER and 4 * along2 >= 3 * _v(st, _S_MAX)  # cos^2 30 deg = 3/4
 
     def _hold_pending(self, level95, level5, end):
         """Find where the rep started and topped out; keep it until it is confirmed."""
@@ -1299,10 +1340,14 @@ class RepDetector:
 
     def _emit(self, start, top, lower, end, s_max):
         st = self._st
+        pause = start - _v(st, _LAST_REP)  # the rest before this rep (_partial_in_set)
         if not _v(st, _SET_OPEN):
             self._put(_SET_NO, _v(st, _SET_NO) + 1)
             self._put(_REP_NO, 0)
             self._put(_SET_OPEN, 1)
+            pause = 0
+        st[_PAUSES + 1] = st[_PAUSES]
+        self._put(_PAUSES, pause)
         self._put(_REP_NO, _v(st, _REP_NO) + 1)
         self._put(_LAST_REP, end)
         amp = chord2_to_cdeg(s_max)
