@@ -130,6 +130,7 @@ class Outcome:
     uncompilable: int = 0
     seconds: float = 0.0
     rechecked: int = 0  # with --survivors: the earlier run's survivors run again, the rest killed
+    timeouts: list = field(default_factory=list)  # killed by --timeout: a hang, or a slow machine
 
     @property
     def total(self):
@@ -200,7 +201,7 @@ class Writer:
 
 
 def run_tests(tests, timeout, order, record=False):
-    """True if the tests fail (the mutant is killed); a hang counts as killed too.
+    """True if the tests fail (the mutant is killed); a hang counts as killed too, as "timeout".
 
     order: the JSON table of tools/mutate_order.py (cheapest-to-kill tests first); the test that
     killed the mutant has its kills counted there."""
@@ -213,7 +214,7 @@ def run_tests(tests, timeout, order, record=False):
     try:
         proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return True
+        return "timeout"
     if proc.returncode != 0 and not record:
         _count_kill(order, proc.stdout.decode(errors="replace"))
     return proc.returncode != 0
@@ -239,8 +240,8 @@ def listed_survivors(report_text, name):
         cells = [c.strip() for c in line.strip("|").split("|")]
         if line.startswith("|") and cells[0] == name:
             total = int(cells[1])
-        elif line.startswith("## Survivors in "):
-            section = line.split()[3]
+        elif line.startswith("## "):
+            section = line.split()[3] if line.startswith("## Survivors in ") else None
         elif section == name and line.startswith("- line "):
             where, old, _arrow, new = line[len("- line ") :].split("`")[:4]
             at = where.rstrip(": ").split(":")
@@ -290,8 +291,11 @@ def mutate_module(
                 outcome.uncompilable += 1
                 continue
             writer.write(text)
-            if run_tests(tests, timeout, order):
+            verdict = run_tests(tests, timeout, order)
+            if verdict:
                 outcome.killed += 1
+                if verdict == "timeout":
+                    outcome.timeouts.append(mutant)
             else:
                 outcome.survivors.append(mutant)
             progress(f"{name}: {i}/{len(todo)}, {len(outcome.survivors)} survived")
@@ -315,6 +319,9 @@ def report(outcomes, seconds):
         if o.survivors:
             text += f"\n## Survivors in {o.module} ({TARGETS[o.module][0]})\n"
             text += "".join(f"- {m.describe()}\n" for m in o.survivors)
+        if o.timeouts:  # counted as killed: a hang, unless the machine was too slow for it
+            text += f"\n## Killed by the timeout in {o.module}\n"
+            text += "".join(f"- {m.describe()}\n" for m in o.timeouts)
     return text
 
 
