@@ -58,3 +58,17 @@ def test_a_heel_lift_right_after_a_small_tilt_is_no_rep():
 def test_a_heel_lift_without_a_set_is_no_rep():
     knots, _ = ramp_session([SEAT_OFF, SEAT_OFF])
     assert detect(pitch_samples(knots)) == []
+
+
+def test_a_partial_rep_after_two_heel_raises_is_counted():
+    """Two heel raises confirm the direction and give the set one rest to pace it by."""
+    knots, _ = ramp_session([FULL] * 2 + [SMALL] + [FULL])
+    assert [r["partial"] for r in detect(pitch_samples(knots))] == [False, False, True, False]
+
+
+def test_a_small_tilt_the_other_way_inside_a_set_is_no_rep():
+    """At the set's rhythm, but the foot tilts 5 degrees against its heel raises (toes up, a
+    weight shift onto the heels): no heel raise at all."""
+    knots, _ = ramp_session([FULL] * 4 + [(-5, *SMALL[1:])] + [FULL])
+    found = detect(pitch_samples(knots))
+    assert len(found) == 5 and not any(r["partial"] for r in found)
