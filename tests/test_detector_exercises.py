@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from calfraise.sim import Plan, Rep, Still, render
 from calfraise.sim.exercises import _Keys, bout
-from calfraise.sim.plan import FootMove, heel_mount
+from calfraise.sim.plan import FootMove, Handle, heel_mount
 from calfraise.sim.sensor import random_sensor
 from test_detector_conditions import reps_on
 
@@ -131,3 +131,73 @@ def test_a_bout_is_what_its_name_says():
     (span,) = trace.truth["distractors"]
     assert span["kind"] == "stairs"
     assert span["end_ms"] - span["start_ms"] > 3000
+
+
+def _reps(n, first_no=1):
+    return [
+        Rep(30.0, 1.0, 0.5, 1.0, 1.0, rep_no=first_no + r, roll_deg=1.5, yaw_deg=0.5)
+        for r in range(n)
+    ]
+
+
+@settings(PROPERTY, max_examples=8)
+@given(
+    seed=st.integers(0, 2**31),
+    over=st.floats(140, 170),
+    bench=st.floats(0.42, 0.52),
+    rolls=st.lists(
+        st.tuples(st.floats(10, 25), st.floats(1.0, 1.8), st.floats(0.8, 1.4), st.floats(0.2, 1.0)),
+        min_size=4,
+        max_size=8,
+    ),
+)
+def test_a_foot_lying_sole_up_on_a_bench_counts_no_rep(
+    both_interpreters, tmp_path, seed, over, bench, rolls
+):
+    """A set, then the rear foot of a Bulgarian split squat: swung back onto a bench, laces
+    down (turned 140-170 deg from standing), rolling 10-25 deg on it as the knee bends, and
+    back to the floor; then another set. Each roll turns the foot and comes back, about a
+    point near its ball, but no calf raise rises from a sole facing up: both sets count in
+    full, the bench nothing."""
+    k = _Keys()
+    k.to(0.25, 30)
+    k.to(0.6, over * 0.6, 0, 0, (-0.3, 0, bench + 0.15))
+    k.to(0.4, over, 0, 0, (-0.6, 0, bench))
+    k.hit(0.8)
+    for roll, down, up, hold in rolls:
+        k.to(down, over - roll, 0, 0, (-0.6, 0, bench))
+        k.to(up, over, 0, 0, (-0.6, 0, bench))
+        k.hold(hold)
+    k.to(0.5, over * 0.5, 0, 0, (-0.3, 0, bench + 0.1))
+    k.to(0.4, 0, 10, 0, (0.0, 0.0, 0.0))
+    k.hit(1.5)
+    k.to(0.1)
+    trace = between_stills(
+        seed,
+        np.random.default_rng([seed, 11]),
+        lambda rng: [*_reps(4), Still(3.0), k.move("split_squat"), Still(3.0), *_reps(4, 5)],
+    )
+    found = reps_on(both_interpreters, trace, tmp_path)
+    span = trace.truth["distractors"][0]
+    assert len([r for r in found if r["end_ms"] < span["start_ms"]]) == 4
+    assert len([r for r in found if span["start_ms"] <= r["top_ms"] <= span["end_ms"]]) == 0
+    assert len([r for r in found if r["start_ms"] > span["end_ms"]]) == 4
+
+
+@pytest.mark.parametrize("still_s, n", [(7.0, 6), (1.2, 12)])
+def test_a_clip_turned_over_slowly_counts_again(both_interpreters, tmp_path, still_s, n):
+    """The sole-up test must not lock counting out: a clip turned over (re-clipped upside
+    down, slowly enough to keep the old stance) makes the standing foot read as sole up.
+    Still for 5 s there, the foot stands there; or a tenth rep from there shows it: the set
+    after it counts in full."""
+    rng = np.random.default_rng(3)
+    old = heel_mount(rng)
+    flipped = Rotation.from_quat(old.quat_xyzw) * Rotation.from_euler("x", 160, degrees=True)
+    new = type(old)(tuple(float(q) for q in flipped.as_quat()), old.s_foot, old.location)
+    segs = [Still(3.0), *_reps(4), Still(3.0), Handle("reclip", 4.0, 1, ()), Still(still_s)]
+    segs += [*_reps(n, 5), Still(3.0)]
+    trace = render(Plan(segs, [old, new], sensor=random_sensor(rng, "varied"), seed=3))
+    found = reps_on(both_interpreters, trace, tmp_path)
+    (span,) = [d for d in trace.truth["distractors"] if d["kind"] == "reclip"]
+    assert len([r for r in found if r["end_ms"] < span["start_ms"]]) == 4
+    assert len([r for r in found if r["start_ms"] > span["end_ms"]]) == n

@@ -109,7 +109,8 @@ def test_advertising_fits_31_bytes_and_names_the_device():
 
 
 def test_gatt_layout():
-    ours = [s for s in P.GATT if s[0] == P.SERVICE_UUID][0][1]
+    gatt = P.gatt()
+    ours = [s for s in gatt if s[0] == P.SERVICE_UUID][0][1]
     uuids = [P.SERVICE_UUID] + [u for u, _ in ours]
     assert len(set(uuids)) == 7 and all(u.endswith("-7c5e-4786-9f45-dc27e4112f5c") for u in uuids)
     flags = dict(ours)
@@ -120,8 +121,8 @@ def test_gatt_layout():
     assert flags[P.EVENT_UUID] == 0x10
     assert flags[P.STATUS_UUID] == 0x12  # read, notify
     assert flags[P.CONTROL_UUID] == 0x18  # write, notify
-    assert [s[0] for s in P.GATT] == [0x180A, 0x180F, P.SERVICE_UUID]
-    open_ones = [f for service in P.GATT[:2] for _, f in service[1]]
+    assert [s[0] for s in gatt] == [0x180A, 0x180F, P.SERVICE_UUID]
+    open_ones = [f for service in gatt[:2] for _, f in service[1]]
     assert all(f & encrypted == 0 for f in open_ones)  # Device Information, Battery: open
 
 

@@ -395,3 +395,19 @@ def test_brisk_reps_match_the_recorded_ones():
     assert all(34 <= r.amplitude_deg <= 60 and 0.27 <= r.up_s <= 0.5 for r in reps)
     peaks = [1.875 * r.amplitude_deg / r.up_s for r in reps]
     assert 140 < min(peaks) and max(peaks) < 330
+
+
+@pytest.mark.parametrize("kind", ["lunge", "split_squat"])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_foot_steps_into_a_lunge_or_split_stance_it_does_not_slide(kind, seed):
+    """Between two key poses that are more than 5 cm apart, the foot is off the floor (or on
+    a bench) at one of them: it is lifted and carried, as a real step is."""
+    import itertools
+
+    from calfraise.sim.exercises import bout
+
+    (move,) = bout(np.random.default_rng([seed, 4]), kind)
+    for a, b in itertools.pairwise(move.keys):
+        (xa, ya, za), (xb, yb, zb) = a[4], b[4]
+        if np.hypot(xb - xa, yb - ya) > 0.05:
+            assert max(za, zb) > 0.03

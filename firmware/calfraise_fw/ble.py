@@ -104,7 +104,7 @@ class BleServer:
         ble.irq(self._irq)
         services = tuple(
             (bluetooth.UUID(uuid), tuple((bluetooth.UUID(c), flags) for c, flags in chars))
-            for uuid, chars in p.GATT
+            for uuid, chars in p.gatt()
         )
         info, battery, ours = ble.gatts_register_services(services)
         board = app.board

@@ -40,6 +40,7 @@ _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 d
 _S_THROUGH = const(12 * 12 * _DEG * _DEG)  # past rest this far the other way: a heel strike
 # (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
+_SOLE_UP = const(358613)  # cos 110 deg x 2**20: a rest this far from the stance has the sole up
 
 _STILL_DPS = const(3)  # gyro below this (bias removed) is quiet enough to learn its bias
 _BIAS_DPS = const(1)  # ... and below this, dead still: the gyro reads only its bias
@@ -223,6 +224,15 @@ def _back_by(t, ms):
     return t if t < 0 else max(t - ms, 0)
 
 
+def _zeros(typecode, n):
+    """An array of n zeros in one allocation (array(typecode, bytes(...)) needs room for a
+    copy too, which a full heap may not have at boot)."""
+    a = array(typecode, range(n))  # sized by the range's length
+    for i in range(n):
+        a[i] = 0
+    return a
+
+
 def ptr32(buf):
     """CPython stand-in for viper's pointer cast (inside @viper code the compiler's own wins)."""
     return buf
@@ -357,11 +367,11 @@ class RepDetector:
             # times 2048 / (2**14 * 9.81 m/s^2 * block^2), 8 per metre at 40 ms blocks
             int(_LEVER_MM / 1000 / (8 * 9.81) / (n / rate_hz) ** 2 * 64 + 0.5),
         )
-        self._st = array("i", bytes(4 * _FIELDS))
-        self._ring_t = array("i", bytes(4 * _RING))
-        self._ring_s = array("i", bytes(4 * _RING))
-        self._ring_u = array("H", bytes(2 * 3 * _RING))  # u at each block: (u >> 1) + 32768
-        self._back = array("i", bytes(4 * _BACKLOG * _BACK_FIELDS))
+        self._st = _zeros("i", _FIELDS)
+        self._ring_t = _zeros("i", _RING)
+        self._ring_s = _zeros("i", _RING)
+        self._ring_u = _zeros("H", 3 * _RING)  # u at each block: (u >> 1) + 32768
+        self._back = _zeros("i", _BACKLOG * _BACK_FIELDS)
         self.rep_out = Rep()
         self.reset()
 
@@ -779,6 +789,8 @@ class RepDetector:
         if s_top == 0:
             s_top = s_max
         level95 = (s_top >> 8) * 231
+        if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
+            self._stand_here()
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
@@ -998,12 +1010,35 @@ class RepDetector:
         standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
         posture, which only steadiness may make the rest (_learn_rest)."""
         st = self._st
-        if not self._stance_known():
+        if not self._stance_known() or self._sole_up():  # (sole up: what follows tells)
             return False
         dx = (x - _v(st, _FX)) >> 2
         dy = (y - _v(st, _FX + 1)) >> 2
         dz = (z - _v(st, _FX + 2)) >> 2
         return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+
+    def _sole_up(self):
+        """Is the rest more than 110 deg from the stance? Every calf raise, seated, standing or
+        in a plank (the foot upright, 60-90 deg), rises from the ball of the foot on the floor:
+        the sole faces down or back. A foot turned further lies sole up, as the rear foot of a
+        Bulgarian split squat does, laces down on a bench (140-170 deg), and its rolls there
+        as the knee bends are no heel raises."""
+        st = self._st
+        if not self._stance_known():
+            return False
+        dot = 0
+        for i in range(3):
+            dot += (_v(st, _GX + i) >> 4) * (_v(st, _FX + i) >> 4)
+        return dot < -_SOLE_UP
+
+    def _stand_here(self):
+        """Still for 5 s on a rest the sole-up test refuses: the foot stands there after all
+        (the clip was turned over without a turn fast enough to forget the stance). It
+        becomes the stance at once."""
+        if self._sole_up():
+            st = self._st
+            for i in range(3):
+                st[_FX + i] = st[_GX + i]
 
     def _stance_known(self):
         """A counted rep has shown where the foot stands (the stance is zero until then)."""
@@ -1057,8 +1092,8 @@ class RepDetector:
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
-        if self._stance_known():  # (at boot the first steady moment may be a rep's top)
-            for i in range(3):
+        if self._stance_known() and not self._sole_up():  # (at boot the first steady moment
+            for i in range(3):  # may be a rep's top; a foot sole up is not standing)
                 st[_FX + i] = st[_GX + i]
         if moved > _S_NEW_CLIP:
             for i in range(3):
@@ -1250,7 +1285,27 @@ class RepDetector:
         if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
             return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
+        if self._sole_up():
+            return self._from_sole_up()
         return self._vote()
+
+    def _from_sole_up(self):
+        """A rep from a rest the foot lies sole up on: the rolls of a Bulgarian split squat's
+        rear foot, or heel raises after the clip was turned over without a fast turn (which
+        forgets the stance). Which one, only what follows tells: such reps wait in the
+        backlog. The foot back on its feet moves the rest by more than 20 deg, which drops
+        them (_learn_rest); a tenth one there means the foot stands there: the stance moves
+        there and they count. A toe raise (a turn about the heel) never counts."""
+        st = self._st
+        if _v(st, _P_TOE):
+            return None
+        self._keep()
+        if _v(st, _NBACK) < _BACKLOG:
+            return None
+        for i in range(3):
+            st[_FX + i] = st[_GX + i]
+        self._put(_RELEASE, 1)
+        return self._release_one()
 
     def _vote(self):
         """Heel and toe raises tilt the foot opposite ways, and which way is which depends on

@@ -70,7 +70,9 @@ class Monitor:
             self.battery_pct = battery.percent()
 
     def _save_bias(self):
-        """Keep the detector's gyro bias (in mdps, so it survives a change of range)."""
+        """Keep the detector's gyro bias (in mdps, so it survives a change of range). A failed
+        save (flash error, or no room in a fragmented heap) is reported and tried again next
+        minute: this loop feeds the watchdog, so it must not die of it."""
         app = self.app
         mdps = app.sampler.learned_bias_mdps()
         if mdps is None:
@@ -81,5 +83,6 @@ class Monitor:
         app.settings["gyro_bias_mdps"] = mdps
         try:
             settings_file.save(app.settings)
-        except OSError as err:
+        except (OSError, MemoryError) as err:
+            app.settings["gyro_bias_mdps"] = saved  # not on flash: the next minute tries again
             app.publish({"type": "error", "code": "settings_write", "message": str(err)})

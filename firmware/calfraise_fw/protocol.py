@@ -40,25 +40,30 @@ _NOTIFY = const(0x10)
 _ENCRYPTED = const(0x1200)
 _BATTERY_SERVICE = const(0x180F)  # Bluetooth Assigned Numbers, 16-bit UUIDs
 
-# (service, ((characteristic, flags), ...)) for gatts_register_services(), in its order: it
-# returns the value handles in the same order. SIG UUIDs are ints: Device Information (0x180A:
-# manufacturer name 0x2A29, model number 0x2A24, firmware revision 0x2A26, serial number 0x2A25)
-# and Battery (0x180F: battery level 0x2A19) are open; our service needs an encrypted link.
-GATT = (
-    (0x180A, ((0x2A29, _READ), (0x2A24, _READ), (0x2A26, _READ), (0x2A25, _READ))),
-    (_BATTERY_SERVICE, ((0x2A19, _READ | _NOTIFY),)),
-    (
-        SERVICE_UUID,
+
+def gatt():
+    """(service, ((characteristic, flags), ...)) for gatts_register_services(), in its order: it
+    returns the value handles in the same order. SIG UUIDs are ints: Device Information (0x180A:
+    manufacturer name 0x2A29, model number 0x2A24, firmware revision 0x2A26, serial number
+    0x2A25) and Battery (0x180F: battery level 0x2A19) are open; our service needs an encrypted
+    link. A function, not a table: the board registers it once at boot, then the heap is free of
+    it."""
+    return (
+        (0x180A, ((0x2A29, _READ), (0x2A24, _READ), (0x2A26, _READ), (0x2A25, _READ))),
+        (_BATTERY_SERVICE, ((0x2A19, _READ | _NOTIFY),)),
         (
-            (REP_UUID, _NOTIFY | _ENCRYPTED),
-            (STATUS_UUID, _READ | _NOTIFY | _ENCRYPTED),
-            (CONTROL_UUID, _WRITE | _NOTIFY | _ENCRYPTED),
-            (DATA_UUID, _NOTIFY | _ENCRYPTED),
-            (RAW_UUID, _NOTIFY | _ENCRYPTED),
-            (EVENT_UUID, _NOTIFY | _ENCRYPTED),
+            SERVICE_UUID,
+            (
+                (REP_UUID, _NOTIFY | _ENCRYPTED),
+                (STATUS_UUID, _READ | _NOTIFY | _ENCRYPTED),
+                (CONTROL_UUID, _WRITE | _NOTIFY | _ENCRYPTED),
+                (DATA_UUID, _NOTIFY | _ENCRYPTED),
+                (RAW_UUID, _NOTIFY | _ENCRYPTED),
+                (EVENT_UUID, _NOTIFY | _ENCRYPTED),
+            ),
         ),
-    ),
-)
+    )
+
 
 # --- sizes ---------------------------------------------------------------------------------
 MIN_MTU = const(64)  # below this (before the MTU exchange: 23) commands get NOT_NOW

@@ -49,10 +49,21 @@ def load_board(path=CONFIG):
     except ImportError as err:
         raise ConfigError(f"no board file boards/{name}.py ({err})") from err
     board = sys.modules["boards." + name].BOARD
+    release("boards." + name, "boards", "calfraise_fw.boardspec")
     if imu is not None:
         wired = board.imu
         board.imu = Imu(imu[0], imu[1], wired.axes, imu[2], wired.int_pin, wired.int_active_low)
     return board
+
+
+def release(*modules):
+    """Forget modules only boot needed, so their globals leave the heap: the board file's (the
+    app keeps its BOARD, whose parts keep their classes) and boardspec's."""
+    for name in modules:
+        sys.modules.pop(name, None)
+        package, _, leaf = name.rpartition(".")
+        if package in sys.modules and hasattr(sys.modules[package], leaf):
+            delattr(sys.modules[package], leaf)
 
 
 def safe_mode_requested(board):

@@ -23,14 +23,13 @@ MAX_FAILURES = const(5)  # failures in a row before the watchdog resets the boar
 STABLE_MS = const(60000)  # a run this long clears the failures in a row
 
 
-class _Supervised:
-    def __init__(self, name, task):
-        self.name = name
-        self.task = task
-        self.failures = 0  # in a row
-        self.restarts = 0  # since boot
-        self.backing_off = False
-        self.gave_up = False
+# a supervised task's entry: a list, not an object (no class, no attribute dict per task)
+_NAME = const(0)
+_TASK = const(1)
+_FAILURES = const(2)  # in a row
+_RESTARTS = const(3)  # since boot
+_BACKING_OFF = const(4)
+_GAVE_UP = const(5)
 
 
 class Supervisor:
@@ -40,12 +39,12 @@ class Supervisor:
 
     def start(self, name, task):
         """Run task.run() supervised, under `name` (its error events say it)."""
-        entry = _Supervised(name, task)
+        entry = [name, task, 0, 0, False, False]
         self.tasks.append(entry)
         asyncio.create_task(self._keep(entry))
 
     async def _keep(self, entry):
-        task = entry.task
+        task = entry[_TASK]
         while True:
             started = time.ticks_ms()
             try:
@@ -55,38 +54,38 @@ class Supervisor:
                 sys.print_exception(err)
                 message = repr(err)
             if time.ticks_diff(time.ticks_ms(), started) > STABLE_MS:
-                entry.failures = 0
-            entry.failures += 1
-            entry.restarts += 1
+                entry[_FAILURES] = 0
+            entry[_FAILURES] += 1
+            entry[_RESTARTS] += 1
             self.publish(
                 {
                     "type": "error",
                     "code": "task_failed",
-                    "task": entry.name,
-                    "restarts": entry.restarts,
+                    "task": entry[_NAME],
+                    "restarts": entry[_RESTARTS],
                     "message": message,
                 }
             )
-            if entry.failures >= MAX_FAILURES:
-                entry.gave_up = True
+            if entry[_FAILURES] >= MAX_FAILURES:
+                entry[_GAVE_UP] = True
                 return
-            entry.backing_off = True
-            await asyncio.sleep_ms(BACKOFF_MS << (entry.failures - 1))
-            entry.backing_off = False
+            entry[_BACKING_OFF] = True
+            await asyncio.sleep_ms(BACKOFF_MS << (entry[_FAILURES] - 1))
+            entry[_BACKING_OFF] = False
             task.heartbeat_ms = time.ticks_ms()
 
     def check(self):
         """Once a second, from the monitor: wake the waiting tasks, and return the name of a
         task that gave up or stopped beating (the watchdog must not be fed), else None."""
         now = time.ticks_ms()
-        for entry in self.tasks:
-            if entry.gave_up:
-                return entry.name
-            if entry.backing_off:
+        for name, task, _failures, _restarts, backing_off, gave_up in self.tasks:
+            if gave_up:
+                return name
+            if backing_off:
                 continue
-            if time.ticks_diff(now, entry.task.heartbeat_ms) > STALE_MS:
-                return entry.name
-            poke = getattr(entry.task, "poke", None)
+            if time.ticks_diff(now, task.heartbeat_ms) > STALE_MS:
+                return name
+            poke = getattr(task, "poke", None)
             if poke is not None:
                 poke()
         return None

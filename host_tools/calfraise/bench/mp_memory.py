@@ -34,6 +34,7 @@ def simulated_hardware():
     import select  # noqa: F401  (the port's stand-ins for built-in modules)
 
     import bluetooth  # noqa: F401
+    import esp32  # noqa: F401  (in the simulated hardware's footprint too: not the firmware's)
     import machine
     import neopixel  # noqa: F401
 

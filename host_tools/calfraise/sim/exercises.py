@@ -9,8 +9,10 @@ Each is modelled from what the foot does, with the clip anywhere on the shoe:
   free foot, that foot is lifted, held in the air and swung with each rep;
 - lunges: the front foot steps out (swing, heel strike) and back; the rear heel rises 30-60 deg
   about the ball while the body drops, the foot tilting further as the knee goes down;
-- split squats: the rear foot stays heel-up on its ball for the whole set, tilting 5-20 deg more
-  with each rep; the front foot stays flat;
+- lunges also backwards: the foot steps back onto its ball, heel up, and forward again;
+- split squats: the foot steps (lifted, never slid) into the stance; the rear foot stays heel-up
+  on its ball for the whole set, tilting 5-20 deg more with each rep, or lies laces-down on a
+  bench (Bulgarian), rolling on it; the front foot stays flat;
 - step-ups and step-downs (a 20-40 cm box): push-off, swing up, flat landing; or a forefoot
   landing below and the heel lowering;
 - jumps and hops: a push-off heel raise at 300+ deg/s, flight (near 0 g), a 3-6 g landing;
@@ -98,36 +100,85 @@ def _step_out_and_back(k, rng, reach):
     k.hit(_u(rng, 1.2, 2))
 
 
+def _step(k, rng, pos, pitch, landing_g):
+    """The foot steps to `pos`: heel-off about the ball, a swing through the air, and a landing
+    flat (pitch 0, heel strike) or on the ball with the heel `pitch` deg up. A foot is lifted,
+    not slid, from one place to another."""
+    start = np.asarray(k.keys[-1][4])
+    mid = (start + np.asarray(pos, float)) / 2 + (0, 0, _u(rng, 0.05, 0.10))
+    k.to(_u(rng, 0.15, 0.25), max(k.keys[-1][1], _u(rng, 15, 25)), 0, 0, tuple(start))
+    k.to(_u(rng, 0.3, 0.45), (pitch + _u(rng, 0, 15)) / 2, 0, 0, tuple(mid))
+    k.to(_u(rng, 0.25, 0.4), pitch, 0 if pitch else _u(rng, 5, 15), 0, pos)
+    k.hit(_u(rng, *landing_g))
+    if not pitch:  # heel strike, then the forefoot comes down
+        k.to(_u(rng, 0.08, 0.15), 0, 0, 0, pos)
+
+
+def _rear_foot_squats(k, rng, pos, heel, n):
+    """The rear foot on its ball at `pos`, heel `heel` deg up: it tilts 5-20 deg further as the
+    knee goes down, and back, n times (a split squat, or a reverse lunge once)."""
+    for _ in range(n):
+        k.to(_u(rng, 1.0, 1.8), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4), pos)
+        k.to(_u(rng, 0.8, 1.4), heel, 0, 0, pos)
+        k.hold(_u(rng, 0.2, 1.0))
+
+
 def _lunges(rng):
+    """Forward lunges (this foot steps out and back, or stays behind, heel up about its ball,
+    while the other steps out) and reverse lunges (this foot steps back onto its ball, the knee
+    goes down and up, and it steps forward again)."""
     k = _Keys()
     for _ in range(int(rng.integers(6, 12))):
-        if rng.random() < 0.5:
+        way = rng.random()
+        if way < 0.35:
             _step_out_and_back(k, rng, _u(rng, 0.6, 0.9))
-        else:  # rear foot: heel up about the ball while the other leg steps out
+        elif way < 0.7:  # rear foot: heel up about the ball while the other leg steps out
             heel = _u(rng, 30, 60)
             k.to(_u(rng, 0.4, 0.7), heel)
             k.to(_u(rng, 1.0, 1.5), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4))
             k.to(_u(rng, 0.8, 1.2), heel)
             k.to(_u(rng, 0.4, 0.7))
+        else:  # reverse lunge: this foot steps back and lands on its ball
+            back, heel = (-_u(rng, 0.6, 0.9), 0, 0), _u(rng, 40, 65)
+            _step(k, rng, back, heel, (0.8, 1.5))
+            _rear_foot_squats(k, rng, back, heel, 1)
+            _step(k, rng, _Z, 0, (1.2, 2))
         k.hold(_u(rng, 0.3, 1.5))
     return [k.move("lunge")]
 
 
 def _split_squats(rng):
+    """This foot steps into a split stance and back out: in front (flat), behind on its ball
+    (heel 35-60 deg up), or behind on a bench (a Bulgarian split squat: the laces on the bench,
+    the sole up, the foot turned 140-170 deg from flat, rolling 10-25 deg on the bench as the
+    knee goes down)."""
     k = _Keys()
-    rear = rng.random() < 0.6
-    heel = _u(rng, 35, 60)
-    k.to(_u(rng, 0.6, 1.0), heel if rear else 0, 0, 0, (-0.6 if rear else 0.6, 0, 0))
-    for _ in range(int(rng.integers(6, 12))):
-        if rear:
-            k.to(_u(rng, 1.0, 1.8), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4), (-0.6, 0, 0))
-            k.to(_u(rng, 0.8, 1.4), heel, 0, 0, (-0.6, 0, 0))
-        else:
-            k.to(_u(rng, 1.0, 1.8), _u(rng, 0, 4), 0, _u(rng, -3, 3), (0.6, 0, 0))
-            k.to(_u(rng, 0.8, 1.4), 0, 0, 0, (0.6, 0, 0))
-        k.hold(_u(rng, 0.2, 1.0))
-    k.to(_u(rng, 0.6, 1.0))
-    k.hit(_u(rng, 1.2, 2))
+    where = rng.random()
+    if where < 0.4:  # rear foot on the floor
+        pos, heel = (-_u(rng, 0.6, 0.9), 0, 0), _u(rng, 35, 60)
+        _step(k, rng, pos, heel, (0.8, 1.5))
+        _rear_foot_squats(k, rng, pos, heel, int(rng.integers(6, 12)))
+    elif where < 0.7:  # rear foot on a bench, 40-50 cm high
+        pos, over = (-_u(rng, 0.5, 0.7), 0, _u(rng, 0.42, 0.52)), _u(rng, 140, 170)
+        k.to(_u(rng, 0.2, 0.3), _u(rng, 20, 40))
+        k.to(_u(rng, 0.5, 0.8), over * 0.6, 0, 0, (pos[0] / 2, 0, pos[2] + 0.15))
+        k.to(_u(rng, 0.3, 0.5), over, 0, 0, pos)
+        k.hit(_u(rng, 0.5, 1.0))
+        for _ in range(int(rng.integers(6, 12))):
+            roll = _u(rng, 10, 25)
+            k.to(_u(rng, 1.0, 1.8), over - roll, 0, _u(rng, -5, 5), pos)
+            k.to(_u(rng, 0.8, 1.4), over, 0, 0, pos)
+            k.hold(_u(rng, 0.2, 1.0))
+        k.to(_u(rng, 0.4, 0.6), over * 0.5, 0, 0, (pos[0] / 2, 0, pos[2] + 0.1))
+    else:  # front foot
+        pos = (_u(rng, 0.6, 0.9), 0, 0)
+        _step(k, rng, pos, 0, (1.2, 2))
+        for _ in range(int(rng.integers(6, 12))):
+            k.to(_u(rng, 1.0, 1.8), _u(rng, 0, 4), 0, _u(rng, -3, 3), pos)
+            k.to(_u(rng, 0.8, 1.4), 0, 0, 0, pos)
+            k.hold(_u(rng, 0.2, 1.0))
+    _step(k, rng, _Z, 0, (1.2, 2))
+    k.hold(0.3)
     return [k.move("split_squat")]
 
 
