@@ -2,7 +2,7 @@
 (host_tools/calfraise/device/port): an LSM6DSOX model on a fake I2C bus replaying a trace, a
 NeoPixel, a button, a LiPo divider and the IMU's INT1 on GPIO34 that exist only in the
 simulation. Over a trace, the runner swaps the IMU for one that samples at the trace's own rate
-(runner.trace_imu).
+(calfraise.boardview.trace_imu).
 `calfraise device run --trace T.csv` runs firmware/main.py with it."""
 
 from calfraise_fw.boardspec import AdcBattery, Board, Button, I2CBus, Imu, NeoPixelLed

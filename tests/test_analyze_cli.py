@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from calfraise import analyze
+from calfraise.boardview import TAIL_MS
 from calfraise.trace import read_trace, write_trace
 from test_trace import BAD_TRACES, HEADER
 
@@ -116,7 +117,8 @@ class _Rep:
 
 
 class _FakeDetector:
-    """Records what analyze feeds it; 'finds' a rep at every 100th sample, partial every 3rd."""
+    """Records what analyze feeds it; 'finds' a rep at every 100th of the trace's 500 samples
+    (not in the still tail after them), partial every 3rd."""
 
     instances = []
 
@@ -128,7 +130,7 @@ class _FakeDetector:
     def update(self, t, *counts):
         self.samples.append((t, *counts))
         n = len(self.samples)
-        if n % 100 == 0:
+        if n % 100 == 0 and n <= 500:
             k = n // 100
             return _Rep(t, 1 + (k > 2), k if k <= 2 else k - 2, k % 3 == 0)
         return None
@@ -146,6 +148,9 @@ def test_feeds_raw_counts_and_reports_json(main, tmp_path, capsys, monkeypatch):
     assert det.kwargs == {"rate_hz": 100.0, "accel_lsb_per_g": 4096, "gyro_lsb_per_dps": 32.8}
     assert det.samples[7] == (70, 2048, -32768, 4096, 33, 32767, 0)
     assert all(type(v) is int for v in det.samples[7])  # Python ints, as on the board
+    # then the foot keeps still, as on the board after a trace: the last row held, clock on
+    assert len(det.samples) == 500 + TAIL_MS // 10
+    assert det.samples[-1] == ((len(det.samples) - 1) * 10, *det.samples[499][1:])
     report = json.loads(capsys.readouterr().out)
     numbers = [(r["set"], r["rep"]) for r in report["reps"]]
     assert numbers == [(1, 1), (1, 2), (2, 1), (2, 2), (2, 3)]

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from calfraise.analyze import detect
+from calfraise.analyze import analyze_trace, detect
 from calfraise.device.runner import HEAP, parse_heap, read_flash, run_device
 from calfraise.sim import build_session_plan, render
 from calfraise.trace import read_trace, write_trace
@@ -25,6 +25,11 @@ def regular_trace(path, tier, seed, rate_hz):
     t_ms = np.rint(np.arange(len(trace.t_ms)) * 1000 / rate_hz).astype(np.int64)
     write_trace(path, t_ms, trace.accel_g, trace.gyro_dps)
     return path
+
+
+def assert_reps_are(events, expected):
+    """The device's rep events carry analyze's reps, every field alike."""
+    assert [{k: e[k] for k in r} for e, r in zip(events, expected, strict=True)] == expected
 
 
 def quick(**settings):
@@ -96,34 +101,25 @@ def test_runtime_stats_within_heap(clean_run):
 
 
 def test_sim_board_counts_like_analyze(tmp_path):
-    """The sim board's LSM6DSOX has its own sensitivity: the same reps, timing within a sample."""
+    """The sim board's LSM6DSOX has its own sensitivity, and analyze reads the trace in it
+    (calfraise.boardview): the same reps, to the millisecond."""
     csv = regular_trace(tmp_path / "s.csv", "clean", 5, 104)
     result = run_device(csv, files=quick(), after_ms=AFTER_MS)
-    expected = detect(read_trace(csv), 104.0)
-    got = result.of_type("rep")
-    assert [(r["set"], r["rep"]) for r in got] == [(r["set"], r["rep"]) for r in expected]
-    for g, e in zip(got, expected, strict=True):
-        assert abs(g["start_ms"] - e["start_ms"]) <= 40 and abs(g["end_ms"] - e["end_ms"]) <= 40
+    assert_reps_are(result.of_type("rep"), analyze_trace(csv))
 
 
 def test_the_sim_board_samples_a_trace_at_its_own_rate(tmp_path):
     """Issue 10: a 200 Hz trace replayed by a 104 Hz IMU is resampled, and an 8.5 deg partial
-    rep that `analyze` counts was lost. The sim board now takes an IMU at the trace's rate."""
+    rep that `analyze` counts was lost. The sim board now takes an IMU at the trace's rate, and
+    analyze reads the trace on that IMU's clock: the same reps, to the millisecond."""
     trace = render(build_session_plan("varied", 5))  # an MPU-6886 at 200 Hz, jitter, drops
     csv = tmp_path / "varied5.csv"
     write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
-    expected = detect(read_trace(csv), 200.0)
+    expected = analyze_trace(csv)
     assert sum(r["partial"] for r in expected) >= 1
     result = run_device(csv, files=quick(), after_ms=AFTER_MS)
     assert [e["rate_hz"] for e in result.of_type("imu")] == [200]
-    got = result.of_type("rep")
-    key = ("set", "rep", "partial")
-    assert [[r[k] for k in key] for r in got] == [[r[k] for k in key] for r in expected]
-    # the device's clock counts samples, while the trace's stamps jitter and lose a few, so the
-    # times differ a little (tests/test_set_truth.py checks them on exactly sampled traces)
-    pairs = zip(got, expected, strict=True)
-    diffs = [abs(g[k] - e[k]) for g, e in pairs for k in ("start_ms", "end_ms")]
-    assert sorted(diffs)[len(diffs) // 2] <= 20 and max(diffs) <= 250, diffs
+    assert_reps_are(result.of_type("rep"), expected)
 
 
 def test_a_task_that_raises_is_restarted_and_the_reps_still_count(tmp_path):

@@ -7,6 +7,8 @@ traces are drawn as straight pitch ramps about the ball (test_rep_timing.pitch_s
 the answer is known without the simulator.
 """
 
+import math
+
 import pytest
 
 from test_rep_timing import detect, pitch_samples, ramp_session
@@ -58,3 +60,44 @@ def test_a_heel_lift_right_after_a_small_tilt_is_no_rep():
 def test_a_heel_lift_without_a_set_is_no_rep():
     knots, _ = ramp_session([SEAT_OFF, SEAT_OFF])
     assert detect(pitch_samples(knots)) == []
+
+
+def test_a_partial_rep_after_two_heel_raises_is_counted():
+    """Two heel raises confirm the direction and give the set one rest to pace it by."""
+    knots, _ = ramp_session([FULL] * 2 + [SMALL] + [FULL])
+    assert [r["partial"] for r in detect(pitch_samples(knots))] == [False, False, True, False]
+
+
+def test_a_small_tilt_the_other_way_inside_a_set_is_no_rep():
+    """At the set's rhythm, but the foot tilts 5 degrees against its heel raises (toes up, a
+    weight shift onto the heels): no heel raise at all."""
+    knots, _ = ramp_session([FULL] * 4 + [(-5, *SMALL[1:])] + [FULL])
+    found = detect(pitch_samples(knots))
+    assert len(found) == 5 and not any(r["partial"] for r in found)
+
+
+@pytest.mark.parametrize("angle_deg", [90, 45])
+def test_a_small_tilt_across_the_heel_raises_inside_a_set_is_no_rep(angle_deg):
+    """At the set's rhythm, but the foot tilts 5.9 degrees about an axis angle_deg off the
+    heel raises' (a weight shift onto its outer edge): that rep's accelerometer and gyro
+    vectors turned about the sensor's z axis. At 45 degrees 4.2 degrees of it lie along the
+    heel raise, over the 4 degree minimum, but the tilt is more than 30 degrees off it."""
+    knots, truth = ramp_session([FULL] * 4 + [(5.9, *SMALL[1:])] + [FULL])
+    lo, hi = truth[4]["start_ms"] - 200, truth[4]["end_ms"] + 200  # at rest either side
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    turned = [
+        (
+            t,
+            round(ax * c - ay * s),
+            round(ax * s + ay * c),
+            az,
+            round(gx * c - gy * s),
+            round(gx * s + gy * c),
+            gz,
+        )
+        if lo <= t <= hi
+        else (t, ax, ay, az, gx, gy, gz)
+        for t, ax, ay, az, gx, gy, gz in pitch_samples(knots)
+    ]
+    found = detect(turned)
+    assert len(found) == 5 and not any(r["partial"] for r in found)

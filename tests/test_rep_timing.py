@@ -219,3 +219,55 @@ def test_a_small_rise_from_a_rest_that_drifted_is_timed_from_that_rest():
     floor = 1000 * (leave + 0.6 / 6.5)  # the 5 % level's 0.6 degree floor, up a 6.5 deg/s ramp
     assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= floor + LATE_MS, drifted
     assert abs(drifted["amplitude_deg"] - 6.5) <= 0.3, drifted
+
+
+def turned(samples, yaw_deg):
+    """The same samples from a clip turned yaw_deg on the shoe (about its own z axis, which
+    the foot's pitch leaves level): the pitch now shows in x and y alike. Nothing about a
+    rep depends on which way the clip faces, so neither may its times and amplitude."""
+    c, s = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    return [
+        (t, round(ax * c), round(-ax * s), az, round(gy * s), round(gy * c), 0)
+        for t, ax, _ay, az, _gx, gy, _gz in samples
+    ]
+
+
+@pytest.mark.parametrize("yaw_deg", [90, -135])
+def test_a_clip_turned_on_the_shoe_times_the_same_reps(yaw_deg):
+    """With the sensor's y axis along the foot (90 degrees) or facing back and across it, every
+    time within a sample (plus the landing's half block for the end) of the same session with
+    the clip straight, and the amplitude within 0.1 degree (the rounding of the turned samples).
+    The foot stands with the clip pitched 8 degrees (a sloping heel counter), so that the rest
+    too has a component along each axis."""
+    style = STYLES[0]
+    knots, truth = ramp_session([style] * 3, rest_deg=8.0)
+    samples = pitch_samples(knots)
+    straight, found = detect(samples), detect(turned(samples, yaw_deg))
+    assert len(found) == len(straight) == len(truth)
+    for f, s in zip(found, straight, strict=True):
+        for key in TIMES:
+            spread = END_SPREAD_MS if key == "end_ms" else SPREAD_MS
+            assert abs(f[key] - s[key]) <= spread, (key, f, s)
+        assert abs(f["amplitude_deg"] - s["amplitude_deg"]) <= 0.1, (f, s)
+
+
+@pytest.mark.parametrize("land_deg", [5.0, 11.0])
+def test_a_rep_that_lands_elsewhere_ends_5_percent_above_its_landing(land_deg):
+    """A 20 degree rep from a rest at 8 degrees that comes down 3 degrees lower or higher and
+    stays there (rests between reps differ by a few degrees): the end is 5 % of the rep
+    (about 1 degree) above where the foot landed, on the straight way down, not measured
+    against the rest it rose from. The clip turned 90 degrees on the shoe, so the landing
+    shows on the y axis (the landing's own tilt is what the end is measured from)."""
+    t0, amp = 3.0, 20.0
+    top = 8.0 + amp
+    knots = [(0, 8.0), (t0, 8.0), (t0 + 1, top), (t0 + 1.5, top), (t0 + 2.5, land_deg)]
+    knots.append((t0 + 6, land_deg))
+    [rep] = detect(turned(pitch_samples(knots), 90))
+    exact = {
+        "start_ms": 1000 * (t0 + 0.05),
+        "top_ms": 1000 * (t0 + 0.95),
+        "lower_ms": 1000 * (t0 + 1.5 + 0.05 * amp / (top - land_deg)),
+        "end_ms": 1000 * (t0 + 1.5 + (top - land_deg - 0.05 * amp) / (top - land_deg)),
+    }
+    for key, ms in exact.items():
+        assert ms - EARLY_MS <= rep[key] <= ms + LATE_MS, (key, rep, exact)

@@ -59,6 +59,7 @@ _INBOX = const(4)  # commands waiting for the task; more are answered BUSY
 _STATUS_EVENTS = ("state", "error", "imu", "recording", "stats")
 _STATUS_COUNTERS = const(4)  # bytes 4-9 of the status value: set, rep, reps
 _STATUS_COUNTERS_END = const(10)
+_STATUS_KEY = const(11)  # bytes of the 17-byte status value that are not counters
 _ERROR_BITS = {
     "imu_missing": p.E_IMU_MISSING,
     "imu_failed": p.E_IMU_FAILED,
@@ -85,7 +86,10 @@ class BleServer:
         self._wake = asyncio.ThreadSafeFlag()
         self._status_due = False  # notify the status
         self._status_stale = True  # refresh the status value
-        self._status_sent = b""  # the value last notified
+        # the value last notified less its counters, made once: a bytes object kept from one
+        # notification to the next would land between the heap's free blocks
+        self._status_sent = bytearray(_STATUS_KEY)
+        self._status_new = True  # a new host has seen no status yet
         self._transfer: list | None = None  # [file, offset, end] of a READ_SESSION underway
         self._raw_base = 0  # the sampler's sample count at START_RAW
         self._battery_pct = None  # what the battery level and the advertisement say
@@ -261,8 +265,9 @@ class BleServer:
         value = self.status_value()
         self._ble.gatts_write(self._status, value)
         key = value[:_STATUS_COUNTERS] + value[_STATUS_COUNTERS_END:]
-        if self._status_due and key != self._status_sent:
-            self._status_sent = key
+        if self._status_due and (self._status_new or key != self._status_sent):
+            self._status_sent[:] = key
+            self._status_new = False
             self._send_later(self._status, value)
         self._status_due = False
 
@@ -270,7 +275,7 @@ class BleServer:
         event = self._conn_event
         self._conn_event = None
         if event == "connected":
-            self._status_sent = b""  # a new host has seen nothing yet
+            self._status_new = True
         self.app.publish(
             {
                 "type": "ble",

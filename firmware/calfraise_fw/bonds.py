@@ -8,6 +8,7 @@ drops the host bonded first. Every change rewrites the file whole, a temporary f
 the old one (atomic on LittleFS), so a power cut leaves the bonds as they were before or after.
 """
 
+import gc
 import os
 import struct
 
@@ -51,11 +52,17 @@ class Bonds:
         return None
 
     def set(self, sec_type, key, value):
-        """Store (value None: delete) and save; True when done."""
-        key = bytes(key)
+        """Store (value None: delete) and save; True when done. A value kept already (a host's
+        subscriptions, stored again at each connection) changes nothing."""
+        if value is not None and (sec_type, bytes(key), bytes(value)) in self._entries:
+            return True
+        # what is kept lives on: made after a collect, it takes the heap's lowest holes
+        # instead of splitting its free blocks (copies: the arguments were made before)
+        gc.collect()
+        key = bytes(memoryview(key))
         self._entries = [e for e in self._entries if e[0] != sec_type or e[1] != key]
         if value is not None:
-            self._entries.append((sec_type, key, bytes(value)))
+            self._entries.append((sec_type, key, bytes(memoryview(value))))
             hosts = self.hosts()
             while len(hosts) > MAX_HOSTS:
                 oldest = hosts.pop(0)

@@ -11,6 +11,7 @@ counting, and its set ends and END record (the totals) fit in what was kept.
 Format, policy and measured figures: docs/storage.md.
 """
 
+import gc
 import os
 import struct
 import sys
@@ -133,6 +134,7 @@ class SessionStore:
         at = 0
         while at < len(self.rows) and struct.unpack_from("<I", self.rows, at)[0] < sid:
             at += _ROW_SIZE
+        gc.collect()  # the grown rows outlive the session: to the lowest hole, not a high one
         self.rows[at:at] = struct.pack(_ROW, sid, size, ms, flags)
 
     def drop_entry(self, sid):
@@ -191,7 +193,9 @@ class SessionStore:
             head += bytes(self._scratch[: records.put(self._scratch, 0, records.RUN, *run)])
         sid = self._next_id
         self._next_id += 1
-        f = open(self.path(sid), "wb")
+        path = self.path(sid)
+        gc.collect()  # the file lives as long as the session: to the lowest hole, not a high one
+        f = open(path, "wb")
         try:
             f.write(head)
             f.flush()

@@ -1,9 +1,11 @@
 """`calfraise analyze`: count and time the reps in a trace CSV with the firmware's own detector.
 
-The trace is turned back into the raw int16 counts the IMU would have produced and fed to
-calfraise_fw.detector sample by sample, so the host and the board always give the same answer.
-It is read twice as a stream (iter_trace), once for the sample rate, once for the reps: memory
-does not grow with the trace's length (only --plot holds the whole trace).
+The trace is read as the board's IMU would measure it (calfraise.boardview: the chip's rate,
+clock and counts, the firmware Sampler's stamps) and fed to calfraise_fw.detector sample by
+sample, so `analyze`, `device run` and `live` give the same reps. It is read twice as a stream
+(iter_trace), once for the sample rate, once for the reps: memory does not grow with the
+trace's length (only --plot holds the whole trace). detect() feeds a trace's own rows at the
+rate given (the benchmark and the detector's tests).
 """
 
 import json
@@ -11,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from calfraise.boardview import raw_batches, trace_imu
 from calfraise.errors import UserError
 from calfraise.trace import TraceError, iter_trace, read_trace
 from calfraise_fw.detector import RepDetector
@@ -33,8 +36,9 @@ def add_analyze_parser(subparsers):
 
 def run(args):
     times = TraceTimes(iter_trace(args.trace))
-    rate_hz = times.rate_hz()
-    reps = detect(iter_trace(args.trace), rate_hz)
+    imu = trace_imu(times.rate_hz())
+    rate_hz = imu.rate_hz
+    reps = detect_as_board(iter_trace(args.trace), imu)
     sets = summarize_sets(reps)
     if args.plot:
         from calfraise.trace_plot import render_trace_png
@@ -140,6 +144,26 @@ def detect(trace, rate_hz):
     reps = []
     for chunk in _chunks(trace):
         reps += detect_samples(det, raw_samples(chunk).tolist())  # Python ints, as on the board
+    return reps
+
+
+def analyze_trace(path):
+    """The reps `calfraise analyze` reports for a trace CSV (the sim board's detector finds the
+    same): detect_as_board with the IMU the trace's rate calls for."""
+    return detect_as_board(iter_trace(path), trace_imu(estimate_rate_hz(iter_trace(path))))
+
+
+def detect_as_board(trace, imu):
+    """The reps the board's detector finds in the trace (a Trace, or iter_trace's chunks) as
+    measured by imu (a boardview.BoardImu, e.g. trace_imu's), as dicts in order."""
+    det = RepDetector(
+        rate_hz=imu.rate_hz,
+        accel_lsb_per_g=imu.accel_lsb_per_g,
+        gyro_lsb_per_dps=imu.gyro_lsb_per_dps,
+    )
+    reps = []
+    for batch in raw_batches(imu, trace):
+        reps += detect_samples(det, batch.tolist())  # Python ints, as on the board
     return reps
 
 

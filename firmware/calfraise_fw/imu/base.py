@@ -27,16 +27,21 @@ class FifoImu:
     FRAME = 12  # FIFO bytes per burst unit (a sample, or a tagged word)
     MAX_BATCH = 32  # burst units per read: a power of two
     FIFO_SAMPLES = 0  # whole samples the FIFO holds (how long the CPU may sleep between drains)
+    # the chip's sensitivity at the range the driver sets, as exact fractions (numerator,
+    # denominator): counts per g and per deg/s. The host converts a trace with these very
+    # numbers (calfraise.boardview), so it reads a trace as the chip does.
+    ACCEL_LSB = (0, 1)
+    GYRO_LSB = (0, 1)
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
         self.i2c = i2c
         self.addr = addr
         self.bus = bus  # how messages name the bus, e.g. "I2C(0, scl=22, sda=21)"
-        # the actual output data rate and scale: subclasses set them in their constructor,
-        # so the app can size its detector before the chip ever answers
+        # the actual output data rate (subclasses set it in their constructor) and scale, so
+        # the app can size its detector before the chip ever answers
         self.rate_hz = 0
-        self.accel_lsb_per_g = 0
-        self.gyro_lsb_per_dps = 0
+        self.accel_lsb_per_g = self.ACCEL_LSB[0] / self.ACCEL_LSB[1]
+        self.gyro_lsb_per_dps = self.GYRO_LSB[0] / self.GYRO_LSB[1]
         self.raw = bytearray(self.FRAME * self.MAX_BATCH)
         mv = memoryview(self.raw)
         self.views = []

@@ -59,12 +59,12 @@ class Lsm6ds(FifoImu):
     """The three chips' shared part; a subclass batches its FIFO and reads it."""
 
     FIFO_MODE_REG = 0  # the register holding FIFO_MODE[2:0]
+    ACCEL_LSB = (1000000, 244)  # +-8 g: 0.244 mg/LSB (DS table 3)
+    GYRO_LSB = (1000, 35)  # +-1000 deg/s: 35 mdps/LSB (DS table 3)
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
         super().__init__(i2c, addr, rate_hz=rate_hz, axes=axes, bus=bus)
         self.rate_hz, self._odr = nearest_odr(rate_hz)
-        self.accel_lsb_per_g = 1000 / 0.244
-        self.gyro_lsb_per_dps = 1000 / 35
         self.layout = frame_layout(axes, SAMPLE, 6, 0, False)
         self._fifo_cfg = 0  # FIFO_MODE_REG's bits besides FIFO_MODE
         self._left = 0  # samples the previous read() left in the FIFO

@@ -71,13 +71,13 @@ class _Mpu(FifoImu):
     WHO_AM_I_REG = 0x75
     FIFO_SOURCES = 0  # the FIFO_EN bits that put accel and gyro into the FIFO
     GYRO_AT = 0  # byte offset of the gyro's x reading in a FIFO frame
+    ACCEL_LSB = (4096, 1)  # +-8 g: 4096 LSB/g (PS 6.2)
+    GYRO_LSB = (328, 10)  # +-1000 deg/s: 32.8 LSB/(deg/s) (RM 4.19)
 
     def __init__(self, i2c, addr, *, rate_hz=104, axes="x,y,z", bus="I2C"):
         super().__init__(i2c, addr, rate_hz=rate_hz, axes=axes, bus=bus)
         self.layout = frame_layout(axes, self.FRAME, 0, self.GYRO_AT, True)
         self.rate_hz, self._dlpf = nearest_rate(rate_hz)
-        self.accel_lsb_per_g = 4096
-        self.gyro_lsb_per_dps = 32.8
         self._left = 0  # frames the previous read() left in the FIFO
         self._carry = 0  # samples lost just after the previous read()'s batch
 

@@ -1,21 +1,32 @@
 """Runs on the MicroPython unix port in place of firmware/main.py (calfraise.bench.soak): the
-firmware as a board runs it, plus a heap report once a simulated minute, right after the main
-loop's gc.collect(): micropython.mem_info() prints the heap's used bytes and its largest free
-block ("max free sz", in GC blocks), which no other call gives.
+firmware as a board runs it, plus a heap report once a minute of the board's clock, right after
+the main loop's gc.collect(): micropython.mem_info() prints the heap's used bytes and its
+largest free block ("max free sz", in GC blocks), which no other call gives. The board's clock,
+not the loop's count of seconds, paces the reports: the loop stands still while the CPU
+light-sleeps between FIFO drains.
 """
+
+import time
 
 import micropython
 
 from calfraise_fw import monitor
 from calfraise_fw.startup import main
 
+REPORT_MS = 60_000
 _collect = monitor.Monitor._collect
+_due = []  # ticks_ms of the next report, once the first is printed
 
 
 def _collect_and_report(self):
     _collect(self)
-    if self._loops % monitor.STATS_EVERY == 0:
+    now = time.ticks_ms()
+    if not _due or time.ticks_diff(now, _due[0]) >= 0:
         micropython.mem_info()
+        if _due:
+            _due[0] = time.ticks_add(_due[0], REPORT_MS)
+        else:
+            _due.append(time.ticks_add(now, REPORT_MS))
 
 
 monitor.Monitor._collect = _collect_and_report

@@ -2,8 +2,9 @@
 
 The board file (boards/NAME.py) decides which chip models sit on the fake I2C bus, where the
 button and the battery are; the trace is what the IMU measures. The simulated board (chip
-"unix") samples a trace at the trace's own rate (trace_imu), so the firmware's detector sees the
-samples `calfraise analyze` sees and finds the same reps. The firmware's console (one
+"unix") carries the IMU boardview.trace_imu picks for the trace's rate, and the IMU plays the
+samples boardview takes of the trace, so the firmware's detector sees the integers `calfraise
+analyze` feeds its own and finds the same reps. The firmware's console (one
 JSON event per line) comes back as a list of events; anything else it prints (a traceback)
 goes to stderr. Exit codes of the run: 0 (the simulated power went off), 3 (watchdog reset),
 4 (machine.reset()), 5 (deep sleep with no wake source armed), anything else: the firmware
@@ -23,15 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calfraise.analyze import estimate_rate_hz
+from calfraise.boardview import board_imu, trace_imu, write_board_trace
 from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, PORT
 from calfraise.device.mpy import build_romfs, compile_firmware, compile_tree
 from calfraise.device.simconfig import write_sim_config
-from calfraise.device.tracebin import convert_trace
 from calfraise.errors import UserError
 from calfraise.trace import iter_trace
 from calfraise_fw.boardspec import Axp192Battery, Imu
-from calfraise_fw.imu.lsm6ds import nearest_odr
-from calfraise_fw.imu.mpu6xxx import nearest_rate
 
 
 @dataclass(frozen=True)
@@ -138,19 +137,6 @@ def load_board(name):
     return module.BOARD
 
 
-def trace_imu(rate_hz):
-    """The simulated board's IMU for a trace recorded at rate_hz, as config.json's "imu" entry.
-
-    Played at another rate, a trace is resampled (nearest sample) and a borderline rep can come
-    out differently than `analyze` finds it. An MPU-6886 runs at 50, 100, 200 Hz with analyze's
-    own scale (4096 LSB/g, 32.8 LSB/dps), so those traces reach the detector unchanged; other
-    rates get an LSM6DSOX at its nearest output data rate (52, 104, 208 Hz)."""
-    rate, _ = nearest_rate(rate_hz)
-    if abs(rate - rate_hz) <= rate_hz / 100:
-        return {"kind": "mpu6886", "addr": 0x68, "rate_hz": rate}
-    return {"kind": "lsm6dsox", "addr": 0x6A, "rate_hz": nearest_odr(rate_hz)[0]}
-
-
 def sim_setup(board, trace_bin, power_off_ms, presses=(), faults=(), extra=None):
     """The sim config for a board: its IMU (and power chip) on the bus, its button, battery."""
     imu = board.imu
@@ -252,12 +238,16 @@ def prepared(
         tmp = Path(tmp)
         trace_bin = power_off = None
         if trace_csv is not None:
+            wired = spec.imu
             if spec.chip == "unix":
-                imu = board_config["imu"] = trace_imu(estimate_rate_hz(iter_trace(trace_csv)))
-                wired = spec.imu  # the same INT line, whichever chip plays the trace
-                spec.imu = Imu(imu["kind"], imu["addr"], wired.axes, imu["rate_hz"], wired.int_pin)
+                imu = trace_imu(estimate_rate_hz(iter_trace(trace_csv)))
+                board_config["imu"] = imu.config()
+                # the same INT line, whichever chip plays the trace
+                spec.imu = Imu(imu.kind, imu.addr, wired.axes, imu.rate_hz, wired.int_pin)
+            else:
+                imu = board_imu(wired.kind, wired.addr, wired.rate_hz)
             trace_bin = tmp / "trace.bin"
-            last_ms = convert_trace(trace_bin, iter_trace(trace_csv))
+            last_ms = write_board_trace(trace_bin, trace_csv, imu)
             if after_ms is not None:
                 power_off = last_ms + after_ms
         config = sim_setup(spec, trace_bin, power_off, presses, faults, extra)

@@ -1,7 +1,7 @@
-"""Trace CSV samples to the binary rows the simulated IMU plays back (port/simhw/world.py).
+"""Trace samples to the binary rows the simulated IMU plays back (port/simhw/world.py).
 
 Integers so that MicroPython reads them without floats: accel in 1e-5 g and gyro in 1e-3 deg/s,
-the trace CSV's own resolution, so nothing is lost in the conversion.
+the trace CSV's own resolution (calfraise.boardview converts a trace CSV's values here too).
 """
 
 MAGIC = b"CFTR"
@@ -9,31 +9,28 @@ ACCEL_UNIT = 100_000  # per g
 GYRO_UNIT = 1000  # per deg/s
 
 
-def _rows(t_ms, accel_g, gyro_dps):
+def world_units(accel_g, gyro_dps):
+    """Physical values in the world's integer units: (N, 6) int64, accel then gyro."""
     import numpy as np  # here, not at the top: the command line starts without it
+
+    accel = np.rint(np.asarray(accel_g, dtype=np.float64) * ACCEL_UNIT)
+    gyro = np.rint(np.asarray(gyro_dps, dtype=np.float64) * GYRO_UNIT)
+    return np.hstack((accel, gyro)).astype(np.int64)
+
+
+def write_rows(f, t_ms, world):
+    """Append rows (t_ms (N,), world units (N, 6)) to an open binary trace."""
+    import numpy as np
 
     rows = np.empty((len(t_ms), 7), dtype="<i4")
     rows[:, 0] = t_ms
-    rows[:, 1:4] = np.rint(np.asarray(accel_g) * ACCEL_UNIT)
-    rows[:, 4:7] = np.rint(np.asarray(gyro_dps) * GYRO_UNIT)
-    return rows.tobytes()
+    rows[:, 1:] = world
+    f.write(rows.tobytes())
 
 
 def write_tracebin(path, t_ms, accel_g, gyro_dps):
     """Write samples (t_ms (N,), accel_g (N, 3), gyro_dps (N, 3)) as a binary trace."""
     with open(path, "wb") as f:
         f.write(MAGIC)
-        f.write(_rows(t_ms, accel_g, gyro_dps))
+        write_rows(f, t_ms, world_units(accel_g, gyro_dps))
     return path
-
-
-def convert_trace(path, chunks):
-    """Write a trace CSV's chunks (calfraise.trace.iter_trace) as a binary trace, one chunk at
-    a time; returns the last sample's t_ms."""
-    last_ms = None
-    with open(path, "wb") as f:
-        f.write(MAGIC)
-        for chunk in chunks:
-            f.write(_rows(chunk.t_ms, chunk.accel_g, chunk.gyro_dps))
-            last_ms = int(chunk.t_ms[-1])
-    return last_ms

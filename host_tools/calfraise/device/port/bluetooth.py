@@ -36,6 +36,7 @@ import socket
 import struct
 import sys
 import time
+from binascii import hexlify
 
 import machine
 from simhw import blelink, config, meter, wakeup
@@ -130,16 +131,52 @@ def _fail(code):
 
 
 class _Attr:
-    """A characteristic or descriptor value: NimBLE's gatts_db entry."""
+    """A characteristic or descriptor value: MicroPython's gatts_db entry, a buffer made once
+    and written in place (grown only by a longer gatts_write), so a write leaves no new object
+    in the heap between the firmware's."""
 
     def __init__(self):
-        self.data = b""
-        self.alloc = _DEFAULT_ATTR_LEN
+        self.buf = bytearray(_DEFAULT_ATTR_LEN)
+        self.n = 0  # bytes of buf in use
         self.append = False
 
+    @property
+    def data(self):
+        return memoryview(self.buf)[: self.n]
+
+    def resize(self, alloc, append=False):
+        self.buf = bytearray(alloc)
+        self.n = 0
+        self.append = append
+
+    def write(self, data):
+        if len(data) > len(self.buf):
+            self.buf = bytearray(len(data))
+        self.buf[: len(data)] = data
+        self.n = len(data)
+
     def remote_write(self, data):
-        start = self.data if self.append else b""
-        self.data = (start + data)[: self.alloc]
+        start = self.n if self.append else 0
+        n = min(len(data), len(self.buf) - start)
+        self.buf[start : start + n] = data[:n]
+        self.n = start + n
+
+
+class _AdvData:
+    """Advertising or scan response data, copied into a buffer made once (NimBLE's): n is the
+    length given, which may exceed what the buffer keeps (refused as too long)."""
+
+    def __init__(self):
+        self.buf = bytearray(_MAX_ADV_LEN)
+        self.n = 0
+
+    def set(self, data):
+        self.n = len(data)
+        kept = min(self.n, _MAX_ADV_LEN)
+        self.buf[:kept] = memoryview(data)[:kept]
+
+    def hex(self):
+        return hexlify(memoryview(self.buf)[: min(self.n, _MAX_ADV_LEN)]).decode()
 
 
 class _Link:
@@ -264,8 +301,8 @@ class BLE:
         self._attrs = {}  # value handle -> _Attr
         self._conns = {}  # conn handle -> MTU
         self._in_flight = 0
-        self._adv = b""
-        self._resp = b""
+        self._adv = _AdvData()
+        self._resp = _AdvData()
         self.host_looking = False  # the host scans or connects (the bridge's LOOKING)
 
     # configuration
@@ -341,11 +378,11 @@ class BLE:
     def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
         self._need_active()
         if adv_data is not None:
-            self._adv = bytes(adv_data)
+            self._adv.set(adv_data)
         if resp_data is not None:
-            self._resp = bytes(resp_data)
+            self._resp.set(resp_data)
         stop = interval_us is None
-        too_long = len(self._adv) > _MAX_ADV_LEN or len(self._resp) > _MAX_ADV_LEN
+        too_long = self._adv.n > _MAX_ADV_LEN or self._resp.n > _MAX_ADV_LEN
         advert = {
             "interval_us": None if stop or too_long else interval_us,
             "adv": self._adv.hex(),
@@ -394,25 +431,22 @@ class BLE:
 
     def gatts_read(self, value_handle):
         attr = self._attr(value_handle)
-        data = attr.data
+        data = bytes(attr.data)
         if attr.append:
-            attr.data = b""
+            attr.n = 0
             self._mirror(value_handle, attr)
         return data
 
     def gatts_write(self, value_handle, data, send_update=False):
         attr = self._attr(value_handle)
-        attr.data = bytes(data)
-        attr.alloc = max(attr.alloc, len(attr.data))
+        attr.write(data)
         self._mirror(value_handle, attr)
         if send_update:
             self._send(blelink.packed(blelink.UPDATE, blelink.ONE_HANDLE, value_handle))
 
     def gatts_set_buffer(self, value_handle, len, append=False):  # noqa: A002  (the real name)
         attr = self._attr(value_handle)
-        attr.alloc = len
-        attr.append = bool(append)
-        attr.data = b""
+        attr.resize(len, bool(append))
 
     def gatts_notify(self, conn_handle, value_handle, data=None):
         self._queue(blelink.NOTIFY, conn_handle, value_handle, data)
