@@ -584,13 +584,12 @@ class RepDetector:
         ux = st[_UX] - _OFF
         uy = st[_UX + 1] - _OFF
         uz = st[_UX + 2] - _OFF
-        # the accelerometer's block mean is what it read at the block's middle: turned on by
-        # half the block's turn, it is what it reads at the block's end, when u is (pulled
-        # towards the mean, u would trail a turn by half a block, and a rep's times and
-        # amplitude with it; less gravity at the end, it would read the turn as acceleration)
-        tx = (ax << 2) + (((ay >> 2) * wz - (az >> 2) * wy) >> 13)
-        ty = (ay << 2) + (((az >> 2) * wx - (ax >> 2) * wz) >> 13)
-        tz = (az << 2) + (((ax >> 2) * wy - (ay >> 2) * wx) >> 13)
+        # the accelerometer's block mean (the tilt at the block's middle: the pull trails a turn
+        # by half a block; turning the mean on to the block's end cost more in counting than it
+        # gained in timing, docs/detector.md)
+        tx = ax << 2
+        ty = ay << 2
+        tz = az << 2
         dm = m2 - (st[_M2REST] - _OFF)
         calm = -_BLEND_GATE < dm < _BLEND_GATE
         if st[_HAVE_U] - _OFF == 0:
