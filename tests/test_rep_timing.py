@@ -150,7 +150,9 @@ def test_amplitude_is_the_drawn_pitch(style):
     knots, truth = ramp_session([style] * 3)
     lag = max(amp / up, amp / down) * 0.0385 / 2
     for f, t in zip(detect(pitch_samples(knots)), truth, strict=True):
-        assert abs(f["amplitude_deg"] - t["amplitude_deg"]) <= lag + 0.01 * t["amplitude_deg"] + 0.05
+        assert (
+            abs(f["amplitude_deg"] - t["amplitude_deg"]) <= lag + 0.01 * t["amplitude_deg"] + 0.05
+        )
 
 
 @pytest.mark.parametrize("share,partial", [(61.8, True), (62.5, False)])

@@ -96,17 +96,40 @@ TARGETS = {
             "test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep",
         ],
         {
-            "up_ms", "hold_ms", "down_ms", "amplitude_deg", "as_dict", "isqrt",
-            "chord2_to_cdeg", "crossing", "_past_top", "_hold_pending", "_emit",
-            "_fell_below", "_landed",  # the lower's and the end's crossings (main, ea49055)
+            "up_ms",
+            "hold_ms",
+            "down_ms",
+            "amplitude_deg",
+            "as_dict",
+            "isqrt",
+            "chord2_to_cdeg",
+            "crossing",
+            "_past_top",
+            "_hold_pending",
+            "_emit",
+            "_fell_below",
+            "_landed",  # the lower's and the end's crossings (main, ea49055)
         },
     ),
 }
 
 SWAPS = {
-    "<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==",
-    "+": "-", "-": "+", "*": "//", "//": "*", "<<": ">>", ">>": "<<", "&": "|", "|": "&",
-    "+=": "-=", "-=": "+=",
+    "<": "<=",
+    "<=": "<",
+    ">": ">=",
+    ">=": ">",
+    "==": "!=",
+    "!=": "==",
+    "+": "-",
+    "-": "+",
+    "*": "//",
+    "//": "*",
+    "<<": ">>",
+    ">>": "<<",
+    "&": "|",
+    "|": "&",
+    "+=": "-=",
+    "-=": "+=",
 }
 NAMES = {"and": "or", "or": "and", "True": "False", "False": "True"}
 
@@ -205,12 +228,27 @@ def run_tests(tests, timeout, order, record=False):
 
     order: the JSON table of tools/mutate_order.py (cheapest-to-kill tests first); the test that
     killed the mutant has its kills counted there."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "MUTATE_ORDER": str(order),
-           "PYTHONPATH": os.pathsep.join([str(REPO / "tools"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MUTATE_ORDER": str(order),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tools"), os.environ.get("PYTHONPATH", "")]),
+    }
     if record:
         env["MUTATE_RECORD"] = "1"
-    argv = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-            "-p", "mutate_order", "--no-header", *tests]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "mutate_order",
+        "--no-header",
+        *tests,
+    ]
     try:
         proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -276,9 +314,12 @@ def mutate_module(
     if earlier is not None:  # the survivors of an earlier run
         total, last = listed_survivors(earlier, name)
         todo = [
-            m for m in todo
-            if any((m.line, m.old, m.new) == (ln, old, new) and col in (None, m.col)
-                   for ln, col, old, new in last)
+            m
+            for m in todo
+            if any(
+                (m.line, m.old, m.new) == (ln, old, new) and col in (None, m.col)
+                for ln, col, old, new in last
+            )
         ]
         outcome.killed = total - len(todo)
         outcome.rechecked = len(todo)
@@ -327,24 +368,48 @@ def report(outcomes, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--module", action="append", choices=sorted(TARGETS),
-                        help="only these modules (repeatable); default all")
-    parser.add_argument("--limit", type=int, default=0,
-                        help="at most N mutants per module, spread over the file (0: all)")
-    parser.add_argument("--report", default="build/mutate/report.md",
-                        help="where the table and the survivors go (default %(default)s)")
-    parser.add_argument("--tests", nargs="+", metavar="TEST",
-                        help="run these tests instead of the module's (a quick first pass that "
-                        "leaves a slow test to --survivors)")
-    parser.add_argument("--survivors", metavar="REPORT",
-                        help="run only the survivors listed in REPORT (an earlier run's), e.g. "
-                        "after writing tests for them; the other mutants count as killed")
-    parser.add_argument("--shard", default="1/1", metavar="K/N",
-                        help="only every Nth mutant from the Kth: N runs (in N copies of the "
-                        "repository, one per core) add up to one full run")
-    parser.add_argument("--timeout", type=float,
-                        help="seconds a mutant's tests may take (default: 5 times the tests' "
-                        "run without one)")
+    parser.add_argument(
+        "--module",
+        action="append",
+        choices=sorted(TARGETS),
+        help="only these modules (repeatable); default all",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="at most N mutants per module, spread over the file (0: all)",
+    )
+    parser.add_argument(
+        "--report",
+        default="build/mutate/report.md",
+        help="where the table and the survivors go (default %(default)s)",
+    )
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="TEST",
+        help="run these tests instead of the module's (a quick first pass that "
+        "leaves a slow test to --survivors)",
+    )
+    parser.add_argument(
+        "--survivors",
+        metavar="REPORT",
+        help="run only the survivors listed in REPORT (an earlier run's), e.g. "
+        "after writing tests for them; the other mutants count as killed",
+    )
+    parser.add_argument(
+        "--shard",
+        default="1/1",
+        metavar="K/N",
+        help="only every Nth mutant from the Kth: N runs (in N copies of the "
+        "repository, one per core) add up to one full run",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds a mutant's tests may take (default: 5 times the tests' run without one)",
+    )
     args = parser.parse_args(argv)
     earlier = (REPO / args.survivors).read_text() if args.survivors else None
     shard = tuple(int(k) for k in args.shard.split("/"))
