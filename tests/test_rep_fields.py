@@ -39,11 +39,12 @@ def _chord2(degrees):
     return round((2 * math.sin(math.radians(degrees) / 2) * 4096) ** 2)
 
 
-@pytest.mark.parametrize("top_deg,tol_cdeg", [(10, 1.5), (45, 3)])
+@pytest.mark.parametrize("top_deg,tol_cdeg", [(10, 1.5), (55, 2.5)])
 def test_chord_to_angle_within_its_resolution(top_deg, tol_cdeg):
     """A rise's amplitude from its squared chord, every 0.01 degree up to top_deg. The half
     chord is known to 1/8192 (0.014 degree of angle) and the series rounds four times:
-    0.015 degree below 10 degrees, 0.03 degree up to 45 (a calf raise stays below)."""
+    0.015 degree below 10 degrees, 0.025 degree up to 55 (a brisk calf raise on a shoe reaches
+    38-55 degrees, docs/detector.md; the series' x^5 and x^7 terms matter there)."""
     for centi in range(top_deg * 100 + 1):
         s = _chord2(centi / 100)
         exact = 200 * math.degrees(math.asin(math.sqrt(s) / 8192))
