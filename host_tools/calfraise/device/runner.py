@@ -78,7 +78,7 @@ BUILD = INTERPRETERS[64].build
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
 # storage and BLE the firmware keeps ~131 KB alive on this 64-bit port and peaks near 170 KB
 # while a host syncs (about half that on an ESP32): docs/benchmark.md has the figures.
-HEAP = "192K"
+HEAP = "208K"  # round 5: with the detector's code grown, a boot without its IMU needs 200K
 # The firmware's heap budget on the 32-bit port, where objects have their ESP32 size: the least
 # that holds a 30-minute session, the sync of an hour-long one and a soak of sessions, live views
 # and syncs without MemoryError (tests/test_memory.py). The goal is 64K: an ESP32 has ~110 KB
