@@ -81,15 +81,20 @@ def test_a_foot_that_slides_as_its_heel_lifts_did_not_turn_about_its_ball(
     assert reps_on(both_interpreters, trace, tmp_path) == []
 
 
+def knee_bends(low_deg, high_deg):
+    """4-8 turns of the foot as the knee bends and straightens: (degrees, seconds down,
+    seconds up, seconds held)."""
+    turn = st.tuples(
+        st.floats(low_deg, high_deg), st.floats(1.0, 1.8), st.floats(0.8, 1.4), st.floats(0.2, 1.0)
+    )
+    return st.lists(turn, min_size=4, max_size=8)
+
+
 @PROPERTY
 @given(
     seed=st.integers(0, 2**31),
     heel=st.floats(30, 40),
-    rocks=st.lists(
-        st.tuples(st.floats(8, 15), st.floats(1.0, 1.8), st.floats(0.8, 1.4), st.floats(0.2, 1.0)),
-        min_size=4,
-        max_size=8,
-    ),
+    rocks=knee_bends(8, 15),
 )
 def test_a_foot_rocking_on_its_ball_far_from_its_stance_counts_no_rep(
     both_interpreters, tmp_path, seed, heel, rocks
@@ -145,11 +150,7 @@ def _reps(n, first_no=1):
     seed=st.integers(0, 2**31),
     over=st.floats(140, 170),
     bench=st.floats(0.42, 0.52),
-    rolls=st.lists(
-        st.tuples(st.floats(10, 25), st.floats(1.0, 1.8), st.floats(0.8, 1.4), st.floats(0.2, 1.0)),
-        min_size=4,
-        max_size=8,
-    ),
+    rolls=knee_bends(10, 25),
 )
 def test_a_foot_lying_sole_up_on_a_bench_counts_no_rep(
     both_interpreters, tmp_path, seed, over, bench, rolls
