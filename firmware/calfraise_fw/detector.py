@@ -584,12 +584,9 @@ class RepDetector:
         ux = st[_UX] - _OFF
         uy = st[_UX + 1] - _OFF
         uz = st[_UX + 2] - _OFF
-        # the accelerometer's block mean (the tilt at the block's middle: the pull trails a turn
-        # by half a block; turning the mean on to the block's end cost more in counting than it
-        # gained in timing, docs/detector.md)
-        tx = ax << 2
-        ty = ay << 2
-        tz = az << 2
+        # (the pull goes to the accelerometer's block mean, the tilt at the block's middle, so
+        # it trails a turn by half a block; turning the mean on to the block's end cost more in
+        # counting than it gained in timing, docs/detector.md)
         dm = m2 - (st[_M2REST] - _OFF)
         calm = -_BLEND_GATE < dm < _BLEND_GATE
         if st[_HAVE_U] - _OFF == 0:
@@ -621,9 +618,9 @@ class RepDetector:
                 # nothing: it is learned below, at rest)
                 ki = st[_KI] - _OFF
                 lim = st[_BIAS_LIM] - _OFF
-                cx = (uy * tz - uz * ty) >> 14
-                cy = (uz * tx - ux * tz) >> 14
-                cz = (ux * ty - uy * tx) >> 14
+                cx = (uy * az - uz * ay) >> 12
+                cy = (uz * ax - ux * az) >> 12
+                cz = (ux * ay - uy * ax) >> 12
                 b = st[_BX] - _OFF + ((cx * ki) >> 12)
                 if -lim < b < lim:
                     st[_BX] = b + _OFF
@@ -633,13 +630,13 @@ class RepDetector:
                 b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
                 if -lim < b < lim:
                     st[_BX + 2] = b + _OFF
-                ux += (tx - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
-                uy += (ty - uy + 2) >> 2
-                uz += (tz - uz + 2) >> 2
+                ux += ((ax << 2) - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
+                uy += ((ay << 2) - uy + 2) >> 2
+                uz += ((az << 2) - uz + 2) >> 2
             elif w2 < st[_BLEND2] - _OFF and calm:
-                ux += (tx - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
-                uy += (ty - uy + 8) >> 4
-                uz += (tz - uz + 8) >> 4
+                ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
+                uy += ((ay << 2) - uy + 8) >> 4
+                uz += ((az << 2) - uz + 8) >> 4
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -653,9 +650,9 @@ class RepDetector:
         # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
         # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
         # w x (w x .)) and d, the linear acceleration (accelerometer less gravity), 1/2048 g
-        dx = (tx - ux) >> 3
-        dy = (ty - uy) >> 3
-        dz = (tz - uz) >> 3
+        dx = ((ax << 2) - ux) >> 3
+        dy = ((ay << 2) - uy) >> 3
+        dz = ((az << 2) - uz) >> 3
         if state == _UNSETTLED or (
             state != _RISE
             and state != _FALL
@@ -794,7 +791,10 @@ class RepDetector:
             s_top = s_max
         level95 = (s_top >> 8) * 231
         if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
-            self._stand_here()
+            # still for 5 s on a rest the sole-up test refuses: the foot stands there after all
+            # (the clip was turned over without a turn fast enough to forget the stance)
+            if self._sole_up():
+                self._stand_here()
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
@@ -1036,13 +1036,10 @@ class RepDetector:
         return dot < -_SOLE_UP
 
     def _stand_here(self):
-        """Still for 5 s on a rest the sole-up test refuses: the foot stands there after all
-        (the clip was turned over without a turn fast enough to forget the stance). It
-        becomes the stance at once."""
-        if self._sole_up():
-            st = self._st
-            for i in range(3):
-                st[_FX + i] = st[_GX + i]
+        """The rest becomes the stance: where the foot stands."""
+        st = self._st
+        for i in range(3):
+            st[_FX + i] = st[_GX + i]
 
     def _stance_known(self):
         """A counted rep has shown where the foot stands (the stance is zero until then)."""
@@ -1097,8 +1094,7 @@ class RepDetector:
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
         if self._stance_known() and not self._sole_up():  # (at boot the first steady moment
-            for i in range(3):  # may be a rep's top; a foot sole up is not standing)
-                st[_FX + i] = st[_GX + i]
+            self._stand_here()  # may be a rep's top; a foot sole up is not standing)
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -1354,8 +1350,7 @@ class RepDetector:
         self._keep()
         if _v(st, _NBACK) < _BACKLOG:
             return None
-        for i in range(3):
-            st[_FX + i] = st[_GX + i]
+        self._stand_here()
         self._put(_RELEASE, 1)
         return self._release_one()
 
@@ -1401,10 +1396,10 @@ class RepDetector:
         self._put(_OPP, 0)
         self._put(_BY_TOE, 0)
         self._put(_NBACK, 0)  # the doubted reps were toe raises after all
-        for i in range(3):  # follow this clip's heel-raise direction, and the rest it rose from
+        for i in range(3):  # follow this clip's heel-raise direction
             h = _v(st, _HX + i)
             self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
-            st[_FX + i] = st[_GX + i]
+        self._stand_here()  # where the rep rose from
         return self._emit(
             _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
         )
