@@ -2,7 +2,7 @@
 
 from concurrent.futures import ProcessPoolExecutor
 
-from calfraise.analyze import GYRO_LSB_PER_DPS, raw_samples
+from calfraise.analyze import GYRO_LSB_PER_DPS, detect_samples, raw_samples
 from calfraise.bench.accuracy import Score, score_session
 from calfraise.sim import simulate_session
 from calfraise_fw.detector import RepDetector
@@ -15,12 +15,7 @@ def detect_as_booted(trace):
     saved = trace.truth["meta"].get("saved_gyro_bias_dps")
     if saved is not None:
         det.restore_gyro_bias([round(b * GYRO_LSB_PER_DPS * 16) for b in saved])
-    reps = []
-    for sample in raw_samples(trace).tolist():
-        rep = det.update(*sample)
-        if rep is not None:
-            reps.append(rep.as_dict())
-    return reps
+    return detect_samples(det, raw_samples(trace).tolist())
 
 
 def score_one(job):
