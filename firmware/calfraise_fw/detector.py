@@ -807,8 +807,15 @@ class RepDetector:
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
-        elif still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
-            self._learn_rest(m2)  # re-clipped or changed posture without a fuss
+        elif (
+            still_ms >= _NEW_REST_MS
+            and s > _S_TRIGGER
+            and not ((state == _RISE or state == _FALL) and self._partial_in_set())
+        ):
+            # re-clipped or changed posture without a fuss; but a rep of the set under way
+            # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
+            # to look steady, is still a rep: it comes back down, or outlives the ring
+            self._learn_rest(m2)
         elif (
             still_ms >= _RESETTLE_MS
             and state != _REST
@@ -1393,10 +1400,14 @@ class RepDetector:
             else:
                 opp += 1
                 self._put(_OPP, opp)
-            if opp <= _v(st, _VOTE) and not (_v(st, _BY_TOE) and _v(st, _NBACK) == _BACKLOG):
+            full = _v(st, _NBACK) == _BACKLOG
+            if opp <= _v(st, _VOTE) and not (full and (_v(st, _BY_TOE) or opp == _BACKLOG)):
                 return None  # most likely a toe raise
-            # outvoted, or a full backlog and not one heel raise the other way: a clip whose
-            # pivot only looks like it lies under it (on the laces, over the ball)
+            # outvoted; or a backlog full of reps against the direction (the vote is capped at
+            # the backlog's size: one more would push its first rep out, as after a re-clip
+            # that turned the clip about gravity, which leaves the rest where it was); or a
+            # full backlog and not one heel raise the other way: a clip whose pivot only looks
+            # like it lies under it (on the laces, over the ball)
             won = opp if opp > _v(st, _VOTE) else _BACKLOG
             for i in range(3):
                 st[_HX + i] = st[_P_DX + i]
