@@ -62,7 +62,10 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
-_SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or at boot
+_SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a gap
+_BOOT_SETTLE_MS = const(400)  # at boot, steady this long and not trembling: the first rest
+_CALM_FOR_MS = const(300)  # ... the last this long without a tremor
+_TREMBLE_MS = const(2000)  # ... steady this long though trembling (on its ball: a plank, a hold)
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
@@ -194,7 +197,8 @@ _HELD = const(116)  # 1 while a rep that would open a set waits for a second one
 _H_REP = const(117)  # that rep: start, top, lower, end, s_max
 _NEXT = const(122)  # 1 while the rep that opened a set with the held one waits a block
 _N_REP = const(123)  # that rep: start, top, lower, end, s_max
-_FIELDS = const(128)
+_CALM_MS = const(128)  # how long the foot has not trembled (see _block), capped
+_FIELDS = const(129)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -605,7 +609,8 @@ class RepDetector:
             uy = ay << 2
             uz = az << 2
             st[_HAVE_U] = 1 + _OFF
-            st[_M2REST] = m2 + _OFF  # this accelerometer's 1 g, bias and gain errors included
+            # 1 g until the foot is still (learned below): this block may be a foot moving
+            st[_M2REST] = _M2_1G + _OFF
             st[_ANX] = ux + _OFF
             st[_ANX + 1] = uy + _OFF
             st[_ANX + 2] = uz + _OFF
@@ -620,7 +625,8 @@ class RepDetector:
             ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
-            steady = st[_STILL_MS] - _OFF >= _TRUST_MS and st[_STATE] - _OFF != _RISE
+            state0 = st[_STATE] - _OFF
+            steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
             if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
@@ -643,9 +649,17 @@ class RepDetector:
                 uy += ((ay << 2) - uy + 2) >> 2
                 uz += ((az << 2) - uz + 2) >> 2
             elif w2 < st[_BLEND2] - _OFF and calm:
-                ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
-                uy += ((ay << 2) - uy + 8) >> 4
-                uz += ((az << 2) - uz + 8) >> 4
+                if state0 == _UNSETTLED and st[_LAST_REP] - _OFF < 0 and w2 < st[_MOVE2] - _OFF:
+                    # just switched on, no rest yet, and the tilt may be far off (mid-movement):
+                    # half-way to plain gravity each slow block. (Converging slowly, the tilt
+                    # itself moved and read as a foot not steady.)
+                    ux += ((ax << 2) - ux + 1) >> 1
+                    uy += ((ay << 2) - uy + 1) >> 1
+                    uz += ((az << 2) - uz + 1) >> 1
+                else:
+                    ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
+                    uy += ((ay << 2) - uy + 8) >> 4
+                    uz += ((az << 2) - uz + 8) >> 4
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -721,6 +735,22 @@ class RepDetector:
             st[_KB + 2] += (kd2 + 128) >> 8
             st[_KDD] += (d0 * d0 + d1 * d1 + d2 * d2 + 128) >> 8
             st[_KN] += 1
+        # tremor: a foot held on its ball trembles at 5-10 Hz (the calf holds the body up), a
+        # foot standing on the floor does not. The turn's second difference over blocks passes
+        # that band and hardly any sway (1.5 deg at 1 Hz: 0.6 deg/s); over 1 deg/s trembles
+        tx = (wx - 2 * (st[_PW] - _OFF) + st[_PPW] - _OFF) >> 2
+        ty = (wy - 2 * (st[_PW + 1] - _OFF) + st[_PPW + 1] - _OFF) >> 2
+        tz = (wz - 2 * (st[_PW + 2] - _OFF) + st[_PPW + 2] - _OFF) >> 2
+        calm_ms = st[_CALM_MS] - _OFF
+        if quiet and -256 < tx < 256 and -256 < ty < 256 and -256 < tz < 256:
+            if tx * tx + ty * ty + tz * tz < st[_BIAS2] - _OFF:
+                if calm_ms < 60000:
+                    calm_ms += elapsed
+            else:
+                calm_ms = 0
+        else:
+            calm_ms = 0
+        st[_CALM_MS] = calm_ms + _OFF
         st[_PPW] = st[_PW]
         st[_PPW + 1] = st[_PW + 1]
         st[_PPW + 2] = st[_PW + 2]
@@ -763,11 +793,14 @@ class RepDetector:
                 still_ms += elapsed
         st[_STILL_MS] = still_ms + _OFF
         if quiet and still_ms > 400:
+            # the gyro reads only its bias, the tilt holds: the accelerometer reads gravity
+            # alone, this accelerometer's 1 g (its bias and gain errors included)
+            st[_M2REST] += (m2 - (st[_M2REST] - _OFF) + 4) >> 3
             # bias: fast at first while the gyro is quiet; then slowly whenever the tilt is
             # steady at rest, sway and all (it averages out), which also learns the part about
             # gravity that the accelerometer cannot see
             k = 0
-            if st[_CAL] - _OFF < 12:
+            if st[_CAL] - _OFF < 12 and self._held_still(ux, uy, uz):
                 k = 2
             elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
                 k = 6
@@ -805,8 +838,14 @@ class RepDetector:
             if self._sole_up():
                 self._stand_here()
         if state == _UNSETTLED:
-            if still_ms >= _SETTLE_MS:
-                self._learn_rest(m2)
+            if st[_LAST_REP] - _OFF >= 0:
+                if still_ms >= _SETTLE_MS:
+                    self._learn_rest()
+            elif still_ms >= _BOOT_SETTLE_MS and (
+                calm_ms >= _CALM_FOR_MS or still_ms >= _TREMBLE_MS
+            ):  # no rep yet since power-on: steady, and not trembling as a foot held on its
+                # ball does (the top of a rep under way when the board was switched on)
+                self._learn_rest()
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
@@ -815,7 +854,7 @@ class RepDetector:
             # re-clipped or changed posture without a fuss; but a rep of the set under way
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
             # to look steady, is still a rep: it comes back down, or outlives the ring
-            self._learn_rest(m2)
+            self._learn_rest()
         elif (
             still_ms >= _RESETTLE_MS
             and state != _REST
@@ -828,7 +867,7 @@ class RepDetector:
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
             # _rises_from_plateau.)
-            self._learn_rest(m2)
+            self._learn_rest()
         elif state == _REST:
             if s > _S_TRIGGER:
                 if fast or impact:
@@ -926,6 +965,14 @@ class RepDetector:
         if st[_PEND] - _OFF or st[_RELEASE] - _OFF or st[_NEXT] - _OFF:
             return self._after_block(t, impact | fast)
         return None
+
+    def _held_still(self, x, y, z):
+        """Is the tilt (x, y, z) within 1.5 deg of where it was 10 blocks (0.4 s) ago? Before
+        the gyro's bias is known, a quiet gyro is one that reads steadily, and so does the slow
+        start of a smooth turn (a rep's way up or down: 10-20 deg/s, read as a bias); a constant
+        bias tilts the estimate to a standing offset from the accelerometer, a turn moves it."""
+        j = (_v(self._st, _RI) - 10) & _MASK
+        return self._ring_d2(j, x, y, z) < _S_NEAR
 
     def _fill_rings(self, t, x, y, z):
         """Nothing before the first tilt is known: every block of history reads as that tilt at
@@ -1096,7 +1143,7 @@ class RepDetector:
         self._put(_DX + 1, ey)
         self._put(_DX + 2, ez)
 
-    def _learn_rest(self, m2):
+    def _learn_rest(self):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
         small movement average out; after handling, where it is now); after a big change (a
         re-clip, a plank) the heel-raise direction has to be learned again."""
@@ -1118,7 +1165,6 @@ class RepDetector:
             self._put(_OPP, 0)
             if not _v(st, _RELEASE):
                 self._put(_NBACK, 0)
-        self._put(_M2REST, m2)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
 
