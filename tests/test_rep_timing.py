@@ -302,3 +302,23 @@ def test_a_rep_that_lands_elsewhere_ends_5_percent_above_its_landing(land_deg):
     }
     for key, ms in exact.items():
         assert ms - EARLY_MS <= rep[key] <= ms + LATE_MS, (key, rep, exact)
+
+
+@pytest.mark.parametrize("phase", [0, 3, 6])
+def test_a_rep_bounced_off_a_low_point_counts_from_there(phase):
+    """A 20 degree rep comes down to 4 degrees and at once rises 20 degrees again, never
+    stopping (a bounce, not a landing: the foot never turns slower than an eighth of its way
+    down): the first ends 5 % of its rep above that low point and the second is measured from
+    it, 20 degrees, not 24 from the rest before. The low point is a block's turn wide (the V's
+    tip falls inside a block, 0.77 degree at 20 deg/s), so the second amplitude and its start
+    are allowed a block's worth (38.5 ms) more than a rise from a rest."""
+    t0 = 3.0 + phase * 0.0385 / 8
+    knots = [(0, 0.0), (t0, 0.0), (t0 + 1, 20.0), (t0 + 1.5, 20.0), (t0 + 2.3, 4.0)]
+    knots += [(t0 + 3.3, 24.0), (t0 + 3.8, 24.0), (t0 + 4.8, 4.0), (t0 + 8, 4.0)]
+    first, second = detect(turned(pitch_samples(knots), 90))
+    end = 1000 * (t0 + 1.5 + 0.8 * 15 / 16)  # 5 % of 20 above 4 degrees, on the way down
+    assert end - EARLY_MS <= first["end_ms"] <= end + LATE_MS, first
+    start = 1000 * (t0 + 2.3 + 0.05)
+    assert start - EARLY_MS <= second["start_ms"] <= start + 38.5, second
+    for rep in (first, second):
+        assert abs(rep["amplitude_deg"] - 20) <= 0.77 + 0.2 + 0.05, rep
