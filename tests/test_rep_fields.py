@@ -54,27 +54,12 @@ def test_chord_to_angle_within_its_resolution(top_deg, tol_cdeg):
 HALF_CHORDS_55 = range(round(8192 * math.sin(math.radians(55) / 2)) + 1)  # 1/8192, to 55 deg
 
 
-def _exact_cdeg(x):
-    """The angle, in 0.01 degree, between two 1 g vectors whose half chord is x / 8192."""
-    return 200 * math.degrees(math.asin(x / 8192))
-
-
 def test_the_half_chord_is_the_nearest_root():
     """The squared chord's root is rounded to the nearest 1/8192, not floored: every s from
     (x - 1/2)^2 to (x + 1/2)^2 reads as x, for every half chord up to 55 degrees."""
     for x in HALF_CHORDS_55[1:]:
         assert chord2_to_cdeg(x * x + x) == chord2_to_cdeg(x * x), x  # sqrt: x + 1/2 - 1/8x
         assert chord2_to_cdeg(x * x + x + 1) == chord2_to_cdeg((x + 1) ** 2), x
-
-
-def test_the_chord_to_angle_conversion_has_no_bias():
-    """Each of the series' roundings is to the nearest unit (1/8192 of the half angle, 1.4
-    cdeg of the answer), so over every half chord up to 55 degrees they add up to no bias: the
-    mean error is the series' truncation (the x^9 term left out, -0.04 cdeg). A rounding
-    floored instead, or an offset the wrong way, shifts the mean by a tenth of a unit or
-    more (0.1 cdeg); each one alone stays within the per-angle tolerance above."""
-    errors = [chord2_to_cdeg(x * x) - _exact_cdeg(x) for x in HALF_CHORDS_55]
-    assert abs(statistics.mean(errors)) <= 0.1
 
 
 def _crossing_exact(t0, t1, s0, s1, level):
