@@ -7,6 +7,7 @@ with every arithmetic result checked, then drives it with extreme but legal inpu
 
 import ast
 import inspect
+import math
 import random
 
 import pytest
@@ -76,3 +77,18 @@ def test_no_intermediate_beyond_29_bits(checked_detector, rate, accel_lsb, gyro_
 def test_the_check_itself_catches_an_overflow(checked_detector):
     with pytest.raises(OverflowError):
         checked_detector["isqrt"](1 << 40)
+
+
+def test_a_reps_crossings_and_amplitude_stay_within_29_bits(checked_detector):
+    """Once per rep, but on the same board: crossing() scales a signal up to the squared chord
+    of a 180 degree turn (2^26) to 15 bits before multiplying by a block of up to 200 ms, and
+    the amplitude conversion runs up to the 65 degree limit."""
+    crossing = checked_detector["crossing"]
+    rng = random.Random(11)
+    for _ in range(2000):
+        t0 = rng.randrange(2**27)
+        s0, s1 = rng.randrange(-(2**26), 2**26), rng.randrange(-(2**26), 2**26)
+        crossing(t0, t0 + rng.choice((20, 77, 160, 200)), s0, s1, rng.randint(*sorted((s0, s1))))
+    chord2_to_cdeg = checked_detector["chord2_to_cdeg"]
+    for x in range(0, round(8192 * math.sin(math.radians(65) / 2)) + 1, 7):
+        chord2_to_cdeg(x * x)

@@ -51,6 +51,17 @@ def test_chord_to_angle_within_its_resolution(top_deg, tol_cdeg):
         assert abs(chord2_to_cdeg(s) - exact) <= tol_cdeg, (centi, s)
 
 
+HALF_CHORDS_55 = range(round(8192 * math.sin(math.radians(55) / 2)) + 1)  # 1/8192, to 55 deg
+
+
+def test_the_half_chord_is_the_nearest_root():
+    """The squared chord's root is rounded to the nearest 1/8192, not floored: every s from
+    (x - 1/2)^2 to (x + 1/2)^2 reads as x, for every half chord up to 55 degrees."""
+    for x in HALF_CHORDS_55[1:]:
+        assert chord2_to_cdeg(x * x + x) == chord2_to_cdeg(x * x), x  # sqrt: x + 1/2 - 1/8x
+        assert chord2_to_cdeg(x * x + x + 1) == chord2_to_cdeg((x + 1) ** 2), x
+
+
 def _crossing_exact(t0, t1, s0, s1, level):
     """Where the line from (t0, s0) to (t1, s1) meets level, kept within [t0, t1]."""
     if s1 == s0:

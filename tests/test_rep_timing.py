@@ -165,30 +165,57 @@ def test_the_partial_cut_is_62_percent_of_the_full_reps(share, partial):
     assert [r["partial"] for r in found] == [False, False, False, partial]
 
 
-@pytest.mark.parametrize("still_s", [0.3, 0.4, 0.8])
-@pytest.mark.parametrize("shift_deg", [3.0])
-def test_a_rise_from_a_rest_that_drifted_is_timed_from_that_rest(still_s, shift_deg):
-    """After a rep the foot settles 3 degrees up the raise (under the 4 degree trigger: no
-    candidate) and rises again still_s later, before the rest it is measured from has
-    followed. The rise is measured from its own rest: its start is the exact 5 % crossing, not
-    back where the signal last left the old rest (the shift, or the rep before), nor 5 % of
-    the old rest's squared chord (a 20 degree rep's start 40 ms early); its top is the exact
-    95 % crossing and its amplitude the 20 degrees it rose, not the 23 it reaches from the old
-    rest. (A rest 3 degrees down the raise is not handled yet: the rise is measured from where
-    it passes the old rest, 120 ms late and 17 degrees, docs/detector.md.)"""
-    knots, truth = ramp_session([STYLES[0]])
+def drifted_session(shift_deg, still_s, lead_s=3.0):
+    """One steady rep, then the foot tilts shift_deg up the raise over 0.3 s, stays still_s
+    and rises 20 degrees from there: (knots, the first rep's truth, when it left the shift)."""
+    knots, truth = ramp_session([STYLES[0]], lead_s=lead_s)
     leave = knots[-2][0] + 0.3 + still_s  # a 0.3 s shift, then still
     knots[-1:] = [(leave - still_s, shift_deg), (leave, shift_deg)]
     amp, up, hold, down, _pause = STYLES[0]
     top = shift_deg + amp
     knots += [(leave + up, top), (leave + up + hold, top), (leave + up + hold + down, shift_deg)]
     knots.append((knots[-1][0] + 3, shift_deg))
+    return knots, truth, leave
+
+
+@pytest.mark.parametrize(
+    "shift_deg,still_s", [(3.0, 0.3), (3.0, 0.4), (3.0, 0.8), (4.5, 0.25), (6.0, 0.25)]
+)
+def test_a_rise_from_a_rest_that_drifted_is_timed_from_that_rest(shift_deg, still_s):
+    """After a rep the foot settles 3 degrees up the raise (under the 4 degree trigger: no
+    candidate; 4.5 and 6 open one) and rises again still_s later, before the rest it is
+    measured from has followed. The rise is measured from its own rest: its start is the
+    exact 5 % crossing, not back where the signal last left the old rest (the shift, or the
+    rep before), nor 5 % of the old rest's squared chord (a 20 degree rep's start 40 ms
+    early); its top is the exact 95 % crossing and its amplitude the 20 degrees it rose, not
+    the 23 it reaches from the old rest. (A rest 3 degrees down the raise is not handled yet:
+    the rise is measured from where it passes the old rest, 120 ms late and 17 degrees,
+    docs/detector.md.)"""
+    knots, truth, leave = drifted_session(shift_deg, still_s)
+    amp, up = STYLES[0][:2]
     first, drifted = detect(pitch_samples(knots))
     assert abs(first["start_ms"] - truth[0]["start_ms"]) <= EARLY_MS
     for key, frac in (("start_ms", 0.05), ("top_ms", 0.95)):
         exact = 1000 * (leave + frac * up)
         assert exact - EARLY_MS <= drifted[key] <= exact + LATE_MS, (key, drifted)
     assert abs(drifted["amplitude_deg"] - amp) <= 0.01 * amp + 0.05, drifted
+
+
+@pytest.mark.parametrize("phase", [0, 6])
+@pytest.mark.parametrize("shift_deg", [4.5, 6.0])
+def test_a_pause_too_short_for_a_rest_is_part_of_the_rise(shift_deg, phase):
+    """The same shift past the 4 degree trigger, still for only 50 ms before the rise: a rest
+    is flat for 120 ms (docs/detector.md; a foot does not settle its weight in a block or
+    two), so this is one rise with a hitch in it, 20 + shift_deg degrees from the rest it
+    left. Its start is that rise's exact 5 % crossing, in the shift, and its amplitude the
+    whole rise: not timed from the hitch as if it were a rest (half a second later, 20
+    degrees), the reps shifted by 0 and 6 eighths of a block."""
+    knots, _truth, leave = drifted_session(shift_deg, 0.05, lead_s=3.0 + phase * 0.0385 / 8)
+    amp = STYLES[0][0] + shift_deg
+    _first, rise = detect(pitch_samples(knots))
+    exact = 1000 * (leave - 0.05 - 0.3 + 0.3 * 0.05 * amp / shift_deg)
+    assert exact - EARLY_MS <= rise["start_ms"] <= exact + LATE_MS, (exact, rise)
+    assert abs(rise["amplitude_deg"] - amp) <= 0.01 * amp + 0.05, rise
 
 
 @pytest.mark.parametrize("up_s,down_s", [(1.0, 0.12), (0.12, 1.0)])
@@ -278,3 +305,23 @@ def test_a_rep_that_lands_elsewhere_ends_5_percent_above_its_landing(land_deg):
     }
     for key, ms in exact.items():
         assert ms - EARLY_MS <= rep[key] <= ms + LATE_MS, (key, rep, exact)
+
+
+@pytest.mark.parametrize("phase", [0, 3, 6])
+def test_a_rep_bounced_off_a_low_point_counts_from_there(phase):
+    """A 20 degree rep comes down to 4 degrees and at once rises 20 degrees again, never
+    stopping (a bounce, not a landing: the foot never turns slower than an eighth of its way
+    down): the first ends 5 % of its rep above that low point and the second is measured from
+    it, 20 degrees, not 24 from the rest before. The low point is a block's turn wide (the V's
+    tip falls inside a block, 0.77 degree at 20 deg/s), so the second amplitude and its start
+    are allowed a block's worth (38.5 ms) more than a rise from a rest."""
+    t0 = 3.0 + phase * 0.0385 / 8
+    knots = [(0, 0.0), (t0, 0.0), (t0 + 1, 20.0), (t0 + 1.5, 20.0), (t0 + 2.3, 4.0)]
+    knots += [(t0 + 3.3, 24.0), (t0 + 3.8, 24.0), (t0 + 4.8, 4.0), (t0 + 8, 4.0)]
+    first, second = detect(turned(pitch_samples(knots), 90))
+    end = 1000 * (t0 + 1.5 + 0.8 * 15 / 16)  # 5 % of 20 above 4 degrees, on the way down
+    assert end - EARLY_MS <= first["end_ms"] <= end + LATE_MS, first
+    start = 1000 * (t0 + 2.3 + 0.05)
+    assert start - EARLY_MS <= second["start_ms"] <= start + 38.5, second
+    for rep in (first, second):
+        assert abs(rep["amplitude_deg"] - 20) <= 0.77 + 0.2 + 0.05, rep
