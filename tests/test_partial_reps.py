@@ -101,3 +101,29 @@ def test_a_small_tilt_across_the_heel_raises_inside_a_set_is_no_rep(angle_deg):
     ]
     found = detect(turned)
     assert len(found) == 5 and not any(r["partial"] for r in found)
+
+
+@pytest.mark.parametrize(
+    "held",
+    [(8, 1.8, 3.5, 3.0, 1.5), (5, 1.0, 4.5, 2.0, 1.5), (20, 1.5, 4.5, 2.5, 1.5)],
+    ids=["8 deg, slow", "5 deg", "20 deg"],
+)
+def test_a_rep_of_the_set_held_at_its_top_past_5_s_is_counted(held):
+    """A controlled rep: a slow rise, its top held 3.5-4.5 s and a slow way down. Rises and
+    ways down this slow fit the steadiness cone, so the foot is steady for over 5 s, which makes
+    a new rest anywhere else (a re-clip without a fuss). At the set's rhythm and along its heel
+    raises it is one of its reps: the top is not the rest, and the reps after it are measured
+    from the rest they rise from (hard tier: the top became the rest, and the set was lost)."""
+    knots, truth = ramp_session([FULL] * 4 + [held] + [FULL] * 2)
+    found = detect(pitch_samples(knots))
+    assert len(found) == 7 and [r["set"] for r in found] == [1] * 7
+    assert abs(found[4]["amplitude_deg"] - held[0]) < 0.5
+    assert abs(found[4]["top_ms"] - truth[4]["top_ms"]) < 120
+    assert all(abs(r["amplitude_deg"] - 20) < 2.5 for r in found[5:])
+
+
+def test_a_tilt_held_5_s_off_the_set_s_rhythm_is_a_new_rest():
+    """The same held tilt after a rest four times the set's own is no rep of the set: held 5 s,
+    it is where the foot now stands (the rule the held rep above is an exception to)."""
+    knots, _ = ramp_session([FULL[:4] + (6.0,)] * 4 + [(8, 1.8, 3.5, 3.0, 1.5)])
+    assert len(detect(pitch_samples(knots))) == 4

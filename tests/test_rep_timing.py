@@ -266,7 +266,10 @@ def test_a_rep_that_lands_elsewhere_ends_5_percent_above_its_landing(land_deg):
     top = 8.0 + amp
     knots = [(0, 8.0), (t0, 8.0), (t0 + 1, top), (t0 + 1.5, top), (t0 + 2.5, land_deg)]
     knots.append((t0 + 6, land_deg))
-    [rep] = detect(turned(pitch_samples(knots), 90))
+    # a second rep from the landing, in the set's rhythm (a lone rep opens no set)
+    knots += [(t0 + 7, land_deg + amp), (t0 + 7.5, land_deg + amp), (t0 + 8.5, land_deg)]
+    knots.append((t0 + 12, land_deg))
+    rep, _ = detect(turned(pitch_samples(knots), 90))
     exact = {
         "start_ms": 1000 * (t0 + 0.05),
         "top_ms": 1000 * (t0 + 0.95),

@@ -99,6 +99,8 @@ _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a part
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
 # 0.5-0.8 s between reps, slow ones up to 1.5 s)
+_RHYTHM_MS = const(6000)  # a set's second rep rises within this of its first's end (real sets
+# rest 0.5-1.5 s between reps; a weight shift or a slow, controlled rep between makes it a few s)
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
 _BACK_FIELDS = const(5)  # start, top, lower, end, s_max
@@ -188,7 +190,11 @@ _BY_TOE = const(107)  # 1 while the heel-raise direction rests on toe raises alo
 _FX = const(108)  # the stance: the rest learned from steadiness, or where counted reps rose from
 _PAUSES = const(111)  # the rests before the set's last two reps (ms), 0 if none
 _ROSE = const(113)  # _rise_from's answer: start, top (ms) and squared amplitude
-_FIELDS = const(116)
+_HELD = const(116)  # 1 while a rep that would open a set waits for a second one (_emit)
+_H_REP = const(117)  # that rep: start, top, lower, end, s_max
+_NEXT = const(122)  # 1 while the rep that opened a set with the held one waits a block
+_N_REP = const(123)  # that rep: start, top, lower, end, s_max
+_FIELDS = const(128)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -409,6 +415,9 @@ class RepDetector:
             self._put(field, _back_by(_v(st, field), ms))
         for field in (_LAST_REP, _CLEARED, _SET_END):
             self._put(field, _back_by(_v(st, field), ms))
+        for i in range(4):
+            self._put(_H_REP + i, _back_by(_v(st, _H_REP + i), ms))
+            self._put(_N_REP + i, _back_by(_v(st, _N_REP + i), ms))
         rt = self._ring_t
         for i in range(_RING):
             rt[i] = _back_by(rt[i], ms)
@@ -798,8 +807,15 @@ class RepDetector:
         if state == _UNSETTLED:
             if still_ms >= _SETTLE_MS:
                 self._learn_rest(m2)
-        elif still_ms >= _NEW_REST_MS and s > _S_TRIGGER:
-            self._learn_rest(m2)  # re-clipped or changed posture without a fuss
+        elif (
+            still_ms >= _NEW_REST_MS
+            and s > _S_TRIGGER
+            and not ((state == _RISE or state == _FALL) and self._partial_in_set())
+        ):
+            # re-clipped or changed posture without a fuss; but a rep of the set under way
+            # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
+            # to look steady, is still a rep: it comes back down, or outlives the ring
+            self._learn_rest(m2)
         elif (
             still_ms >= _RESETTLE_MS
             and state != _REST
@@ -907,7 +923,7 @@ class RepDetector:
         st[_PREV_S] = s + _OFF
         if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
             self._close_set(t)
-        if st[_PEND] - _OFF or st[_RELEASE] - _OFF:
+        if st[_PEND] - _OFF or st[_RELEASE] - _OFF or st[_NEXT] - _OFF:
             return self._after_block(t, impact | fast)
         return None
 
@@ -1301,7 +1317,11 @@ class RepDetector:
         return 1
 
     def _after_block(self, t, jolt):
-        if _v(self._st, _RELEASE):
+        st = self._st
+        if _v(st, _NEXT):
+            self._put(_NEXT, 0)
+            return self._count_kept(_N_REP)
+        if _v(st, _RELEASE):
             return self._release_one()
         return self._check_pending(t, jolt)
 
@@ -1380,10 +1400,14 @@ class RepDetector:
             else:
                 opp += 1
                 self._put(_OPP, opp)
-            if opp <= _v(st, _VOTE) and not (_v(st, _BY_TOE) and _v(st, _NBACK) == _BACKLOG):
+            full = _v(st, _NBACK) == _BACKLOG
+            if opp <= _v(st, _VOTE) and not (full and (_v(st, _BY_TOE) or opp == _BACKLOG)):
                 return None  # most likely a toe raise
-            # outvoted, or a full backlog and not one heel raise the other way: a clip whose
-            # pivot only looks like it lies under it (on the laces, over the ball)
+            # outvoted; or a backlog full of reps against the direction (the vote is capped at
+            # the backlog's size: one more would push its first rep out, as after a re-clip
+            # that turned the clip about gravity, which leaves the rest where it was); or a
+            # full backlog and not one heel raise the other way: a clip whose pivot only looks
+            # like it lies under it (on the laces, over the ball)
             won = opp if opp > _v(st, _VOTE) else _BACKLOG
             for i in range(3):
                 st[_HX + i] = st[_P_DX + i]
@@ -1441,6 +1465,43 @@ class RepDetector:
             self._put(_SET_END, t)
 
     def _emit(self, start, top, lower, end, s_max):
+        """A rep that passed every test counts, if a set is under way. Otherwise it opens a
+        set only with a second rep in a set's rhythm (rising within _RHYTHM_MS of its end):
+        it is held until then, and one out of rhythm takes its place. A heel raise is done in
+        sets; a lone heel lift (the feet pulled under a chair to stand up, the heel at a
+        squat's depth, a lunge's rear foot between other steps) is not a set."""
+        st = self._st
+        if _v(st, _SET_OPEN):
+            return self._count(start, top, lower, end, s_max)
+        if _v(st, _HELD) and start - _v(st, _H_REP + 3) <= _RHYTHM_MS:
+            self._put(_HELD, 0)
+            self._put(_NEXT, 1)
+            self._keep_rep(_N_REP, start, top, lower, end, s_max)
+            return self._count_kept(_H_REP)
+        self._put(_HELD, 1)
+        self._keep_rep(_H_REP, start, top, lower, end, s_max)
+        return None
+
+    def _count_kept(self, field):
+        """Count the rep _keep_rep stored from `field`."""
+        st = self._st
+        return self._count(
+            _v(st, field),
+            _v(st, field + 1),
+            _v(st, field + 2),
+            _v(st, field + 3),
+            _v(st, field + 4),
+        )
+
+    def _keep_rep(self, field, start, top, lower, end, s_max):
+        """Store a rep's times and squared amplitude in five fields from `field`."""
+        self._put(field, start)
+        self._put(field + 1, top)
+        self._put(field + 2, lower)
+        self._put(field + 3, end)
+        self._put(field + 4, s_max)
+
+    def _count(self, start, top, lower, end, s_max):
         st = self._st
         pause = start - _v(st, _LAST_REP)  # the rest before this rep (_partial_in_set)
         if not _v(st, _SET_OPEN):

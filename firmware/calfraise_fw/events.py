@@ -7,17 +7,64 @@ counts it; a subscriber that raises is reported and stays subscribed. The dispat
 for the supervisor (heartbeat_ms) and wakes when poked.
 """
 
-import asyncio
 import sys
 import time
+from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] (the stubs are CPython's)
 from collections import deque
+
+from micropython import const
+
+_NAP_MS = const(60_000)  # the dispatcher's longest wait (the supervisor pokes it every second)
+
+
+class Alarm:
+    """asyncio.Event for the loop's own tasks, with a timeout and nothing allocated per wait:
+    `await alarm.wait(ms)` returns when set() is called or ms have passed (`alarm.state` tells
+    which). Event.wait() builds a generator per wait and wait_for_ms() two tasks, a generator
+    and a queue besides; this waits as asyncio.sleep_ms() does, on one long-lived object, and
+    set() brings the sleeper forward as Event.set() does. One task waits on it at a time; set()
+    only from the asyncio loop (a radio's IRQ uses ThreadSafeFlag)."""
+
+    def __init__(self):
+        self.state = False
+        self._sleeper = None  # the task asleep in wait()
+        self._until = None  # the next wait's deadline, until its task sleeps
+        self._done = StopIteration()
+
+    def set(self):
+        self.state = True
+        task = self._sleeper
+        self._sleeper = None
+        if task is not None and task.data is None:  # not cancelled meanwhile
+            core._task_queue.remove(task)
+            core._task_queue.push(task)
+
+    def clear(self):
+        self.state = False
+
+    def wait(self, ms):
+        self._until = None if self.state else time.ticks_add(time.ticks_ms(), ms)
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._until is not None:  # go to sleep
+            self._sleeper = core.cur_task
+            core._task_queue.push(core.cur_task, self._until)
+            self._until = None
+            return None
+        self._sleeper = None  # woken, or set before the wait
+        self._done.__traceback__ = None
+        raise self._done
 
 
 class EventBus:
     def __init__(self, size=32):
         self._queue = deque((), size)
         self._size = size
-        self._ready = asyncio.Event()
+        self._ready = Alarm()
         self._subscribers = []
         self.dropped = 0
         self.subscriber_errors = 0
@@ -39,7 +86,9 @@ class EventBus:
 
     async def run(self):
         while True:
-            await self._ready.wait()
+            await self._ready.wait(_NAP_MS)  # pyright: ignore[reportGeneralTypeIssues] (MicroPython awaits an iterator)
+            if not self._ready.state:
+                continue
             self._ready.clear()
             self.heartbeat_ms = time.ticks_ms()
             while self._queue:

@@ -6,10 +6,11 @@ Events choose a pattern (colour, ms, colour, ms, ...); one task plays it. A newe
 an older one short, so the light never lags behind the reps. Colours are 0xRRGGBB.
 """
 
-import asyncio
 import time
 
 from micropython import const
+
+from calfraise_fw.events import Alarm
 
 _OFF = const(0x000000)
 _GREEN = const(0x00FF00)
@@ -45,7 +46,7 @@ class Feedback:
         self.errors = set()  # what is wrong now: "imu", "storage"
         self.pairing = False  # the pairing window is open
         self._pattern = PATTERNS["boot"]
-        self._wake = asyncio.Event()
+        self._wake = Alarm()
         self.heartbeat_ms = time.ticks_ms()
 
     def on_event(self, event):
@@ -118,8 +119,5 @@ class Feedback:
         """Beat, then wait at most ms for an event: True if one came."""
         self.heartbeat_ms = time.ticks_ms()
         self._wake.clear()
-        try:
-            await asyncio.wait_for_ms(self._wake.wait(), ms)
-        except asyncio.TimeoutError:
-            return False
-        return True
+        await self._wake.wait(ms)  # pyright: ignore[reportGeneralTypeIssues] (events.Alarm)
+        return self._wake.state

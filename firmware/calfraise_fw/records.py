@@ -141,7 +141,7 @@ def put_end(buf, at, reason, t_ms, reps, sets, t0):
 
 
 def header(sid, t0, wall_ms, firmware, board, settings):
-    """The HEADER frame opening a session file.
+    """The HEADER frame opening a session file (a bytearray).
 
     sid: session id; t0: detector clock at the start (the zero of every time in the file);
     wall_ms: Unix ms at t0, or None while the wall clock is unknown (a CLOCK_FIX record may date
@@ -172,7 +172,7 @@ def header(sid, t0, wall_ms, firmware, board, settings):
         buf[at : at + len(part)] = part
         at += len(part)
     _seal(buf, 0, HEADER, n)
-    return bytes(buf)
+    return buf  # not a bytes copy: at session start the heap may have no second hole this big
 
 
 def _decode_header(p):

@@ -188,9 +188,11 @@ class SessionStore:
             raise StorageFull(
                 f"{free} bytes free, a session needs {self.reserve_bytes}: sync with the host"
             )
+        gc.collect()  # the header is built in ~200-byte pieces: last second's garbage gone first
         head = records.header(self._next_id, t_ms, wall_ms, firmware, board, settings)
+        run_len = 0  # the RUN record's bytes in _scratch (written after the header, not joined)
         if wall_ms is None and run is not None:
-            head += bytes(self._scratch[: records.put(self._scratch, 0, records.RUN, *run)])
+            run_len = records.put(self._scratch, 0, records.RUN, *run)
         sid = self._next_id
         self._next_id += 1
         path = self.path(sid)
@@ -198,6 +200,7 @@ class SessionStore:
         f = open(path, "wb")
         try:
             f.write(head)
+            f.write(memoryview(self._scratch)[:run_len])
             f.flush()
         except Exception:
             f.close()  # now, not in a finaliser later
@@ -207,7 +210,7 @@ class SessionStore:
         self.sid = sid
         self._file = f
         self._t0 = self._last_ms = t_ms
-        self._size = len(head)
+        self._size = len(head) + run_len
         self._grown = 0
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
