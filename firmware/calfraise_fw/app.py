@@ -24,7 +24,7 @@ from calfraise_fw.clock import Clock
 from calfraise_fw.console import print_event
 from calfraise_fw.events import EventBus
 from calfraise_fw.feedback import Feedback
-from calfraise_fw.imu import open_imu
+from calfraise_fw.imu import open_board_imu
 from calfraise_fw.led import open_led
 from calfraise_fw.monitor import WDT_MS, Monitor
 from calfraise_fw.power import Power, deep_poll
@@ -42,14 +42,7 @@ class App:
         self.bus = EventBus()
         self.publish = self.bus.publish
         self.supervisor = Supervisor(self.publish)
-        spec = board.i2c
-        i2c = machine.I2C(
-            spec.id, scl=machine.Pin(spec.scl), sda=machine.Pin(spec.sda), freq=spec.freq
-        )
-        imu = board.imu
-        self.imu = open_imu(
-            i2c, imu.kind, imu.addr, rate_hz=imu.rate_hz, axes=imu.axes, bus=str(spec)
-        )
+        i2c, self.imu = open_board_imu(board)
         deep_poll(board, self.imu)  # a polled standby's timer wake sleeps on from here
         self.sampler = Sampler(self.imu, self.publish, settings.get("gyro_bias_mdps"))
         self.session = Session(self.publish, self.sampler, settings)

@@ -28,6 +28,13 @@ def _no_tick():
     pass
 
 
+def restore_bias(detector, imu, gyro_bias_mdps):
+    """Start the detector from a gyro bias saved in mdps (Sampler.learned_bias_mdps), in the
+    counts of this imu (anything with gyro_lsb_per_dps: a driver, boardview's BoardImu)."""
+    k = 16 * imu.gyro_lsb_per_dps / 1000
+    detector.restore_gyro_bias([round(m * k) for m in gyro_bias_mdps])
+
+
 class Sampler:
     def __init__(self, imu, publish, gyro_bias_mdps=None):
         self.imu = imu
@@ -116,11 +123,9 @@ class Sampler:
 
     def restart_detector(self):
         """A fresh detector state (a new session numbers its sets from 1), same calibration."""
-        det = self.detector
-        det.reset()
+        self.detector.reset()
         if self.gyro_bias_mdps is not None:
-            k = 16 * self.imu.gyro_lsb_per_dps / 1000
-            det.restore_gyro_bias([round(m * k) for m in self.gyro_bias_mdps])
+            restore_bias(self.detector, self.imu, self.gyro_bias_mdps)
         if self.t_ms > REBASE_MS:
             self.epoch_ms += self.t_ms
             self.t_ms = 0

@@ -5,12 +5,13 @@ clock and counts, the firmware Sampler's stamps) and fed to calfraise_fw.detecto
 sample, so `analyze`, `device run` and `live` give the same reps. It is read twice as a stream
 (iter_trace), once for the sample rate, once for the reps: memory does not grow with the
 trace's length (only --plot holds the whole trace). detect() feeds a trace's own rows at the
-rate given (the benchmark and the detector's tests).
+rate given (the detector's tests).
 """
 
 import json
 import sys
 from collections import Counter
+from os import PathLike
 from pathlib import Path
 
 from calfraise.boardview import raw_batches, trace_imu
@@ -147,20 +148,27 @@ def detect(trace, rate_hz):
     return reps
 
 
-def analyze_trace(path):
-    """The reps `calfraise analyze` reports for a trace CSV (the sim board's detector finds the
-    same): detect_as_board with the IMU the trace's rate calls for."""
-    return detect_as_board(iter_trace(path), trace_imu(estimate_rate_hz(iter_trace(path))))
+def analyze_trace(trace, gyro_bias_mdps=None):
+    """The reps `calfraise analyze` reports for a trace (the sim board's detector finds the
+    same): a CSV's path, read as a stream, or a Trace or SimTrace in memory (the benchmark);
+    detect_as_board with the IMU the trace's rate calls for."""
+    chunks = (lambda: iter_trace(trace)) if isinstance(trace, str | PathLike) else lambda: trace
+    return detect_as_board(chunks(), trace_imu(estimate_rate_hz(chunks())), gyro_bias_mdps)
 
 
-def detect_as_board(trace, imu):
+def detect_as_board(trace, imu, gyro_bias_mdps=None):
     """The reps the board's detector finds in the trace (a Trace, or iter_trace's chunks) as
-    measured by imu (a boardview.BoardImu, e.g. trace_imu's), as dicts in order."""
+    measured by imu (a boardview.BoardImu, e.g. trace_imu's), as dicts in order; with the gyro
+    bias in mdps the board restored at boot (its settings' gyro_bias_mdps), if given."""
     det = RepDetector(
         rate_hz=imu.rate_hz,
         accel_lsb_per_g=imu.accel_lsb_per_g,
         gyro_lsb_per_dps=imu.gyro_lsb_per_dps,
     )
+    if gyro_bias_mdps is not None:
+        from calfraise_fw.sampler import restore_bias  # here: it brings asyncio, a slow import
+
+        restore_bias(det, imu, gyro_bias_mdps)
     reps = []
     for batch in raw_batches(imu, trace):
         reps += detect_samples(det, batch.tolist())  # Python ints, as on the board

@@ -7,9 +7,7 @@ import json
 import time
 from array import array
 
-import machine
-
-from calfraise_fw.imu import open_imu
+from calfraise_fw.imu import open_board_imu
 from calfraise_fw.startup import load_board
 
 SECONDS = 2
@@ -24,10 +22,7 @@ def _stats(sums, squares, n, scale):
 
 def main():
     board = load_board()
-    bus = board.i2c
-    i2c = machine.I2C(bus.id, scl=machine.Pin(bus.scl), sda=machine.Pin(bus.sda), freq=bus.freq)
-    spec = board.imu
-    imu = open_imu(i2c, spec.kind, spec.addr, rate_hz=spec.rate_hz, axes=spec.axes, bus=str(bus))
+    _, imu = open_board_imu(board)
     imu.start()
     out = array("h", bytes(2 * 6 * 64))
     time.sleep_ms(SETTLE_MS)
@@ -47,7 +42,7 @@ def main():
     scale = [imu.accel_lsb_per_g] * 3 + [imu.gyro_lsb_per_dps] * 3
     means, spreads = _stats(sums, squares, max(n, 1), scale)
     result = {
-        "kind": spec.kind,
+        "kind": board.imu.kind,
         "rate_hz": imu.rate_hz,
         "samples": n,
         "seconds": time.ticks_diff(time.ticks_ms(), t0) / 1000,

@@ -18,7 +18,7 @@ import time
 import esp32
 import machine
 
-from calfraise_fw.imu import open_imu
+from calfraise_fw.imu import open_board_imu
 from calfraise_fw.power import POLL_MS, WAKE_MG
 from calfraise_fw.startup import load_board
 
@@ -26,10 +26,8 @@ from calfraise_fw.startup import load_board
 def main():
     timeout_ms = int(sys.argv[1]) * 1000
     board = load_board()
-    bus = board.i2c
-    i2c = machine.I2C(bus.id, scl=machine.Pin(bus.scl), sda=machine.Pin(bus.sda), freq=bus.freq)
     spec = board.imu
-    imu = open_imu(i2c, spec.kind, spec.addr, rate_hz=spec.rate_hz, axes=spec.axes, bus=str(bus))
+    _, imu = open_board_imu(board)
     imu.start()
     imu.wake_on_motion(WAKE_MG, spec.int_active_low)
     if spec.int_pin is not None or len(sys.argv) > 2:

@@ -2,20 +2,17 @@
 
 from concurrent.futures import ProcessPoolExecutor
 
-from calfraise.analyze import GYRO_LSB_PER_DPS, detect_samples, raw_samples
+from calfraise.analyze import analyze_trace
 from calfraise.bench.accuracy import Score, score_session
 from calfraise.sim import simulate_session
-from calfraise_fw.detector import RepDetector
 
 
 def detect_as_booted(trace):
-    """The detector over the trace as the device runs it: with the gyro bias it saved last
-    time restored at boot, when the session has one (`saved_gyro_bias_dps` in its meta)."""
-    det = RepDetector(trace.rate_hz, 4096, GYRO_LSB_PER_DPS)
+    """The reps `calfraise analyze` finds in the trace (the board's IMU reading it: its chip,
+    counts and clock), with the gyro bias the device saved last time restored at boot when the
+    session has one (`saved_gyro_bias_dps` in its meta; the device keeps it in whole mdps)."""
     saved = trace.truth["meta"].get("saved_gyro_bias_dps")
-    if saved is not None:
-        det.restore_gyro_bias([round(b * GYRO_LSB_PER_DPS * 16) for b in saved])
-    return detect_samples(det, raw_samples(trace).tolist())
+    return analyze_trace(trace, None if saved is None else [round(b * 1000) for b in saved])
 
 
 def score_one(job):

@@ -109,12 +109,15 @@ def tremor(t, seg):
         return np.zeros_like(t)
     tau = t - seg.up_s
     inside = (tau > 0) & (tau < seg.hold_s)
+    tau = tau[inside]  # the samples in the hold only: a hold too short for any has none
     f1, f2 = seg.tremor_hz
     ph = 1.7 * seg.rep_no + 0.3 * seg.set_no
     wave = (np.sin(2 * np.pi * f1 * tau + ph) + 0.3 * np.sin(2 * np.pi * f2 * tau + 2 * ph)) / 1.3
     # the fade lasts at most 0.15 s at each end, so a long hold shakes all the way through
     fade = min_jerk(np.minimum(tau, seg.hold_s - tau) / min(0.15, seg.hold_s / 2))
-    return np.where(inside, seg.tremor_deg * wave * fade, 0.0)
+    out = np.zeros_like(t)
+    out[inside] = seg.tremor_deg * wave * fade
+    return out
 
 
 def render_rep(tl, seg, i0, i1, t):

@@ -27,6 +27,7 @@ class SimTrace:
     gyro_dps: np.ndarray  # (N, 3)
     rate_hz: float  # nominal ODR
     truth: dict
+    path = None  # read from no file (a Trace's errors name its path)
 
     def __len__(self):
         return len(self.t_ms)

@@ -199,6 +199,22 @@ class _Lsm6ds(RegisterChip):
         """Set what each FIFO slot writes; return the slot rate in mHz (0: none)."""
         raise NotImplementedError
 
+    def produce(self, sample):
+        """A slot: the wake-up watch sees every sample; a storing FIFO takes what batch() set."""
+        if self.routed or self._watching:
+            self.watch_motion(sample)
+        if not self._storing:
+            return
+        slot = self._slot
+        self._slot = slot + 1
+        gyro = self._gyro_every and slot % self._gyro_every == 0
+        accel = self._accel_every and slot % self._accel_every == 0
+        self.store(sample, slot, gyro, accel)
+
+    def store(self, sample, slot, gyro, accel):
+        """Write slot's data sets into the FIFO: the gyro's, the accel's, where due."""
+        raise NotImplementedError
+
     def sensor_rates(self):
         """(accel, gyro) output data rates in mHz; 0 while powered down."""
         regs = self.regs
@@ -333,15 +349,7 @@ class _PatternFifo(_Lsm6ds):
         _Lsm6ds.fifo_reset(self)
         self._tail = 0
 
-    def produce(self, sample):
-        if self.routed or self._watching:
-            self.watch_motion(sample)
-        if not self._storing:
-            return
-        slot = self._slot
-        self._slot = slot + 1
-        gyro = self._gyro_every and slot % self._gyro_every == 0
-        accel = self._accel_every and slot % self._accel_every == 0
+    def store(self, sample, slot, gyro, accel):
         words = 3 * ((1 if gyro else 0) + (1 if accel else 0))
         if not self.fits(words):
             return
@@ -433,16 +441,10 @@ class LSM6DSOX(_Lsm6ds):
         self._slot_words = (1 if accel else 0) + (1 if gyro else 0)
         return rate
 
-    def produce(self, sample):
-        if self.routed or self._watching:
-            self.watch_motion(sample)
-        if not self._storing:
-            return
-        slot = self._slot
-        self._slot = slot + 1
-        if self._gyro_every and slot % self._gyro_every == 0:
+    def store(self, sample, slot, gyro, accel):
+        if gyro:
             self._push_word(TAG_GYRO, slot, sample, 3, DPS, self._gyro_udps)
-        if self._accel_every and slot % self._accel_every == 0:
+        if accel:
             self._push_word(TAG_ACCEL, slot, sample, 0, G, self._accel_ug)
 
     def _push_word(self, sensor, slot, sample, first, unit, micro):
