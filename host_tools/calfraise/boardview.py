@@ -19,8 +19,8 @@ ends in.
 
 from dataclasses import dataclass
 
-from calfraise.device.tracebin import ACCEL_UNIT, GYRO_UNIT, MAGIC, world_units, write_rows
-from calfraise.trace import TraceError, iter_trace
+from calfraise.device.tracebin import MAGIC, write_rows
+from calfraise.trace import ACCEL_UNIT, GYRO_UNIT, TraceError, iter_trace, world_units
 from calfraise_fw.imu import open_imu
 from calfraise_fw.imu.lsm6ds import nearest_odr
 from calfraise_fw.imu.mpu6xxx import nearest_rate

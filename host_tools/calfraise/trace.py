@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 COLUMNS = ("t_ms", "ax_g", "ay_g", "az_g", "gx_dps", "gy_dps", "gz_dps")
+# The CSV's resolution: accel in 1e-5 g, gyro in 1e-3 deg/s. world_units is its one rounding:
+# the writer writes its integers, so a trace in memory and its CSV read back are the same
+# integers (calfraise.boardview measures those; the simulated IMU plays them).
+ACCEL_UNIT = 100_000  # per g
+GYRO_UNIT = 1000  # per deg/s
 
 
 class TraceError(UserError):
@@ -157,9 +162,23 @@ def read_trace(path):
     )
 
 
+def world_units(accel_g, gyro_dps):
+    """Physical values at the CSV's resolution, as integers: (N, 6) int64, accel then gyro.
+
+    Rounded here once (np.rint: half to even on the float's product): a float's own decimal
+    rounding (`f"{v:.3f}"`) breaks some ties the other way, e.g. a 0.0175 dps/LSB gyro's
+    2.0825 is 2082 here but "2.083" printed, one count of a 1000 dps chip apart."""
+    import numpy as np  # here, not at the top: the command line starts without it
+
+    accel = np.rint(np.asarray(accel_g, dtype=np.float64) * ACCEL_UNIT)
+    gyro = np.rint(np.asarray(gyro_dps, dtype=np.float64) * GYRO_UNIT)
+    return np.hstack((accel, gyro)).astype(np.int64)
+
+
 class TraceWriter:
-    """Writes a trace CSV chunk by chunk (accel to 1e-5 g, gyro to 1e-3 dps); creates missing
-    parent folders. `with TraceWriter(path, comments) as out: out.write(t_ms, accel, gyro)`."""
+    """Writes a trace CSV chunk by chunk (world_units' integers: accel to 1e-5 g, gyro to 1e-3
+    dps); creates missing parent folders.
+    `with TraceWriter(path, comments) as out: out.write(t_ms, accel, gyro)`."""
 
     def __init__(self, path, comments=()):
         path = Path(path)
@@ -178,6 +197,8 @@ class TraceWriter:
         n = len(t_ms)
         if t_ms.shape != (n,) or accel_g.shape != (n, 3) or gyro_dps.shape != (n, 3):
             raise ValueError(f"shapes differ: {t_ms.shape}, {accel_g.shape}, {gyro_dps.shape}")
+        world = world_units(accel_g, gyro_dps)  # printed back exactly: <= 15 significant digits
+        accel_g, gyro_dps = world[:, :3] / ACCEL_UNIT, world[:, 3:] / GYRO_UNIT
         rows = zip(t_ms.tolist(), accel_g.tolist(), gyro_dps.tolist(), strict=True)
         for t, (ax, ay, az), (gx, gy, gz) in rows:
             self._f.write(f"{t},{ax:.5f},{ay:.5f},{az:.5f},{gx:.3f},{gy:.3f},{gz:.3f}\n")

@@ -1,21 +1,13 @@
 """Trace samples to the binary rows the simulated IMU plays back (port/simhw/world.py).
 
 Integers so that MicroPython reads them without floats: accel in 1e-5 g and gyro in 1e-3 deg/s,
-the trace CSV's own resolution (calfraise.boardview converts a trace CSV's values here too).
+the trace CSV's own resolution (calfraise.trace.world_units; calfraise.boardview converts a trace
+CSV's values with it too).
 """
 
+from calfraise.trace import world_units
+
 MAGIC = b"CFTR"
-ACCEL_UNIT = 100_000  # per g
-GYRO_UNIT = 1000  # per deg/s
-
-
-def world_units(accel_g, gyro_dps):
-    """Physical values in the world's integer units: (N, 6) int64, accel then gyro."""
-    import numpy as np  # here, not at the top: the command line starts without it
-
-    accel = np.rint(np.asarray(accel_g, dtype=np.float64) * ACCEL_UNIT)
-    gyro = np.rint(np.asarray(gyro_dps, dtype=np.float64) * GYRO_UNIT)
-    return np.hstack((accel, gyro)).astype(np.int64)
 
 
 def write_rows(f, t_ms, world):
