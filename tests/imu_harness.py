@@ -15,7 +15,8 @@ import numpy as np
 
 from calfraise.device import PORT
 from calfraise.device.simconfig import write_sim_config
-from calfraise.device.tracebin import ACCEL_UNIT, GYRO_UNIT, write_tracebin
+from calfraise.device.tracebin import write_tracebin
+from calfraise.trace import ACCEL_UNIT, GYRO_UNIT
 
 RUNNER = Path(__file__).parent / "mp" / "imu_run.py"
 BUS = "I2C(0, scl=22, sda=21)"  # how the runner names the bus

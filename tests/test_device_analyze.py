@@ -12,6 +12,9 @@ drain that noticed the timeout ended (real elapsed time decides that), the gyro 
 rest learned again, the heel-raise direction forgotten. The reps after it then differed from
 `analyze` (one detector over the whole trace) and between runs and ports. Now a timeout only
 numbers the sets afresh (Sampler.new_session); the detector tracks on.
+
+A gyro bias saved in the board's settings is restored by the one function both call
+(sampler.restore_bias): `analyze --gyro-bias-mdps` with it finds the board's reps.
 """
 
 import importlib.util
@@ -27,9 +30,8 @@ from calfraise.analyze import analyze_trace
 from calfraise.boardview import board_samples, raw_batches, trace_imu
 from calfraise.device import PORT
 from calfraise.device.runner import run_device
-from calfraise.device.tracebin import ACCEL_UNIT, GYRO_UNIT
 from calfraise.sim import SensorConfig, plan_reps, plan_toe_raises, render
-from calfraise.trace import TraceError, iter_trace, read_trace, write_trace
+from calfraise.trace import ACCEL_UNIT, GYRO_UNIT, TraceError, iter_trace, read_trace, write_trace
 from conftest import require_mp32
 
 RATE_HZ = 100  # an MPU-6886 at analyze's own scale: the board reads the trace sample for sample
@@ -121,11 +123,16 @@ def traces(draw):
     return render(plan, clip=None if clip is None else Rotation.random(random_state=clip))
 
 
-def check_any_trace(tmp_path, trace, bits):
+# a gyro bias saved in the board's settings (whole mdps, up to 5 deg/s), or none
+SAVED_BIAS = st.one_of(st.none(), st.lists(st.integers(-5000, 5000), min_size=3, max_size=3))
+
+
+def check_any_trace(tmp_path, trace, bits, bias):
     csv = tmp_path / "trace.csv"
     write_trace(csv, trace.t_ms, trace.accel_g, trace.gyro_dps)
-    expected = analyze_trace(csv)
-    run = run_device(csv, bits=bits, after_ms=15_000)
+    expected = analyze_trace(csv, bias)
+    settings_json = json.dumps({} if bias is None else {"gyro_bias_mdps": bias})
+    run = run_device(csv, bits=bits, files={"settings.json": settings_json}, after_ms=15_000)
     assert run.returncode == 0, run.stderr
     numbered = ("set", "rep", *FIELDS)  # one session: the sets too
     assert rows(run.of_type("rep"), numbered) == rows(expected, numbered)
@@ -140,16 +147,16 @@ PROPERTY = dict(
 
 
 @settings(max_examples=10, **PROPERTY)
-@given(trace=traces())
-def test_device_run_reports_analyzes_reps_for_any_trace(tmp_path, trace):
-    check_any_trace(tmp_path, trace, 64)
+@given(trace=traces(), bias=SAVED_BIAS)
+def test_device_run_reports_analyzes_reps_for_any_trace(tmp_path, trace, bias):
+    check_any_trace(tmp_path, trace, 64, bias)
 
 
 @settings(max_examples=4, **PROPERTY)
-@given(trace=traces())
-def test_device_run_on_32_bit_reports_analyzes_reps_for_any_trace(tmp_path, trace):
+@given(trace=traces(), bias=SAVED_BIAS)
+def test_device_run_on_32_bit_reports_analyzes_reps_for_any_trace(tmp_path, trace, bias):
     require_mp32()
-    check_any_trace(tmp_path, trace, 32)
+    check_any_trace(tmp_path, trace, 32, bias)
 
 
 def test_a_trace_past_the_boards_clock_is_refused_by_both(tmp_path):

@@ -32,14 +32,34 @@ def add_analyze_parser(subparsers):
     p.add_argument(
         "--plot", metavar="FILE.png", help="also draw the signal with the reps detected in it"
     )
+    p.add_argument(
+        "--gyro-bias-mdps",
+        metavar="X,Y,Z",
+        help="the gyro bias the board restored at boot (its settings' gyro_bias_mdps): the reps "
+        "`device run` finds with those settings",
+    )
     p.set_defaults(func=run)
 
 
+def parse_bias(text):
+    """--gyro-bias-mdps X,Y,Z as three ints (a board keeps whole mdps), or None."""
+    if text is None:
+        return None
+    try:
+        bias = [int(v) for v in text.split(",")]
+    except ValueError:
+        bias = []
+    if len(bias) != 3:
+        raise UserError(f"--gyro-bias-mdps {text}: expected three whole mdps, X,Y,Z")
+    return bias
+
+
 def run(args):
+    bias = parse_bias(args.gyro_bias_mdps)
     times = TraceTimes(iter_trace(args.trace))
     imu = trace_imu(times.rate_hz())
     rate_hz = imu.rate_hz
-    reps = detect_as_board(iter_trace(args.trace), imu)
+    reps = detect_as_board(iter_trace(args.trace), imu, bias)
     sets = summarize_sets(reps)
     if args.plot:
         from calfraise.trace_plot import render_trace_png
