@@ -198,7 +198,8 @@ _H_REP = const(117)  # that rep: start, top, lower, end, s_max
 _NEXT = const(122)  # 1 while the rep that opened a set with the held one waits a block
 _N_REP = const(123)  # that rep: start, top, lower, end, s_max
 _CALM_MS = const(128)  # how long the foot has not trembled (see _block), capped
-_FIELDS = const(129)
+_JOLTED = const(129)  # the last block with an impact or a turn too fast for a calf raise
+_FIELDS = const(130)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -417,7 +418,7 @@ class RepDetector:
         st = self._st
         for field in (_T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
             self._put(field, _back_by(_v(st, field), ms))
-        for field in (_LAST_REP, _CLEARED, _SET_END):
+        for field in (_LAST_REP, _CLEARED, _SET_END, _JOLTED):
             self._put(field, _back_by(_v(st, field), ms))
         for i in range(4):
             self._put(_H_REP + i, _back_by(_v(st, _H_REP + i), ms))
@@ -571,6 +572,8 @@ class RepDetector:
             st[_FX] = _OFF  # handled, perhaps re-clipped: where the foot stands is unknown
             st[_FX + 1] = _OFF
             st[_FX + 2] = _OFF
+        if fast or impact:
+            st[_JOLTED] = t + _OFF
 
         quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
@@ -846,6 +849,7 @@ class RepDetector:
             ):  # no rep yet since power-on: steady, and not trembling as a foot held on its
                 # ball does (the top of a rep under way when the board was switched on)
                 self._learn_rest()
+                self._rose_before_rest()
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
@@ -1167,6 +1171,80 @@ class RepDetector:
                 self._put(_NBACK, 0)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
+
+    def _rose_before_rest(self):
+        """The first rest since power-on is learned only once the foot has stood still for
+        0.4 s; a rep that rose sooner (switched on just before it, or on the rep before it,
+        0.5 s of rest between reps) was seen without a rest to measure it from. Now the rest is
+        known, the ring is judged again: the last excursion from it, since the last impact or
+        fast turn (a step, handling), that left this rest and came back to it is that rep, and
+        waits for its confirmation as any other. The ball-pivot test cannot judge it (its sums
+        wait for a rest), the impact and rate vetoes can."""
+        st = self._st
+        rt = self._ring_t
+        x = _v(st, _GX)
+        y = _v(st, _GX + 1)
+        z = _v(st, _GX + 2)
+        oldest = _v(st, _RI)
+        seen = max(_v(st, _JOLTED), rt[oldest])  # (the ring's oldest blocks: the first tilt)
+        i = (oldest - 1) & _MASK
+        while self._ring_d2(i, x, y, z) < _S_TRIGGER:  # back over the rest to the rep's end
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return
+        end_i = i
+        s_max = 0
+        i_max = i
+        while True:  # back over the excursion, to where the foot was at rest before it
+            d = self._ring_d2(i, x, y, z)
+            if d > s_max:
+                s_max = d
+                i_max = i
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return  # it was under way at power-on, or began in a jolt
+            if self._ring_d2(i, x, y, z) < _S_TRIGGER:
+                break
+        if not _S_MIN_AMP <= s_max <= _S_MAX_AMP:
+            return
+        level5 = max(s_max // 400, _S_FLOOR)
+        level95 = (s_max >> 8) * 231
+        while self._ring_d2(i, x, y, z) >= level5:  # the rise's 5 % crossing
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return
+        start = self._crossing_from(i, level5, x, y, z)
+        while self._ring_d2((i + 1) & _MASK, x, y, z) < level95:  # the rise's 95 % crossing
+            i = (i + 1) & _MASK
+        top = self._crossing_from(i, level95, x, y, z)
+        i = end_i
+        while self._ring_d2(i, x, y, z) < level95:  # back from the end to the top's last block
+            i = (i - 1) & _MASK
+        lower = self._crossing_from(i, level95, x, y, z)
+        i = end_i
+        while self._ring_d2(i, x, y, z) < level5:
+            i = (i - 1) & _MASK
+        end = self._crossing_from(i, level5, x, y, z)
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+            return
+        self._put(_P_START, start)
+        self._put(_P_TOP, top)
+        self._put(_P_LOWER, lower)
+        self._put(_P_END, end)
+        self._put(_P_SMAX, s_max)
+        self._put(_P_PL, 0)
+        self._put(_P_TOE, 0)
+        ru = self._ring_u
+        for k in range(3):
+            self._put(_P_DX + k, (((ru[3 * i_max + k] - 32768) << 1) - _v(st, _GX + k)) >> 2)
+        self._put(_PEND, 1)
+
+    def _crossing_from(self, i, level, x, y, z):
+        """When the tilt's squared chord from (x, y, z) passed `level` between ring blocks i
+        and i + 1."""
+        j = (i + 1) & _MASK
+        rt = self._ring_t
+        return crossing(rt[i], rt[j], self._ring_d2(i, x, y, z), self._ring_d2(j, x, y, z), level)
 
     def _past_top(self):
         """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
