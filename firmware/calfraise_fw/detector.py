@@ -37,6 +37,7 @@ _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a ne
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
+_S_DRIFT = const(6 * 6 * _DEG * _DEG)  # rests between reps differ by up to ~5 deg
 _S_THROUGH = const(12 * 12 * _DEG * _DEG)  # past rest this far the other way: a heel strike
 # (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
@@ -908,7 +909,10 @@ class RepDetector:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
             st[_STATE] = _RISE + _OFF
-            if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
+            # rising on from a plateau held as long as a rest is learned in: a new stance. (A
+            # shorter stop is a hitch in the rise, or a stance told by where the foot comes
+            # back down, _stood_on_the_way_up.)
+            if not (st[_PL] - _OFF and self._settled_plateau() and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
         elif state == _FALL and s >= level95:
             st[_STATE] = _RISE + _OFF  # it sagged and came back up: the top goes on
@@ -961,6 +965,14 @@ class RepDetector:
             ):
                 # it came down part of the way and stopped there, or rose again from there:
                 # the foot landed on a rest other than the one it rose from
+                self._land(level95, level5)
+            elif (
+                st[_I_LAND] - _OFF >= 0
+                and t - ring_t[st[_I_LAND] - _OFF] >= _LAND_MS
+                and self._stood_on_the_way_up()
+            ):
+                # it stopped higher, where the rise had been flat: a stance the foot stood on
+                # before the raise (a rise that only hitched there comes back below it)
                 self._land(level95, level5)
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
@@ -1031,6 +1043,45 @@ class RepDetector:
             (_v(st, _UX + 2) - z) >> 2,
         )
         return True
+
+    def _settled_plateau(self):
+        """Was the plateau on the way up (ring index _I_PL) steady for _SETTLE_MS?"""
+        st = self._st
+        rt = self._ring_t
+        ru = self._ring_u
+        i = _v(st, _I_PL)
+        x = (ru[3 * i] - 32768) << 1
+        y = (ru[3 * i + 1] - 32768) << 1
+        z = (ru[3 * i + 2] - 32768) << 1
+        j = i
+        while j != _v(st, _EX_START) and self._ring_d2(j, x, y, z) < _S_CONE:
+            if rt[i] - rt[j] >= _SETTLE_MS:
+                return True
+            j = (j - 1) & _MASK
+        return False
+
+    def _stood_on_the_way_up(self):
+        """Did the rise stay for _PLATEAU_MS within 1.5 deg of where the way down stopped (ring
+        index _I_LAND)? Then the foot stood there before the raise."""
+        st = self._st
+        rt = self._ring_t
+        k = _v(st, _I_LAND)
+        ru = self._ring_u
+        x = (ru[3 * k] - 32768) << 1
+        y = (ru[3 * k + 1] - 32768) << 1
+        z = (ru[3 * k + 2] - 32768) << 1
+        i = _v(st, _EX_START)
+        i_max = _v(st, _I_MAX)
+        since = -1
+        while i != i_max:
+            if self._ring_d2(i, x, y, z) >= _S_NEAR:
+                since = -1
+            elif since < 0:
+                since = rt[i]
+            elif rt[i] - since >= _PLATEAU_MS:
+                return True
+            i = (i + 1) & _MASK
+        return False
 
     def _fell_below(self, level):
         """When the signal last fell below level since the top (the crossing the newest block
@@ -1319,8 +1370,12 @@ class RepDetector:
         k = i
         while i != oldest and rs[i] >= level5:
             flat = rs[i] - rs[(i - 3) & _MASK]  # change over the 3 blocks (120 ms) before
-            if -(level5 >> 1) < flat < level5 >> 1 and rs[i] < level95 >> 2:
-                break  # a rest (below half the rep's tilt), not the rise
+            if -(level5 >> 1) < flat < level5 >> 1:
+                # a rest (below half the rep's tilt, within rest drift of where the foot came
+                # back down), not the rise: a rise that stopped further up went on from a hitch
+                home = self._ring_d2(i, _v(st, _GX), _v(st, _GX + 1), _v(st, _GX + 2))
+                if home < level95 >> 2 and home < _S_DRIFT:
+                    break
             i = (i - 1) & _MASK
         s_max = _v(st, _S_MAX)
         if rs[i] > _S_SETTLED and rs[i] >= level5:
