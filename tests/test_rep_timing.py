@@ -325,3 +325,38 @@ def test_a_rep_bounced_off_a_low_point_counts_from_there(phase):
     assert start - EARLY_MS <= second["start_ms"] <= start + 38.5, second
     for rep in (first, second):
         assert abs(rep["amplitude_deg"] - 20) <= 0.77 + 0.2 + 0.05, rep
+
+
+def hitched_session(pause_s, at, n_reps=10):
+    """A plain 20 degree rep, then n_reps whose 0.8 s rise stops for pause_s at `at` of the way
+    up (a hitch: fatigue near the end of a set) and goes on at the same rate; each rests 4 ms
+    longer than the one before, so their rises begin at every phase of the 38.5 ms block.
+    (knots, exact start and top of the hitched reps)."""
+    knots, _ = ramp_session([(20, 0.8, 0.3, 0.8, 1.2)])
+    t = knots[-1][0]
+    exact = []
+    for n in range(n_reps):
+        top_at = t + 0.8 + pause_s
+        exact.append((1000 * (t + 0.04), 1000 * (top_at - 0.04)))
+        knots += [(t + at * 0.8, 20 * at), (t + at * 0.8 + pause_s, 20 * at), (top_at, 20.0)]
+        knots += [(top_at + 0.3, 20.0), (top_at + 1.1, 0.0)]
+        t = top_at + 1.1 + 1.2 + 0.004 * n
+        knots.append((t, 0.0))
+    knots.append((t + 3.0, 0.0))
+    return knots, exact
+
+
+@pytest.mark.parametrize("at", [0.4, 0.6, 0.85])
+@pytest.mark.parametrize("pause_s", [0.1, 0.25, 0.4])
+def test_a_rise_that_hitches_on_the_way_up_is_one_rep_to_its_real_top(pause_s, at):
+    """A rise that stops for 0.1-0.4 s part of the way up and goes on is one rep, timed from
+    the rest it left and came back to, to its real top: the hitch is no top (the foot did not
+    turn back down there) and no new rest (the foot came back below it), wherever the hitch
+    and the rise fall in their blocks."""
+    knots, exact = hitched_session(pause_s, at)
+    found = detect(pitch_samples(knots))
+    assert len(found) == 1 + len(exact), found
+    for rep, (start, top) in zip(found[1:], exact, strict=True):
+        assert start - EARLY_MS <= rep["start_ms"] <= start + LATE_MS, (start, rep)
+        assert top - EARLY_MS <= rep["top_ms"] <= top + LATE_MS, (top, rep)
+        assert abs(rep["amplitude_deg"] - 20) <= 25 * 0.0385 / 2 + 0.2 + 0.05, rep  # as above

@@ -37,6 +37,7 @@ _S_POSTURE = const(50 * 50 * _DEG * _DEG)  # a still plateau beyond this is a ne
 _S_MAX_AMP = const(65 * 65 * _DEG * _DEG)  # beyond this it is handling or a posture change
 _S_FLOOR = const(_DEG * _DEG * 9 // 25)  # 0.6 deg: the lowest 5 % level we trust
 _S_SETTLED = const(2 * 2 * _DEG * _DEG)  # rest may follow slow drift below ~2 deg
+_S_DRIFT = const(6 * 6 * _DEG * _DEG)  # rests between reps differ by up to ~5 deg
 _S_THROUGH = const(12 * 12 * _DEG * _DEG)  # past rest this far the other way: a heel strike
 # (walking lands at 10-25 deg of dorsiflexion; a rest drifts by a few degrees)
 _S_NEW_CLIP = const(20 * 20 * _DEG * _DEG)  # a new rest this far off: re-clipped or new posture
@@ -198,7 +199,8 @@ _H_REP = const(117)  # that rep: start, top, lower, end, s_max
 _NEXT = const(122)  # 1 while the rep that opened a set with the held one waits a block
 _N_REP = const(123)  # that rep: start, top, lower, end, s_max
 _CALM_MS = const(128)  # how long the foot has not trembled (see _block), capped
-_FIELDS = const(129)
+_JOLTED = const(129)  # the last block with an impact or a turn too fast for a calf raise
+_FIELDS = const(130)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -417,7 +419,7 @@ class RepDetector:
         st = self._st
         for field in (_T_PREV, _PREV_T, _LOWER, _P_START, _P_TOP, _P_LOWER, _P_END):
             self._put(field, _back_by(_v(st, field), ms))
-        for field in (_LAST_REP, _CLEARED, _SET_END):
+        for field in (_LAST_REP, _CLEARED, _SET_END, _JOLTED):
             self._put(field, _back_by(_v(st, field), ms))
         for i in range(4):
             self._put(_H_REP + i, _back_by(_v(st, _H_REP + i), ms))
@@ -571,6 +573,8 @@ class RepDetector:
             st[_FX] = _OFF  # handled, perhaps re-clipped: where the foot stands is unknown
             st[_FX + 1] = _OFF
             st[_FX + 2] = _OFF
+        if fast or impact:
+            st[_JOLTED] = t + _OFF
 
         quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
@@ -846,6 +850,7 @@ class RepDetector:
             ):  # no rep yet since power-on: steady, and not trembling as a foot held on its
                 # ball does (the top of a rep under way when the board was switched on)
                 self._learn_rest()
+                self._rose_before_rest()
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
@@ -904,7 +909,10 @@ class RepDetector:
             st[_STATE] = _SPOILED + _OFF
         elif s > s_max:
             st[_STATE] = _RISE + _OFF
-            if not (st[_PL] - _OFF and self._rises_from_plateau(ri)):
+            # rising on from a plateau held as long as a rest is learned in: a new stance. (A
+            # shorter stop is a hitch in the rise, or a stance told by where the foot comes
+            # back down, _stood_on_the_way_up.)
+            if not (st[_PL] - _OFF and self._settled_plateau() and self._rises_from_plateau(ri)):
                 self._new_top(ri, s, ex, ey, ez)
         elif state == _FALL and s >= level95:
             st[_STATE] = _RISE + _OFF  # it sagged and came back up: the top goes on
@@ -957,6 +965,14 @@ class RepDetector:
             ):
                 # it came down part of the way and stopped there, or rose again from there:
                 # the foot landed on a rest other than the one it rose from
+                self._land(level95, level5)
+            elif (
+                st[_I_LAND] - _OFF >= 0
+                and t - ring_t[st[_I_LAND] - _OFF] >= _LAND_MS
+                and self._stood_on_the_way_up()
+            ):
+                # it stopped higher, where the rise had been flat: a stance the foot stood on
+                # before the raise (a rise that only hitched there comes back below it)
                 self._land(level95, level5)
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
@@ -1027,6 +1043,45 @@ class RepDetector:
             (_v(st, _UX + 2) - z) >> 2,
         )
         return True
+
+    def _settled_plateau(self):
+        """Was the plateau on the way up (ring index _I_PL) steady for _SETTLE_MS?"""
+        st = self._st
+        rt = self._ring_t
+        ru = self._ring_u
+        i = _v(st, _I_PL)
+        x = (ru[3 * i] - 32768) << 1
+        y = (ru[3 * i + 1] - 32768) << 1
+        z = (ru[3 * i + 2] - 32768) << 1
+        j = i
+        while j != _v(st, _EX_START) and self._ring_d2(j, x, y, z) < _S_CONE:
+            if rt[i] - rt[j] >= _SETTLE_MS:
+                return True
+            j = (j - 1) & _MASK
+        return False
+
+    def _stood_on_the_way_up(self):
+        """Did the rise stay for _PLATEAU_MS within 1.5 deg of where the way down stopped (ring
+        index _I_LAND)? Then the foot stood there before the raise."""
+        st = self._st
+        rt = self._ring_t
+        k = _v(st, _I_LAND)
+        ru = self._ring_u
+        x = (ru[3 * k] - 32768) << 1
+        y = (ru[3 * k + 1] - 32768) << 1
+        z = (ru[3 * k + 2] - 32768) << 1
+        i = _v(st, _EX_START)
+        i_max = _v(st, _I_MAX)
+        since = -1
+        while i != i_max:
+            if self._ring_d2(i, x, y, z) >= _S_NEAR:
+                since = -1
+            elif since < 0:
+                since = rt[i]
+            elif rt[i] - since >= _PLATEAU_MS:
+                return True
+            i = (i + 1) & _MASK
+        return False
 
     def _fell_below(self, level):
         """When the signal last fell below level since the top (the crossing the newest block
@@ -1168,6 +1223,80 @@ class RepDetector:
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
 
+    def _rose_before_rest(self):
+        """The first rest since power-on is learned only once the foot has stood still for
+        0.4 s; a rep that rose sooner (switched on just before it, or on the rep before it,
+        0.5 s of rest between reps) was seen without a rest to measure it from. Now the rest is
+        known, the ring is judged again: the last excursion from it, since the last impact or
+        fast turn (a step, handling), that left this rest and came back to it is that rep, and
+        waits for its confirmation as any other. The ball-pivot test cannot judge it (its sums
+        wait for a rest), the impact and rate vetoes can."""
+        st = self._st
+        rt = self._ring_t
+        x = _v(st, _GX)
+        y = _v(st, _GX + 1)
+        z = _v(st, _GX + 2)
+        oldest = _v(st, _RI)
+        seen = max(_v(st, _JOLTED), rt[oldest])  # (the ring's oldest blocks: the first tilt)
+        i = (oldest - 1) & _MASK
+        while self._ring_d2(i, x, y, z) < _S_TRIGGER:  # back over the rest to the rep's end
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return
+        end_i = i
+        s_max = 0
+        i_max = i
+        while True:  # back over the excursion, to where the foot was at rest before it
+            d = self._ring_d2(i, x, y, z)
+            if d > s_max:
+                s_max = d
+                i_max = i
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return  # it was under way at power-on, or began in a jolt
+            if self._ring_d2(i, x, y, z) < _S_TRIGGER:
+                break
+        if not _S_MIN_AMP <= s_max <= _S_MAX_AMP:
+            return
+        level5 = max(s_max // 400, _S_FLOOR)
+        level95 = (s_max >> 8) * 231
+        while self._ring_d2(i, x, y, z) >= level5:  # the rise's 5 % crossing
+            i = (i - 1) & _MASK
+            if rt[i] <= seen:
+                return
+        start = self._crossing_from(i, level5, x, y, z)
+        while self._ring_d2((i + 1) & _MASK, x, y, z) < level95:  # the rise's 95 % crossing
+            i = (i + 1) & _MASK
+        top = self._crossing_from(i, level95, x, y, z)
+        i = end_i
+        while self._ring_d2(i, x, y, z) < level95:  # back from the end to the top's last block
+            i = (i - 1) & _MASK
+        lower = self._crossing_from(i, level95, x, y, z)
+        i = end_i
+        while self._ring_d2(i, x, y, z) < level5:
+            i = (i - 1) & _MASK
+        end = self._crossing_from(i, level5, x, y, z)
+        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+            return
+        self._put(_P_START, start)
+        self._put(_P_TOP, top)
+        self._put(_P_LOWER, lower)
+        self._put(_P_END, end)
+        self._put(_P_SMAX, s_max)
+        self._put(_P_PL, 0)
+        self._put(_P_TOE, 0)
+        ru = self._ring_u
+        for k in range(3):
+            self._put(_P_DX + k, (((ru[3 * i_max + k] - 32768) << 1) - _v(st, _GX + k)) >> 2)
+        self._put(_PEND, 1)
+
+    def _crossing_from(self, i, level, x, y, z):
+        """When the tilt's squared chord from (x, y, z) passed `level` between ring blocks i
+        and i + 1."""
+        j = (i + 1) & _MASK
+        rt = self._ring_t
+        return crossing(rt[i], rt[j], self._ring_d2(i, x, y, z), self._ring_d2(j, x, y, z), level)
+
     def _past_top(self):
         """The signal is on its way down: a rep if it was big enough. It left the top ("lower")
         at its last crossing of 95 % of the highest it reached (the amplitude it reports): a
@@ -1241,8 +1370,12 @@ class RepDetector:
         k = i
         while i != oldest and rs[i] >= level5:
             flat = rs[i] - rs[(i - 3) & _MASK]  # change over the 3 blocks (120 ms) before
-            if -(level5 >> 1) < flat < level5 >> 1 and rs[i] < level95 >> 2:
-                break  # a rest (below half the rep's tilt), not the rise
+            if -(level5 >> 1) < flat < level5 >> 1:
+                # a rest (below half the rep's tilt, within rest drift of where the foot came
+                # back down), not the rise: a rise that stopped further up went on from a hitch
+                home = self._ring_d2(i, _v(st, _GX), _v(st, _GX + 1), _v(st, _GX + 2))
+                if home < level95 >> 2 and home < _S_DRIFT:
+                    break
             i = (i - 1) & _MASK
         s_max = _v(st, _S_MAX)
         if rs[i] > _S_SETTLED and rs[i] >= level5:
