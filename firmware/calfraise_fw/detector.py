@@ -630,10 +630,7 @@ class RepDetector:
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
             state0 = st[_STATE] - _OFF
-            # (and not turning in this block: the first block of a brisk rise reads its turn's
-            # own acceleration, across gravity on a foot upright in a plank)
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
-            steady = steady and w2 < st[_MOVE2] - _OFF
             if steady and calm:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
