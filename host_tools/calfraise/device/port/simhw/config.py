@@ -2,6 +2,8 @@
 
 Keys (all optional):
   realtime      false: waits are skipped (fast replay); true: waits are real
+  clock         "real" (default): real time passes on the board's clock too; "waits": only
+                the firmware's waits move it (runs that must not depend on the machine's load)
   trace         binary trace the IMU measures (calfraise.device.tracebin writes it)
   replayed_event  true: print {"type": "sim.replayed"} once the trace has been played to its
                 end (the virtual device then lets the board keep real time: select.py)
