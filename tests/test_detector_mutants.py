@@ -1,0 +1,46 @@
+"""Rep fields on inputs whose answer is exact, written for mutants the other rep-field tests let
+live (docs/testing.md, "Mutation testing"): each checks what a rep reports, not a constant."""
+
+import math
+
+import pytest
+from test_rep_timing import EARLY_MS, LATE_MS, STYLES, detect, drifted_session, pitch_samples
+
+from calfraise_fw.detector import crossing
+
+
+def test_a_crossing_within_15_bits_is_the_exact_floor_rising_or_falling():
+    """Blocks 1 s apart whose signal changes by at most 0x7FFF need no scaling: the time is the
+    floor of the exact interpolation to the millisecond, whether the signal rises or falls
+    (a falling change of exactly 0x7FFF scaled by half would read up to 1 ms late)."""
+    for den in (0x7FFF, 0x7FFE, 1):
+        for sign in (1, -1):
+            for num in range(0, den + 1, max(1, den // 4000)):
+                got = crossing(0, 1000, 0, sign * den, sign * num)
+                assert got == 1000 * num // den, (sign * den, sign * num, got)
+
+
+def _settled_start_s(shift_deg, amp_deg, up_s):
+    """When a rise of amp_deg over up_s from a rest shift_deg off the old rest (under the 2
+    degree a rest may drift: still measured from the old rest) passes that rest's own 5 %
+    above it: its squared chord from the old rest reaches the rest's plus 5 % of the rep's
+    (1/400 of the squared top, docs/detector.md). Seconds after it leaves the rest."""
+    rest = math.sin(math.radians(shift_deg) / 2) ** 2
+    top = math.sin(math.radians(shift_deg + amp_deg) / 2) ** 2
+    angle = 2 * math.degrees(math.asin(math.sqrt(rest + top / 400)))
+    return (angle - shift_deg) / amp_deg * up_s
+
+
+@pytest.mark.parametrize("phase", [0, 6])
+@pytest.mark.parametrize("still_s", [0.3, 0.4])
+def test_a_rise_from_a_rest_within_its_drift_starts_5_percent_above_that_rest(still_s, phase):
+    """After a rep the foot settles 1.5 degrees up the raise (within the drift a rest follows,
+    so the rep is measured from the old rest) and rises 20 degrees still_s later. Its start is
+    the exact crossing of that rest's own 5 % above it, walking back block by block from the
+    rise to the rest: not a block or two earlier, in the rest, where no rise has begun yet.
+    The reps are shifted by 0 and 6 eighths of a block."""
+    knots, _truth, leave = drifted_session(1.5, still_s, lead_s=3.0 + phase * 0.0385 / 8)
+    amp, up = STYLES[0][:2]
+    _first, rise = detect(pitch_samples(knots))
+    exact = 1000 * (leave + _settled_start_s(1.5, amp, up))
+    assert exact - EARLY_MS <= rise["start_ms"] <= exact + LATE_MS, (exact, rise)
