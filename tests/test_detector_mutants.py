@@ -4,9 +4,20 @@ live (docs/testing.md, "Mutation testing"): each checks what a rep reports, not 
 import math
 
 import pytest
-from test_rep_timing import EARLY_MS, LATE_MS, STYLES, detect, drifted_session, pitch_samples
 
-from calfraise_fw.detector import crossing
+from calfraise.analyze import detect_samples
+from calfraise_fw.detector import RepDetector, crossing
+from test_rep_timing import (
+    EARLY_MS,
+    LATE_MS,
+    RATE_HZ,
+    STYLES,
+    TIMES,
+    detect,
+    drifted_session,
+    pitch_samples,
+    turned,
+)
 
 
 def test_a_crossing_within_15_bits_is_the_exact_floor_rising_or_falling():
@@ -44,3 +55,44 @@ def test_a_rise_from_a_rest_within_its_drift_starts_5_percent_above_that_rest(st
     _first, rise = detect(pitch_samples(knots))
     exact = 1000 * (leave + _settled_start_s(1.5, amp, up))
     assert exact - EARLY_MS <= rise["start_ms"] <= exact + LATE_MS, (exact, rise)
+
+
+BLOCK_S = 4 / 104  # the detector's block at 104 Hz
+
+
+class _LandingSpy(RepDetector):
+    """The detector, noting the ring slot of every landing it times an end from."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.landings = []
+
+    def _landed(self, level5, k):
+        self.landings.append(k)
+        return super()._landed(level5, k)
+
+
+def _landing_elsewhere(lead_s):
+    """Two 20 degree reps: the first from a rest at 8 degrees down to 5, the second from 5."""
+    t0, amp, land = lead_s, 20.0, 5.0
+    knots = [(0, 8.0), (t0, 8.0), (t0 + 1, 28.0), (t0 + 1.5, 28.0), (t0 + 2.5, land)]
+    knots += [(t0 + 6, land), (t0 + 7, land + amp), (t0 + 7.5, land + amp), (t0 + 8.5, land)]
+    knots.append((t0 + 12, land))
+    detector = _LandingSpy(RATE_HZ, 4096, 32.8)
+    return detect_samples(detector, turned(pitch_samples(knots), 90)), detector.landings
+
+
+def test_a_rep_is_timed_the_same_wherever_it_falls_in_the_ring():
+    """The detector keeps its recent blocks in a ring of 256 slots; where a rep falls in it is
+    an accident of when the session started. The same reps started whole blocks later, so that
+    the first one's landing falls in slot 0, report the same times shifted by those blocks (to
+    the millisecond the sample stamps round to): slot 0 is a landing like any other."""
+    base, landings = _landing_elsewhere(3.0)
+    assert landings, "the first rep's end is timed from its landing"
+    blocks = (256 - landings[0]) % 256
+    shifted, landings = _landing_elsewhere(3.0 + blocks * BLOCK_S)
+    assert landings[0] == 0
+    assert len(shifted) == len(base) == 2
+    for a, b in zip(shifted, base, strict=True):
+        for key in TIMES:
+            assert abs(a[key] - b[key] - 1000 * blocks * BLOCK_S) <= 1, (key, a, b)
