@@ -1,12 +1,14 @@
 """Rep fields on inputs whose answer is exact, written for mutants the other rep-field tests let
 live (docs/testing.md, "Mutation testing"): each checks what a rep reports, not a constant."""
 
+import io
 import math
+from contextlib import redirect_stdout
 
 import pytest
 
 from calfraise.analyze import detect_samples
-from calfraise_fw.detector import RepDetector, crossing
+from calfraise_fw.detector import RepDetector
 from test_rep_timing import (
     EARLY_MS,
     LATE_MS,
@@ -19,16 +21,29 @@ from test_rep_timing import (
     turned,
 )
 
+CROSSINGS_OFF_THE_FLOOR = """
+from calfraise_fw.detector import crossing
+off = []
+for den in (0x7FFF, 0x7FFE, 1):
+    for sign in (1, -1):
+        for num in range(0, den + 1, max(1, den // 4000)):
+            got = crossing(0, 1000, 0, sign * den, sign * num)
+            if got != 1000 * num // den:
+                off.append((sign * den, sign * num, got))
+print(off)
+"""
 
-def test_a_crossing_within_15_bits_is_the_exact_floor_rising_or_falling():
+
+def test_a_crossing_within_15_bits_is_the_exact_floor_rising_or_falling(micropython):
     """Blocks 1 s apart whose signal changes by at most 0x7FFF need no scaling: the time is the
     floor of the exact interpolation to the millisecond, whether the signal rises or falls
-    (a falling change of exactly 0x7FFF scaled by half would read up to 1 ms late)."""
-    for den in (0x7FFF, 0x7FFE, 1):
-        for sign in (1, -1):
-            for num in range(0, den + 1, max(1, den // 4000)):
-                got = crossing(0, 1000, 0, sign * den, sign * num)
-                assert got == 1000 * num // den, (sign * den, sign * num, got)
+    (a falling change of exactly 0x7FFF scaled by half would read up to 1 ms late), on the
+    host and on the device."""
+    host = io.StringIO()
+    with redirect_stdout(host):
+        exec(CROSSINGS_OFF_THE_FLOOR, {})
+    assert host.getvalue().strip() == "[]"
+    assert micropython(CROSSINGS_OFF_THE_FLOOR).strip() == "[]"
 
 
 def _settled_start_s(shift_deg, amp_deg, up_s):
