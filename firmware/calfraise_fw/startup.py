@@ -20,8 +20,8 @@ from calfraise_fw import settings as settings_file
 from calfraise_fw.app import App
 from calfraise_fw.boardspec import Imu
 from calfraise_fw.button import Button
-from calfraise_fw.console import print_event
-from calfraise_fw.led import open_led
+from calfraise_fw.events import print_event
+from calfraise_fw.feedback import Led
 
 CONFIG = "config.json"
 SAFE_HOLD_MS = 300  # the button must read pressed this long at boot
@@ -84,7 +84,7 @@ def main():
         print_event({"type": "error", "code": "config", "message": str(err)})
         return
     if safe_mode_requested(board):
-        open_led(board.led).show(0, 0, 255)
+        Led(board.led).show(0, 0, 255)
         print_event({"type": "safe_mode", "board": board.name})
         return
     settings, problems = settings_file.load()
@@ -97,6 +97,6 @@ def main():
     except Exception as err:
         sys.print_exception(err)
         print_event({"type": "error", "code": "app_crashed", "message": repr(err)})
-        open_led(board.led).show(255, 0, 0)
+        Led(board.led).show(255, 0, 0)
         time.sleep_ms(3000)
         machine.reset()

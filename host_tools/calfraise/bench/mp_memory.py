@@ -59,10 +59,10 @@ def imports(names):
 PARTS = (
     "EventBus",
     "Supervisor",
-    "open_imu",
+    "open_board_imu",
     "Sampler",
     "Session",
-    "open_led",
+    "Led",
     "Feedback",
     "Button",
     "open_battery",
