@@ -23,7 +23,6 @@ from calfraise_fw.button import Button
 from calfraise_fw.clock import Clock
 from calfraise_fw.events import EventBus, print_event
 from calfraise_fw.feedback import Feedback, Led
-from calfraise_fw.imu import open_board_imu
 from calfraise_fw.monitor import WDT_MS, Monitor
 from calfraise_fw.power import Power, deep_poll
 from calfraise_fw.recorder import Recorder
@@ -40,6 +39,8 @@ class App:
         self.bus = EventBus()
         self.publish = self.bus.publish
         self.supervisor = Supervisor(self.publish)
+        from calfraise_fw.imu import open_board_imu  # boot only: startup releases the package
+
         i2c, self.imu = open_board_imu(board)
         deep_poll(board, self.imu)  # a polled standby's timer wake sleeps on from here
         self.sampler = Sampler(self.imu, self.publish, settings.get("gyro_bias_mdps"))

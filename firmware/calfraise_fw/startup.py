@@ -58,7 +58,7 @@ def load_board(path=CONFIG):
 
 def release(*modules):
     """Forget modules only boot needed, so their globals leave the heap: the board file's (the
-    app keeps its BOARD, whose parts keep their classes) and boardspec's."""
+    app keeps its BOARD, whose parts keep their classes), boardspec's and the IMU package's."""
     for name in modules:
         sys.modules.pop(name, None)
         package, _, leaf = name.rpartition(".")
@@ -90,6 +90,7 @@ def main():
     settings, problems = settings_file.load()
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
+    release("calfraise_fw.imu")  # open_imu's: the driver's own modules stay
     for problem in problems:
         app.publish({"type": "error", "code": "settings", "message": problem})
     try:
