@@ -630,8 +630,11 @@ class RepDetector:
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
             state0 = st[_STATE] - _OFF
+            # steady so far and this block not turning: a block the gyro reads turning is the
+            # start of a movement, and the accelerometer then reads the heel's own acceleration
+            # too (a plank's upright foot accelerates across gravity, |a| still near 1 g)
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
-            if steady and calm:
+            if steady and calm and w2 < st[_MOVE2] - _OFF:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
                 # nothing: it is learned below, at rest)
