@@ -837,9 +837,10 @@ class RepDetector:
             s_top = s_max
         level95 = (s_top >> 8) * 231
         if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
-            # still for 5 s on a rest the sole-up test refuses: the foot stands there after all
-            # (the clip was turned over without a turn fast enough to forget the stance)
-            if self._sole_up():
+            # still for 5 s on a rest the sole-up or stance test refuses: the foot stands there
+            # after all (the clip was turned over or moved without a turn fast enough to forget
+            # the stance)
+            if self._sole_up() or self._rest_off_stance():
                 self._stand_here()
         if state == _UNSETTLED:
             if st[_LAST_REP] - _OFF >= 0:
@@ -860,19 +861,21 @@ class RepDetector:
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
             # to look steady, is still a rep: it comes back down, or outlives the ring
             self._learn_rest()
+        elif s > _S_TRIGGER and still_ms >= _SETTLE_MS and self._back_on_stance(ux, uy, uz):
+            # steady back where the foot stands, from a rest in doubt off it: the foot stands
+            # again, and the reps that rose from that rest were its ball's (a lunge's rear foot)
+            self._learn_rest()
         elif (
             still_ms >= _RESETTLE_MS
             and state != _REST
-            and (
-                s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
-                or (state == _SPOILED and not self._off_stance(ux, uy, uz))
-            )
+            and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
-            # _rises_from_plateau.)
-            self._learn_rest()
+            # _rises_from_plateau.) Far off the stance it is a rest in doubt (a foot on its
+            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending)
+            self._learn_rest(state != _SPOILED or not self._off_stance(ux, uy, uz))
         elif state == _REST:
             if s > _S_TRIGGER:
                 if fast or impact:
@@ -959,9 +962,13 @@ class RepDetector:
                 # fastest is passing by on its way to a rest elsewhere)
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(level95, level5, self._fell_below(level5))
-            elif st[_VAL] - _OFF < s_max >> 2 and (
-                t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
-                or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+            elif (
+                st[_VAL] - _OFF < s_max >> 2
+                and (
+                    t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
+                    or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+                )
+                and not self._passing_by(ux, uy, uz, w2)
             ):
                 # it came down part of the way and stopped there, or rose again from there:
                 # the foot landed on a rest other than the one it rose from
@@ -1109,9 +1116,10 @@ class RepDetector:
             x = (ru[3 * k] - 32768) << 1
             y = (ru[3 * k + 1] - 32768) << 1
             z = (ru[3 * k + 2] - 32768) << 1
-        if self._off_stance(x, y, z):
+        if self._off_stance(x, y, z) and not (self._rest_off_stance() and self._near(_GX, x, y, z)):
             # a foot that rose and came down on its ball, far from where it stands (the rear
-            # foot of a lunge or split squat), made no heel raise
+            # foot of a lunge or split squat), made no heel raise; from a rest in doubt, off
+            # the stance, one that came back near it is judged as its other reps are
             self._put(_STATE, _SPOILED)
             return
         low = self._ring_d2(i_max, x, y, z) // 400
@@ -1127,6 +1135,27 @@ class RepDetector:
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
 
+    def _passing_by(self, x, y, z, w2):
+        """Is the foot at (x, y, z), turning w2 this block, still on its way down past the point
+        nearest the old rest? It still turns (at over an eighth of its fastest, _I_LAND
+        unset), no faster than the block before, and is further from the top than that point
+        was: a slow way down that lands a few degrees beside or beyond the old rest passes
+        closest to it still turning, and goes on to land. A foot that speeds up again, or
+        turns back towards the top, rose again; one that stopped turning landed. Only on a way
+        down the accelerometer followed (never over _BLEND_DPS): after one on the gyro alone
+        the tilt runs on degrees past the landing (a scale error, a stale bias), no foot's."""
+        st = self._st
+        if _v(st, _I_LAND) >= 0 or _v(st, _W_PEAK) > _v(st, _BLEND2):
+            return False
+        before = 0
+        for i in range(3):
+            before += (_v(st, _PPW + i) >> 2) * (_v(st, _PPW + i) >> 2)
+        if w2 > before:
+            return False
+        i_max = _v(st, _I_MAX)
+        near = self._ring_d2(i_max, _v(st, _VX), _v(st, _VX + 1), _v(st, _VX + 2))
+        return self._ring_d2(i_max, x, y, z) > near
+
     def _off_stance(self, x, y, z):
         """Is (x, y, z) (1/16384 g) further from the stance than any stance varies (a foot
         standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
@@ -1138,6 +1167,26 @@ class RepDetector:
         dy = (y - _v(st, _FX + 1)) >> 2
         dz = (z - _v(st, _FX + 2)) >> 2
         return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+
+    def _rest_off_stance(self):
+        """Was the rest learned off the stance (steady there, and in doubt: a foot on its ball,
+        or a clip moved too slowly to forget the stance), until 5 s of stillness or a backlog
+        of reps from it (_from_sole_up) say the foot stands there?"""
+        st = self._st
+        return self._off_stance(_v(st, _GX), _v(st, _GX + 1), _v(st, _GX + 2))
+
+    def _back_on_stance(self, x, y, z):
+        """Is (x, y, z) back near the stance from a rest off it?"""
+        return self._rest_off_stance() and self._near(_FX, x, y, z)
+
+    def _near(self, f, x, y, z):
+        """Is (x, y, z) (1/16384 g) within a rest's drift between reps (~5 deg) of the
+        direction stored from field f (the rest, the stance)?"""
+        st = self._st
+        dx = (x - _v(st, f)) >> 2
+        dy = (y - _v(st, f + 1)) >> 2
+        dz = (z - _v(st, f + 2)) >> 2
+        return dx * dx + dy * dy + dz * dz < _S_DRIFT
 
     def _sole_up(self):
         """Is the rest more than 110 deg from the stance? Every calf raise, seated, standing or
@@ -1198,10 +1247,11 @@ class RepDetector:
         self._put(_DX + 1, ey)
         self._put(_DX + 2, ez)
 
-    def _learn_rest(self):
+    def _learn_rest(self, stand=True):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
-        small movement average out; after handling, where it is now); after a big change (a
-        re-clip, a plank) the heel-raise direction has to be learned again."""
+        small movement average out; after handling, where it is now), and the stance unless
+        not `stand`; after a big change (a re-clip, a plank) the heel-raise direction has to be
+        learned again."""
         st = self._st
         src = _ANX
         if _v(st, _STATE) == _UNSETTLED:
@@ -1211,8 +1261,8 @@ class RepDetector:
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
-        if self._stance_known() and not self._sole_up():  # (at boot the first steady moment
-            self._stand_here()  # may be a rep's top; a foot sole up is not standing)
+        if stand and self._stance_known() and not self._sole_up():  # (at boot the first
+            self._stand_here()  # steady moment may be a rep's top; a foot sole up is not standing)
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -1532,7 +1582,7 @@ class RepDetector:
         if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
             return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
-        if self._sole_up():
+        if self._sole_up() or self._rest_off_stance():
             return self._from_sole_up()
         return self._vote()
 
