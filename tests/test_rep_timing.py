@@ -44,9 +44,10 @@ START_SPREAD_MS = END_SPREAD_MS
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")
 
 
-def pitch_samples(knots):
+def pitch_samples(knots, eased=False):
     """Raw samples (t_ms, ax, ay, az, gx, gy, gz) of a foot pitching through `knots` [(s, deg)],
-    straight between them, about its ball, at 104 Hz with the detector's default scales (4096
+    straight between them (eased: along half a cosine, the turn speeding up from each knot and
+    slowing into the next), about its ball, at 104 Hz with the detector's default scales (4096
     LSB/g, 32.8 LSB/dps). The clip sits 20 cm behind the ball and 5 cm above it, so the
     accelerometer reads gravity and the turn's own acceleration (a second difference of the
     clip's path over a sample); the gyro reads the mean rate over its sample period, so its
@@ -57,7 +58,13 @@ def pitch_samples(knots):
     dt = 1 / RATE_HZ
 
     def pitch(t):
-        return math.radians(np.interp(t, times, pitches))
+        if not eased:
+            return math.radians(np.interp(t, times, pitches))
+        i = min(max(int(np.searchsorted(times, t, side="right")) - 1, 0), len(times) - 2)
+        span = times[i + 1] - times[i]
+        u = min(max((t - times[i]) / span, 0.0), 1.0) if span else 0.0
+        share = (1 - math.cos(math.pi * u)) / 2
+        return math.radians(pitches[i] + (pitches[i + 1] - pitches[i]) * share)
 
     def clip(t):  # the clip's position about the ball (x forward, z up), metres
         p = pitch(t)

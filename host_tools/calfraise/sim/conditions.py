@@ -9,7 +9,8 @@ The kinds (CONDITIONS): brisk (every set brisk); stance_offset (the stance befor
 10 deg off the rests between reps); rest_drift (each rep comes down up to 5 deg from where it
 started); sway (up to 1.5 deg at 0.2-1 Hz the whole time); no_still_start (the first rep while
 the foot is still settling and swaying); bias_off (the saved gyro bias restored at boot up to
-5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep).
+5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep); bounce (no
+pause between reps: each rises as the heel lands, the turning point its only rest).
 
 Rep styles span the public recordings of standing heel raises: "brisk" is 38-55 deg of foot
 tilt, 0.3-0.4 s up, 0.3-0.5 s down, gyro peaks of ~160-260 deg/s and 0.5-0.8 s rests; "steady"
@@ -40,9 +41,10 @@ def _rep_style(rng, brisk):
     return _u(rng, 20, 50), _u(rng, 0.5, 2), _u(rng, 0, 1), _u(rng, 0.5, 2), _u(rng, 0.5, 1.5)
 
 
-def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0):
+def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, bounce=False):
     """One set of 10-15 reps; each may come down `drift_deg` off where it started (the first,
-    `first_land_deg`). Rests wander but stay within ~8 deg of where the set began."""
+    `first_land_deg`). Rests wander but stay within ~8 deg of where the set began. Bounced,
+    the reps follow each other without a pause."""
     amp, up, hold, down, pause = _rep_style(rng, brisk)
     reps, rest = [], np.zeros(3)
     for r in range(1, int(rng.integers(10, 16)) + 1):
@@ -61,7 +63,7 @@ def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0):
                 up * k,
                 hold * k,
                 down * k,
-                pause * _u(rng, 0.9, 1.1),
+                (0.0 if bounce else pause) * _u(rng, 0.9, 1.1),
                 "standing",
                 set_no,
                 r,
@@ -107,7 +109,8 @@ def build_condition_plan(kind, seed):
             segs.append(Shift(_u(rng, 0.3, 0.8), _direction(rng, _u(rng, 1, 4))))
             segs += _set(rng, k, brisk)
         else:
-            segs += _set(rng, k, brisk, drift_deg=5.0 if kind == "rest_drift" else 0.0)
+            drift = 5.0 if kind == "rest_drift" else 0.0
+            segs += _set(rng, k, brisk, drift_deg=drift, bounce=kind == "bounce")
         if k < n_sets:
             rest = _u(rng, 20, 40)
             segs += [Still(rest / 2), WeightShift(_u(rng, 1, 3), _u(rng, -3, 3), _u(rng, -4, 4))]
