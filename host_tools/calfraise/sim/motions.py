@@ -142,6 +142,24 @@ def render_shift(tl, seg, i0, i1, t):
     tl.move_rest(sl, min_jerk(t / seg.seconds), seg.rotvec_deg)
 
 
+def balance_shake(t, spans):
+    """Pitch and roll (deg) of a foot that is not planted: balanced on its ball (heel up,
+    the calf holding the body) or held in the air. Nothing props it, so the muscles that hold
+    it tremble (5-10 Hz) and its balance corrections sway it (under 2 Hz); a planted foot
+    (the floor holds it) does neither. Faded in and out over 0.2 s."""
+    pitch, roll = np.zeros_like(t), np.zeros_like(t)
+    for j, (t0, t1, tremor_deg, tremor_hz, sway_deg, sway_hz) in enumerate(spans):
+        inside = (t > t0) & (t < t1)
+        tau = t[inside] - t0
+        fade = min_jerk(np.minimum(tau, t1 - t0 - tau) / min(0.2, (t1 - t0) / 2))
+        f, ph = 2 * np.pi * tremor_hz, 1.3 * j
+        trem = tremor_deg * (np.sin(f * tau + ph) + 0.3 * np.sin(1.4 * f * tau + 2 * ph)) / 1.3
+        w = 2 * np.pi * sway_hz
+        pitch[inside] = fade * (trem + sway_deg * np.sin(w * tau + ph))
+        roll[inside] = fade * (0.5 * trem + 0.7 * sway_deg * np.sin(0.8 * w * tau + 2 * ph))
+    return pitch, roll
+
+
 def render_foot_move(tl, seg, i0, i1, t):
     """Key poses joined by minimum-jerk moves; the foot ends where the last key puts it."""
     sl = slice(i0, i1)
@@ -156,9 +174,10 @@ def render_foot_move(tl, seg, i0, i1, t):
         m = t >= times[a]
         u = min_jerk((t[m] - times[a]) / max(times[a + 1] - times[a], 1e-9))
         out[m] = chans[a] + np.outer(u, chans[a + 1] - chans[a])
-    tl.pitch_b[sl] = out[:, 0]
+    pitch, roll = balance_shake(t, seg.balance)
+    tl.pitch_b[sl] = out[:, 0] + pitch
     tl.pitch_h[sl] = out[:, 1]
-    tl.roll[sl] = out[:, 2]
+    tl.roll[sl] = out[:, 2] + roll
     tl.trans[sl] = tl.pos + out[:, 3:]
     for at, peak_g, width_s, direction in seg.impacts:
         add_pulse(tl, i0, t, at, peak_g, width_s, rz @ np.asarray(direction, float))
