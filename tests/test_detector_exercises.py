@@ -5,7 +5,8 @@ the clip in any orientation, between two still periods: nothing may count, on CP
 MicroPython (the whole trace under heap_lock()). Step-ups and step-downs, and a foot that slides
 while its heel lifts, are told apart by the ball-pivot test (docs/detector.md): the foot did not
 turn about its ball. A foot rocking on its ball far from where its sets showed it stands (a
-split stance) never becomes the rest reps rise from (docs/detector.md, 7). Heel lifts that
+split stance) never becomes the rest reps rise from (docs/detector.md, 7), and no rep rises
+from a rest that trembles as a foot on its ball does (11). Heel lifts that
 come one at a time open no set (docs/detector.md, 10). What the detector cannot yet tell from
 a heel raise (runs of a lunge's rear foot rising from the stance and back; a split stance held
 past the posture rule; single-leg squats with the clip on the free foot; sit-stand lifts that
@@ -129,6 +130,44 @@ def test_a_foot_rocking_on_its_ball_far_from_its_stance_counts_no_rep(
     assert len(in_set) == 4
     assert len(on_ball) <= 1
     assert all(r["amplitude_cdeg"] > (heel - 4) * 100 for r in on_ball)  # from the stance
+
+
+@settings(PROPERTY, max_examples=8)
+@given(
+    seed=st.integers(0, 2**31),
+    heel=st.floats(45, 60),
+    rocks=knee_bends(10, 20),
+    tremor=st.floats(0.1, 0.3),
+    sway=st.floats(0.4, 1.2),
+)
+def test_rocks_from_a_trembling_stance_on_the_ball_count_no_rep(
+    both_interpreters, tmp_path, seed, heel, rocks, tremor, sway
+):
+    """A set, then the rear foot of a split squat steps back onto its ball, 45-60 deg heel-up,
+    held 6 s (the posture rule makes it the rest) and rocks 10-20 deg with each squat. The
+    calf holds it up: it trembles (0.1-0.3 deg at 5-10 Hz) and sways (0.4-1.2 deg), as a
+    planted foot does not, so no rep rises from that rest (docs/detector.md, 11); the set
+    before it counts in full."""
+    k = _Keys()
+    k.to(0.8, heel, 0, 0, (-0.7, 0, 0))
+    k.hit(1.0)
+    t0 = k.t
+    k.hold(6.0)
+    for extra, down, up, hold in rocks:
+        k.to(down, heel + extra, 0, 0, (-0.7, 0, 0))
+        k.to(up, heel, 0, 0, (-0.7, 0, 0))
+        k.hold(hold)
+    k.spans.append((t0, k.t, tremor, 7.0, sway, 0.6))
+    k.to(0.8)
+    trace = between_stills(
+        seed,
+        np.random.default_rng([seed, 15]),
+        lambda rng: [*_reps(4), Still(3.0), k.move("split_squat")],
+    )
+    found = reps_on(both_interpreters, trace, tmp_path)
+    span = trace.truth["distractors"][0]
+    assert len([r for r in found if r["end_ms"] < span["start_ms"]]) == 4
+    assert [r for r in found if r["end_ms"] >= span["start_ms"]] == []
 
 
 def test_a_bout_is_what_its_name_says():

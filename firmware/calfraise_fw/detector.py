@@ -77,6 +77,8 @@ _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
+_SHAKY_MAX = const(2048)  # a rep whose rest trembled in over half its recent blocks (of 4096)
+# rose from a foot balanced on its ball or held in the air: a planted foot reads ~0.1 deg/s
 # The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
 # floor, so the clip's linear acceleration is the turn's own, alpha x r + w x (w x r), r the fixed
 # lever from the ball to the clip. What that cannot explain is the foot moving as a whole (a
@@ -200,7 +202,9 @@ _NEXT = const(122)  # 1 while the rep that opened a set with the held one waits 
 _N_REP = const(123)  # that rep: start, top, lower, end, s_max
 _CALM_MS = const(128)  # how long the foot has not trembled (see _block), capped
 _JOLTED = const(129)  # the last block with an impact or a turn too fast for a calf raise
-_FIELDS = const(130)
+_SHAKY = const(130)  # the share of recent rest blocks in which the foot trembled, of 4096
+_P_SHAKY = const(131)  # that share when the rep under way rose from its rest
+_FIELDS = const(132)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -755,6 +759,22 @@ class RepDetector:
         else:
             calm_ms = 0
         st[_CALM_MS] = calm_ms + _OFF
+        if (
+            state == _REST
+            and w2 < st[_MOVE2] - _OFF
+            and s < _S_TRIGGER >> 2
+            and st[_STILL_MS] - _OFF >= _TRUST_MS
+        ):
+            # a rest that trembles (over 2 deg/s; sway and turns under 30 deg/s allowed, not
+            # a rise's onset nor a landing's last jolts: steady 0.2 s by then) is a foot
+            # balanced on its ball or held in the air, not one planted on the floor (it reads
+            # ~0.1 deg/s): the share of the last ~16 such rest blocks that trembled
+            shaky = st[_SHAKY] - _OFF
+            if tx * tx + ty * ty + tz * tz >= (st[_BIAS2] - _OFF) << 2:
+                shaky += 256 - (shaky >> 4)
+            else:
+                shaky -= shaky >> 4
+            st[_SHAKY] = shaky + _OFF
         st[_PPW] = st[_PW]
         st[_PPW + 1] = st[_PW + 1]
         st[_PPW + 2] = st[_PW + 2]
@@ -881,6 +901,7 @@ class RepDetector:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
                     st[_S_TOP] = _OFF
+                    st[_P_SHAKY] = st[_SHAKY]
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
@@ -1403,6 +1424,8 @@ class RepDetector:
         lower = _v(st, _LOWER)
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
+        if _v(st, _P_SHAKY) > _SHAKY_MAX:
+            return  # it rose from a foot on its ball or in the air (a lunge, a split squat)
         self._put(_P_START, start)
         self._put(_P_TOP, top)
         self._put(_P_LOWER, lower)
