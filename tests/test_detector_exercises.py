@@ -144,15 +144,15 @@ def test_rocks_from_a_trembling_stance_on_the_ball_count_no_rep(
     both_interpreters, tmp_path, seed, heel, rocks, tremor, sway
 ):
     """A set, then the rear foot of a split squat steps back onto its ball, 45-60 deg heel-up,
-    held 6 s (the posture rule makes it the rest) and rocks 10-20 deg with each squat. The
-    calf holds it up: it trembles (0.1-0.3 deg at 5-10 Hz) and sways (0.4-1.2 deg), as a
-    planted foot does not, so no rep rises from that rest (docs/detector.md, 11); the set
-    before it counts in full."""
+    held 7 s (5 s make it the rest, then ~1.3 s of that rest judge it) and rocks 10-20 deg
+    with each squat. The calf holds it up: it trembles (0.1-0.3 deg at 5-10 Hz) and sways
+    (0.4-1.2 deg), as a planted foot does not, so no rep rises from that rest
+    (docs/detector.md, 11); the set before it counts in full."""
     k = _Keys()
     k.to(0.8, heel, 0, 0, (-0.7, 0, 0))
     k.hit(1.0)
     t0 = k.t
-    k.hold(6.0)
+    k.hold(7.0)
     for extra, down, up, hold in rocks:
         k.to(down, heel + extra, 0, 0, (-0.7, 0, 0))
         k.to(up, heel, 0, 0, (-0.7, 0, 0))

@@ -768,12 +768,12 @@ class RepDetector:
             # a rest that trembles (over 2 deg/s; sway and turns under 30 deg/s allowed, not
             # a rise's onset nor a landing's last jolts: steady 0.2 s by then) is a foot
             # balanced on its ball or held in the air, not one planted on the floor (it reads
-            # ~0.1 deg/s): the share of the last ~16 such rest blocks that trembled
+            # ~0.1 deg/s): the share of the last ~32 such rest blocks that trembled
             shaky = st[_SHAKY] - _OFF
             if tx * tx + ty * ty + tz * tz >= (st[_BIAS2] - _OFF) << 2:
-                shaky += 256 - (shaky >> 4)
+                shaky += 128 - (shaky >> 5)
             else:
-                shaky -= shaky >> 4
+                shaky -= shaky >> 5
             st[_SHAKY] = shaky + _OFF
         st[_PPW] = st[_PW]
         st[_PPW + 1] = st[_PW + 1]
