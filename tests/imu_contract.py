@@ -35,9 +35,10 @@ class ImuDriverContract:
         raise NotImplementedError
 
     def assert_every_sample_came(self, kind, result, count):
-        """`count` samples are all the chip made while reading (but one it drops at start)."""
+        """`count` samples are all the chip made while reading (but one it drops at start): the
+        clock moves only by the plan's sleeps, so nothing but the last part-period is missing."""
         made = result["rate_hz"] * result["t_ms"] / 1000
-        assert abs(count + (kind in self.DROPS_FIRST) - made) <= 2
+        assert abs(count + (kind in self.DROPS_FIRST) - made) < 1
 
     # --------------------------------------------------------------------- rate and identity
 
@@ -105,7 +106,7 @@ class ImuDriverContract:
         [(index, missing, reported)] = trace.losses(result)
         assert result["overflows"] == 1
         assert missing > 300
-        assert abs(reported - missing) <= 2
+        assert abs(reported - missing) <= 1  # the driver counts whole periods of its clock
         assert result["lost"] == reported
         assert len(trace.rows(result)) - index > 150
         [(_, count, _)] = [batch for batch in result["batches"] if batch[2]]

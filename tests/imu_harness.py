@@ -1,5 +1,7 @@
 """What the IMU driver tests share: a trace whose 1 ms rows are all distinct, and a driver run
-on the MicroPython port over its register-level chip model (tests/mp/imu_run.py).
+on the MicroPython port over its register-level chip model (tests/mp/imu_run.py), on a clock
+that only the plan's sleeps move (sim config "clock": "waits"): the real time a read takes on a
+loaded machine does not make the chip produce more samples, so every count is the same each run.
 
 The trace's gyro z is a steep ramp, so a decoded sample tells which trace row (simulated ms) it
 came from; all six channels must then equal that row converted exactly as the chip converts it,
@@ -71,6 +73,7 @@ def run(micropython, tmp_path, kind, addr, plan, *, rate=104, trace=None, faults
     """The driver of `kind` at `addr` follows `plan` (tests/mp/imu_run.py) over `chips`
     (default: that chip at that address), axes AXES; returns its JSON result."""
     config = {"chips": chips or [{"kind": kind, "addr": addr}], "faults": list(faults)}
+    config["clock"] = "waits"  # the chips sample by the plan's sleeps, however loaded the machine
     if trace is not None:
         config["trace"] = str(trace.path)
     env = write_sim_config(tmp_path / "sim.json", **config)

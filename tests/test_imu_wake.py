@@ -43,6 +43,7 @@ def wake(micropython, tmp_path, kind, addr, active_low):
         "chips": [{"kind": kind, "addr": addr}],
         "trace": str(trace),
         "imu_int": {"pin": INT_PIN, "addr": addr},
+        "clock": "waits",  # only the runner's sleeps move the clock: the same on a loaded machine
     }
     env = write_sim_config(tmp_path / "sim.json", **config)
     args = (kind, addr, INT_PIN, int(active_low), WAKE_MG, STILL_MS + 3000)

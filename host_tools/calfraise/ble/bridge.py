@@ -233,6 +233,11 @@ class Bridge:
                     session.send(blelink.packed(blelink.LOOKING, blelink.FLAG, looking))
             await asyncio.sleep(LOOK_S)
 
+    def start_moving(self):
+        """Start a held trace (sim config "trace_held"): the athlete moves from now on."""
+        for session in self._sessions:
+            session.send(blelink.frame(blelink.MOVE))
+
     def keep_real_time(self):
         """Tell the firmware its waits are real from now on (port/select.py)."""
         for session in self._sessions:

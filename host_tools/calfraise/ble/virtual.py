@@ -114,6 +114,13 @@ class VirtualDevice:
     def drop_link_after(self, n_bytes):
         self.bridge.drop_link_after(n_bytes)
 
+    # the athlete
+
+    def start_moving(self):
+        """A trace held still (extra={"trace_held": True}) starts now: a test's steps then take
+        as long as the machine needs, the athlete waits for them."""
+        self.bridge.start_moving()
+
     # the firmware's console
 
     async def next_event(self, match, timeout=10.0):

@@ -40,6 +40,7 @@ from binascii import hexlify
 
 import machine
 from simhw import blelink, config, meter, wakeup
+from simhw import bus as simbus
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -519,6 +520,8 @@ class BLE:
             self.host_looking = bool(body[0])
         elif op == blelink.REAL_TIME:
             select.keep_real_time()
+        elif op == blelink.MOVE and simbus.bus().world is not None:
+            simbus.bus().world.release()
 
     def _get_secret(self, body):
         request, sec_type, index, has_key = struct.unpack_from(blelink.SECRET_GET, body)

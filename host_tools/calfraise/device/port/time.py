@@ -2,7 +2,9 @@
 
 asyncio waits through select.poll().ipoll(dt) (see select.py). In fast mode that wait is not
 slept but added to this clock, so a 30-minute session replays in seconds while every tick the
-firmware and the simulated chips see stays consistent. Real elapsed time still counts.
+firmware and the simulated chips see stays consistent. Real elapsed time still counts,
+unless the sim config says "clock": "waits": then only the firmware's waits move the clock
+(sleeps, skipped asyncio waits), so a run does the same on a loaded machine (the driver tests).
 This file shadows the built-in `time` (MicroPython lets a .py file extend a built-in module).
 
 time() and time_ns() read the board's RTC (machine.RTC sets it): after a power-on it counts from
@@ -28,6 +30,7 @@ from simhw import config  # noqa: E402
 # would be garbage in the firmware's heap, a board's timer makes none.
 _PERIOD = _real.ticks_add(0, -1) + 1  # ticks_ms/us wrap here (2**30 on a 32-bit port)
 _HALF = _PERIOD // 2
+_REAL_COUNTS = config.get("clock", "real") == "real"  # "waits": real time does not count
 _last_us = _real.ticks_us()
 _real_ms = _real_sub = 0  # real time since the run started: ms, and µs beyond (0..999)
 # skipped time (a board waking from deep sleep: its clock ran on): ms, and µs beyond
@@ -119,6 +122,8 @@ def sim_us():
 def _passed():
     """The real time since the last look, added."""
     global _last_us, _real_ms, _real_sub
+    if not _REAL_COUNTS:
+        return
     now = _real.ticks_us()
     _real_sub += _real.ticks_diff(now, _last_us)
     _last_us = now
@@ -181,11 +186,11 @@ def wait_real_ms(ms):
 
 
 def ticks_ms():
-    return _real.ticks_add(_real.ticks_ms(), _skipped_ms_t)
+    return _real.ticks_add(_real.ticks_ms() if _REAL_COUNTS else 0, _skipped_ms_t)
 
 
 def ticks_us():
-    return _real.ticks_add(_real.ticks_us(), _skipped_us_t)
+    return _real.ticks_add(_real.ticks_us() if _REAL_COUNTS else 0, _skipped_us_t)
 
 
 def sleep_ms(ms):

@@ -36,6 +36,7 @@ GET_SECRET = 72  # >HBHB request id, sec_type, index, has key; then the key: ans
 SET_SECRET = 73  # >HBBB request id, sec_type, key length, has value; key, value: by SECRET
 REAL_TIME = 74  # no body: nothing is left to replay, so waits are real from now on (select.py)
 LOOKING = 75  # >B 1: the host scans or connects, 0: it stopped (the virtual device's wake)
+MOVE = 76  # no body: a held trace starts now (simhw/world.py release(); a test's cue)
 
 HEADER = ">HB"
 HEADER_SIZE = 3

@@ -50,7 +50,8 @@ class Bus:
     def __init__(self):
         trace = config.get("trace")
         on_end = _Replayed().ended if trace and config.get("replayed_event") else None
-        world = World(trace, config.get("trace_origin_us"), on_end) if trace else None
+        held = config.get("trace_held", False)
+        world = World(trace, config.get("trace_origin_us"), on_end, held) if trace else None
         self.world = world
         self.chips = {}
         kept = config.get("chip_state") or {}  # through a deep sleep (machine.deepsleep)

@@ -2,7 +2,11 @@
 
 Keys (all optional):
   realtime      false: waits are skipped (fast replay); true: waits are real
+  clock         "real" (default): real time passes on the board's clock too; "waits": only
+                the firmware's waits move it (runs that must not depend on the machine's load)
   trace         binary trace the IMU measures (calfraise.device.tracebin writes it)
+  trace_held    true: the trace holds its first row until the host's MOVE (ble/bridge.py
+                start_moving(); a test's cue)
   replayed_event  true: print {"type": "sim.replayed"} once the trace has been played to its
                 end (the virtual device then lets the board keep real time: select.py)
   chips         [{"kind": "lsm6dsox", "addr": 106}, ...] on every I2C bus

@@ -13,7 +13,7 @@ _CHUNK = 64  # rows per read
 
 
 class World:
-    def __init__(self, path, origin_us=None, on_end=None):
+    def __init__(self, path, origin_us=None, on_end=None, held=False):
         self._on_end = on_end  # called once, when the last row has been played
         self._file = open(path, "rb")
         if self._file.read(4) != MAGIC:
@@ -29,6 +29,7 @@ class World:
         # times sample() is given (a long int would be garbage in the firmware's heap)
         self._origin_ms = self._origin_sub = 0
         self._engaged = False
+        self._held = held  # the athlete waits for a cue (release()) before the trace starts
         if origin_us is not None:  # a wake from deep sleep: the trace went on meanwhile
             self._origin_ms, self._origin_sub = divmod(origin_us, 1000)
             self._engaged = True
@@ -41,7 +42,7 @@ class World:
     def ended(self, t_us):
         """True when t_us lies past the last row: from then on the foot keeps still. Like
         sample(), it moves the trace on to t_us: ask only once every sample before is made."""
-        if not self._engaged:
+        if not self._engaged or self._held:
             return False
         self.sample(*divmod(t_us, 1000), self._probe)
         return not self._has_next
@@ -49,6 +50,12 @@ class World:
     def engage(self):
         """The sample read last went into a FIFO: the trace's time starts with it."""
         self._engaged = True
+
+    def release(self):
+        """The cue a held trace waited for (a test's, through the BLE bridge): its time starts
+        with the next sample, so what the athlete does after a step of the test does not
+        depend on how long that step took."""
+        self._held = False
 
     def _load(self, row):
         """Next row of the file into `row`; False at the end."""
@@ -67,12 +74,13 @@ class World:
         """The row nearest to the simulated time ms * 1000 + us (calls must not go back in
         time) into out[0:6].
 
-        The trace starts with the first sample that reaches a FIFO (see engage()): until then
-        every call reads row 0. After the last row the foot keeps still.
+        The trace starts with the first sample that reaches a FIFO (see engage()), or a held
+        one at its release(): until then every call reads row 0. After the last row the foot
+        keeps still.
         """
         ms += us // 1000
         us %= 1000
-        if not self._engaged:
+        if not self._engaged or self._held:
             self._origin_ms = ms
             self._origin_sub = us
         ms -= self._origin_ms
