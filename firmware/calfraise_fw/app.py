@@ -21,11 +21,8 @@ from calfraise_fw.battery import open_battery
 from calfraise_fw.ble import BleServer, Police
 from calfraise_fw.button import Button
 from calfraise_fw.clock import Clock
-from calfraise_fw.console import print_event
-from calfraise_fw.events import EventBus
-from calfraise_fw.feedback import Feedback
-from calfraise_fw.imu import open_board_imu
-from calfraise_fw.led import open_led
+from calfraise_fw.events import EventBus, print_event
+from calfraise_fw.feedback import Feedback, Led
 from calfraise_fw.monitor import WDT_MS, Monitor
 from calfraise_fw.power import Power, deep_poll
 from calfraise_fw.recorder import Recorder
@@ -42,13 +39,15 @@ class App:
         self.bus = EventBus()
         self.publish = self.bus.publish
         self.supervisor = Supervisor(self.publish)
+        from calfraise_fw.imu import open_board_imu  # boot only: startup releases the package
+
         i2c, self.imu = open_board_imu(board)
         deep_poll(board, self.imu)  # a polled standby's timer wake sleeps on from here
         self.sampler = Sampler(self.imu, self.publish, settings.get("gyro_bias_mdps"))
         self.session = Session(self.publish, self.sampler, settings)
         self.sampler.on_rep = self.session.on_rep
         self.sampler.on_drain = self.session.tick
-        self.feedback = Feedback(open_led(board.led, settings["led_brightness"]), settings)
+        self.feedback = Feedback(Led(board.led, settings["led_brightness"]), settings)
         self.button = Button(board.button, self.on_press) if board.button else None
         self.battery = open_battery(board.battery, i2c)
         self.store = SessionStore(delete_unsynced=settings["delete_unsynced_when_full"])

@@ -857,9 +857,10 @@ class RepDetector:
             s_top = s_max
         level95 = (s_top >> 8) * 231
         if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
-            # still for 5 s on a rest the sole-up test refuses: the foot stands there after all
-            # (the clip was turned over without a turn fast enough to forget the stance)
-            if self._sole_up():
+            # still for 5 s on a rest the sole-up or stance test refuses: the foot stands there
+            # after all (the clip was turned over or moved without a turn fast enough to forget
+            # the stance)
+            if self._sole_up() or self._rest_off_stance():
                 self._stand_here()
         if state == _UNSETTLED:
             if st[_LAST_REP] - _OFF >= 0:
@@ -880,19 +881,21 @@ class RepDetector:
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
             # to look steady, is still a rep: it comes back down, or outlives the ring
             self._learn_rest()
+        elif s > _S_TRIGGER and still_ms >= _SETTLE_MS and self._back_on_stance(ux, uy, uz):
+            # steady back where the foot stands, from a rest in doubt off it: the foot stands
+            # again, and the reps that rose from that rest were its ball's (a lunge's rear foot)
+            self._learn_rest()
         elif (
             still_ms >= _RESETTLE_MS
             and state != _REST
-            and (
-                s > _S_POSTURE  # steeper than any heel raise: a new posture (plank)
-                or (state == _SPOILED and not self._off_stance(ux, uy, uz))
-            )
+            and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
-            # _rises_from_plateau.)
-            self._learn_rest()
+            # _rises_from_plateau.) Far off the stance it is a rest in doubt (a foot on its
+            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending)
+            self._learn_rest(state != _SPOILED or not self._off_stance(ux, uy, uz))
         elif state == _REST:
             if s > _S_TRIGGER:
                 if fast or impact:
@@ -1130,9 +1133,10 @@ class RepDetector:
             x = (ru[3 * k] - 32768) << 1
             y = (ru[3 * k + 1] - 32768) << 1
             z = (ru[3 * k + 2] - 32768) << 1
-        if self._off_stance(x, y, z):
+        if self._off_stance(x, y, z) and not (self._rest_off_stance() and self._near(_GX, x, y, z)):
             # a foot that rose and came down on its ball, far from where it stands (the rear
-            # foot of a lunge or split squat), made no heel raise
+            # foot of a lunge or split squat), made no heel raise; from a rest in doubt, off
+            # the stance, one that came back near it is judged as its other reps are
             self._put(_STATE, _SPOILED)
             return
         low = self._ring_d2(i_max, x, y, z) // 400
@@ -1159,6 +1163,26 @@ class RepDetector:
         dy = (y - _v(st, _FX + 1)) >> 2
         dz = (z - _v(st, _FX + 2)) >> 2
         return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+
+    def _rest_off_stance(self):
+        """Was the rest learned off the stance (steady there, and in doubt: a foot on its ball,
+        or a clip moved too slowly to forget the stance), until 5 s of stillness or a backlog
+        of reps from it (_from_sole_up) say the foot stands there?"""
+        st = self._st
+        return self._off_stance(_v(st, _GX), _v(st, _GX + 1), _v(st, _GX + 2))
+
+    def _back_on_stance(self, x, y, z):
+        """Is (x, y, z) back near the stance from a rest off it?"""
+        return self._rest_off_stance() and self._near(_FX, x, y, z)
+
+    def _near(self, f, x, y, z):
+        """Is (x, y, z) (1/16384 g) within a rest's drift between reps (~5 deg) of the
+        direction stored from field f (the rest, the stance)?"""
+        st = self._st
+        dx = (x - _v(st, f)) >> 2
+        dy = (y - _v(st, f + 1)) >> 2
+        dz = (z - _v(st, f + 2)) >> 2
+        return dx * dx + dy * dy + dz * dz < _S_DRIFT
 
     def _sole_up(self):
         """Is the rest more than 110 deg from the stance? Every calf raise, seated, standing or
@@ -1219,10 +1243,11 @@ class RepDetector:
         self._put(_DX + 1, ey)
         self._put(_DX + 2, ez)
 
-    def _learn_rest(self):
+    def _learn_rest(self, stand=True):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
-        small movement average out; after handling, where it is now); after a big change (a
-        re-clip, a plank) the heel-raise direction has to be learned again."""
+        small movement average out; after handling, where it is now), and the stance unless
+        not `stand`; after a big change (a re-clip, a plank) the heel-raise direction has to be
+        learned again."""
         st = self._st
         src = _ANX
         if _v(st, _STATE) == _UNSETTLED:
@@ -1232,8 +1257,8 @@ class RepDetector:
             d = (_v(st, src + i) - _v(st, _GX + i)) >> 2
             moved += d * d
         self._rebase((_v(st, _RI) - _RECENT) & _MASK, _v(st, src), _v(st, src + 1), _v(st, src + 2))
-        if self._stance_known() and not self._sole_up():  # (at boot the first steady moment
-            self._stand_here()  # may be a rep's top; a foot sole up is not standing)
+        if stand and self._stance_known() and not self._sole_up():  # (at boot the first
+            self._stand_here()  # steady moment may be a rep's top; a foot sole up is not standing)
         if moved > _S_NEW_CLIP:
             for i in range(3):
                 self._put(_HX + i, 0)
@@ -1555,7 +1580,7 @@ class RepDetector:
         if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
             return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
-        if self._sole_up():
+        if self._sole_up() or self._rest_off_stance():
             return self._from_sole_up()
         return self._vote()
 

@@ -7,6 +7,7 @@ counts it; a subscriber that raises is reported and stays subscribed. The dispat
 for the supervisor (heartbeat_ms) and wakes when poked.
 """
 
+import json
 import sys
 import time
 from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] (the stubs are CPython's)
@@ -15,6 +16,14 @@ from collections import deque
 from micropython import const
 
 _NAP_MS = const(60_000)  # the dispatcher's longest wait (the supervisor pokes it every second)
+
+
+def print_event(event):
+    """The console's subscriber: every event as one JSON line on the console (USB serial: `make
+    logs` on a board, the event stream of `calfraise device run` on the PC). json.dump writes it
+    piece by piece, so an event costs no string of its own in the heap."""
+    json.dump(event, sys.stdout)
+    sys.stdout.write("\n")
 
 
 class Alarm:

@@ -2,14 +2,17 @@
 an optional tempo metronome during a session, a steady error blink while the IMU is gone, and a
 slow blue blink while the pairing window is open.
 
-Events choose a pattern (colour, ms, colour, ms, ...); one task plays it. A newer pattern cuts
-an older one short, so the light never lags behind the reps. Colours are 0xRRGGBB.
+Led drives the board's light; events choose a pattern (colour, ms, colour, ms, ...); one task
+plays it. A newer pattern cuts an older one short, so the light never lags behind the reps.
+Colours are 0xRRGGBB.
 """
 
 import time
 
+from machine import Pin
 from micropython import const
 
+from calfraise_fw.boardspec import GpioLed, NeoPixelLed
 from calfraise_fw.events import Alarm
 
 _OFF = const(0x000000)
@@ -36,6 +39,41 @@ ERROR_BLINK = (_RED, 100, _OFF, 400)
 PAIRING_BLINK = (_BLUE, 200, _OFF, 800)
 # error events that keep the error blink going until the trouble is over
 ERROR_CODES = {"imu_missing": "imu", "imu_failed": "imu", "storage_full": "storage"}
+
+
+class Led:
+    """The board's status light behind one call, show(r, g, b), whatever the board has: NeoPixels
+    (colour, scaled by the brightness setting), a plain GPIO LED (on for any colour), or nothing
+    (spec: the board's NeoPixelLed, GpioLed or None)."""
+
+    def __init__(self, spec, brightness=40):
+        self.brightness = brightness  # 0..255, NeoPixels only
+        self._pixels = None
+        self._pin = None
+        self._power = None  # the pixels' power switch, on only while they are lit: a dark
+        # WS2812 still draws ~0.7 mA (QT Py: NEOPIXEL_POWER)
+        if isinstance(spec, NeoPixelLed):
+            import neopixel
+
+            if spec.power_pin is not None:
+                self._power = Pin(spec.power_pin, Pin.OUT, value=0)
+            self._pixels = neopixel.NeoPixel(Pin(spec.pin, Pin.OUT), spec.count)
+        elif isinstance(spec, GpioLed):
+            self._on = 0 if spec.active_low else 1
+            self._pin = Pin(spec.pin, Pin.OUT, value=1 - self._on)
+
+    def show(self, r, g, b):
+        if self._pixels is not None:
+            k = self.brightness
+            lit = r or g or b
+            if lit and self._power is not None:
+                self._power.value(1)
+            self._pixels.fill((r * k // 255, g * k // 255, b * k // 255))
+            self._pixels.write()
+            if not lit and self._power is not None:
+                self._power.value(0)
+        elif self._pin is not None:
+            self._pin.value(self._on if r or g or b else 1 - self._on)
 
 
 class Feedback:

@@ -20,8 +20,8 @@ from calfraise_fw import settings as settings_file
 from calfraise_fw.app import App
 from calfraise_fw.boardspec import Imu
 from calfraise_fw.button import Button
-from calfraise_fw.console import print_event
-from calfraise_fw.led import open_led
+from calfraise_fw.events import print_event
+from calfraise_fw.feedback import Led
 
 CONFIG = "config.json"
 SAFE_HOLD_MS = 300  # the button must read pressed this long at boot
@@ -58,7 +58,7 @@ def load_board(path=CONFIG):
 
 def release(*modules):
     """Forget modules only boot needed, so their globals leave the heap: the board file's (the
-    app keeps its BOARD, whose parts keep their classes) and boardspec's."""
+    app keeps its BOARD, whose parts keep their classes), boardspec's and the IMU package's."""
     for name in modules:
         sys.modules.pop(name, None)
         package, _, leaf = name.rpartition(".")
@@ -84,12 +84,13 @@ def main():
         print_event({"type": "error", "code": "config", "message": str(err)})
         return
     if safe_mode_requested(board):
-        open_led(board.led).show(0, 0, 255)
+        Led(board.led).show(0, 0, 255)
         print_event({"type": "safe_mode", "board": board.name})
         return
     settings, problems = settings_file.load()
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
+    release("calfraise_fw.imu")  # open_imu's: the driver's own modules stay
     for problem in problems:
         app.publish({"type": "error", "code": "settings", "message": problem})
     try:
@@ -97,6 +98,6 @@ def main():
     except Exception as err:
         sys.print_exception(err)
         print_event({"type": "error", "code": "app_crashed", "message": repr(err)})
-        open_led(board.led).show(255, 0, 0)
+        Led(board.led).show(255, 0, 0)
         time.sleep_ms(3000)
         machine.reset()

@@ -14,6 +14,7 @@ healthy() false: the monitor stops feeding the watchdog and the board resets.
 import asyncio
 import sys
 import time
+from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] (the stubs are CPython's)
 
 from micropython import const
 
@@ -28,60 +29,75 @@ _NAME = const(0)
 _TASK = const(1)
 _FAILURES = const(2)  # in a row
 _RESTARTS = const(3)  # since boot
-_BACKING_OFF = const(4)
+_STARTED = const(4)  # ticks_ms of the run's start
 _GAVE_UP = const(5)
+_RUNNING = const(6)  # the asyncio Task running it
 
 
 class Supervisor:
+    """Each task runs as an asyncio Task of its own run(), with no wrapper coroutine (one
+    generator per task fewer): asyncio calls a Task's state when it is callable, as gather()
+    uses it, with the exception that ended it; _ended restarts it from there."""
+
     def __init__(self, publish):
         self.publish = publish
         self.tasks = []
+        self._on_end = self._ended  # one bound method for every task
 
     def start(self, name, task):
         """Run task.run() supervised, under `name` (its error events say it)."""
-        entry = [name, task, 0, 0, False, False]
+        entry = [name, task, 0, 0, 0, False, None]
         self.tasks.append(entry)
-        asyncio.create_task(self._keep(entry))
+        self._run(entry, 0)
 
-    async def _keep(self, entry):
-        task = entry[_TASK]
-        while True:
-            started = time.ticks_ms()
-            try:
-                await task.run()
-                raise RuntimeError("returned")  # a long-lived task never ends
-            except Exception as err:  # any failure: report it, restart the task
-                sys.print_exception(err)
-                message = repr(err)
-            if time.ticks_diff(time.ticks_ms(), started) > STABLE_MS:
-                entry[_FAILURES] = 0
-            entry[_FAILURES] += 1
-            entry[_RESTARTS] += 1
-            self.publish(
-                {
-                    "type": "error",
-                    "code": "task_failed",
-                    "task": entry[_NAME],
-                    "restarts": entry[_RESTARTS],
-                    "message": message,
-                }
-            )
-            if entry[_FAILURES] >= MAX_FAILURES:
-                entry[_GAVE_UP] = True
-                return
-            entry[_BACKING_OFF] = True
-            await asyncio.sleep_ms(BACKOFF_MS << (entry[_FAILURES] - 1))
-            entry[_BACKING_OFF] = False
-            task.heartbeat_ms = time.ticks_ms()
+    def _run(self, entry, after_ms):
+        run = asyncio.create_task(entry[_TASK].run())
+        if after_ms:  # back off: the Task waits in the queue as a sleeper does
+            core._task_queue.remove(run)
+            core._task_queue.push(run, time.ticks_add(time.ticks_ms(), after_ms))
+        run.state = self._on_end  # pyright: ignore[reportAttributeAccessIssue] (MicroPython's Task)
+        entry[_STARTED] = time.ticks_add(time.ticks_ms(), after_ms)
+        entry[_RUNNING] = run
+
+    def _ended(self, run, err):
+        for entry in self.tasks:
+            if entry[_RUNNING] is run:
+                break
+        else:
+            return
+        if isinstance(err, asyncio.CancelledError):  # the loop is closing down
+            return
+        if isinstance(err, StopIteration):  # returned: a long-lived task never ends
+            err = RuntimeError("returned")
+        sys.print_exception(err)
+        if time.ticks_diff(time.ticks_ms(), entry[_STARTED]) > STABLE_MS:
+            entry[_FAILURES] = 0
+        entry[_FAILURES] += 1
+        entry[_RESTARTS] += 1
+        self.publish(
+            {
+                "type": "error",
+                "code": "task_failed",
+                "task": entry[_NAME],
+                "restarts": entry[_RESTARTS],
+                "message": repr(err),
+            }
+        )
+        if entry[_FAILURES] >= MAX_FAILURES:
+            entry[_GAVE_UP] = True
+            return
+        backoff = BACKOFF_MS << (entry[_FAILURES] - 1)
+        entry[_TASK].heartbeat_ms = time.ticks_add(time.ticks_ms(), backoff)  # fresh at restart
+        self._run(entry, backoff)
 
     def check(self):
         """Once a second, from the monitor: wake the waiting tasks, and return the name of a
         task that gave up or stopped beating (the watchdog must not be fed), else None."""
         now = time.ticks_ms()
-        for name, task, _failures, _restarts, backing_off, gave_up in self.tasks:
+        for name, task, _failures, _restarts, started, gave_up, _run in self.tasks:
             if gave_up:
                 return name
-            if backing_off:
+            if time.ticks_diff(now, started) < 0:  # backing off
                 continue
             if time.ticks_diff(now, task.heartbeat_ms) > STALE_MS:
                 return name

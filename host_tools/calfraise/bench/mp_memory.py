@@ -59,10 +59,10 @@ def imports(names):
 PARTS = (
     "EventBus",
     "Supervisor",
-    "open_imu",
+    "open_board_imu",
     "Sampler",
     "Session",
-    "open_led",
+    "Led",
     "Feedback",
     "Button",
     "open_battery",
@@ -94,15 +94,19 @@ def boot(run_ms):
     import asyncio
 
     from calfraise_fw import app as app_module
+    from calfraise_fw import imu
     from calfraise_fw import settings as settings_file
-    from calfraise_fw.startup import load_board
+    from calfraise_fw.startup import load_board, release
 
     parts = []
     for name in PARTS:
-        setattr(app_module, name, measured(getattr(app_module, name), name, parts))
+        module = imu if name == "open_board_imu" else app_module  # App() imports it at boot
+        setattr(module, name, measured(getattr(module, name), name, parts))
     board = load_board()
     settings, _problems = settings_file.load()
     app = app_module.App(board, settings)
+    del imu
+    release("calfraise_fw.imu")
     built = live() - base
     micropython.qstr_info()
     try:
