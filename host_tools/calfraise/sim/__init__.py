@@ -15,6 +15,8 @@ CONDITIONS = (  # one condition a real foot brings per kind: sim/conditions.py
     "no_still_start",
     "bias_off",
     "switched_on",
+    "plank_tremor",
+    "soft_floor",
 )
 EXERCISES = (  # the other exercises around calf raises: sim/exercises.py
     "walking",

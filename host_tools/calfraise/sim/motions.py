@@ -40,6 +40,7 @@ class Timeline:
         self.beta = np.zeros(n)  # posture pitch about B, deg (plank: foot nearly vertical)
         self.tilt = np.zeros((n, 3))  # posture tilt rotation vector, deg
         self.sway_gain = np.zeros(n)
+        self.tremble = np.zeros((2, n))  # deg and Hz of a foot held up on its ball (ball_tremor)
         self.pitch_b = np.zeros(n)  # deg, heel up about B
         self.pitch_h = np.zeros(n)  # deg, toes up about H
         self.roll = np.zeros(n)  # deg, heel sway about the foot's long axis through B
@@ -86,6 +87,8 @@ class Timeline:
         self.beta[sl] = beta
         self.tilt[sl] = tilt
         self.sway_gain[sl] = SWAY_GAIN[name]
+        deg_hz = next(((d, hz) for p, d, hz in self.plan.ball_tremor if p == name), (0.0, 0.0))
+        self.tremble[0, sl], self.tremble[1, sl] = deg_hz
 
 
 def lift_profile(t, amplitude, up_s, hold_s, down_s):
@@ -158,6 +161,15 @@ def balance_shake(t, spans):
         pitch[inside] = fade * (trem + sway_deg * np.sin(w * tau + ph))
         roll[inside] = fade * (0.5 * trem + 0.7 * sway_deg * np.sin(0.8 * w * tau + 2 * ph))
     return pitch, roll
+
+
+def add_ball_tremor(tl):
+    """The plan's ball_tremor where its posture holds (rests, reps and stills alike): the calf
+    holding the body up on the ball of the foot is never still (as balance_shake's tremor)."""
+    deg, f = tl.tremble[0], 2 * np.pi * tl.tremble[1]
+    shake = deg * (np.sin(f * tl.t) + 0.3 * np.sin(1.4 * f * tl.t + 1.0)) / 1.3
+    tl.pitch_b += shake
+    tl.roll += 0.5 * shake
 
 
 def render_foot_move(tl, seg, i0, i1, t):
@@ -344,4 +356,5 @@ def build_timeline(plan, fs=1000.0):
             tl.mount_changes.append((s1, seg.mount))
         if seg.kind:
             tl.events.append((seg.kind, s0, s1))
+    add_ball_tremor(tl)
     return tl

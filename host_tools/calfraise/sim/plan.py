@@ -258,6 +258,8 @@ class Plan:
     seed: int = 0
     saved_gyro_bias_dps: tuple | None = None  # what the device restores at boot, if anything
     skip_s: float = 0.0  # the board is switched on this far into the plan (mid-movement)
+    ball_tremor: tuple = ()  # ((posture, deg, Hz), ...): a foot that holds the body up on its
+    # ball in that posture (a plank) or on a soft floor trembles the whole time, rests included
 
     @property
     def duration(self):
