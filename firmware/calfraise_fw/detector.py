@@ -1449,8 +1449,6 @@ class RepDetector:
         lower = _v(st, _LOWER)
         if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
             return
-        if _v(st, _P_SHAKY) > _SHAKY_MAX:
-            return  # it rose from a foot on its ball or in the air (a lunge, a split squat)
         self._put(_P_START, start)
         self._put(_P_TOP, top)
         self._put(_P_LOWER, lower)
@@ -1580,9 +1578,20 @@ class RepDetector:
         if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
             return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
-        if self._sole_up() or self._rest_off_stance():
+        if self._sole_up() or self._rest_off_stance() or self._trembling_rest():
             return self._from_sole_up()
         return self._vote()
+
+    def _trembling_rest(self):
+        """Did the rep rise from a rest that trembled (a foot on its ball or in the air: a
+        plank's, a lunge's or a split squat's rear foot) off the stance? Only a run of reps
+        there tells heel raises in a plank from a split squat's rocks: they wait in the
+        backlog (_from_sole_up), and once a tenth one makes that rest the stance, the reps
+        from it count as they come."""
+        st = self._st
+        if _v(st, _P_SHAKY) <= _SHAKY_MAX:
+            return False
+        return not self._near(_FX, _v(st, _GX), _v(st, _GX + 1), _v(st, _GX + 2))
 
     def _from_sole_up(self):
         """A rep from a rest the foot lies sole up on: the rolls of a Bulgarian split squat's

@@ -87,8 +87,11 @@ class Timeline:
         self.beta[sl] = beta
         self.tilt[sl] = tilt
         self.sway_gain[sl] = SWAY_GAIN[name]
-        deg_hz = next(((d, hz) for p, d, hz in self.plan.ball_tremor if p == name), (0.0, 0.0))
-        self.tremble[0, sl], self.tremble[1, sl] = deg_hz
+        self.tremble[0, sl], self.tremble[1, sl] = self.ball_tremor(name)
+
+    def ball_tremor(self, name):
+        """(deg, Hz) of the plan's ball_tremor in this posture, (0, 0) if none."""
+        return next(((d, hz) for p, d, hz in self.plan.ball_tremor if p == name), (0.0, 0.0))
 
 
 def lift_profile(t, amplitude, up_s, hold_s, down_s):
@@ -307,6 +310,9 @@ def render_transition(tl, seg, i0, i1, t):
     tl.tilt[sl] = np.asarray(t0) + np.outer(u, np.asarray(t1) - np.asarray(t0))
     g0, g1 = SWAY_GAIN[seg.from_posture], SWAY_GAIN[seg.posture]
     tl.sway_gain[sl] = g0 + (g1 - g0) * u
+    (d0, f0), (d1, f1) = tl.ball_tremor(seg.from_posture), tl.ball_tremor(seg.posture)
+    tl.tremble[0, sl] = d0 + (d1 - d0) * u  # as the body's weight comes onto the ball
+    tl.tremble[1, sl] = max(f0, f1)
     shift = _rz(tl.heading) @ np.asarray(seg.shift_m, float)
     tl.trans[sl] = tl.pos + np.outer(u, shift)
     tl.trans[sl, 2] += seg.lift_m * bell(t / seg.seconds)
