@@ -146,8 +146,9 @@ def test_rocks_from_a_trembling_stance_on_the_ball_count_no_rep(
     """A set, then the rear foot of a split squat steps back onto its ball, 45-60 deg heel-up,
     held 7 s (5 s make it the rest, then ~1.3 s of that rest judge it) and rocks 10-20 deg
     with each squat. The calf holds it up: it trembles (0.1-0.3 deg at 5-10 Hz) and sways
-    (0.4-1.2 deg), as a planted foot does not, so no rep rises from that rest
-    (docs/detector.md, 11): at most one rock counts, before ~32 rest blocks have judged it
+    (0.4-1.2 deg), as a planted foot does not, so its 4-8 rocks wait in the backlog, fewer
+    than the ten that would make that rest the stance, and are dropped when the foot steps
+    off (docs/detector.md, 11): at most one rock counts, before ~32 rest blocks have judged it
     (without the rule they count as reps); the set before it counts in full."""
     k = _Keys()
     k.to(0.8, heel, 0, 0, (-0.7, 0, 0))
