@@ -5,8 +5,10 @@ A 4-hour soak once showed negative hold times. The detector keeps 256 blocks (~1
 in rings and finds a rep's start and top there when the rep ends; an excursion that outlived the
 ring read them from newer blocks (its "15 s" limit was itself read from an overwritten slot, so
 it never applied). And a sag below 85 % of the top ended the hold for good, however long the
-foot held the top after it. The foot here pitches about one axis (gravity only, no lever): the
-timing is what is tested, not the ball-pivot test.
+foot held the top after it. The foot here pitches about one axis, about its ball, the clip
+20 cm behind it: a clip turning about itself (no lever) is what the ball-pivot test calls a toe
+raise, or not, by noise, and a set's first rep read either way made these tests hang on the
+detector's rounding.
 """
 
 import numpy as np
@@ -39,8 +41,13 @@ def pitch_samples(moves, rate_hz=RATE_HZ, seed=0, wobble=(0.0, 0.5)):
     gyro_dps = np.rad2deg(np.gradient(th) * rate_hz)
     t_ms = np.rint(t_s * 1000).astype(int)
     zero = np.zeros(len(th), dtype=int)
-    ax = np.rint(-np.sin(th) * 4096).astype(int)
-    az = np.rint(np.cos(th) * 4096).astype(int)
+    # the clip's own acceleration about the ball (x forward, z up), in g, plus gravity
+    p = np.deg2rad(deg)
+    clip = (-0.2 * np.cos(p) + 0.05 * np.sin(p), 0.2 * np.sin(p) + 0.05 * np.cos(p))
+    fx, fz = (np.gradient(np.gradient(c)) * rate_hz**2 / 9.81 for c in clip)
+    fz = fz + 1.0
+    ax = np.rint((fx * np.cos(th) - fz * np.sin(th)) * 4096).astype(int)
+    az = np.rint((fx * np.sin(th) + fz * np.cos(th)) * 4096).astype(int)
     gy = np.rint(gyro_dps * 32.8).astype(int)
     return np.column_stack((t_ms, ax, zero, az, zero, gy, zero)).tolist()
 

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation, Slerp
 
 from calfraise.analyze import detect_samples
 from calfraise_fw.detector import RepDetector
@@ -43,9 +44,10 @@ START_SPREAD_MS = END_SPREAD_MS
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")
 
 
-def pitch_samples(knots):
+def pitch_samples(knots, eased=False):
     """Raw samples (t_ms, ax, ay, az, gx, gy, gz) of a foot pitching through `knots` [(s, deg)],
-    straight between them, about its ball, at 104 Hz with the detector's default scales (4096
+    straight between them (eased: along half a cosine, the turn speeding up from each knot and
+    slowing into the next), about its ball, at 104 Hz with the detector's default scales (4096
     LSB/g, 32.8 LSB/dps). The clip sits 20 cm behind the ball and 5 cm above it, so the
     accelerometer reads gravity and the turn's own acceleration (a second difference of the
     clip's path over a sample); the gyro reads the mean rate over its sample period, so its
@@ -56,7 +58,13 @@ def pitch_samples(knots):
     dt = 1 / RATE_HZ
 
     def pitch(t):
-        return math.radians(np.interp(t, times, pitches))
+        if not eased:
+            return math.radians(np.interp(t, times, pitches))
+        i = min(max(int(np.searchsorted(times, t, side="right")) - 1, 0), len(times) - 2)
+        span = times[i + 1] - times[i]
+        u = min(max((t - times[i]) / span, 0.0), 1.0) if span else 0.0
+        share = (1 - math.cos(math.pi * u)) / 2
+        return math.radians(pitches[i] + (pitches[i + 1] - pitches[i]) * share)
 
     def clip(t):  # the clip's position about the ball (x forward, z up), metres
         p = pitch(t)
@@ -360,3 +368,79 @@ def test_a_rise_that_hitches_on_the_way_up_is_one_rep_to_its_real_top(pause_s, a
         assert start - EARLY_MS <= rep["start_ms"] <= start + LATE_MS, (start, rep)
         assert top - EARLY_MS <= rep["top_ms"] <= top + LATE_MS, (top, rep)
         assert abs(rep["amplitude_deg"] - 20) <= 25 * 0.0385 / 2 + 0.2 + 0.05, rep  # as above
+
+
+def turn_samples(keys):
+    """Raw samples of a foot turning about its ball through orientation keys [(s, Rotation)]
+    (sensor to world, z up): between keys it turns about one fixed axis at a constant rate
+    (the shortest turn from one key to the next), so the gyro reads that rate exactly. Same
+    clip, lever and scales as pitch_samples, which is the case of turns about y alone."""
+    times = [k for k, _ in keys]
+    path = Slerp(times, Rotation.concatenate([r for _, r in keys]))
+    dt = 1 / RATE_HZ
+    lever = np.array([-0.2, 0.0, 0.05])  # the clip about the ball, in the foot's frame
+
+    def at(t):
+        return path(np.clip(t, times[0], times[-1]))
+
+    out = []
+    for n in range(int(times[-1] * RATE_HZ)):
+        t = n * dt
+        pos = [at(t + k * dt).apply(lever) for k in (-1, 0, 1)]
+        acc = at(t).inv().apply((pos[0] - 2 * pos[1] + pos[2]) / dt**2 / 9.81 + (0, 0, 1.0))
+        rate = np.degrees((at(t - dt / 2).inv() * at(t + dt / 2)).as_rotvec()) * RATE_HZ
+        out.append(
+            (round(1000 * t), *(round(4096 * a) for a in acc), *(round(32.8 * w) for w in rate))
+        )
+    return out
+
+
+def tilted(r, deg, towards):
+    """r turned deg about a level axis (world x or y): a pure tilt, so the angle between the
+    gravity the sensor reads before and after is deg, and along the turn it changes linearly."""
+    return Rotation.from_rotvec(np.radians(deg) * np.asarray(towards, float)) * r
+
+
+def level_turn(r, g):
+    """The turn about a level axis that brings r to where the sensor reads gravity g."""
+    v = r.apply(g / np.linalg.norm(g))  # that gravity seen in the world, where z is up
+    axis = np.cross(v, (0, 0, 1.0))
+    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.arccos(v[2]))
+
+
+# a landing rolled sideways ends up to 90 ms late (0.4 deg at the slow stretch's 5 deg/s; pitch
+# alone: 20 ms): the tilt estimate jumps ~0.5 deg as the foot stops. Measured the same on the
+# detector before the way down waited to land; why is not known (docs/detector.md)
+LAND_LATE_MS = 90
+
+
+@pytest.mark.parametrize(
+    "off",
+    [(2, 2.5), (-2, 2.5), (3, 1.5), (-3, 1.5), (2, -2.5), (0, -3)],
+    ids=["right, beyond", "left, beyond", "right", "left", "right, short", "short"],
+)
+def test_a_slow_way_down_that_lands_elsewhere_ends_where_it_lands(off):
+    """A 20 degree rep from a rest at 8 degrees of pitch whose 1.6 s way down lands 3-3.4
+    degrees off that rest (off = (roll, pitch) degrees beside it, beyond it or short of it)
+    and slows as it lands: the last 3 degrees at a third of the way down's rate. Beside and
+    beyond, it passes closest to the old rest still turning (docs/detector.md, passing by is
+    not landing). The end is 5 % of the rep above where it landed, on the slow last stretch:
+    not where it passed closest to the old rest (up to 430 ms early before), nor early on
+    either side."""
+    t0, amp = 3.0, 20.0
+    rest = tilted(Rotation.identity(), 8, (0, 1, 0))
+    top = tilted(rest, amp, (0, 1, 0))
+    landing = tilted(tilted(rest, -off[1], (0, 1, 0)), off[0], (1, 0, 0))
+    down = level_turn(top, landing.inv().apply((0, 0, 1.0)))
+    total = np.degrees(down.magnitude())
+    near = Rotation.from_rotvec(down.as_rotvec() * (1 - 3.0 / total)) * top
+    land = down * top
+    lifted = tilted(land, amp, (0, 1, 0))
+    keys = [(0, rest), (t0, rest), (t0 + 1, top), (t0 + 1.5, top), (t0 + 2.5, near)]
+    keys += [(t0 + 3.1, land), (t0 + 6, land)]
+    keys += [(t0 + 7, lifted), (t0 + 7.5, lifted), (t0 + 8.5, land), (t0 + 12, land)]
+    rep, _second = detect(turn_samples(keys))
+    end = 1000 * (t0 + 2.5 + 0.6 * (3.0 - 0.05 * amp) / 3.0)
+    assert end - EARLY_MS <= rep["end_ms"] <= end + LAND_LATE_MS, (end, rep)
+    start = 1000 * (t0 + 0.05)
+    assert start - EARLY_MS <= rep["start_ms"] <= start + LATE_MS, (start, rep)

@@ -397,6 +397,17 @@ def test_brisk_reps_match_the_recorded_ones():
     assert 140 < min(peaks) and max(peaks) < 330
 
 
+def test_bounced_reps_rise_as_the_heel_lands():
+    """The bounce kind: no pause between a set's reps (each rises as the heel lands), in sets
+    as long as the other kinds' (10-15 reps), brisk or steady."""
+    from calfraise.sim.catalog import build_plan
+
+    plan = build_plan("bounce", 1)
+    reps = [s for s in plan.segments if type(s).__name__ == "Rep"]
+    assert len(reps) >= 20 and all(r.pause_s == 0 for r in reps)
+    assert all(r.up_s > 0.25 and r.down_s > 0.25 for r in reps)
+
+
 @pytest.mark.parametrize("kind", ["lunge", "split_squat"])
 @pytest.mark.parametrize("seed", range(6))
 def test_a_foot_steps_into_a_lunge_or_split_stance_it_does_not_slide(kind, seed):

@@ -634,8 +634,11 @@ class RepDetector:
             uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
             uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
             state0 = st[_STATE] - _OFF
+            # steady so far and this block not turning: a block the gyro reads turning is the
+            # start of a movement, and the accelerometer then reads the heel's own acceleration
+            # too (a plank's upright foot accelerates across gravity, |a| still near 1 g)
             steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
-            if steady and calm:
+            if steady and calm and w2 < st[_MOVE2] - _OFF:
                 # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
                 # getting wrong is its bias (integral feedback; the part about gravity tilts
                 # nothing: it is learned below, at rest)
@@ -983,9 +986,13 @@ class RepDetector:
                 # fastest is passing by on its way to a rest elsewhere)
                 st[_STATE] = _REST + _OFF
                 self._hold_pending(level95, level5, self._fell_below(level5))
-            elif st[_VAL] - _OFF < s_max >> 2 and (
-                t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
-                or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+            elif (
+                st[_VAL] - _OFF < s_max >> 2
+                and (
+                    t - ring_t[st[_I_VAL] - _OFF] >= _LAND_MS
+                    or dx * dx + dy * dy + dz * dz > _S_TRIGGER
+                )
+                and not self._passing_by(ux, uy, uz, w2)
             ):
                 # it came down part of the way and stopped there, or rose again from there:
                 # the foot landed on a rest other than the one it rose from
@@ -1151,6 +1158,27 @@ class RepDetector:
         i = (j - 1) & _MASK
         self._put(_STATE, _REST)
         self._hold_pending(level95, level5, crossing(rt[i], rt[j], rs[i], rs[j], low))
+
+    def _passing_by(self, x, y, z, w2):
+        """Is the foot at (x, y, z), turning w2 this block, still on its way down past the point
+        nearest the old rest? It still turns (at over an eighth of its fastest, _I_LAND
+        unset), no faster than the block before, and is further from the top than that point
+        was: a slow way down that lands a few degrees beside or beyond the old rest passes
+        closest to it still turning, and goes on to land. A foot that speeds up again, or
+        turns back towards the top, rose again; one that stopped turning landed. Only on a way
+        down the accelerometer followed (never over _BLEND_DPS): after one on the gyro alone
+        the tilt runs on degrees past the landing (a scale error, a stale bias), no foot's."""
+        st = self._st
+        if _v(st, _I_LAND) >= 0 or _v(st, _W_PEAK) > _v(st, _BLEND2):
+            return False
+        before = 0
+        for i in range(3):
+            before += (_v(st, _PPW + i) >> 2) * (_v(st, _PPW + i) >> 2)
+        if w2 > before:
+            return False
+        i_max = _v(st, _I_MAX)
+        near = self._ring_d2(i_max, _v(st, _VX), _v(st, _VX + 1), _v(st, _VX + 2))
+        return self._ring_d2(i_max, x, y, z) > near
 
     def _off_stance(self, x, y, z):
         """Is (x, y, z) (1/16384 g) further from the stance than any stance varies (a foot

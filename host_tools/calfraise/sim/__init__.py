@@ -15,6 +15,7 @@ CONDITIONS = (  # one condition a real foot brings per kind: sim/conditions.py
     "no_still_start",
     "bias_off",
     "switched_on",
+    "bounce",
     "plank_tremor",
     "soft_floor",
 )

@@ -9,7 +9,8 @@ The kinds (CONDITIONS): brisk (every set brisk); stance_offset (the stance befor
 10 deg off the rests between reps); rest_drift (each rep comes down up to 5 deg from where it
 started); sway (up to 1.5 deg at 0.2-1 Hz the whole time); no_still_start (the first rep while
 the foot is still settling and swaying); bias_off (the saved gyro bias restored at boot up to
-5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep); plank_tremor
+5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep); bounce (no
+pause between reps: each rises as the heel lands, the turning point its only rest); plank_tremor
 (every set in a plank, the foot trembling 0.1-0.3 deg at 5-10 Hz the whole time, rests included:
 the calf holds the body up on the ball of the foot, as in a split stance); soft_floor (standing
 sets on a mat or foam that gives, the foot trembling likewise).
@@ -43,9 +44,10 @@ def _rep_style(rng, brisk):
     return _u(rng, 20, 50), _u(rng, 0.5, 2), _u(rng, 0, 1), _u(rng, 0.5, 2), _u(rng, 0.5, 1.5)
 
 
-def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, posture="standing"):
+def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, bounce=False, posture="standing"):
     """One set of 10-15 reps; each may come down `drift_deg` off where it started (the first,
-    `first_land_deg`). Rests wander but stay within ~8 deg of where the set began."""
+    `first_land_deg`). Rests wander but stay within ~8 deg of where the set began. Bounced,
+    the reps follow each other without a pause."""
     amp, up, hold, down, pause = _rep_style(rng, brisk)
     if posture == "plank":  # the ankle is near its end already: smaller raises
         amp = min(amp, _u(rng, *AMPLITUDE["plank"]))
@@ -66,7 +68,7 @@ def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, posture="standin
                 up * k,
                 hold * k,
                 down * k,
-                pause * _u(rng, 0.9, 1.1),
+                (0.0 if bounce else pause) * _u(rng, 0.9, 1.1),
                 posture,
                 set_no,
                 r,
@@ -118,7 +120,8 @@ def build_condition_plan(kind, seed):
             segs.append(Still(_u(rng, 0.5, 1.5), "plank"))
             segs.append(Transition(_u(rng, 2, 4), "plank", "standing", (_u(rng, 0.3, 0.8), 0, 0)))
         else:
-            segs += _set(rng, k, brisk, drift_deg=5.0 if kind == "rest_drift" else 0.0)
+            drift = 5.0 if kind == "rest_drift" else 0.0
+            segs += _set(rng, k, brisk, drift_deg=drift, bounce=kind == "bounce")
         if k < n_sets:
             rest = _u(rng, 20, 40)
             segs += [Still(rest / 2), WeightShift(_u(rng, 1, 3), _u(rng, -3, 3), _u(rng, -4, 4))]

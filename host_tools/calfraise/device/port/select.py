@@ -9,9 +9,11 @@ traffic from the host wakes an idle firmware; those are dispatched here, never r
 source is busy (notifications in flight) even fast mode waits for real: the host is not simulated.
 Once the host says nothing is left to replay (keep_real_time(): the trace is over and no session
 is under way), waits are real for good: an idle board keeps real time, and a core is not spent
-spinning its clock ahead.
+spinning its clock ahead. It says so on the console ({"type": "sim.real_time"}): from that
+line on, a test may measure the idle board.
 """
 
+import json
 import sys
 
 _path = sys.path
@@ -32,7 +34,9 @@ _real_time = bytearray(1)  # 1: keep_real_time() was called
 
 def keep_real_time():
     """From now on idle waits are real (the BLE bridge's REAL_TIME)."""
-    _real_time[0] = 1
+    if not _real_time[0]:
+        _real_time[0] = 1
+        print(json.dumps({"type": "sim.real_time", "t_ms": time.sim_ms()}))
 
 
 class poll:  # noqa: N801  (the real API's name)
