@@ -16,6 +16,8 @@ CONDITIONS = (  # one condition a real foot brings per kind: sim/conditions.py
     "bias_off",
     "switched_on",
     "bounce",
+    "plank_tremor",
+    "soft_floor",
 )
 EXERCISES = (  # the other exercises around calf raises: sim/exercises.py
     "walking",

@@ -10,7 +10,10 @@ The kinds (CONDITIONS): brisk (every set brisk); stance_offset (the stance befor
 started); sway (up to 1.5 deg at 0.2-1 Hz the whole time); no_still_start (the first rep while
 the foot is still settling and swaying); bias_off (the saved gyro bias restored at boot up to
 5 deg/s off per axis); switched_on (the board switched on mid-walk or mid-rep); bounce (no
-pause between reps: each rises as the heel lands, the turning point its only rest).
+pause between reps: each rises as the heel lands, the turning point its only rest); plank_tremor
+(every set in a plank, the foot trembling 0.1-0.3 deg at 5-10 Hz the whole time, rests included:
+the calf holds the body up on the ball of the foot, as in a split stance); soft_floor (standing
+sets on a mat or foam that gives, the foot trembling likewise).
 
 Rep styles span the public recordings of standing heel raises: "brisk" is 38-55 deg of foot
 tilt, 0.3-0.4 s up, 0.3-0.5 s down, gyro peaks of ~160-260 deg/s and 0.5-0.8 s rests; "steady"
@@ -20,8 +23,8 @@ is the slower, smaller range the tiers already have.
 import numpy as np
 
 from . import CONDITIONS
-from .plan import Plan, Rep, Shift, Still, WeightShift
-from .scenario import _u, random_mount, random_walk
+from .plan import Plan, Rep, Shift, Still, Transition, WeightShift
+from .scenario import AMPLITUDE, _u, random_mount, random_walk
 from .sensor import random_sensor
 
 
@@ -41,11 +44,13 @@ def _rep_style(rng, brisk):
     return _u(rng, 20, 50), _u(rng, 0.5, 2), _u(rng, 0, 1), _u(rng, 0.5, 2), _u(rng, 0.5, 1.5)
 
 
-def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, bounce=False):
+def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, bounce=False, posture="standing"):
     """One set of 10-15 reps; each may come down `drift_deg` off where it started (the first,
     `first_land_deg`). Rests wander but stay within ~8 deg of where the set began. Bounced,
     the reps follow each other without a pause."""
     amp, up, hold, down, pause = _rep_style(rng, brisk)
+    if posture == "plank":  # the ankle is near its end already: smaller raises
+        amp = min(amp, _u(rng, *AMPLITUDE["plank"]))
     reps, rest = [], np.zeros(3)
     for r in range(1, int(rng.integers(10, 16)) + 1):
         land = np.zeros(3)
@@ -64,7 +69,7 @@ def _set(rng, set_no, brisk, drift_deg=0.0, first_land_deg=0.0, bounce=False):
                 hold * k,
                 down * k,
                 (0.0 if bounce else pause) * _u(rng, 0.9, 1.1),
-                "standing",
+                posture,
                 set_no,
                 r,
                 tremor_deg=_u(rng, 0.08, 0.25),
@@ -108,6 +113,12 @@ def build_condition_plan(kind, seed):
         elif kind == "no_still_start" and k == 1:
             segs.append(Shift(_u(rng, 0.3, 0.8), _direction(rng, _u(rng, 1, 4))))
             segs += _set(rng, k, brisk)
+        elif kind == "plank_tremor":  # kneel, step the feet back, hold, and stand up after
+            segs.append(Transition(_u(rng, 2, 4), "standing", "plank", (-_u(rng, 0.3, 0.8), 0, 0)))
+            segs.append(Still(_u(rng, 1, 3), "plank"))
+            segs += _set(rng, k, brisk, posture="plank")
+            segs.append(Still(_u(rng, 0.5, 1.5), "plank"))
+            segs.append(Transition(_u(rng, 2, 4), "plank", "standing", (_u(rng, 0.3, 0.8), 0, 0)))
         else:
             drift = 5.0 if kind == "rest_drift" else 0.0
             segs += _set(rng, k, brisk, drift_deg=drift, bounce=kind == "bounce")
@@ -125,6 +136,7 @@ def build_condition_plan(kind, seed):
     sensor = random_sensor(
         np.random.default_rng([int(seed), 100 + CONDITIONS.index(kind), 2]), "varied"
     )
+    trembling = {"plank_tremor": "plank", "soft_floor": "standing"}.get(kind)
     saved = None
     if kind == "bias_off":
         saved = tuple(b + _u(rng, -5, 5) for b in sensor.gyro_bias_dps)
@@ -142,4 +154,5 @@ def build_condition_plan(kind, seed):
         seed=int(seed),
         saved_gyro_bias_dps=saved,
         skip_s=skip,
+        ball_tremor=((trembling, _u(rng, 0.1, 0.3), _u(rng, 5, 10)),) if trembling else (),
     )

@@ -38,7 +38,7 @@ class _Keys:
     """Builds a FootMove's key list: each call moves to a pose after `dt` seconds."""
 
     def __init__(self):
-        self.t, self.keys, self.hits = 0.0, [(0.0, 0.0, 0.0, 0.0, _Z)], []
+        self.t, self.keys, self.hits, self.spans = 0.0, [(0.0, 0.0, 0.0, 0.0, _Z)], [], []
 
     def to(self, dt, pb=0.0, ph=0.0, roll=0.0, pos=_Z):
         self.t += dt
@@ -50,8 +50,19 @@ class _Keys:
     def hit(self, peak_g, width_s=0.03, direction=_UP):
         self.hits.append((self.t, float(peak_g), float(width_s), tuple(direction)))
 
+    def unsteady(self, rng, t0, air):
+        """From `t0` to now the foot is not planted: on its ball (the calf holds the body up:
+        tremor 0.1-0.3 deg, balance sway 0.4-1.2 deg at 0.3-1 Hz), or in the air (held by the
+        hip alone: tremor 0.2-0.5 deg, sway 1-3 deg at 0.5-1.5 Hz). See motions.balance_shake."""
+        if air:
+            shake = (_u(rng, 0.2, 0.5), _u(rng, 5, 10), _u(rng, 1, 3), _u(rng, 0.5, 1.5))
+        else:
+            shake = (_u(rng, 0.1, 0.3), _u(rng, 5, 10), _u(rng, 0.4, 1.2), _u(rng, 0.3, 1.0))
+        self.spans.append((t0, self.t, *shake))
+
     def move(self, kind):
-        return FootMove(kind, self.t + 0.01, tuple(self.keys), tuple(self.hits))
+        spans = tuple(self.spans)
+        return FootMove(kind, self.t + 0.01, tuple(self.keys), tuple(self.hits), balance=spans)
 
 
 def _squats(rng, single):
@@ -60,6 +71,7 @@ def _squats(rng, single):
     lift = (_u(rng, 10, 35), _u(rng, -0.2, 0.2), _u(rng, 0.1, 0.25))  # pitch, dx, dz
     if free:
         k.to(_u(rng, 0.5, 0.9), lift[0], 0, _u(rng, -5, 5), (lift[1], 0, lift[2]))
+        lifted = k.t
     for _ in range(n):
         down, bottom, up = _u(rng, 1.2, 2.2), _u(rng, 0, 0.6), _u(rng, 0.9, 1.6)
         if free:  # the free leg swings forward or back as the body drops
@@ -79,6 +91,7 @@ def _squats(rng, single):
             k.to(up)
         k.hold(_u(rng, 0.3, 1.2))
     if free:
+        k.unsteady(rng, lifted, air=True)
         k.to(_u(rng, 0.5, 0.9))
         k.hit(_u(rng, 1.2, 1.8))
         k.hold(0.3)
@@ -116,11 +129,14 @@ def _step(k, rng, pos, pitch, landing_g):
 
 def _rear_foot_squats(k, rng, pos, heel, n):
     """The rear foot on its ball at `pos`, heel `heel` deg up: it tilts 5-20 deg further as the
-    knee goes down, and back, n times (a split squat, or a reverse lunge once)."""
+    knee goes down, and back, n times (a split squat, or a reverse lunge once). It balances
+    on its ball all the while."""
+    t0 = k.t
     for _ in range(n):
         k.to(_u(rng, 1.0, 1.8), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4), pos)
         k.to(_u(rng, 0.8, 1.4), heel, 0, 0, pos)
         k.hold(_u(rng, 0.2, 1.0))
+    k.unsteady(rng, t0, air=False)
 
 
 def _lunges(rng):
@@ -135,8 +151,10 @@ def _lunges(rng):
         elif way < 0.7:  # rear foot: heel up about the ball while the other leg steps out
             heel = _u(rng, 30, 60)
             k.to(_u(rng, 0.4, 0.7), heel)
+            t0 = k.t
             k.to(_u(rng, 1.0, 1.5), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4))
             k.to(_u(rng, 0.8, 1.2), heel)
+            k.unsteady(rng, t0, air=False)
             k.to(_u(rng, 0.4, 0.7))
         else:  # reverse lunge: this foot steps back and lands on its ball
             back, heel = (-_u(rng, 0.6, 0.9), 0, 0), _u(rng, 40, 65)

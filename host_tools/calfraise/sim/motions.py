@@ -40,6 +40,7 @@ class Timeline:
         self.beta = np.zeros(n)  # posture pitch about B, deg (plank: foot nearly vertical)
         self.tilt = np.zeros((n, 3))  # posture tilt rotation vector, deg
         self.sway_gain = np.zeros(n)
+        self.tremble = np.zeros((2, n))  # deg and Hz of a foot held up on its ball (ball_tremor)
         self.pitch_b = np.zeros(n)  # deg, heel up about B
         self.pitch_h = np.zeros(n)  # deg, toes up about H
         self.roll = np.zeros(n)  # deg, heel sway about the foot's long axis through B
@@ -86,6 +87,11 @@ class Timeline:
         self.beta[sl] = beta
         self.tilt[sl] = tilt
         self.sway_gain[sl] = SWAY_GAIN[name]
+        self.tremble[0, sl], self.tremble[1, sl] = self.ball_tremor(name)
+
+    def ball_tremor(self, name):
+        """(deg, Hz) of the plan's ball_tremor in this posture, (0, 0) if none."""
+        return next(((d, hz) for p, d, hz in self.plan.ball_tremor if p == name), (0.0, 0.0))
 
 
 def lift_profile(t, amplitude, up_s, hold_s, down_s):
@@ -142,6 +148,33 @@ def render_shift(tl, seg, i0, i1, t):
     tl.move_rest(sl, min_jerk(t / seg.seconds), seg.rotvec_deg)
 
 
+def balance_shake(t, spans):
+    """Pitch and roll (deg) of a foot that is not planted: balanced on its ball (heel up,
+    the calf holding the body) or held in the air. Nothing props it, so the muscles that hold
+    it tremble (5-10 Hz) and its balance corrections sway it (under 2 Hz); a planted foot
+    (the floor holds it) does neither. Faded in and out over 0.2 s."""
+    pitch, roll = np.zeros_like(t), np.zeros_like(t)
+    for j, (t0, t1, tremor_deg, tremor_hz, sway_deg, sway_hz) in enumerate(spans):
+        inside = (t > t0) & (t < t1)
+        tau = t[inside] - t0
+        fade = min_jerk(np.minimum(tau, t1 - t0 - tau) / min(0.2, (t1 - t0) / 2))
+        f, ph = 2 * np.pi * tremor_hz, 1.3 * j
+        trem = tremor_deg * (np.sin(f * tau + ph) + 0.3 * np.sin(1.4 * f * tau + 2 * ph)) / 1.3
+        w = 2 * np.pi * sway_hz
+        pitch[inside] = fade * (trem + sway_deg * np.sin(w * tau + ph))
+        roll[inside] = fade * (0.5 * trem + 0.7 * sway_deg * np.sin(0.8 * w * tau + 2 * ph))
+    return pitch, roll
+
+
+def add_ball_tremor(tl):
+    """The plan's ball_tremor where its posture holds (rests, reps and stills alike): the calf
+    holding the body up on the ball of the foot is never still (as balance_shake's tremor)."""
+    deg, f = tl.tremble[0], 2 * np.pi * tl.tremble[1]
+    shake = deg * (np.sin(f * tl.t) + 0.3 * np.sin(1.4 * f * tl.t + 1.0)) / 1.3
+    tl.pitch_b += shake
+    tl.roll += 0.5 * shake
+
+
 def render_foot_move(tl, seg, i0, i1, t):
     """Key poses joined by minimum-jerk moves; the foot ends where the last key puts it."""
     sl = slice(i0, i1)
@@ -156,9 +189,10 @@ def render_foot_move(tl, seg, i0, i1, t):
         m = t >= times[a]
         u = min_jerk((t[m] - times[a]) / max(times[a + 1] - times[a], 1e-9))
         out[m] = chans[a] + np.outer(u, chans[a + 1] - chans[a])
-    tl.pitch_b[sl] = out[:, 0]
+    pitch, roll = balance_shake(t, seg.balance)
+    tl.pitch_b[sl] = out[:, 0] + pitch
     tl.pitch_h[sl] = out[:, 1]
-    tl.roll[sl] = out[:, 2]
+    tl.roll[sl] = out[:, 2] + roll
     tl.trans[sl] = tl.pos + out[:, 3:]
     for at, peak_g, width_s, direction in seg.impacts:
         add_pulse(tl, i0, t, at, peak_g, width_s, rz @ np.asarray(direction, float))
@@ -276,6 +310,9 @@ def render_transition(tl, seg, i0, i1, t):
     tl.tilt[sl] = np.asarray(t0) + np.outer(u, np.asarray(t1) - np.asarray(t0))
     g0, g1 = SWAY_GAIN[seg.from_posture], SWAY_GAIN[seg.posture]
     tl.sway_gain[sl] = g0 + (g1 - g0) * u
+    (d0, f0), (d1, f1) = tl.ball_tremor(seg.from_posture), tl.ball_tremor(seg.posture)
+    tl.tremble[0, sl] = d0 + (d1 - d0) * u  # as the body's weight comes onto the ball
+    tl.tremble[1, sl] = max(f0, f1)
     shift = _rz(tl.heading) @ np.asarray(seg.shift_m, float)
     tl.trans[sl] = tl.pos + np.outer(u, shift)
     tl.trans[sl, 2] += seg.lift_m * bell(t / seg.seconds)
@@ -325,4 +362,5 @@ def build_timeline(plan, fs=1000.0):
             tl.mount_changes.append((s1, seg.mount))
         if seg.kind:
             tl.events.append((seg.kind, s0, s1))
+    add_ball_tremor(tl)
     return tl

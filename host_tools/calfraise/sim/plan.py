@@ -84,6 +84,8 @@ class FootMove(_Timed):
     keys: ((t s, pitch about the ball deg, pitch about the heel deg, roll deg,
     (dx, dy, dz) m of the ball in the walking frame), ...), starting at t = 0 from the foot's
     current place; impacts: ((t s, peak g, width s, (x, y, z) direction in the walking frame), ...)
+    balance: ((t0 s, t1 s, tremor deg, tremor Hz, sway deg, sway Hz), ...): spans in which the
+    foot is not planted (balanced on its ball, or held in the air), so it trembles and sways
     """
 
     kind: str
@@ -91,11 +93,13 @@ class FootMove(_Timed):
     keys: tuple
     impacts: tuple = ()
     posture: str = "standing"
+    balance: tuple = ()
 
     def scaled(self, k):
         keys = tuple((t * k, *rest) for t, *rest in self.keys)
         hits = tuple((t * k, *rest) for t, *rest in self.impacts)
-        return replace(self, seconds=self.seconds * k, keys=keys, impacts=hits)
+        spans = tuple((t0 * k, t1 * k, *rest) for t0, t1, *rest in self.balance)
+        return replace(self, seconds=self.seconds * k, keys=keys, impacts=hits, balance=spans)
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,8 @@ class Plan:
     seed: int = 0
     saved_gyro_bias_dps: tuple | None = None  # what the device restores at boot, if anything
     skip_s: float = 0.0  # the board is switched on this far into the plan (mid-movement)
+    ball_tremor: tuple = ()  # ((posture, deg, Hz), ...): a foot that holds the body up on its
+    # ball in that posture (a plank) or on a soft floor trembles the whole time, rests included
 
     @property
     def duration(self):
