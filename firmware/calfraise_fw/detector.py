@@ -1163,13 +1163,9 @@ class RepDetector:
         """Is (x, y, z) (1/16384 g) further from the stance than any stance varies (a foot
         standing a few degrees off, a rest drifting)? Then it is the foot on its ball or a new
         posture, which only steadiness may make the rest (_learn_rest)."""
-        st = self._st
         if not self._stance_known() or self._sole_up():  # (sole up: what follows tells)
             return False
-        dx = (x - _v(st, _FX)) >> 2
-        dy = (y - _v(st, _FX + 1)) >> 2
-        dz = (z - _v(st, _FX + 2)) >> 2
-        return dx * dx + dy * dy + dz * dz > _S_NEW_CLIP
+        return self._d2_from(_FX, x, y, z) > _S_NEW_CLIP
 
     def _rest_off_stance(self):
         """Was the rest learned off the stance (steady there, and in doubt: a foot on its ball,
@@ -1185,11 +1181,16 @@ class RepDetector:
     def _near(self, f, x, y, z):
         """Is (x, y, z) (1/16384 g) within a rest's drift between reps (~5 deg) of the
         direction stored from field f (the rest, the stance)?"""
+        return self._d2_from(f, x, y, z) < _S_DRIFT
+
+    def _d2_from(self, f, x, y, z):
+        """The squared chord from the direction stored from field f to (x, y, z), in the
+        units the _S_ thresholds use."""
         st = self._st
         dx = (x - _v(st, f)) >> 2
         dy = (y - _v(st, f + 1)) >> 2
         dz = (z - _v(st, f + 2)) >> 2
-        return dx * dx + dy * dy + dz * dz < _S_DRIFT
+        return dx * dx + dy * dy + dz * dz
 
     def _sole_up(self):
         """Is the rest more than 110 deg from the stance? Every calf raise, seated, standing or
