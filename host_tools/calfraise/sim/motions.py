@@ -108,6 +108,12 @@ def lift_profile(t, amplitude, up_s, hold_s, down_s):
     return out
 
 
+def tremor_wave(w1, w2, tau, ph1, ph2):
+    """Physiological tremor's shape, peak ~1: two tones (rad/s), the faster one weaker
+    (tremor loses power with frequency)."""
+    return (np.sin(w1 * tau + ph1) + 0.3 * np.sin(w2 * tau + ph2)) / 1.3
+
+
 def tremor(t, seg):
     """Small 5-10 Hz shake while holding the top, faded in and out with the hold (the faster
     component is weaker: physiological tremor loses power with frequency)."""
@@ -118,7 +124,7 @@ def tremor(t, seg):
     tau = tau[inside]  # the samples in the hold only: a hold too short for any has none
     f1, f2 = seg.tremor_hz
     ph = 1.7 * seg.rep_no + 0.3 * seg.set_no
-    wave = (np.sin(2 * np.pi * f1 * tau + ph) + 0.3 * np.sin(2 * np.pi * f2 * tau + 2 * ph)) / 1.3
+    wave = tremor_wave(2 * np.pi * f1, 2 * np.pi * f2, tau, ph, 2 * ph)
     # the fade lasts at most 0.15 s at each end, so a long hold shakes all the way through
     fade = min_jerk(np.minimum(tau, seg.hold_s - tau) / min(0.15, seg.hold_s / 2))
     out = np.zeros_like(t)
@@ -159,7 +165,7 @@ def balance_shake(t, spans):
         tau = t[inside] - t0
         fade = min_jerk(np.minimum(tau, t1 - t0 - tau) / min(0.2, (t1 - t0) / 2))
         f, ph = 2 * np.pi * tremor_hz, 1.3 * j
-        trem = tremor_deg * (np.sin(f * tau + ph) + 0.3 * np.sin(1.4 * f * tau + 2 * ph)) / 1.3
+        trem = tremor_deg * tremor_wave(f, 1.4 * f, tau, ph, 2 * ph)
         w = 2 * np.pi * sway_hz
         pitch[inside] = fade * (trem + sway_deg * np.sin(w * tau + ph))
         roll[inside] = fade * (0.5 * trem + 0.7 * sway_deg * np.sin(0.8 * w * tau + 2 * ph))
@@ -170,7 +176,7 @@ def add_ball_tremor(tl):
     """The plan's ball_tremor where its posture holds (rests, reps and stills alike): the calf
     holding the body up on the ball of the foot is never still (as balance_shake's tremor)."""
     deg, f = tl.tremble[0], 2 * np.pi * tl.tremble[1]
-    shake = deg * (np.sin(f * tl.t) + 0.3 * np.sin(1.4 * f * tl.t + 1.0)) / 1.3
+    shake = deg * tremor_wave(f, 1.4 * f, tl.t, 0.0, 1.0)
     tl.pitch_b += shake
     tl.roll += 0.5 * shake
 
