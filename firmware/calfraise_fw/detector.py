@@ -99,10 +99,12 @@ _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel:
 # ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
-# The accelerometer reads gravity plus the clip's alpha x r: under the error floor (0.05 g) on the
-# longest lever (0.3 m) takes alpha under 1.6 rad/s^2, a two-block turn difference of 2 x 1.6 x
-# (38.5 ms)^2 rad (2**-16 rad units). Only then may it correct the pivot test's gravity
-_QUIET_ALPHA = const(311)
+# The accelerometer reads gravity plus the clip's alpha x r. It may correct the pivot test's
+# gravity only while alpha stays under 4.8 rad/s^2 (0.15 g on the longest lever, 0.3 m), a
+# two-block turn difference of 2 x 4.8 x (38.5 ms)^2 rad in 2**-16 rad units: a bounce's turning
+# point reverses at 10-30 rad/s^2. (At the model's 0.05 g floor, 1.6 rad/s^2, long slow sets with
+# no rest rely on the gyro alone, and a 5 deg/s stale bias lost a rep)
+_QUIET_ALPHA = const(933)
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
