@@ -656,13 +656,19 @@ class RepDetector:
                 uy += ((ay << 2) - uy + 2) >> 2
                 uz += ((az << 2) - uz + 2) >> 2
             elif w2 < st[_BLEND2] - _OFF and calm:
-                if state0 == _UNSETTLED and st[_LAST_REP] - _OFF < 0 and w2 < st[_MOVE2] - _OFF:
-                    # just switched on, no rest yet, and the tilt may be far off (mid-movement):
-                    # half-way to plain gravity each slow block. (Converging slowly, the tilt
-                    # itself moved and read as a foot not steady.)
-                    ux += ((ax << 2) - ux + 1) >> 1
-                    uy += ((ay << 2) - uy + 1) >> 1
-                    uz += ((az << 2) - uz + 1) >> 1
+                if state0 == _UNSETTLED and w2 < st[_MOVE2] - _OFF:
+                    # handled, or just switched on: the tilt may be far off. Before the first
+                    # rest it may be anything (mid-movement): half-way to plain gravity each
+                    # slow block; since, it was followed and is off by the gyro's error over
+                    # the movement: a quarter, which averages a trembling heel's acceleration
+                    # (5-10 Hz, up to 0.3 g) to within the steadiness cone. (Converging slowly,
+                    # the tilt itself moved and read as a foot not steady.)
+                    k = 2
+                    if st[_GX] == _OFF and st[_GX + 1] == _OFF and st[_GX + 2] == _OFF:
+                        k = 1
+                    ux += ((ax << 2) - ux + k) >> k
+                    uy += ((ay << 2) - uy + k) >> k
+                    uz += ((az << 2) - uz + k) >> k
                 else:
                     ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
                     uy += ((ay << 2) - uy + 8) >> 4
@@ -846,12 +852,12 @@ class RepDetector:
             if self._sole_up() or self._rest_off_stance():
                 self._stand_here()
         if state == _UNSETTLED:
-            if st[_LAST_REP] - _OFF >= 0:
-                if still_ms >= _SETTLE_MS:
-                    self._learn_rest()
+            if st[_GX] != _OFF or st[_GX + 1] != _OFF or st[_GX + 2] != _OFF:
+                if still_ms >= _SETTLE_MS:  # a rest was learned since power-on: this is
+                    self._learn_rest()  # handling, a gap or a new posture (a plank entered)
             elif still_ms >= _BOOT_SETTLE_MS and (
                 calm_ms >= _CALM_FOR_MS or still_ms >= _TREMBLE_MS
-            ):  # no rep yet since power-on: steady, and not trembling as a foot held on its
+            ):  # no rest yet since power-on: steady, and not trembling as a foot held on its
                 # ball does (the top of a rep under way when the board was switched on)
                 self._learn_rest()
                 self._rose_before_rest()

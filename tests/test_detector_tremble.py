@@ -1,0 +1,73 @@
+"""A plank entered shortly before its first set counts every rep, though the foot trembles on
+its ball the whole time (docs/detector.md, "A foot that trembles on its ball"), on hand-built
+pitch traces (tests/test_rep_timing.py draws them; tests/test_detector_boot.py's trembling).
+
+The start-up gate (a rest from power-on only after 0.3 s calm or 2 s steady: a trembling
+steadiness may be a rep's top) guards the first rest since power-on. Before, it held till a
+rep counted, so each plank entry before the first set was a new boot: a trembling foot is never
+calm, a plank held under 2 s before its set lost the set (plank_tremor seeds 0, 1, 5, 14).
+"""
+
+import pytest
+
+from test_detector_boot import after, reps_of, shifted, trembling
+from test_detector_knife import run
+from test_rep_timing import pitch_samples, ramp_session
+
+PLANK_DEG = 70.0  # past the 65 deg any rep reaches: a new posture, learned as after handling
+
+
+def trembling_reps(n, rest_deg, t0, amp=20.0):
+    """Knots of n brisk reps from rest_deg from t0 on, the foot trembling on its ball at rest
+    and at each top (as a plank's does), and their exact tops (s)."""
+    knots, tops = [], []
+    t = t0
+    for amp_, up, hold, down, pause in reps_of(n, amp=amp, pause=0.8):
+        knots += trembling(t - pause, t, rest_deg)[1:]
+        knots += [(t + up, rest_deg + amp_)]
+        knots += trembling(t + up, t + up + hold, rest_deg + amp_)[1:]
+        knots += [(t + up + hold + down, rest_deg)]
+        tops.append(t + 0.95 * up)
+        t += up + hold + down + pause
+    return knots + trembling(t - 0.8, t + 2.0, rest_deg)[1:], tops
+
+
+def plank_session(hold_s, n=8):
+    """Standing still 2 s, down into a plank over 1.5 s, held trembling hold_s, n reps."""
+    knots = [(0.0, 0.0), (2.0, 0.0)] + trembling(3.5, 3.5 + hold_s - 0.8, PLANK_DEG)
+    reps, tops = trembling_reps(n, PLANK_DEG, 3.5 + hold_s)
+    return knots + reps, tops
+
+
+@pytest.mark.parametrize("hold_s", [1.0, 1.4, 1.8])
+def test_a_plank_entered_under_2_s_before_its_first_set_counts_every_rep(
+    both_interpreters, tmp_path, hold_s
+):
+    """The rest from power-on is the standing one; the plank is a new posture, learned after
+    0.6 s steady as after any handling, trembling or not. Before, all 8 were lost."""
+    knots, tops = plank_session(hold_s)
+    found = run(both_interpreters, pitch_samples(knots), tmp_path)
+    assert len(found) == len(tops), [r["top_ms"] for r in found]
+    for r, top in zip(found, tops, strict=True):
+        assert abs(r["top_ms"] - 1000 * top) < 40
+        assert r["set"] == 1
+
+
+def test_switched_on_at_a_trembling_top_the_gate_still_guards_the_first_rest(
+    both_interpreters, tmp_path
+):
+    """Switched on 0.3 s into a top held 1.7 s: the trembling top is still no rest (the gate
+    guards the first rest since power-on), the foot lands, stands 1 s and raises 4 reps, goes
+    into a plank, holds it 1.3 s and raises 6 more: all 10 count, at their times. Without the
+    gate, the top became the rest and 3 inverted reps counted."""
+    session, truth = ramp_session(reps_of(4), lead_s=1.0, tail_s=0.0)
+    knots = [(0.0, 0.0), (0.5, 40.0)] + trembling(0.5, 2.2, 40.0) + [(2.6, 0.0)]
+    knots += shifted(session[1:], 2.6)
+    t = knots[-1][0]
+    knots += [(t + 1.0, 0.0)] + trembling(t + 2.5, t + 3.0, PLANK_DEG)
+    reps, tops = trembling_reps(6, PLANK_DEG, t + 3.8)
+    tops = [2.6 + r["top_ms"] / 1000 for r in truth] + tops
+    found = run(both_interpreters, after(knots + reps, 0.8), tmp_path)
+    assert len(found) == len(tops), [r["top_ms"] for r in found]
+    for r, top in zip(found, tops, strict=True):
+        assert abs(r["top_ms"] + 800 - 1000 * top) < 40
