@@ -1,6 +1,9 @@
 """Runs at power-on: the calfraise app on the board named in config.json (see startup.py).
 Hold the button while powering on for safe mode (no app, REPL free)."""
 
-from calfraise_fw.startup import main
+import gc
+
+gc.threshold(2048)  # boot collects as it goes: startup.main() says why and turns it off
+from calfraise_fw.startup import main  # noqa: E402
 
 main()

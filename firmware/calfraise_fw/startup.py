@@ -91,6 +91,10 @@ def main():
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
     release("calfraise_fw.imu")  # open_imu's: the driver's own modules stay
+    # main.py had the imports and App() collect every 2 KB allocated, so their garbage (a
+    # module's outgrown dict, a loader's leftovers) was reused at once, not left as holes between
+    # long-lived objects; at run time the monitor collects once a second, at a quiet moment
+    gc.threshold(-1)
     for problem in problems:
         app.publish({"type": "error", "code": "settings", "message": problem})
     try:

@@ -6,12 +6,15 @@ not the loop's count of seconds, paces the reports: the loop stands still while 
 light-sleeps between FIFO drains.
 """
 
-import time
+import gc
 
-import micropython
+gc.threshold(2048)  # as main.py boots
+import time  # noqa: E402
 
-from calfraise_fw import monitor
-from calfraise_fw.startup import main
+import micropython  # noqa: E402
+
+from calfraise_fw import monitor  # noqa: E402
+from calfraise_fw.startup import main  # noqa: E402
 
 REPORT_MS = 60_000
 _collect = monitor.Monitor._collect
