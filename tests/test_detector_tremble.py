@@ -19,7 +19,9 @@ PLANK_DEG = 70.0  # past the 65 deg any rep reaches: a new posture, learned as a
 
 def trembling_reps(n, rest_deg, t0, amp=20.0):
     """Knots of n brisk reps from rest_deg from t0 on, the foot trembling on its ball at rest
-    and at each top (as a plank's does), and their exact tops (s)."""
+    and at each top (as a plank's does), and their exact tops (s). Straight ramps: from a 70 deg
+    plank, reps of 40 deg and more jolt (4 g) where a corner falls on a sample (docs/detector.md,
+    "40 deg trembling reps on hand-built traces")."""
     knots, tops = [], []
     t = t0
     for amp_, up, hold, down, pause in reps_of(n, amp=amp, pause=0.8):
