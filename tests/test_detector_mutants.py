@@ -19,6 +19,7 @@ from test_rep_timing import (
     detect,
     drifted_session,
     pitch_samples,
+    ramp_session,
     turned,
 )
 
@@ -125,3 +126,54 @@ def test_a_toe_raise_bout_right_after_clipping_on_counts_nothing():
     test_detector.test_toe_raises_right_after_clipping_on_do_not_count.hypothesis.inner_test(
         clip_seed=0, rate=50, seed=0
     )
+
+
+@pytest.mark.parametrize("up_s,down_s", [(0.14, 1.0), (1.0, 0.14)])
+def test_a_small_quick_phase_is_no_calf_raise(up_s, down_s):
+    """An 8 degree tilt up or down in 0.14 s (5 % to 95 % in 126 ms, under the 150 ms a calf
+    raise's phase takes at least, docs/detector.md) is a jolt, whichever phase it is: at 57
+    deg/s no rate veto stops it first (test_rep_timing's 20 degrees in 0.12 s are), so the
+    phase test alone must, for the way up as much as for the way down."""
+    knots, _ = ramp_session([(8, up_s, 0.5, down_s, 1.5)] * 3)
+    assert detect(pitch_samples(knots)) == []
+
+
+@pytest.mark.parametrize("phase", [2, 4])
+def test_a_shift_held_over_150_ms_is_a_rest(phase):
+    """A 4.5 degree shift held 0.16 s before a 20 degree rise: longer than any stop the block
+    grid may miss as a rest (100-150 ms held: either, docs/testing.md), so the rise is timed
+    and measured from it, as after the 0.25 s hold of test_rep_timing: not from the old rest,
+    0.4 s earlier and 24.3 degrees."""
+    knots, _truth, leave = drifted_session(4.5, 0.16, lead_s=3.0 + phase * BLOCK_S / 8)
+    amp, up = STYLES[0][:2]
+    _first, rise = detect(pitch_samples(knots))
+    exact = 1000 * (leave + 0.05 * up)
+    assert exact - EARLY_MS <= rise["start_ms"] <= exact + LATE_MS, (exact, rise)
+    assert abs(rise["amplitude_deg"] - amp) <= 0.01 * amp + 0.05, rise
+
+
+@pytest.mark.parametrize("amp,at,pause_s", [(11.0, 0.52, 0.25), (10.0, 0.55, 0.15)])
+def test_a_small_rise_that_hitches_above_half_its_tilt_is_one_rep(amp, at, pause_s):
+    """A rise of 10-11 degrees that stops for 0.15-0.25 s a little over half way up, within the
+    6 degrees a rest may drift from the last (test_rep_timing's hitches in 20 degree rises stop
+    beyond it): above half the rep's tilt a stop is a hitch in the rise, not a new rest
+    (docs/detector.md), so each rep is measured from the rest it left, starts before the
+    hitch and tops out at the exact 95 % crossing of the whole rise."""
+    knots, _ = ramp_session([(amp, 0.8, 0.3, 0.8, 1.2)])
+    t = knots[-1][0]
+    exact = []
+    for n in range(4):  # rests 10 ms longer each: the hitches fall at four phases of a block
+        top_at = t + 0.8 + pause_s
+        exact.append((1000 * (t + at * 0.8), 1000 * (top_at - 0.04)))
+        knots += [(t + at * 0.8, amp * at), (t + at * 0.8 + pause_s, amp * at), (top_at, amp)]
+        knots += [(top_at + 0.3, amp), (top_at + 1.1, 0.0)]
+        t = top_at + 1.1 + 1.2 + 0.01 * n
+        knots.append((t, 0.0))
+    knots.append((t + 3.0, 0.0))
+    found = detect(pitch_samples(knots))
+    assert len(found) == 1 + len(exact), found
+    lag = amp / 0.8 * BLOCK_S / 2  # the accelerometer's pull, as in test_rep_timing
+    for rep, (hitch, top) in zip(found[1:], exact, strict=True):
+        assert rep["start_ms"] < hitch, (hitch, rep)
+        assert top - EARLY_MS <= rep["top_ms"] <= top + LATE_MS, (top, rep)
+        assert abs(rep["amplitude_deg"] - amp) <= lag + 0.01 * amp + 0.05, rep
