@@ -71,3 +71,37 @@ def test_switched_on_at_a_trembling_top_the_gate_still_guards_the_first_rest(
     assert len(found) == len(tops), [r["top_ms"] for r in found]
     for r, top in zip(found, tops, strict=True):
         assert abs(r["top_ms"] + 800 - 1000 * top) < 40
+
+
+@pytest.mark.parametrize("lead_s", [1.0, 1.4, 1.8])
+def test_a_foot_trembling_from_power_on_counts_its_first_set(both_interpreters, tmp_path, lead_s):
+    """Switched on standing on a soft floor: the foot trembles from power-on and never calms,
+    and the set starts lead_s later, its rests 0.8 s (soft_floor seeds 9, 16). The first rest,
+    learned trembling after 0.4 s steady, is provisional (it may be a held top) and holds:
+    nothing calm is found elsewhere, and the set's first two reps confirm it. Before, the
+    start-up gate waited for 2 s steady and the set was lost."""
+    reps, tops = trembling_reps(8, 0.0, lead_s)
+    knots = trembling(0.0, lead_s - 0.8, 0.0) + reps
+    found = run(both_interpreters, pitch_samples(knots), tmp_path)
+    assert len(found) == len(tops), [r["top_ms"] for r in found]
+    for r, top in zip(found, tops, strict=True):
+        assert abs(r["top_ms"] - 1000 * top) < 40
+        assert r["set"] == 1
+
+
+@pytest.mark.parametrize(("calm", "lead_s"), [(True, 0.6), (False, 1.4)])
+def test_switched_on_at_a_trembling_top_the_rest_gives_way_to_where_the_foot_lands(
+    both_interpreters, tmp_path, calm, lead_s
+):
+    """Switched on 0.3 s into a top held 1.7 s, trembling: learned as a provisional rest. The
+    foot lands and stands lead_s, calm (0.6 s) or trembling (1.4 s, 2.2 s steady with the
+    pause before the first rep), then raises 6 reps trembling at every rest and top: the
+    calm steadiness, or 2 s steady, elsewhere before any rep counted is where the foot
+    stands, and all 6 count at their times (not the upside-down reps the top would give)."""
+    knots = [(0.0, 0.0), (0.5, 40.0)] + trembling(0.5, 2.2, 40.0) + [(2.6, 0.0)]
+    knots += [(2.6 + lead_s, 0.0)] if calm else trembling(2.6, 2.6 + lead_s, 0.0)[1:]
+    reps, tops = trembling_reps(6, 0.0, 2.6 + lead_s + 0.8)
+    found = run(both_interpreters, after(knots + reps, 0.8), tmp_path)
+    assert len(found) == len(tops), [r["top_ms"] for r in found]
+    for r, top in zip(found, tops, strict=True):
+        assert abs(r["top_ms"] + 800 - 1000 * top) < 40

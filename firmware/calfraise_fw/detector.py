@@ -208,9 +208,10 @@ _CALM_MS = const(128)  # how long the foot has not trembled (see _block), capped
 _JOLTED = const(129)  # the last block with an impact or a turn too fast for a calf raise
 _GL = const(130)  # the ball-pivot test: the raw gyro at the previous block's two edges (the sum
 _GLL = const(133)  # of the samples either side): their difference is its mean angular acceleration
-_PU = const(136)  # the ball-pivot test's gravity (see _block)
-_P_SLOW = const(139)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
-_FIELDS = const(140)
+_PROV = const(136)  # 1 while the first rest, learned trembling, may be a held top (_provisional)
+_PU = const(137)  # the ball-pivot test's gravity (see _block)
+_P_SLOW = const(140)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
+_FIELDS = const(141)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -901,12 +902,15 @@ class RepDetector:
             if st[_GX] != _OFF or st[_GX + 1] != _OFF or st[_GX + 2] != _OFF:
                 if still_ms >= _SETTLE_MS:  # a rest was learned since power-on: this is
                     self._learn_rest()  # handling, a gap or a new posture (a plank entered)
-            elif still_ms >= _BOOT_SETTLE_MS and (
-                calm_ms >= _CALM_FOR_MS or still_ms >= _TREMBLE_MS
-            ):  # no rest yet since power-on: steady, and not trembling as a foot held on its
-                # ball does (the top of a rep under way when the board was switched on)
+            elif still_ms >= _BOOT_SETTLE_MS:  # no rest yet since power-on: steady. Trembling
+                # as a foot held on its ball does, it may be the top of a rep under way when the
+                # board was switched on: a rest till a calm one elsewhere says otherwise
+                if calm_ms < _CALM_FOR_MS and still_ms < _TREMBLE_MS:
+                    st[_PROV] = 1 + _OFF
                 self._learn_rest()
                 self._rose_before_rest()
+        elif st[_PROV] != _OFF and self._provisional(s, still_ms, calm_ms):
+            pass  # given up for where the foot stands: learned next block, as at power-on
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
@@ -1346,6 +1350,32 @@ class RepDetector:
                 self._put(_NBACK, 0)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
+
+    def _provisional(self, s, still_ms, calm_ms):
+        """The first rest since power-on was learned trembling: the floor under a foot that
+        trembles (a mat, a plank) or a top held on the ball of the foot, read from power-on.
+        It holds once the foot is calm or steady for 2 s there, or once a set counts from it
+        (its first rep is held till a second in the set's rhythm, _emit). Until then a calm
+        steadiness elsewhere, or a steady 2 s, is where the foot stands (it landed from a held
+        top): the rest is forgotten with the reps held from it, and is learned again as at
+        power-on (True)."""
+        st = self._st
+        settled = still_ms >= _BOOT_SETTLE_MS and (
+            calm_ms >= _CALM_FOR_MS or still_ms >= _TREMBLE_MS
+        )
+        if _v(st, _LAST_REP) < 0:
+            if not settled:
+                return False
+            if s > _S_TRIGGER:
+                for i in range(3):
+                    self._put(_GX + i, 0)
+                self._put(_PEND, 0)
+                self._put(_HELD, 0)
+                self._put(_STATE, _UNSETTLED)
+                self._put(_PROV, 0)
+                return True
+        self._put(_PROV, 0)
+        return False
 
     def _rose_before_rest(self):
         """The first rest since power-on is learned only once the foot has stood still for

@@ -37,11 +37,11 @@ LIVE_NOTIFICATIONS = 5  # a live view lasts this many notifications (or LIVE_S)
 LIVE_S = 2.0
 VISIT_MIN = 5  # simulated minutes between the host's visits
 LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minute's gc
-# The least firmware heap (32-bit port, 16 K steps) in which a 2-hour soak keeps LARGEST_FREE:
+# The least firmware heap (32-bit port, 8 K steps) in which a 2-hour soak keeps LARGEST_FREE:
 # above runner.HEAP_32 / HEAP_ROMFS, what the firmware needs without MemoryError, because the
 # heap fragments (docs/benchmark.md, "Soak"). The goal is both within 64K.
-SOAK_HEAP = "176K"  # the modules as .mpy files (least block 9,120 bytes; 160K: 7,552)
-SOAK_HEAP_ROMFS = "112K"  # from a ROMFS image (8,688 bytes; 144K before: 112K gave 5,216)
+SOAK_HEAP = "160K"  # the modules as .mpy files (2 h: 13,920 bytes; 144K: 7,216)
+SOAK_HEAP_ROMFS = "104K"  # from a ROMFS image (2 h: 9,136 bytes; 96K, 30 min: 8,144)
 
 
 def soak_trace(path, hours, rate_hz=RATE_HZ):
