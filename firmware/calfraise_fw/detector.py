@@ -99,6 +99,12 @@ _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel:
 # ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
+# The accelerometer reads gravity plus the clip's alpha x r. It may correct the pivot test's
+# gravity only while alpha stays under 4.8 rad/s^2 (0.15 g on the longest lever, 0.3 m), a
+# two-block turn difference of 2 x 4.8 x (38.5 ms)^2 rad in 2**-16 rad units: a bounce's turning
+# point reverses at 10-30 rad/s^2. (At the model's 0.05 g floor, 1.6 rad/s^2, long slow sets with
+# no rest rely on the gyro alone, and a 5 deg/s stale bias lost a rep)
+_QUIET_ALPHA = const(933)
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
@@ -203,7 +209,9 @@ _JOLTED = const(129)  # the last block with an impact or a turn too fast for a c
 _GL = const(130)  # the ball-pivot test: the raw gyro at the previous block's two edges (the sum
 _GLL = const(133)  # of the samples either side): their difference is its mean angular acceleration
 _PROV = const(136)  # 1 while the first rest, learned trembling, may be a held top (_provisional)
-_FIELDS = const(137)
+_PU = const(137)  # the ball-pivot test's gravity (see _block)
+_P_SLOW = const(140)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
+_FIELDS = const(141)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -610,11 +618,8 @@ class RepDetector:
         st[_PGX + 1] = rgy + _OFF
         st[_PGX + 2] = rgz + _OFF
 
-        # gravity estimate u (1/16384 g): turn it by the gyro, u + u x w + (u x w) x w / 2,
-        # then pull it towards the accelerometer while that reads ~1 g and the foot turns slowly
-        ux = st[_UX] - _OFF
-        uy = st[_UX + 1] - _OFF
-        uz = st[_UX + 2] - _OFF
+        # gravity estimate u (1/16384 g): turn it by the gyro (_turn), then pull it towards the
+        # accelerometer while that reads ~1 g and the foot turns slowly
         # (the pull goes to the accelerometer's block mean, the tilt at the block's middle, so
         # it trails a turn by half a block; turning the mean on to the block's end cost more in
         # counting than it gained in timing, docs/detector.md)
@@ -634,15 +639,11 @@ class RepDetector:
             st[_ANX + 2] = uz + _OFF
             self._fill_rings(t, ux, uy, uz)
         else:
-            qx = ux >> 2
-            qy = uy >> 2
-            qz = uz >> 2
-            vx = (qy * wz - qz * wy + 8192) >> 14
-            vy = (qz * wx - qx * wz + 8192) >> 14
-            vz = (qx * wy - qy * wx + 8192) >> 14
-            ux += vx + ((vy * wz - vz * wy + 65536) >> 17)
-            uy += vy + ((vz * wx - vx * wz + 65536) >> 17)
-            uz += vz + ((vx * wy - vy * wx + 65536) >> 17)
+            self._turn(_UX, wx, wy, wz)
+            self._turn(_PU, wx, wy, wz)
+            ux = st[_UX] - _OFF
+            uy = st[_UX + 1] - _OFF
+            uz = st[_UX + 2] - _OFF
             state0 = st[_STATE] - _OFF
             # steady so far and this block not turning: a block the gyro reads turning is the
             # start of a movement, and the accelerometer then reads the heel's own acceleration
@@ -703,6 +704,7 @@ class RepDetector:
         dx = ((ax << 2) - ux) >> 3
         dy = ((ay << 2) - uy) >> 3
         dz = ((az << 2) - uz) >> 3
+        anchored = 0
         if state == _UNSETTLED or (
             state != _RISE
             and state != _FALL
@@ -714,6 +716,10 @@ class RepDetector:
             while i < 6:
                 st[_KTR + i] = _OFF
                 i += 1
+            st[_PU] = ux + _OFF  # the rest anchors the pivot test's gravity
+            st[_PU + 1] = uy + _OFF
+            st[_PU + 2] = uz + _OFF
+            anchored = 1
         elif st[_KN] - _OFF < _PIVOT_BLOCKS:
             px = (st[_PW] - _OFF) >> 2
             py = (st[_PW + 1] - _OFF) >> 2
@@ -783,12 +789,34 @@ class RepDetector:
         else:
             calm_ms = 0
         st[_CALM_MS] = calm_ms + _OFF
+        # moving, the pivot test's gravity is turned by the gyro alone, and pulled towards the
+        # accelerometer only in a block whose turn predicts no acceleration of the clip: slow,
+        # ~1 g, and (central difference, so a block late) under _QUIET_ALPHA
+        tx = wx - (st[_PPW] - _OFF)
+        ty = wy - (st[_PPW + 1] - _OFF)
+        tz = wz - (st[_PPW + 2] - _OFF)
+        if anchored == 0 and st[_P_SLOW] - _OFF and -_QUIET_ALPHA < tx < _QUIET_ALPHA:
+            if -_QUIET_ALPHA < ty < _QUIET_ALPHA and -_QUIET_ALPHA < tz < _QUIET_ALPHA:
+                if tx * tx + ty * ty + tz * tz < _QUIET_ALPHA * _QUIET_ALPHA:
+                    st[_PU] += (st[_PD] - _OFF + 1) >> 1  # time constant 16 blocks, as u's
+                    st[_PU + 1] += (st[_PD + 1] - _OFF + 1) >> 1
+                    st[_PU + 2] += (st[_PD + 2] - _OFF + 1) >> 1
+        st[_P_SLOW] = _OFF
+        if calm and w2 < st[_BLEND2] - _OFF:
+            st[_P_SLOW] = 1 + _OFF
         st[_PPW] = st[_PW]
         st[_PPW + 1] = st[_PW + 1]
         st[_PPW + 2] = st[_PW + 2]
         st[_PW] = wx + _OFF
         st[_PW + 1] = wy + _OFF
         st[_PW + 2] = wz + _OFF
+        # the sums' d is taken against gravity turned by the gyro alone since that rest: the
+        # pull above reads the clip's own acceleration as gravity (a bounce's turning point is
+        # slow but reverses hard, |a| near 1 g) and would carry it through the next rise as
+        # acceleration no turn about the ball explains; the gyro drifts little over a rep
+        dx = ((ax << 2) - (st[_PU] - _OFF)) >> 3
+        dy = ((ay << 2) - (st[_PU + 1] - _OFF)) >> 3
+        dz = ((az << 2) - (st[_PU + 2] - _OFF)) >> 3
         if dx > _PIVOT_CLAMP:  # clamped at 2 g, so the sums stay bounded
             dx = _PIVOT_CLAMP
         elif dx < -_PIVOT_CLAMP:
@@ -1027,6 +1055,24 @@ class RepDetector:
         bias tilts the estimate to a standing offset from the accelerometer, a turn moves it."""
         j = (_v(self._st, _RI) - 10) & _MASK
         return self._ring_d2(j, x, y, z) < _S_NEAR
+
+    @micropython.viper
+    def _turn(self, i: int, wx: int, wy: int, wz: int):
+        """Turn the direction stored at field i (1/16384 g) by this block's rotation w (2**-16
+        rad): u + u x w + (u x w) x w / 2."""
+        st = ptr32(self._st)
+        ux = st[i] - _OFF
+        uy = st[i + 1] - _OFF
+        uz = st[i + 2] - _OFF
+        qx = ux >> 2
+        qy = uy >> 2
+        qz = uz >> 2
+        vx = (qy * wz - qz * wy + 8192) >> 14
+        vy = (qz * wx - qx * wz + 8192) >> 14
+        vz = (qx * wy - qy * wx + 8192) >> 14
+        st[i] = ux + vx + ((vy * wz - vz * wy + 65536) >> 17) + _OFF
+        st[i + 1] = uy + vy + ((vz * wx - vx * wz + 65536) >> 17) + _OFF
+        st[i + 2] = uz + vz + ((vx * wy - vy * wx + 65536) >> 17) + _OFF
 
     def _fill_rings(self, t, x, y, z):
         """Nothing before the first tilt is known: every block of history reads as that tilt at
