@@ -57,6 +57,17 @@ def test_another_exercise_counts_no_rep(both_interpreters, tmp_path, kind, seed)
     assert reps_on(both_interpreters, trace, tmp_path) == []
 
 
+def sliding_heel_lift(pitch, slide, up, down):
+    """The heel lifted `pitch` deg in `up` s and lowered in `down` s while the whole foot slides
+    `slide` m (drawn back under a chair, pushed forward)."""
+    keys = (
+        (0.0, 0.0, 0.0, 0.0, (0.0, 0.0, 0.0)),
+        (up, pitch, 0.0, 0.0, (slide / 2, 0.0, 0.01)),
+        (up + down, 0.0, 0.0, 0.0, (slide, 0.0, 0.0)),
+    )
+    return FootMove("sit_stand", up + down + 0.01, keys)
+
+
 @PROPERTY
 @given(
     seed=st.integers(0, 2**31),
@@ -71,13 +82,7 @@ def test_a_foot_that_slides_as_its_heel_lifts_did_not_turn_about_its_ball(
 ):
     """The heel lifts 8-20 deg as a heel raise's would, but the whole foot slides 25-40 cm
     (drawn back under a chair, pushed forward): its linear acceleration is not the turn's."""
-    slide = -slide if back else slide
-    keys = (
-        (0.0, 0.0, 0.0, 0.0, (0.0, 0.0, 0.0)),
-        (up, pitch, 0.0, 0.0, (slide / 2, 0.0, 0.01)),
-        (up + down, 0.0, 0.0, 0.0, (slide, 0.0, 0.0)),
-    )
-    move = FootMove("sit_stand", up + down + 0.01, keys)
+    move = sliding_heel_lift(pitch, -slide if back else slide, up, down)
     trace = between_stills(seed, np.random.default_rng([seed, 5]), lambda rng: [move])
     assert reps_on(both_interpreters, trace, tmp_path) == []
 
@@ -205,6 +210,22 @@ def test_a_clip_turned_over_slowly_counts_again(both_interpreters, tmp_path, sti
     assert len([r for r in found if r["start_ms"] > span["end_ms"]]) == n
 
 
+def lone_lifts(lifts):
+    """Heel lifts each alone: (deg, seconds up and down, seconds still after) each."""
+    return [
+        seg
+        for amp, t, gap in lifts
+        for seg in (Rep(amp, t / 2, 0.0, t / 2, 0.1, roll_deg=1.0), Still(gap))
+    ]
+
+
+def assert_both_sets_alone(found, trace, n):
+    """Only the first set's 4 reps and the last set's n count, each in its own set."""
+    tops = sorted(r["top_ms"] for r in trace.truth["reps"])
+    assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
+    assert [r["set"] for r in found] == [1] * 4 + [2] * n
+
+
 @settings(PROPERTY, max_examples=8)
 @given(
     seed=st.integers(0, 2**31),
@@ -221,20 +242,13 @@ def test_lone_heel_lifts_open_no_set(both_interpreters, tmp_path, seed, lifts, n
     foot between other steps); then a set of n reps. Every lift turns about the ball as a
     heel raise does, but no set paces them: they count nothing, and both sets in full, the
     second from its first rep (held until its second shows a set's rhythm)."""
-    lone = [
-        seg
-        for amp, t, gap in lifts
-        for seg in (Rep(amp, t / 2, 0.0, t / 2, 0.1, roll_deg=1.0), Still(gap))
-    ]
+    lone = lone_lifts(lifts)
     trace = between_stills(
         seed,
         np.random.default_rng([seed, 13]),
         lambda rng: [*_reps(4), Still(13.0), *lone, *_reps(n, 5)],
     )
-    found = reps_on(both_interpreters, trace, tmp_path)
-    tops = sorted(r["top_ms"] for r in trace.truth["reps"])
-    assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
-    assert [r["set"] for r in found] == [1] * 4 + [2] * n
+    assert_both_sets_alone(reps_on(both_interpreters, trace, tmp_path), trace, n)
 
 
 @settings(PROPERTY, max_examples=8)
@@ -256,17 +270,10 @@ def test_small_heel_lifts_seconds_after_a_set_are_no_reps_of_it(
     lifting on rising from a chair, or in a bout of squats begun straight after the set. Small
     and out of the set's rhythm, they are no reps of it (as a lone lift opens no set); then a
     set of n reps. Both sets count in full, and nothing else."""
-    lone = [
-        seg
-        for amp, t, gap in lifts
-        for seg in (Rep(amp, t / 2, 0.0, t / 2, 0.1, roll_deg=1.0), Still(gap))
-    ]
+    lone = lone_lifts(lifts)
     trace = between_stills(
         seed,
         np.random.default_rng([seed, 17]),
         lambda rng: [*_reps(4), Still(after), *lone, Still(13.0), *_reps(n, 5)],
     )
-    found = reps_on(both_interpreters, trace, tmp_path)
-    tops = sorted(r["top_ms"] for r in trace.truth["reps"])
-    assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
-    assert [r["set"] for r in found] == [1] * 4 + [2] * n
+    assert_both_sets_alone(reps_on(both_interpreters, trace, tmp_path), trace, n)

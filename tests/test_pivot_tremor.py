@@ -15,8 +15,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from calfraise.sim import Rep, Still, render
-from calfraise.sim.plan import FootMove
 from test_detector_conditions import PROPERTY, reps_on, session
+from test_detector_exercises import sliding_heel_lift
 
 
 def trembling(segments, clip, deg, hz):
@@ -64,12 +64,6 @@ def test_a_foot_that_slides_while_it_trembles_still_did_not_turn_about_its_ball(
 ):
     """As test_detector_exercises' slide (the heel lifts 8-20 deg as the whole foot slides
     25-40 cm), on a trembling foot."""
-    slide = -slide if back else slide
-    keys = (
-        (0.0, 0.0, 0.0, 0.0, (0.0, 0.0, 0.0)),
-        (up, pitch, 0.0, 0.0, (slide / 2, 0.0, 0.01)),
-        (up + down, 0.0, 0.0, 0.0, (slide, 0.0, 0.0)),
-    )
-    move = FootMove("sit_stand", up + down + 0.01, keys)
+    move = sliding_heel_lift(pitch, -slide if back else slide, up, down)
     trace = render(trembling([Still(4.0), move, Still(3.0)], clip, deg, hz))
     assert reps_on(both_interpreters, trace, tmp_path) == []
