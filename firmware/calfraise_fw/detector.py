@@ -1793,12 +1793,6 @@ class RepDetector:
         in a backlog being handed out)."""
         st = self._st
         state = _v(st, _STATE)
-        if (
-            _v(st, _HELD)
-            and _v(st, _H_REP) - _v(st, _LAST_REP) <= _SET_GAP_MS
-            and t - _v(st, _H_REP + 3) <= _RHYTHM_MS
-        ):
-            return  # a rep begun in the pause waits for a second one in rhythm (_emit)
         if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
             self._put(_SET_OPEN, 0)
             self._put(_SET_END, t)
@@ -1810,17 +1804,13 @@ class RepDetector:
         sets; a lone heel lift (the feet pulled under a chair to stand up, the heel at a
         squat's depth, a lunge's rear foot between other steps) is not a set."""
         st = self._st
+        if _v(st, _SET_OPEN):
+            return self._count(start, top, lower, end, s_max)
         if _v(st, _HELD) and start - _v(st, _H_REP + 3) <= _RHYTHM_MS:
             self._put(_HELD, 0)
             self._put(_NEXT, 1)
             self._keep_rep(_N_REP, start, top, lower, end, s_max)
             return self._count_kept(_H_REP)
-        if _v(st, _SET_OPEN) and not (
-            start - _v(st, _LAST_REP) > _RHYTHM_MS and self._partial(chord2_to_cdeg(s_max))
-        ):
-            return self._count(start, top, lower, end, s_max)
-        # no set, or a small rep seconds after the set's last (a heel lift on rising from a
-        # chair, or at a squat's depth, begun straight after the set): held as a first rep
         self._put(_HELD, 1)
         self._keep_rep(_H_REP, start, top, lower, end, s_max)
         return None
@@ -1844,11 +1834,6 @@ class RepDetector:
         self._put(field + 3, end)
         self._put(field + 4, s_max)
 
-    def _partial(self, amp):
-        """Is a rep of amp (0.01 deg) a partial one: below _PARTIAL_PCT of recent full reps?"""
-        ref = _v(self._st, _AMP_REF)
-        return ref > 0 and amp * 100 < ref * _PARTIAL_PCT
-
     def _count(self, start, top, lower, end, s_max):
         st = self._st
         pause = start - _v(st, _LAST_REP)  # the rest before this rep (_partial_in_set)
@@ -1863,7 +1848,7 @@ class RepDetector:
         self._put(_LAST_REP, end)
         amp = chord2_to_cdeg(s_max)
         ref = _v(st, _AMP_REF)
-        partial = self._partial(amp)
+        partial = ref > 0 and amp * 100 < ref * _PARTIAL_PCT
         if not partial:
             self._put(_AMP_REF, amp if amp > ref else (ref * 3 + amp) >> 2)
         rep = self.rep_out
