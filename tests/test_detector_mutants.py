@@ -10,6 +10,7 @@ import pytest
 import test_detector
 from calfraise.analyze import detect_samples
 from calfraise_fw.detector import RepDetector
+from test_detector_knife import a_set_from, first_set, moved_clip, then
 from test_rep_timing import (
     EARLY_MS,
     LATE_MS,
@@ -177,3 +178,19 @@ def test_a_small_rise_that_hitches_above_half_its_tilt_is_one_rep(amp, at, pause
         assert rep["start_ms"] < hitch, (hitch, rep)
         assert top - EARLY_MS <= rep["top_ms"] <= top + LATE_MS, (top, rep)
         assert abs(rep["amplitude_deg"] - amp) <= lag + 0.01 * amp + 0.05, rep
+
+
+def test_a_landing_far_from_a_rest_in_doubt_off_the_stance_is_no_heel_raise():
+    """After a set from the stance the clip is moved slowly to 25 degrees (a rest in doubt:
+    the foot on its ball, or standing there?), six lifts come back to it, then one rises to
+    40 and comes down at 35, off the stance and 10 degrees from that rest, and six lifts
+    follow from there. A heel raise comes back near where it started (docs/detector.md, "A
+    rest off the stance"): the landing far from it is a foot on its ball (a lunge's rear
+    foot), no rep, and neither place off the stance saw the ten returns that make it the
+    stance, so only the first set counts."""
+    knots = then(then(first_set(), moved_clip(3.0)), a_set_from(25.0, 6))
+    t = knots[-1][0] - 3.0
+    knots = [k for k in knots if k[0] <= t]
+    knots += [(t + 0.6, 40.0), (t + 0.9, 40.0), (t + 1.7, 35.0), (t + 4.7, 35.0)]
+    found = detect(pitch_samples(then(knots, a_set_from(35.0, 6))))
+    assert len(found) == 6, [r["top_ms"] for r in found]
