@@ -194,3 +194,23 @@ def test_a_landing_far_from_a_rest_in_doubt_off_the_stance_is_no_heel_raise():
     knots += [(t + 0.6, 40.0), (t + 0.9, 40.0), (t + 1.7, 35.0), (t + 4.7, 35.0)]
     found = detect(pitch_samples(then(knots, a_set_from(35.0, 6))))
     assert len(found) == 6, [r["top_ms"] for r in found]
+
+
+@pytest.mark.parametrize("phase", range(4))
+@pytest.mark.parametrize("pause_s", [0.05, 0.1])
+def test_a_rep_that_lands_elsewhere_and_rises_again_ends_5_percent_above_the_landing(
+    pause_s, phase
+):
+    """A 20 degree rep comes down to 5 degrees, stops there pause_s (too short to land: its
+    end is the way down's own crossing) and rises again. It ends where the way down passed
+    5 % of the rep above that landing (0.75 degree, as a chord: the squared top over 400), to
+    within half a sample, interpolated between the two blocks about it (over two blocks it
+    read up to 10 ms late) at quarter-block phases."""
+    t0 = 3.0 + phase * BLOCK_S / 4
+    knots = [(0, 0.0), (t0, 0.0), (t0 + 1, 20.0), (t0 + 1.5, 20.0), (t0 + 2.5, 5.0)]
+    knots += [(t0 + 2.5 + pause_s, 5.0), (t0 + 3.5 + pause_s, 25.0), (t0 + 4 + pause_s, 25.0)]
+    knots += [(t0 + 5 + pause_s, 5.0), (t0 + 9, 5.0)]
+    first = detect(pitch_samples(knots))[0]
+    landing = 5.0 + 2 * math.degrees(math.asin(math.sin(math.radians(15.0) / 2) / 20))
+    exact = 1000 * (t0 + 1.5 + (20.0 - landing) / 15.0)
+    assert abs(first["end_ms"] - exact) <= 500 / RATE_HZ, (exact, first)
