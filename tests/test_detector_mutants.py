@@ -10,6 +10,7 @@ import pytest
 import test_detector
 from calfraise.analyze import detect_samples
 from calfraise_fw.detector import RepDetector
+from test_detector_knife import a_set_from, first_set, moved_clip, then
 from test_rep_timing import (
     EARLY_MS,
     LATE_MS,
@@ -177,3 +178,39 @@ def test_a_small_rise_that_hitches_above_half_its_tilt_is_one_rep(amp, at, pause
         assert rep["start_ms"] < hitch, (hitch, rep)
         assert top - EARLY_MS <= rep["top_ms"] <= top + LATE_MS, (top, rep)
         assert abs(rep["amplitude_deg"] - amp) <= lag + 0.01 * amp + 0.05, rep
+
+
+def test_a_landing_far_from_a_rest_in_doubt_off_the_stance_is_no_heel_raise():
+    """After a set from the stance the clip is moved slowly to 25 degrees (a rest in doubt:
+    the foot on its ball, or standing there?), six lifts come back to it, then one rises to
+    40 and comes down at 35, off the stance and 10 degrees from that rest, and six lifts
+    follow from there. A heel raise comes back near where it started (docs/detector.md, "A
+    rest off the stance"): the landing far from it is a foot on its ball (a lunge's rear
+    foot), no rep, and neither place off the stance saw the ten returns that make it the
+    stance, so only the first set counts."""
+    knots = then(then(first_set(), moved_clip(3.0)), a_set_from(25.0, 6))
+    t = knots[-1][0] - 3.0
+    knots = [k for k in knots if k[0] <= t]
+    knots += [(t + 0.6, 40.0), (t + 0.9, 40.0), (t + 1.7, 35.0), (t + 4.7, 35.0)]
+    found = detect(pitch_samples(then(knots, a_set_from(35.0, 6))))
+    assert len(found) == 6, [r["top_ms"] for r in found]
+
+
+@pytest.mark.parametrize("phase", range(4))
+@pytest.mark.parametrize("pause_s", [0.05, 0.1])
+def test_a_rep_that_lands_elsewhere_and_rises_again_ends_5_percent_above_the_landing(
+    pause_s, phase
+):
+    """A 20 degree rep comes down to 5 degrees, stops there pause_s (too short to land: its
+    end is the way down's own crossing) and rises again. It ends where the way down passed
+    5 % of the rep above that landing (0.75 degree, as a chord: the squared top over 400), to
+    within half a sample, interpolated between the two blocks about it (over two blocks it
+    read up to 10 ms late) at quarter-block phases."""
+    t0 = 3.0 + phase * BLOCK_S / 4
+    knots = [(0, 0.0), (t0, 0.0), (t0 + 1, 20.0), (t0 + 1.5, 20.0), (t0 + 2.5, 5.0)]
+    knots += [(t0 + 2.5 + pause_s, 5.0), (t0 + 3.5 + pause_s, 25.0), (t0 + 4 + pause_s, 25.0)]
+    knots += [(t0 + 5 + pause_s, 5.0), (t0 + 9, 5.0)]
+    first = detect(pitch_samples(knots))[0]
+    landing = 5.0 + 2 * math.degrees(math.asin(math.sin(math.radians(15.0) / 2) / 20))
+    exact = 1000 * (t0 + 1.5 + (20.0 - landing) / 15.0)
+    assert abs(first["end_ms"] - exact) <= 500 / RATE_HZ, (exact, first)
