@@ -210,22 +210,6 @@ def test_a_clip_turned_over_slowly_counts_again(both_interpreters, tmp_path, sti
     assert len([r for r in found if r["start_ms"] > span["end_ms"]]) == n
 
 
-def lone_lifts(lifts):
-    """Heel lifts each alone: (deg, seconds up and down, seconds still after) each."""
-    return [
-        seg
-        for amp, t, gap in lifts
-        for seg in (Rep(amp, t / 2, 0.0, t / 2, 0.1, roll_deg=1.0), Still(gap))
-    ]
-
-
-def assert_both_sets_alone(found, trace, n):
-    """Only the first set's 4 reps and the last set's n count, each in its own set."""
-    tops = sorted(r["top_ms"] for r in trace.truth["reps"])
-    assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
-    assert [r["set"] for r in found] == [1] * 4 + [2] * n
-
-
 @settings(PROPERTY, max_examples=8)
 @given(
     seed=st.integers(0, 2**31),
@@ -242,10 +226,17 @@ def test_lone_heel_lifts_open_no_set(both_interpreters, tmp_path, seed, lifts, n
     foot between other steps); then a set of n reps. Every lift turns about the ball as a
     heel raise does, but no set paces them: they count nothing, and both sets in full, the
     second from its first rep (held until its second shows a set's rhythm)."""
-    lone = lone_lifts(lifts)
+    lone = [
+        seg
+        for amp, t, gap in lifts
+        for seg in (Rep(amp, t / 2, 0.0, t / 2, 0.1, roll_deg=1.0), Still(gap))
+    ]
     trace = between_stills(
         seed,
         np.random.default_rng([seed, 13]),
         lambda rng: [*_reps(4), Still(13.0), *lone, *_reps(n, 5)],
     )
-    assert_both_sets_alone(reps_on(both_interpreters, trace, tmp_path), trace, n)
+    found = reps_on(both_interpreters, trace, tmp_path)
+    tops = sorted(r["top_ms"] for r in trace.truth["reps"])
+    assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
+    assert [r["set"] for r in found] == [1] * 4 + [2] * n
