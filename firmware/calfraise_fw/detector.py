@@ -526,6 +526,9 @@ class RepDetector:
     def _block(self, t_last: int):
         """One block: update the tilt estimate, then step the rep state machine."""
         st = ptr32(self._st)
+        rested = 0  # a rest was learned since power-on (its direction is zero till then)
+        if st[_GX] != _OFF or st[_GX + 1] != _OFF or st[_GX + 2] != _OFF:
+            rested = 1
         t = t_last  # the block's tilt is the one its gyro sum has turned to: at its last sample
         block_ms = st[_BLOCK_MS] - _OFF
         elapsed = block_ms
@@ -679,7 +682,7 @@ class RepDetector:
                     # (5-10 Hz, up to 0.3 g) to within the steadiness cone. (Converging slowly,
                     # the tilt itself moved and read as a foot not steady.)
                     k = 2
-                    if st[_GX] == _OFF and st[_GX + 1] == _OFF and st[_GX + 2] == _OFF:
+                    if rested == 0:
                         k = 1
                     ux += ((ax << 2) - ux + k) >> k
                     uy += ((ay << 2) - uy + k) >> k
@@ -899,7 +902,7 @@ class RepDetector:
             if self._sole_up() or self._rest_off_stance():
                 self._stand_here()
         if state == _UNSETTLED:
-            if st[_GX] != _OFF or st[_GX + 1] != _OFF or st[_GX + 2] != _OFF:
+            if rested:
                 if still_ms >= _SETTLE_MS:  # a rest was learned since power-on: this is
                     self._learn_rest()  # handling, a gap or a new posture (a plank entered)
             elif still_ms >= _BOOT_SETTLE_MS:  # no rest yet since power-on: steady. Trembling
