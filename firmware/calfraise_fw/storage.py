@@ -93,7 +93,24 @@ class SessionStore:
         return f"{self.root}/{_INDEX}{suffix}"
 
     def save_index(self):
-        """Write-then-rename: after a power cut the index is the old one or the new one."""
+        """Write-then-rename: after a power cut the index is the old one or the new one.
+
+        One file object at a time (a LittleFS file with its cache is ~252 bytes in one piece,
+        and a fragmented heap may have a single such hole): the open session's file is closed
+        (what it holds is durable; pending records wait in RAM), collected, and reopened for
+        appending in the same hole once the index's file is collected in turn."""
+        f = self._file
+        if f is not None:
+            self._file = None
+            f.close()
+            f = None
+            gc.collect()
+        self._write_index()
+        if self.sid is not None:
+            gc.collect()
+            self._file = open(self.path(self.sid), "ab")
+
+    def _write_index(self):
         tmp = self.index_path(TMP)
         buf = self._scratch
         with open(tmp, "wb") as f:
@@ -195,22 +212,16 @@ class SessionStore:
             run_len = records.put(self._scratch, 0, records.RUN, *run)
         sid = self._next_id
         self._next_id += 1
-        path = self.path(sid)
-        gc.collect()  # the file lives as long as the session: to the lowest hole, not a high one
-        f = open(path, "wb")
-        try:
+        gc.collect()  # the files live in one hole: the lowest, not a high one
+        with open(self.path(sid), "wb") as f:
             f.write(head)
             f.write(memoryview(self._scratch)[:run_len])
-            f.flush()
-        except Exception:
-            f.close()  # now, not in a finaliser later
-            raise
+        self._size = len(head) + run_len
+        f = head = None  # collectable before save_index opens the index's file, then this one's
         self.detail = free >= self.reserve_bytes
         self.full = not self.detail
         self.sid = sid
-        self._file = f
         self._t0 = self._last_ms = t_ms
-        self._size = len(head) + run_len
         self._grown = 0
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0
