@@ -365,7 +365,7 @@ class BleServer:
         elif opcode == p.SET_SETTINGS:
             for name, value in args:
                 app.settings[name] = value
-            settings_file.save(app.settings)
+            app.store.aside(settings_file.save, app.settings)
         elif opcode == p.LIST_SESSIONS:
             return p.OK, self._list(args[0], args[1])
         elif opcode == p.READ_SESSION:

@@ -93,22 +93,26 @@ class SessionStore:
         return f"{self.root}/{_INDEX}{suffix}"
 
     def save_index(self):
-        """Write-then-rename: after a power cut the index is the old one or the new one.
+        """Write-then-rename: after a power cut the index is the old one or the new one."""
+        self.aside(self._write_index)
 
-        One file object at a time (a LittleFS file with its cache is ~252 bytes in one piece,
-        and a fragmented heap may have a single such hole): the open session's file is closed
-        (what it holds is durable; pending records wait in RAM), collected, and reopened for
-        appending in the same hole once the index's file is collected in turn."""
+    def aside(self, write, *args):
+        """write(*args) with the open session's file closed meanwhile (what it holds is durable;
+        pending records wait in RAM) and reopened for appending after, each collected in turn:
+        one LittleFS file object at a time (~252 bytes with its cache, in one piece, and a
+        fragmented heap may have one such hole). For the index's and the settings' writes."""
         f = self._file
         if f is not None:
             self._file = None
             f.close()
             f = None
             gc.collect()
-        self._write_index()
-        if self.sid is not None:
-            gc.collect()
-            self._file = open(self.path(self.sid), "ab")
+        try:
+            return write(*args)
+        finally:
+            if self.sid is not None and self._file is None:
+                gc.collect()
+                self._file = open(self.path(self.sid), "ab")
 
     def _write_index(self):
         tmp = self.index_path(TMP)
@@ -217,7 +221,7 @@ class SessionStore:
             f.write(head)
             f.write(memoryview(self._scratch)[:run_len])
         self._size = len(head) + run_len
-        f = head = None  # collectable before save_index opens the index's file, then this one's
+        f = head = None  # collectable before save_index opens the index's file, then this one
         self.detail = free >= self.reserve_bytes
         self.full = not self.detail
         self.sid = sid
