@@ -18,9 +18,14 @@ class Sampler:
     def learned_bias_mdps(self):
         return [120, -40, 15]
 
+class Store:
+    def aside(self, write, *args):
+        return write(*args)
+
 class App:
     settings = {{}}
     sampler = Sampler()
+    store = Store()
     events = []
     def publish(self, event):
         self.events.append(event)

@@ -144,12 +144,10 @@ class BleServer:
             self._mtu = data[1]
         elif event == _IRQ_ENCRYPTION_UPDATE:
             self._drop = self.pairing.encrypted(data[1], data[3])
-        elif event == _IRQ_GET_SECRET:
-            key = data[2]
-            return self.pairing.bonds.get(data[0], data[1], None if key is None else bytes(key))
+        elif event == _IRQ_GET_SECRET:  # NimBLE's buffers, valid during the call: bonds
+            return self.pairing.bonds.get(data[0], data[1], data[2])  # copies what it keeps
         elif event == _IRQ_SET_SECRET:
-            value = None if data[2] is None else bytes(data[2])
-            return self.pairing.set_secret(data[0], bytes(data[1]), value)
+            return self.pairing.set_secret(data[0], data[1], data[2])
         self._wake.set()
 
     @property
@@ -367,7 +365,7 @@ class BleServer:
         elif opcode == p.SET_SETTINGS:
             for name, value in args:
                 app.settings[name] = value
-            settings_file.save(app.settings)
+            app.store.aside(settings_file.save, app.settings)
         elif opcode == p.LIST_SESSIONS:
             return p.OK, self._list(args[0], args[1])
         elif opcode == p.READ_SESSION:

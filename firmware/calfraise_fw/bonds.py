@@ -54,10 +54,10 @@ class Bonds:
     def set(self, sec_type, key, value):
         """Store (value None: delete) and save; True when done. A value kept already (a host's
         subscriptions, stored again at each connection) changes nothing."""
-        if value is not None and (sec_type, bytes(key), bytes(value)) in self._entries:
+        if value is not None and (sec_type, key, value) in self._entries:
             return True
         # what is kept lives on: made after a collect, it takes the heap's lowest holes
-        # instead of splitting its free blocks (copies: the arguments were made before)
+        # instead of splitting its free blocks (copies: the arguments may be NimBLE's buffers)
         gc.collect()
         key = bytes(memoryview(key))
         self._entries = [e for e in self._entries if e[0] != sec_type or e[1] != key]

@@ -82,7 +82,7 @@ class Monitor:
             return
         app.settings["gyro_bias_mdps"] = mdps
         try:
-            settings_file.save(app.settings)
+            app.store.aside(settings_file.save, app.settings)
         except (OSError, MemoryError) as err:
             app.settings["gyro_bias_mdps"] = saved  # not on flash: the next minute tries again
             app.publish({"type": "error", "code": "settings_write", "message": str(err)})

@@ -100,6 +100,7 @@ def _close_left_open(store, sid):
     path = store.path(sid)
     with open(path, "rb") as f:
         scan = _Scan(f, store.read_buf)
+    f = None  # collectable: the append or the rewrite below opens a file in its hole
     if not scan.good:
         os.remove(path)
         store.drop_entry(sid)

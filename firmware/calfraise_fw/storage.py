@@ -94,6 +94,27 @@ class SessionStore:
 
     def save_index(self):
         """Write-then-rename: after a power cut the index is the old one or the new one."""
+        self.aside(self._write_index)
+
+    def aside(self, write, *args):
+        """write(*args) with the open session's file closed meanwhile (what it holds is durable;
+        pending records wait in RAM) and reopened for appending after, each collected in turn:
+        one LittleFS file object at a time (~252 bytes with its cache, in one piece, and a
+        fragmented heap may have one such hole). For the index's and the settings' writes."""
+        f = self._file
+        if f is not None:
+            self._file = None
+            f.close()
+            f = None
+            gc.collect()
+        try:
+            return write(*args)
+        finally:
+            if self.sid is not None and self._file is None:
+                gc.collect()
+                self._file = open(self.path(self.sid), "ab")
+
+    def _write_index(self):
         tmp = self.index_path(TMP)
         buf = self._scratch
         with open(tmp, "wb") as f:
@@ -195,22 +216,16 @@ class SessionStore:
             run_len = records.put(self._scratch, 0, records.RUN, *run)
         sid = self._next_id
         self._next_id += 1
-        path = self.path(sid)
-        gc.collect()  # the file lives as long as the session: to the lowest hole, not a high one
-        f = open(path, "wb")
-        try:
+        gc.collect()  # the files live in one hole: the lowest, not a high one
+        with open(self.path(sid), "wb") as f:
             f.write(head)
             f.write(memoryview(self._scratch)[:run_len])
-            f.flush()
-        except Exception:
-            f.close()  # now, not in a finaliser later
-            raise
+        self._size = len(head) + run_len
+        f = head = None  # collectable before save_index opens the index's file, then this one
         self.detail = free >= self.reserve_bytes
         self.full = not self.detail
         self.sid = sid
-        self._file = f
         self._t0 = self._last_ms = t_ms
-        self._size = len(head) + run_len
         self._grown = 0
         self._budget = free - BLOCK if self.detail else free - _END_ROOM  # see flush()
         self.reps = self.sets = 0

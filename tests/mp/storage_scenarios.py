@@ -531,7 +531,69 @@ def below_the_margin():
     return out
 
 
+def one_file_at_a_time():
+    """The index and the settings written while a session is open: the session's file is
+    closed meanwhile (one LittleFS file object at a time: 252 bytes in one piece on the 32-bit
+    port) and its records go on after, pending ones included."""
+    from calfraise_fw import settings, storage
+
+    live = []
+    most = [0]
+
+    class Counted:
+        def __init__(self, f):
+            self.f = f
+            live.append(self)
+            most[0] = max(most[0], len(live))
+
+        def write(self, data):
+            return self.f.write(data)
+
+        def flush(self):
+            self.f.flush()
+
+        def close(self):
+            if self in live:
+                live.remove(self)
+            self.f.close()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
+    def save(values, path):  # json.dump needs a real stream: the store's files are counted
+        during.append(len(live))
+        settings.save(values, path)
+
+    during = []
+    flash()
+    storage.open = lambda path, mode="r": Counted(open(path, mode))
+    st = SessionStore(ROOT)
+    st.recover()
+    old = session(st, 0, 1)
+    sid = st.begin(10000, FW, BOARD, {})
+    st.rep(a_rep(1, 11000))
+    st.flush()
+    st.rep(a_rep(2, 14000))  # pending while the index and the settings are written
+    st.mark_synced(old)
+    st.aside(save, {"reps_per_set": 10}, MNT + "/settings.json")
+    st.flush()
+    st.end("ended", 20000)
+    del storage.open
+    return {
+        "most_open": most[0],
+        "open_during_settings": during,
+        "reps": [x["rep"] for x in read(st, sid)["reps"]],
+        "sessions": st.sessions(),
+        "file_sizes": [os.stat(st.path(i))[6] for i in st.ids()],
+        "settings": settings.load(MNT + "/settings.json")[0]["reps_per_set"],
+    }
+
+
 SCENARIOS = {
+    "one_file_at_a_time": one_file_at_a_time,
     "detail_budget": detail_budget,
     "below_the_margin": below_the_margin,
     "hours": hours,

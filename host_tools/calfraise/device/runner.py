@@ -88,9 +88,9 @@ HEAP_32 = "120K"  # s8-mem2: 116K passed every run since boot collects as it goe
 # 252-byte hole for the index file at boot (storage recovery)
 # The same with the firmware's modules run in place from a ROMFS image (prepared(romfs=True)):
 # their code and constants stay in flash, only their objects and names in the heap.
-HEAP_ROMFS = "64K"  # issue 13's budget: every run of 9 held since boot collects as it goes; 62K: a
-# file's object finds no hole at a session's start (the heap is fragmented: docs/benchmark.md,
-# "The 32-bit budget")
+HEAP_ROMFS = "64K"  # issue 13's budget: every run held since boot collects as it goes; 62K: the
+# session holds 3 runs of 5 and the sync none (no hole for a bond's value or file at pairing: the
+# heap is fragmented: docs/benchmark.md, "The 32-bit budget")
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 FLASH_BLOCK_SIZE = 4096
 FLASH_BYTES = FLASH_BLOCKS * FLASH_BLOCK_SIZE

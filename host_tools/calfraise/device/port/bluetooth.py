@@ -70,7 +70,8 @@ _UUID_BASE = "-0000-1000-8000-00805f9b34fb"
 # Frames from the bridge land here, allocated with the simulated hardware: a board's radio
 # receives into its controller's buffers, outside the MicroPython heap.
 _RX = bytearray(4096)
-# and notifications leave from here (a board's NimBLE copies them into its own buffers)
+# and notifications, written values and secrets leave from here (a board's NimBLE copies
+# them into its own buffers)
 _NOTIFY_HEAD = ">HBHH"  # blelink's frame head, conn handle, value handle
 _NOTIFY_HEAD_SIZE = 7
 _TX = bytearray(_NOTIFY_HEAD_SIZE + 512)  # 512: the longest ATT value
@@ -528,7 +529,7 @@ class BLE:
         key = memoryview(body)[6:] if has_key else None
         value = self._irq(_IRQ_GET_SECRET, (sec_type, index, key))
         answer = (request, 0 if value is None else 1)
-        self._send(blelink.with_data(blelink.SECRET, blelink.SECRET_ANSWER, answer, value or b""))
+        self._send_data(blelink.SECRET, blelink.SECRET_ANSWER, answer, value or b"")
 
     def _set_secret(self, body):
         request, sec_type, n_key, has_value = struct.unpack_from(blelink.SECRET_SET, body)
@@ -588,11 +589,22 @@ class BLE:
         return self.host_looking
 
     def _mirror(self, handle, attr):
-        self._send(blelink.with_data(blelink.VALUE, blelink.ONE_HANDLE, (handle,), attr.data))
+        self._send_data(blelink.VALUE, blelink.ONE_HANDLE, (handle,), attr.data)
 
     def _send(self, frame):
         if self._link is not None:
             self._link.send(frame)
+
+    def _send_data(self, op, fmt, fields, data):
+        """blelink.with_data(op, fmt, fields, data), packed into the radio's own buffer."""
+        if self._link is None:
+            return
+        at = blelink.HEADER_SIZE + struct.calcsize(fmt)
+        n = at + len(data)
+        struct.pack_into(blelink.HEADER, _TX, 0, n - blelink.HEADER_SIZE + 1, op)
+        struct.pack_into(fmt, _TX, blelink.HEADER_SIZE, *fields)
+        _TX[at:n] = data
+        self._link.send_buffer(_TX, n)
 
     def _send_json(self, op, obj):
         """blelink.as_json(op, obj), sent from the radio's own buffers (no JSON string)."""
