@@ -214,3 +214,30 @@ def test_a_rep_that_lands_elsewhere_and_rises_again_ends_5_percent_above_the_lan
     landing = 5.0 + 2 * math.degrees(math.asin(math.sin(math.radians(15.0) / 2) / 20))
     exact = 1000 * (t0 + 1.5 + (20.0 - landing) / 15.0)
     assert abs(first["end_ms"] - exact) <= 500 / RATE_HZ, (exact, first)
+
+
+def test_a_rep_rising_6_s_after_a_lone_one_opens_the_set_with_it():
+    """A set opens when its second rep rises within 6 s of the first one's end (docs/detector.md,
+    10): two 20 degree reps whose start and end, as reported, are exactly 6,000 ms apart count
+    both, then a third in rhythm; a millisecond further apart, the lone first one does not
+    count and the other two open the set. (The pause is found by bisection, to 0.05 ms, where
+    the reported gap reaches 6,000 ms: the reps start and end 5 % into their phases, so the
+    gap is the pause and 100 ms.)"""
+    rep = STYLES[0][:4]
+    first_end = detect(pitch_samples(ramp_session([(*rep, 2.0), STYLES[0]])[0]))[0]["end_ms"]
+
+    def reps_after(pause_s):
+        found = detect(pitch_samples(ramp_session([(*rep, pause_s), (*rep, 2.0), STYLES[0]])[0]))
+        return found, found[-2]["start_ms"] - first_end
+
+    early, late = 5.85, 5.95  # pauses whose gap is under 6,000 ms, and at least that
+    while late - early > 5e-5:
+        mid = (early + late) / 2
+        if reps_after(mid)[1] >= 6000:
+            late = mid
+        else:
+            early = mid
+    found, gap = reps_after(late)
+    assert gap == 6000 and len(found) == 3, (gap, found)
+    found, gap = reps_after(late + 0.001)
+    assert gap > 6000 and len(found) == 2 and found[0]["start_ms"] > first_end, (gap, found)
