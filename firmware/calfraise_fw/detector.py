@@ -1810,10 +1810,16 @@ class RepDetector:
     def _close_set(self, t):
         """The pause after the set's last rep is long enough at block time t: close the set,
         unless a rep is under way (rising, falling, ended and waiting for its confirmation, or
-        in a backlog being handed out)."""
+        in a backlog or as the second rep of a set just opened being handed out)."""
         st = self._st
         state = _v(st, _STATE)
-        if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
+        if (
+            state != _RISE
+            and state != _FALL
+            and not _v(st, _PEND)
+            and not _v(st, _RELEASE)
+            and not _v(st, _NEXT)
+        ):
             self._put(_SET_OPEN, 0)
             self._put(_SET_END, t)
             self._put(_LEV, 0)
