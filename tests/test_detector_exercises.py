@@ -240,3 +240,54 @@ def test_lone_heel_lifts_open_no_set(both_interpreters, tmp_path, seed, lifts, n
     tops = sorted(r["top_ms"] for r in trace.truth["reps"])
     assert [r["top_ms"] for r in found] == pytest.approx(tops[:4] + tops[-n:], abs=300)
     assert [r["set"] for r in found] == [1] * 4 + [2] * n
+
+
+def turn_about(pitch, ahead, seconds, steps=8):
+    """The foot turned `pitch` deg heel-up and back, each way in `seconds`, about a point on
+    the floor `ahead` m in front of its ball (0: the ball itself, a heel raise)."""
+    keys = [(0.0, 0.0, 0.0, 0.0, (0.0, 0.0, 0.0))]
+    for i in [*range(1, steps + 1), *range(steps - 1, -1, -1)]:
+        turn = np.radians(pitch * i / steps)
+        ball = (ahead * (1 - np.cos(turn)), 0.0, ahead * np.sin(turn))  # turned about that point
+        keys.append((seconds * len(keys) / steps, pitch * i / steps, 0.0, 0.0, ball))
+    return FootMove("sit_stand", 2 * seconds + 0.01, tuple(keys))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_turn_about_another_point_than_the_sets_ball_counts_no_rep(
+    both_interpreters, tmp_path, seed
+):
+    """Six brisk heel raises, then, 1 s later (the set still open), a 20 deg tilt of the foot
+    about a point 8.5 cm in front of its ball (the toes' tips): it turns and comes back as a
+    heel raise does, and its acceleration is a turn's, but about a lever half as long again as
+    the set's heel raises turned about (the clip sits on the shoe, the set's lever is fixed):
+    no rep. The same tilt about the ball counts as the set's seventh."""
+    found = {}
+    for ahead in (0.0, 0.085):
+        trace = between_stills(
+            seed,
+            np.random.default_rng([seed, 21]),
+            lambda rng, ahead=ahead: [
+                *[Rep(45.0, 0.35, 0.05, 0.4, 0.7, rep_no=r + 1, roll_deg=1.0) for r in range(6)],
+                Still(1.0),
+                turn_about(20.0, ahead, 0.5),
+                Still(13.0),
+            ],
+        )
+        found[ahead] = [r["set"] for r in reps_on(both_interpreters, trace, tmp_path)]
+    assert found == {0.0: [1] * 7, 0.085: [1] * 6}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_slow_set_opened_by_its_second_rep_stays_one_set(both_interpreters, tmp_path, seed):
+    """Slow, held reps (1.5 s up, 3 s held, 4.5 s down, 4 s apart): the first is held until the
+    second opens the set (docs/detector.md, 10), and the second is handed out a block after
+    it, over 12 s after the first one's end. The set's pause is measured from that end, so it
+    must wait for the second: four reps, one set (it was set 1 of one rep and set 2 of three)."""
+    trace = between_stills(
+        seed,
+        np.random.default_rng([seed, 3]),
+        lambda rng: [Rep(35.0, 1.5, 3.0, 4.5, 4.0, rep_no=r + 1) for r in range(4)],
+    )
+    found = reps_on(both_interpreters, trace, tmp_path)
+    assert [(r["set"], r["rep"]) for r in found] == [(1, 1), (1, 2), (1, 3), (1, 4)]

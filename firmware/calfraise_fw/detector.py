@@ -211,7 +211,9 @@ _GLL = const(133)  # of the samples either side): their difference is its mean a
 _PROV = const(136)  # 1 while the first rest, learned trembling, may be a held top (_provisional)
 _PU = const(137)  # the ball-pivot test's gravity (see _block)
 _P_SLOW = const(140)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
-_FIELDS = const(141)
+_LEV = const(141)  # the lever the open set's heel raises turned about (_pivots), 1/128 of
+# _LEVER_MM, 0 until measured; then the candidate's own, 0 if too little turn measured it
+_FIELDS = const(143)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -1568,6 +1570,10 @@ class RepDetector:
         self._put(_P_PL, _v(st, _PL))
         self._put(_P_TOE, pivots == 2)
         self._put(_PEND, 1)
+        lev = _v(st, _LEV + 1)
+        if lev and pivots == 1 and _v(st, _SET_OPEN):  # the set's lever follows its heel raises
+            ref = _v(st, _LEV)
+            self._put(_LEV, ref + ((lev - ref) >> 2) if ref else lev)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
 
@@ -1625,6 +1631,7 @@ class RepDetector:
         dd = _v(st, _KDD)
         tr = _v(st, _KTR)
         allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
+        self._put(_LEV + 1, 0)
         if tr <= 0:  # no turn measured (a FIFO gap's rep is not judged): no lever either
             return 1
         bx = _v(st, _KB)
@@ -1645,6 +1652,16 @@ class RepDetector:
             unexplained = (dd >> k) - (2 * b * lever) // 64 + (tr * lever // 64) * lever // 128
         if dd > allowed and unexplained > allowed >> k:
             return 0
+        if 2 * b * b > ((_v(st, _KN) * _PIVOT_ABS2) >> k) * max(tr, 1):
+            # the turn's acceleration at the fitted lever is over the model's error floor, so
+            # the lever's length is measured, not noise: the clip sits on the shoe at a fixed
+            # lever from the ball, the same in every heel raise of a set, and a turn whose
+            # lever is half as long again turned about some other point (a knee, a hip)
+            lev = min(b * 16384 // max(lever * tr, 1), 1024)  # (8 x _LEVER_MM: small ints)
+            ref = _v(st, _LEV)
+            if _v(st, _SET_OPEN) and ref and 2 * lev > 3 * ref:
+                return 0
+            self._put(_LEV + 1, lev)
         up = 0  # the lever along the rest's up direction (1/1024 g units of the rest)
         for i in range(3):
             up += (_v(st, _GX + i) >> 4) * (_v(st, _KB + i) >> k)
@@ -1793,12 +1810,19 @@ class RepDetector:
     def _close_set(self, t):
         """The pause after the set's last rep is long enough at block time t: close the set,
         unless a rep is under way (rising, falling, ended and waiting for its confirmation, or
-        in a backlog being handed out)."""
+        in a backlog or as the second rep of a set just opened being handed out)."""
         st = self._st
         state = _v(st, _STATE)
-        if state != _RISE and state != _FALL and not _v(st, _PEND) and not _v(st, _RELEASE):
+        if (
+            state != _RISE
+            and state != _FALL
+            and not _v(st, _PEND)
+            and not _v(st, _RELEASE)
+            and not _v(st, _NEXT)
+        ):
             self._put(_SET_OPEN, 0)
             self._put(_SET_END, t)
+            self._put(_LEV, 0)
 
     def _emit(self, start, top, lower, end, s_max):
         """A rep that passed every test counts, if a set is under way. Otherwise it opens a
