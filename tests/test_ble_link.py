@@ -5,6 +5,7 @@ nothing lost), IRQ memoryviews that do not outlive the handler, link loss and re
 a reboot."""
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,32 @@ def test_a_request_pending_when_the_link_drops_fails_instead_of_hanging():
         assert never.cancelled()
 
     asyncio.run(scenario())
+
+
+def test_an_event_loop_that_ends_with_the_device_open_leaves_nothing_behind():
+    """asyncio.run's end cancels every task left: the one inside `async with VirtualDevice` and
+    the device's supervisor. The supervisor kills and reaps the firmware on that loop and the
+    device's exit still removes its files. Before, the process ran on, its transport was
+    closed only by a garbage collection after the loop had closed (which fails: event loop
+    closed), and the exit stopped at the supervisor's CancelledError."""
+    opened = []
+
+    async def main():
+        ready = asyncio.Event()
+
+        async def hold():
+            async with VirtualDevice(script=ECHO) as dev:
+                opened.append(dev)
+                await dev.next_event("ready")
+                ready.set()
+                await asyncio.Event().wait()
+
+        asyncio.get_running_loop().create_task(hold())
+        await asyncio.wait_for(ready.wait(), 25)
+
+    asyncio.run(main())
+    [dev] = opened
+    assert dev._process.returncode is not None  # reaped
+    with pytest.raises(ProcessLookupError):
+        os.kill(dev.pid, 0)
+    assert not Path(dev.bridge.address).parent.exists()  # the stack closed: its socket's folder

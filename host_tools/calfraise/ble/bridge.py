@@ -188,6 +188,7 @@ class Bridge:
         self.central = None
         self._server = None
         self._sessions = set()
+        self._handlers = set()  # the tasks serving the firmware's connections
         self._looking = False  # the central scans or connects
         self._watch = None
 
@@ -206,12 +207,16 @@ class Bridge:
             self._server = await asyncio.start_unix_server(self._serve, self.address)
 
     async def close(self):
+        """Ends every firmware session and waits until each has taken its peripheral off the
+        link, so no packet of theirs is still on its way when the event loop closes (Python
+        3.11's Server.wait_closed does not wait for the connections' handlers)."""
         if self._watch is not None:
             self._watch.cancel()
         self._server.close()
         for session in list(self._sessions):
             session.writer.close()
         await self._server.wait_closed()
+        await asyncio.gather(*self._handlers, *filter(None, [self._watch]), return_exceptions=True)
 
     @property
     def air_bytes(self):
@@ -244,6 +249,9 @@ class Bridge:
             session.send(blelink.frame(blelink.REAL_TIME))
 
     async def _serve(self, reader, writer):
+        handler = asyncio.current_task()
+        self._handlers.add(handler)
+        handler.add_done_callback(self._handlers.discard)
         session = Peripheral(self.link, writer)
         self._sessions.add(session)
         if self._looking:  # a board booting while the host scans

@@ -179,13 +179,16 @@ class VirtualDevice:
 
     async def __aexit__(self, *exc):
         self._closing = True
-        await self.bridge.close()  # the firmware sees its link closed and powers off
         try:
-            await asyncio.wait_for(asyncio.shield(self._supervisor), STOP_GRACE_S)
-        except TimeoutError:
-            self._process.kill()
-            await self._supervisor
-        await self._stack.aclose()
+            await self.bridge.close()  # the firmware sees its link closed and powers off
+            try:
+                await asyncio.wait_for(asyncio.shield(self._supervisor), STOP_GRACE_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    self._process.kill()
+                await self._supervisor
+        finally:  # also when the event loop's end cancels this task and the supervisor
+            await self._stack.aclose()
 
     async def _supervise(self, launch):
         while True:
@@ -198,7 +201,11 @@ class VirtualDevice:
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,  # a terminal's Ctrl-C is the host's, not the board's
             )
-            await asyncio.gather(self._read_events(), self._read_stderr())
+            try:
+                await asyncio.gather(self._read_events(), self._read_stderr())
+            except BaseException:  # cancelled (the event loop ends), or a reader failed
+                await self._end_process()
+                raise
             returncode = await self._process.wait()
             self.returncodes.append(returncode)
             if self._closing or returncode not in RESETS:
@@ -211,6 +218,14 @@ class VirtualDevice:
         async with self._changed:
             self._stopped = True
             self._changed.notify_all()
+
+    async def _end_process(self):
+        """Kills the firmware and reaps it, its pipes drained: its transport closes on this
+        event loop, not in a garbage collection after the loop has closed."""
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+        await asyncio.shield(self._process.communicate())
 
     async def _read_events(self):
         pace = _Pace(self.bridge)  # a new process replays from the start
