@@ -109,8 +109,9 @@ _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a part
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
 # 0.5-0.8 s between reps, slow ones up to 1.5 s)
-_RHYTHM_MS = const(6000)  # a set's second rep rises within this of its first's end (real sets
-# rest 0.5-1.5 s between reps; a weight shift or a slow, controlled rep between makes it a few s)
+_RHYTHM_MS = const(6000)  # a set's second rep rises within this (or the first's length, if
+# longer) of its first's end (real sets rest 0.5-1.5 s between reps; a weight shift or a slow,
+# controlled rep between makes it a few s)
 _VOTE_MAX = const(10)  # confidence cap: a longer toe-raise bout than this would flip it
 _BACKLOG = const(10)  # reps held while the tilt direction is in doubt
 _BACK_FIELDS = const(5)  # start, top, lower, end, s_max
@@ -1833,7 +1834,9 @@ class RepDetector:
         st = self._st
         if _v(st, _SET_OPEN):
             return self._count(start, top, lower, end, s_max)
-        if _v(st, _HELD) and start - _v(st, _H_REP + 3) <= _RHYTHM_MS:
+        held_end = _v(st, _H_REP + 3)
+        rhythm = max(_RHYTHM_MS, held_end - _v(st, _H_REP))  # a slow rep's rest is as slow
+        if _v(st, _HELD) and start - held_end <= rhythm:
             self._put(_HELD, 0)
             self._put(_NEXT, 1)
             self._keep_rep(_N_REP, start, top, lower, end, s_max)
