@@ -100,6 +100,11 @@ TARGETS = {
             # a rise from a rest off the one the signal is measured from: _hold_pending's walk
             "tests/test_detector_conditions.py::"
             "test_a_stance_up_to_10_degrees_off_the_rests_counts_every_rep",
+            # the set's lever (_pivots) and the rhythm that opens a set (_emit, _close_set)
+            "tests/test_detector_exercises.py::"
+            "test_a_turn_about_another_point_than_the_sets_ball_counts_no_rep",
+            "tests/test_detector_exercises.py::"
+            "test_a_slow_set_opened_by_its_second_rep_stays_one_set",
         ],
         {
             "up_ms",
