@@ -715,8 +715,13 @@ class RepDetector:
             state != _RISE
             and state != _FALL
             and w2 < st[_MOVE2] - _OFF
-            and dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8
-        ):  # at rest, neither turning nor accelerating: what came before is over (and while
+            and (
+                dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8 or st[_STILL_MS] - _OFF >= _TRUST_MS
+            )
+        ):  # at rest, neither turning nor accelerating, or steady there (_TRUST_MS): what came
+            # before is over. A foot held up on its ball trembles (5-10 Hz, 0.1-0.4 g at the
+            # clip) and its d may never fall under the error floor; the tremor is a turn about
+            # the ball that goes nowhere, and steady, the foot stands where it is. (While
             # unsettled, gravity is not known well enough to tell linear acceleration)
             i = 0
             while i < 6:
