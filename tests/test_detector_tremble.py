@@ -17,10 +17,9 @@ from dataclasses import replace
 import pytest
 
 from calfraise.sim import Rep, Still, render
-from calfraise.sim.plan import Transition
 from calfraise_fw.detector import RepDetector
 from test_detector_boot import after, reps_of, shifted, trembling
-from test_detector_conditions import reps_on, session
+from test_detector_conditions import in_a_plank, reps_on, session
 from test_detector_knife import run
 from test_rep_timing import TIMES, pitch_samples, ramp_session
 
@@ -130,15 +129,7 @@ def test_slow_plank_reps_from_a_trembling_rest_start_on_time(both_interpreters, 
         Rep(14.0, 1.0, 0.2, 1.0, 0.8, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5, posture="plank")
         for r in range(8)
     ]
-    segs = [
-        Still(2.5),
-        Transition(3.0, "standing", "plank", (-0.5, 0.0, 0.0)),
-        Still(2.0, "plank"),
-        *reps,
-        Still(2.0, "plank"),
-        Transition(3.0, "plank", "standing", (0.5, 0.0, 0.0)),
-        Still(2.0),
-    ]
+    segs = [Still(2.5), *in_a_plank(reps)]
     trace = render(replace(session(segs, 0), ball_tremor=(("plank", 0.2, hz),)))
     found = reps_on(both_interpreters, trace, tmp_path)
     truth = trace.truth["reps"]
