@@ -104,6 +104,18 @@ def session(segments, clip_seed, sway=(), rate=104.0, gyro_bias=(0.8, -1.2, 0.5)
     return Plan(list(segments), [mount], sway=sway, sensor=sensor, seed=clip_seed, skip_s=skip_s)
 
 
+def in_a_plank(reps):
+    """Segments: from standing down into a plank, 2 s still there, the reps, and back up."""
+    return [
+        Transition(3.0, "standing", "plank", (-0.5, 0.0, 0.0)),
+        Still(2.0, "plank"),
+        *reps,
+        Still(2.0, "plank"),
+        Transition(3.0, "plank", "standing", (0.5, 0.0, 0.0)),
+        Still(2.0),
+    ]
+
+
 def counted(found, truth):
     return len(found) == len(truth["reps"]), (len(found), len(truth["reps"]))
 
@@ -195,17 +207,7 @@ def test_a_plank_set_trembling_on_the_ball_counts_every_rep(
         Rep(20.0, 1.0, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(n)
     ]
     plank = [replace(r, posture="plank") for r in reps]
-    segs = [
-        Still(2.5),
-        *reps[:4],
-        Still(2.0),
-        Transition(3.0, "standing", "plank", (-0.5, 0.0, 0.0)),
-        Still(2.0, "plank"),
-        *[replace(r, set_no=2) for r in plank],
-        Still(2.0, "plank"),
-        Transition(3.0, "plank", "standing", (0.5, 0.0, 0.0)),
-        Still(2.0),
-    ]
+    segs = [Still(2.5), *reps[:4], Still(2.0), *in_a_plank([replace(r, set_no=2) for r in plank])]
     plan = replace(session(segs, clip), ball_tremor=(("plank", tremor, hz),))
     trace = render(plan)
     found = [r["start_ms"] for r in reps_on(both_interpreters, trace, tmp_path)]

@@ -6,13 +6,22 @@ The start-up gate (a rest from power-on only after 0.3 s calm or 2 s steady: a t
 steadiness may be a rep's top) guards the first rest since power-on. Before, it held till a
 rep counted, so each plank entry before the first set was a new boot: a trembling foot is never
 calm, a plank held under 2 s before its set lost the set (plank_tremor seeds 0, 1, 5, 14).
+
+A trembling rest gets only the tilt's slow pull towards the accelerometer and no gyro-bias
+feedback (docs/detector.md, 2, "Not while the foot trembles"): its reps are timed as a calm
+rest's, on simulated traces, and a calm rest that sways still learns a stale bias.
 """
+
+from dataclasses import replace
 
 import pytest
 
+from calfraise.sim import Rep, Still, render
+from calfraise_fw.detector import RepDetector
 from test_detector_boot import after, reps_of, shifted, trembling
+from test_detector_conditions import in_a_plank, reps_on, session
 from test_detector_knife import run
-from test_rep_timing import pitch_samples, ramp_session
+from test_rep_timing import TIMES, pitch_samples, ramp_session
 
 PLANK_DEG = 70.0  # past the 65 deg any rep reaches: a new posture, learned as after handling
 
@@ -107,3 +116,50 @@ def test_switched_on_at_a_trembling_top_the_rest_gives_way_to_where_the_foot_lan
     assert len(found) == len(tops), [r["top_ms"] for r in found]
     for r, top in zip(found, tops, strict=True):
         assert abs(r["top_ms"] + 800 - 1000 * top) < 40
+
+
+@pytest.mark.parametrize("hz", [6.0, 8.0])
+def test_slow_plank_reps_from_a_trembling_rest_start_on_time(both_interpreters, tmp_path, hz):
+    """A plank whose foot trembles 0.2 deg at 6-8 Hz the whole time (simulated: the heel's
+    tremor acceleration is in the accelerometer, across gravity), 8 slow small reps (14 deg,
+    1 s up and down): every rep counts, in one set, each phase within 120 ms. A trembling rest
+    gets only the tilt's slow pull towards the accelerometer (docs/detector.md, 2); with the
+    fast one the tilt wandered with the tremor and slow rises started 150-190 ms late."""
+    reps = [
+        Rep(14.0, 1.0, 0.2, 1.0, 0.8, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5, posture="plank")
+        for r in range(8)
+    ]
+    segs = [Still(2.5), *in_a_plank(reps)]
+    trace = render(replace(session(segs, 0), ball_tremor=(("plank", 0.2, hz),)))
+    found = reps_on(both_interpreters, trace, tmp_path)
+    truth = trace.truth["reps"]
+    assert len(found) == len(truth), [r["top_ms"] for r in found]
+    for r, t in zip(found, truth, strict=True):
+        assert r["set"] == 1
+        assert max(abs(r[k] - t[k]) for k in TIMES) < 120, (r, t)
+
+
+def stale_bias_left(sway_deg, sway_hz):
+    """The pitch-axis gyro bias (deg/s) still believed after 12 s standing, swaying sway_deg
+    either side at sway_hz, from a saved bias 4 deg/s off."""
+    half = 0.5 / sway_hz
+    knots = [(0.0, 0.0), (1.0, 0.0)]
+    for k in range(int(12 / half)):
+        knots.append((1.0 + half * (k + 1), sway_deg if k % 2 == 0 else -sway_deg))
+    det = RepDetector(104, 4096, 32.8)
+    det.restore_gyro_bias([0, round(4 * 32.8 * 16), 0])
+    for s in pitch_samples(knots, eased=True):
+        det.update(*s)
+    return det.gyro_bias[1] / 16 / 32.8
+
+
+def test_a_calm_rest_learns_a_stale_bias_whatever_its_sway():
+    """A foot standing on the floor does not tremble: postural sway (up to 1.5 deg at 0.5-1
+    Hz) is no tremor, so its rest keeps the fast pull and the bias feedback, and a stale bias
+    is learned as fast as when the foot stands still (4 deg/s off: about 1.1 left after 12 s).
+    A gate on the turn's change from block to block (over 2 deg/s) took sway at 1 Hz for a
+    tremor: 1.4 left."""
+    still = stale_bias_left(0.0, 1.0)
+    assert still < 1.25
+    for deg, hz in ((1.5, 1.0), (1.5, 0.5), (1.0, 1.0)):
+        assert abs(stale_bias_left(deg, hz) - still) < 0.1, (deg, hz)

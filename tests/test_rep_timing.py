@@ -249,14 +249,18 @@ def test_a_small_rise_from_a_rest_that_drifted_is_timed_from_that_rest():
     third of the tilt measured from the old one, still below the half that tells a rest from a
     pause in the rise (docs/detector.md), so the rise starts there, not at the shift. It is
     measured from that rest: 6.5 degrees, not the 10 it reaches from the old one, and its start
-    is at most the 0.6 degree floor of the 5 % level above it."""
+    is at most the 0.6 degree floor of the 5 % level above it, give or take two samples: the
+    ramp's corner jolts the clip (0.24 g for one sample), which the tilt no longer takes in
+    (a trembling block's slow pull, docs/detector.md 2; taking a quarter of it started this rise
+    8 ms before the floor), and an exact tilt crosses the floor up to 11 ms late (eased corners:
+    16-17 ms, before that change too)."""
     knots, _ = ramp_session([STYLES[0]])
     leave = knots[-2][0] + 0.3 + 0.4
     knots[-1:] = [(leave - 0.4, 3.5), (leave, 3.5)]
     knots += [(leave + 1.0, 10.0), (leave + 1.5, 10.0), (leave + 2.5, 3.5), (leave + 5.5, 3.5)]
     _, drifted = detect(pitch_samples(knots))
     floor = 1000 * (leave + 0.6 / 6.5)  # the 5 % level's 0.6 degree floor, up a 6.5 deg/s ramp
-    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= floor + LATE_MS, drifted
+    assert 1000 * leave - EARLY_MS <= drifted["start_ms"] <= floor + 2 * LATE_MS, drifted
     assert abs(drifted["amplitude_deg"] - 6.5) <= 0.3, drifted
 
 

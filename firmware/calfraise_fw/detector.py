@@ -214,7 +214,8 @@ _PU = const(137)  # the ball-pivot test's gravity (see _block)
 _P_SLOW = const(140)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
 _LEV = const(141)  # the lever the open set's heel raises turned about (_pivots), 1/128 of
 # _LEVER_MM, 0 until measured; then the candidate's own, 0 if too little turn measured it
-_FIELDS = const(143)
+_TREM = const(143)  # whether the last two blocks trembled, bits 0 and 1 (see _block)
+_FIELDS = const(144)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -624,6 +625,19 @@ class RepDetector:
         st[_PGX + 1] = rgy + _OFF
         st[_PGX + 2] = rgz + _OFF
 
+        # tremor: a foot held on its ball trembles at 5-10 Hz (the calf holds the body up, 3-19
+        # deg/s), a foot standing on the floor does not (~0.1 deg/s). The turn's second
+        # difference over blocks passes that band and hardly any sway (1.5 deg at 1 Hz: 0.6
+        # deg/s); over 1 deg/s trembles
+        tx = (wx - 2 * (st[_PW] - _OFF) + st[_PPW] - _OFF) >> 2
+        ty = (wy - 2 * (st[_PW + 1] - _OFF) + st[_PPW + 1] - _OFF) >> 2
+        tz = (wz - 2 * (st[_PW + 2] - _OFF) + st[_PPW + 2] - _OFF) >> 2
+        trembles = 1
+        shook = 0  # trembled in this block and the two before (bits 0, 1, 2; see below)
+        if -256 < tx < 256 and -256 < ty < 256 and -256 < tz < 256:
+            if tx * tx + ty * ty + tz * tz < st[_BIAS2] - _OFF:
+                trembles = 0
+
         # gravity estimate u (1/16384 g): turn it by the gyro (_turn), then pull it towards the
         # accelerometer while that reads ~1 g and the foot turns slowly
         # (the pull goes to the accelerometer's block mean, the tilt at the block's middle, so
@@ -651,49 +665,70 @@ class RepDetector:
             uy = st[_UX + 1] - _OFF
             uz = st[_UX + 2] - _OFF
             state0 = st[_STATE] - _OFF
-            # steady so far and this block not turning: a block the gyro reads turning is the
-            # start of a movement, and the accelerometer then reads the heel's own acceleration
-            # too (a plank's upright foot accelerates across gravity, |a| still near 1 g)
-            steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
-            if steady and calm and w2 < st[_MOVE2] - _OFF:
-                # steady, the accelerometer's tilt is the truth: what the gyro's turn keeps
-                # getting wrong is its bias (integral feedback; the part about gravity tilts
-                # nothing: it is learned below, at rest)
-                ki = st[_KI] - _OFF
-                lim = st[_BIAS_LIM] - _OFF
-                cx = (uy * az - uz * ay) >> 12
-                cy = (uz * ax - ux * az) >> 12
-                cz = (ux * ay - uy * ax) >> 12
-                b = st[_BX] - _OFF + ((cx * ki) >> 12)
-                if -lim < b < lim:
-                    st[_BX] = b + _OFF
-                b = st[_BX + 1] - _OFF + ((cy * ki) >> 12)
-                if -lim < b < lim:
-                    st[_BX + 1] = b + _OFF
-                b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
-                if -lim < b < lim:
-                    st[_BX + 2] = b + _OFF
-                ux += ((ax << 2) - ux + 2) >> 2  # time constant 4 blocks, ~0.16 s
-                uy += ((ay << 2) - uy + 2) >> 2
-                uz += ((az << 2) - uz + 2) >> 2
-            elif w2 < st[_BLEND2] - _OFF and calm:
-                if state0 == _UNSETTLED and w2 < st[_MOVE2] - _OFF:
+            # how far u moves towards the accelerometer: 1/2**k of the way, none while k is 0
+            k = 0
+            if calm and w2 < st[_BLEND2] - _OFF:
+                k = 4  # time constant 16 blocks, ~0.6 s
+            if k and w2 < st[_MOVE2] - _OFF:
+                # steady so far and this block not turning: a block the gyro reads turning is
+                # the start of a movement, and the accelerometer then reads the heel's own
+                # acceleration too (a plank's upright foot accelerates across gravity, |a| still
+                # near 1 g)
+                steady = st[_STILL_MS] - _OFF >= _TRUST_MS and state0 != _RISE
+                if state0 == _UNSETTLED:
                     # handled, or just switched on: the tilt may be far off. Before the first
                     # rest it may be anything (mid-movement): half-way to plain gravity each
-                    # slow block; since, it was followed and is off by the gyro's error over
-                    # the movement: a quarter, which averages a trembling heel's acceleration
-                    # (5-10 Hz, up to 0.3 g) to within the steadiness cone. (Converging slowly,
-                    # the tilt itself moved and read as a foot not steady.)
+                    # slow block till steady; since, it was followed and is off by the gyro's
+                    # error over the movement: a quarter, which averages a trembling heel's
+                    # acceleration (5-10 Hz, up to 0.3 g) to within the steadiness cone.
+                    # (Converging slowly, the tilt itself moved and read as a foot not steady.)
                     k = 2
-                    if rested == 0:
+                    if rested == 0 and not steady:
                         k = 1
-                    ux += ((ax << 2) - ux + k) >> k
-                    uy += ((ay << 2) - uy + k) >> k
-                    uz += ((az << 2) - uz + k) >> k
-                else:
-                    ux += ((ax << 2) - ux + 8) >> 4  # time constant 16 blocks, ~0.6 s
-                    uy += ((ay << 2) - uy + 8) >> 4
-                    uz += ((az << 2) - uz + 8) >> 4
+                if steady and trembles:
+                    # nor trembling: a trembling foot's accelerometer reads the heel's tremor
+                    # across gravity (|a| hardly changes), which the fast pull cuts only 5-10x
+                    # (up to 4 deg of false tilt at rest); such a block keeps the slow pull,
+                    # which cuts 5-10 Hz 20-40x. A block trembles if the turn's second
+                    # difference is over 1 deg/s and its rate changed by over 2 deg/s from the
+                    # block before (0.87 rad/s^2: ~1 deg of false tilt at a 0.2 m lever)
+                    tx = (wx - (st[_PW] - _OFF)) >> 2
+                    ty = (wy - (st[_PW + 1] - _OFF)) >> 2
+                    tz = (wz - (st[_PW + 2] - _OFF)) >> 2
+                    if tx * tx + ty * ty + tz * tz > (st[_BIAS2] - _OFF) << 2:
+                        shook = 1
+                # a tremor lasts, a stop does not: two of the last three blocks (this one
+                # included) trembled. A turn that stops dead flags the one block after it, whose
+                # accelerometer reads gravity again, and the fast pull then takes back the
+                # false tilt the stop's own jolt left (slowed there, a slow landing's end was
+                # timed up to 20 ms later)
+                shook |= ((st[_TREM] - _OFF) << 1) & 6
+                if shook & (shook - 1):
+                    steady = False
+                if steady:
+                    # the accelerometer's tilt is the truth: what the gyro's turn keeps
+                    # getting wrong is its bias (integral feedback; the part about gravity
+                    # tilts nothing: it is learned below, at rest)
+                    ki = st[_KI] - _OFF
+                    lim = st[_BIAS_LIM] - _OFF
+                    cx = (uy * az - uz * ay) >> 12
+                    cy = (uz * ax - ux * az) >> 12
+                    cz = (ux * ay - uy * ax) >> 12
+                    b = st[_BX] - _OFF + ((cx * ki) >> 12)
+                    if -lim < b < lim:
+                        st[_BX] = b + _OFF
+                    b = st[_BX + 1] - _OFF + ((cy * ki) >> 12)
+                    if -lim < b < lim:
+                        st[_BX + 1] = b + _OFF
+                    b = st[_BX + 2] - _OFF + ((cz * ki) >> 12)
+                    if -lim < b < lim:
+                        st[_BX + 2] = b + _OFF
+                    k = 2  # time constant 4 blocks, ~0.16 s
+            if k:
+                ux += ((ax << 2) - ux + (1 << (k - 1))) >> k
+                uy += ((ay << 2) - uy + (1 << (k - 1))) >> k
+                uz += ((az << 2) - uz + (1 << (k - 1))) >> k
+        st[_TREM] = shook + _OFF
         st[_UX] = ux + _OFF
         st[_UX + 1] = uy + _OFF
         st[_UX + 2] = uz + _OFF
@@ -715,8 +750,13 @@ class RepDetector:
             state != _RISE
             and state != _FALL
             and w2 < st[_MOVE2] - _OFF
-            and dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8
-        ):  # at rest, neither turning nor accelerating: what came before is over (and while
+            and (
+                dx * dx + dy * dy + dz * dz < _PIVOT_ABS2 << 8 or st[_STILL_MS] - _OFF >= _TRUST_MS
+            )
+        ):  # at rest, neither turning nor accelerating, or steady there (_TRUST_MS): what came
+            # before is over. A foot held up on its ball trembles (5-10 Hz, 0.1-0.4 g at the
+            # clip) and its d may never fall under the error floor; the tremor is a turn about
+            # the ball that goes nowhere, and steady, the foot stands where it is. (While
             # unsettled, gravity is not known well enough to tell linear acceleration)
             i = 0
             while i < 6:
@@ -779,19 +819,10 @@ class RepDetector:
             st[_KB + 2] += (kd2 + 128) >> 8
             st[_KDD] += (d0 * d0 + d1 * d1 + d2 * d2 + 128) >> 8
             st[_KN] += 1
-        # tremor: a foot held on its ball trembles at 5-10 Hz (the calf holds the body up), a
-        # foot standing on the floor does not. The turn's second difference over blocks passes
-        # that band and hardly any sway (1.5 deg at 1 Hz: 0.6 deg/s); over 1 deg/s trembles
-        tx = (wx - 2 * (st[_PW] - _OFF) + st[_PPW] - _OFF) >> 2
-        ty = (wy - 2 * (st[_PW + 1] - _OFF) + st[_PPW + 1] - _OFF) >> 2
-        tz = (wz - 2 * (st[_PW + 2] - _OFF) + st[_PPW + 2] - _OFF) >> 2
         calm_ms = st[_CALM_MS] - _OFF
-        if quiet and -256 < tx < 256 and -256 < ty < 256 and -256 < tz < 256:
-            if tx * tx + ty * ty + tz * tz < st[_BIAS2] - _OFF:
-                if calm_ms < 60000:
-                    calm_ms += elapsed
-            else:
-                calm_ms = 0
+        if quiet and trembles == 0:
+            if calm_ms < 60000:
+                calm_ms += elapsed
         else:
             calm_ms = 0
         st[_CALM_MS] = calm_ms + _OFF
