@@ -89,7 +89,7 @@ class Recorder:
             try:
                 if self.store.flush():
                     self._detail_off(now_ms)
-            except (OSError, ValueError) as err:
+            except (OSError, ValueError, MemoryError) as err:  # pending: the next tick retries
                 self._failed("storage", err)
 
     def _detail_off(self, t_ms):

@@ -98,21 +98,16 @@ class SessionStore:
 
     def aside(self, write, *args):
         """write(*args) with the open session's file closed meanwhile (what it holds is durable;
-        pending records wait in RAM) and reopened for appending after, each collected in turn:
-        one LittleFS file object at a time (~252 bytes with its cache, in one piece, and a
-        fragmented heap may have one such hole). For the index's and the settings' writes."""
+        pending records wait in RAM until the next commit reopens it): one LittleFS file object
+        at a time (~252 bytes with its cache, in one piece, and a fragmented heap may have one
+        such hole). For the index's and the settings' writes."""
         f = self._file
         if f is not None:
             self._file = None
             f.close()
             f = None
             gc.collect()
-        try:
-            return write(*args)
-        finally:
-            if self.sid is not None and self._file is None:
-                gc.collect()
-                self._file = open(self.path(self.sid), "ab")
+        return write(*args)
 
     def _write_index(self):
         tmp = self.index_path(TMP)
@@ -308,8 +303,11 @@ class SessionStore:
         if not self._n:
             return
         f = self._file
-        if f is None:
-            raise ValueError("no open session")
+        if f is None:  # set aside: reopened here, so a reopen that fails loses nothing
+            if self.sid is None:
+                raise ValueError("no open session")
+            gc.collect()
+            f = self._file = open(self.path(self.sid), "ab")
         f.write(self._mv[: self._n])
         f.flush()
         self._size += self._n
@@ -323,10 +321,11 @@ class SessionStore:
             return
         self._room_for(records.frame_size(records.END), t_ms)
         self._n = records.put_end(self._buf, self._n, reason, t_ms, self.reps, self.sets, self._t0)
-        sid, f = self.sid, self._file
+        sid = self.sid
         try:
             self._commit()
         finally:
+            f = self._file
             self.sid = self._file = None
             if f is not None:
                 f.close()

@@ -534,8 +534,10 @@ def below_the_margin():
 def one_file_at_a_time():
     """The index and the settings written while a session is open: the session's file is
     closed meanwhile (one LittleFS file object at a time: 252 bytes in one piece on the 32-bit
-    port) and its records go on after, pending ones included."""
+    port) and its records go on after, pending ones included. Its reopen waits for the next
+    commit: one that fails (no 252-byte hole) keeps the records pending for the one after."""
     from calfraise_fw import settings, storage
+    from calfraise_fw.recorder import Recorder
 
     live = []
     most = [0]
@@ -567,9 +569,17 @@ def one_file_at_a_time():
         during.append(len(live))
         settings.save(values, path)
 
+    refuse = []
+
+    def counted_open(path, mode="r"):
+        if refuse and mode == "ab":
+            refuse.pop()
+            raise MemoryError("memory allocation failed, allocating 252 bytes")
+        return Counted(open(path, mode))
+
     during = []
     flash()
-    storage.open = lambda path, mode="r": Counted(open(path, mode))
+    storage.open = counted_open
     st = SessionStore(ROOT)
     st.recover()
     old = session(st, 0, 1)
@@ -579,12 +589,17 @@ def one_file_at_a_time():
     st.rep(a_rep(2, 14000))  # pending while the index and the settings are written
     st.mark_synced(old)
     st.aside(save, {"reps_per_set": 10}, MNT + "/settings.json")
-    st.flush()
+    refuse.append(True)
+    errors = []
+    recorder = Recorder(st, BOARD, {}, errors.append, None, None)
+    recorder.tick(15000)  # the reopen is refused: reported, the rep stays pending
+    recorder.tick(16000)
     st.end("ended", 20000)
     del storage.open
     return {
         "most_open": most[0],
         "open_during_settings": during,
+        "errors": [(e["code"], e["message"]) for e in errors],
         "reps": [x["rep"] for x in read(st, sid)["reps"]],
         "sessions": st.sessions(),
         "file_sizes": [os.stat(st.path(i))[6] for i in st.ids()],

@@ -4,6 +4,7 @@ battery-life tables (Markdown) for docs/benchmark.md and docs/power.md."""
 import argparse
 import time
 
+from calfraise.bench import outside, untuned
 from calfraise.bench.accuracy import WALKING, percentile
 from calfraise.bench.ble import ble_figures, ble_table
 from calfraise.bench.corpus import score_corpus
@@ -112,6 +113,10 @@ def main():
     if args.accuracy_only:
         print(f"\n(bench took {time.time() - t0:.0f} s)")
         return
+    print("\n### Conditions not tuned for\n")
+    untuned.main()
+    print("\n### A second, independent model\n")
+    outside.main()
     print("\n## Cost\n")
     print(cost_table())
     print("\n## Device runtime\n")

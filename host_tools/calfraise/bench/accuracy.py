@@ -132,3 +132,18 @@ def percentile(values, q):
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[k]
+
+
+def print_cases(cases, sessions, score_one):
+    """One Markdown row per (name, case) of cases, summed over seeds 0..sessions-1:
+    score_one(case, seed) scores one session."""
+    print("| case | reps | F1 | sets exact | up/down err p95 ms |\n|---|---|---|---|---|")
+    for name, case in cases:
+        total = Score()
+        for seed in range(sessions):
+            total.add(score_one(case, seed))
+        print(
+            f"| {name} | {total.true_reps} | {total.f1:.4f} | {total.sets_exact_share:.0%} "
+            f"| {percentile(total.up_errors_ms, 95)}/{percentile(total.down_errors_ms, 95)} |",
+            flush=True,
+        )

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from calfraise.bench.accuracy import Score, percentile, score_session
+from calfraise.bench.accuracy import print_cases, score_session
 from calfraise.bench.corpus import detect_as_booted
 from calfraise.sim import laces_mount, render
 from calfraise.sim.conditions import _sway, build_condition_plan
@@ -42,19 +42,14 @@ CASES = (
 )
 
 
+def _score(make, seed):
+    plan, overrides = make(seed)
+    trace = render(plan, **overrides)
+    return score_session(trace.truth, detect_as_booted(trace))
+
+
 def main(sessions=8):
-    print("| case | reps | F1 | sets exact | up/down err p95 ms |\n|---|---|---|---|---|")
-    for name, make in CASES:
-        total = Score()
-        for seed in range(sessions):
-            plan, overrides = make(seed)
-            trace = render(plan, **overrides)
-            total.add(score_session(trace.truth, detect_as_booted(trace)))
-        print(
-            f"| {name} | {total.true_reps} | {total.f1:.4f} | {total.sets_exact_share:.0%} "
-            f"| {percentile(total.up_errors_ms, 95)}/{percentile(total.down_errors_ms, 95)} |",
-            flush=True,
-        )
+    print_cases(CASES, sessions, _score)
 
 
 if __name__ == "__main__":

@@ -184,8 +184,7 @@ class VirtualDevice:
             try:
                 await asyncio.wait_for(asyncio.shield(self._supervisor), STOP_GRACE_S)
             except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
-                    self._process.kill()
+                self._kill()
                 await self._supervisor
         finally:  # also when the event loop's end cancels this task and the supervisor
             await self._stack.aclose()
@@ -223,9 +222,12 @@ class VirtualDevice:
         """Kills the firmware and reaps it, its pipes drained: its transport closes on this
         event loop, not in a garbage collection after the loop has closed."""
         if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
+            self._kill()
         await asyncio.shield(self._process.communicate())
+
+    def _kill(self):
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            self._process.kill()
 
     async def _read_events(self):
         pace = _Pace(self.bridge)  # a new process replays from the start
