@@ -422,3 +422,20 @@ def test_a_foot_steps_into_a_lunge_or_split_stance_it_does_not_slide(kind, seed)
         (xa, ya, za), (xb, yb, zb) = a[4], b[4]
         if np.hypot(xb - xa, yb - ya) > 0.05:
             assert max(za, zb) > 0.03
+
+
+@pytest.mark.parametrize("swing", [-20.0, -5.0, 5.0, 20.0])
+def test_a_free_foot_swings_with_its_shank_not_about_its_ball(swing):
+    """A foot held in the air (a single-leg squat's free foot) has nothing holding its ball:
+    pitching `swing` deg from its lifted pose, it turns with the shank about the knee. Every
+    point of the foot keeps its distance from the knee, and the ball moves ~0.43 m x the turn."""
+    from calfraise.sim.exercises import _SHANK_M, _pitched, _swung_about_knee
+
+    lift = (20.0, 0.05, 0.15)
+    ball0 = np.array([lift[1], 0.0, lift[2]])
+    knee = ball0 + _pitched(np.radians(lift[0]), (-0.13, 0, 0.08)) + (0, 0, _SHANK_M)
+    ball = np.array(_swung_about_knee(lift, swing))
+    assert np.linalg.norm(ball - knee) == pytest.approx(np.linalg.norm(ball0 - knee))
+    moved = np.linalg.norm(ball - ball0)
+    chord = 2 * np.linalg.norm(ball0 - knee) * np.sin(np.radians(abs(swing)) / 2)
+    assert moved == pytest.approx(chord) and moved > 0.9 * _SHANK_M * np.radians(abs(swing))

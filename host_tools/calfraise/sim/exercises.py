@@ -32,6 +32,7 @@ from .sensor import random_sensor
 
 _Z = (0.0, 0.0, 0.0)
 _UP = (0.0, 0.0, 1.0)
+_SHANK_M = 0.43  # ankle to knee of a 1.75 m adult (~0.25 of the height)
 
 
 class _Keys:
@@ -76,7 +77,8 @@ def _squats(rng, single):
         down, bottom, up = _u(rng, 1.2, 2.2), _u(rng, 0, 0.6), _u(rng, 0.9, 1.6)
         if free:  # the free leg swings forward or back as the body drops
             swing = _u(rng, -20, 20)
-            pos = (lift[1] + _u(rng, -0.2, 0.2), 0, lift[2] + _u(rng, -0.1, 0.05))
+            hip = (_u(rng, -0.2, 0.2), 0, _u(rng, -0.1, 0.05))
+            pos = np.add(_swung_about_knee(lift, swing), hip)
             k.to(down, lift[0] + swing, 0, _u(rng, -8, 8), pos)
             k.hold(bottom)
             k.to(up, lift[0], 0, 0, (lift[1], 0, lift[2]))
@@ -96,6 +98,22 @@ def _squats(rng, single):
         k.hit(_u(rng, 1.2, 1.8))
         k.hold(0.3)
     return [k.move("single_leg_squat" if single else "squat")]
+
+
+def _swung_about_knee(lift, swing, shank=_SHANK_M):
+    """Where the ball of a foot held in the air goes when the foot pitches `swing` deg from its
+    lifted pose (pitch, dx, dz): nothing holds the ball, so the foot turns with the shank about
+    the knee, `shank` m above the ankle (13 cm behind the ball, 8 cm above the sole)."""
+    p0 = np.radians(lift[0])
+    ankle = np.array([lift[1], 0, lift[2]]) + _pitched(p0, (-0.13, 0, 0.08))
+    knee = ankle + (0, 0, shank)
+    return tuple(knee + _pitched(np.radians(swing), np.array([lift[1], 0, lift[2]]) - knee))
+
+
+def _pitched(rad, v):
+    """v turned heel-up by `rad` about y (the sense pitch_b turns the foot)."""
+    c, s = np.cos(rad), np.sin(rad)
+    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
 
 
 def _step_out_and_back(k, rng, reach):
