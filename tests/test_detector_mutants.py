@@ -241,3 +241,28 @@ def test_a_rep_rising_6_s_after_a_lone_one_opens_the_set_with_it():
     assert gap == 6000 and len(found) == 3, (gap, found)
     found, gap = reps_after(late + 0.001)
     assert gap > 6000 and len(found) == 2 and found[0]["start_ms"] > first_end, (gap, found)
+
+
+def test_a_rise_of_150_ms_is_a_calf_raise_one_of_149_is_not():
+    """A phase shorter than 150 ms is no calf raise (docs/detector.md, 5): 150 ms is one. A 10
+    degree rep between two steady ones rises ever quicker; where it stops counting (its rise
+    time found by bisection, to 0.01 ms) its reported rise, top less start, is exactly 150 ms,
+    and 0.01 ms quicker the rep is gone (its rise would read 149 ms). A test of `<` against
+    `<=` at the rule's own bound, as the set's 6 s rhythm is."""
+
+    def reps_after(up_s):
+        reps = [STYLES[0], (10, up_s, *STYLES[0][2:]), STYLES[0]]
+        found = detect(pitch_samples(ramp_session(reps)[0]))
+        return found, found[1]["top_ms"] - found[1]["start_ms"] if len(found) == 3 else None
+
+    early, late = 0.15, 0.16  # rise times whose rep is not counted, and counted
+    while late - early > 1e-5:
+        mid = (early + late) / 2
+        if reps_after(mid)[1] is None:
+            early = mid
+        else:
+            late = mid
+    found, rise = reps_after(late)
+    assert rise == 150, found
+    found, rise = reps_after(late - 1e-5)
+    assert rise is None and len(found) == 2, found

@@ -20,6 +20,7 @@ compare mtimes) never run a stale copy. Interrupted runs restore the original in
 
 import argparse
 import ast
+import hashlib
 import io
 import json
 import os
@@ -153,6 +154,7 @@ class Mutant:
     col: int
     old: str
     new: str
+    key: str = ""  # its identity without line numbers (`identify`): what --limit samples by
 
     def describe(self):
         return f"line {self.line}:{self.col}: `{self.old}` -> `{self.new or '(removed)'}`"
@@ -174,10 +176,11 @@ class Outcome:
 
 
 def mutable_lines(source, functions):
-    """Line numbers whose tokens may be mutated: code, not docstrings or constant tables."""
+    """{line number: the function's name} for the lines whose tokens may be mutated: code, not
+    docstrings or constant tables (a nested function's lines are named by the innermost)."""
     tree = ast.parse(source)
-    lines = set()
-    for node in ast.walk(tree):
+    lines = {}
+    for node in ast.walk(tree):  # outer functions before the ones inside them
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
             functions is None or node.name in functions
         ):
@@ -185,7 +188,7 @@ def mutable_lines(source, functions):
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 body = body[1:]  # the docstring
             for stmt in body:
-                lines.update(range(stmt.lineno, stmt.end_lineno + 1))
+                lines.update(dict.fromkeys(range(stmt.lineno, stmt.end_lineno + 1), node.name))
     return lines
 
 
@@ -206,7 +209,30 @@ def mutants(source, functions):
             out.append(Mutant(line, col, "not ", ""))
         elif tok.type == tokenize.NUMBER and text.isdigit():
             out.append(Mutant(line, col, text, str(int(text) + 1)))
+    identify(out, source.splitlines(), lines)
     return out
+
+
+def identify(found, source_lines, functions):
+    """Gives each mutant a key that no edit elsewhere in the module changes: its function's
+    name, the text of its line (stripped), the change, and how many mutants before it in that
+    function share those three (two `<` on one line, or two lines alike)."""
+    seen = {}
+    for m in found:
+        base = (functions[m.line], source_lines[m.line - 1].strip(), m.old, m.new)
+        seen[base] = seen.get(base, -1) + 1
+        m.key = "\x1f".join([*base, str(seen[base])])
+
+
+def sample(found, limit):
+    """The `limit` mutants whose keys hash lowest, in file order: a pseudo-random sample that
+    keeps every mutant whose function, line and change stay as they were, whatever moved around
+    them (an edit adds or drops only the mutants it touches, and shifts the cut by a few)."""
+    if not limit or limit >= len(found):
+        return found
+    rank = sorted(found, key=lambda m: hashlib.sha256(m.key.encode()).digest())
+    kept = {id(m) for m in rank[:limit]}
+    return [m for m in found if id(m) in kept]
 
 
 def apply(source, mutant):
@@ -330,8 +356,7 @@ def mutate_module(
         raise SystemExit(f"mutate: the tests of {name} fail without a mutant: {' '.join(tests)}")
     timeout = timeout or max(20, 5 * (time.monotonic() - started))  # a hang is killed
     todo = mutants(writer.original, functions)
-    if limit and limit < len(todo):  # evenly over the whole list, its last function too
-        todo = [todo[k * len(todo) // limit] for k in range(limit)]
+    todo = sample(todo, limit)
     if only:
         unknown = set(only) - (functions or set(only))
         if unknown:
@@ -406,7 +431,8 @@ def main(argv=None):
         "--limit",
         type=int,
         default=0,
-        help="at most N mutants per module, spread over the file (0: all)",
+        help="at most N mutants per module, picked by a hash of each one's function, line "
+        "text and change: the same sample after edits elsewhere (0: all)",
     )
     parser.add_argument(
         "--report",
