@@ -44,11 +44,11 @@ START_SPREAD_MS = END_SPREAD_MS
 TIMES = ("start_ms", "top_ms", "lower_ms", "end_ms")
 
 
-def pitch_samples(knots, eased=False):
+def pitch_samples(knots, eased=False, lever=(0.2, 0.05)):
     """Raw samples (t_ms, ax, ay, az, gx, gy, gz) of a foot pitching through `knots` [(s, deg)],
     straight between them (eased: along half a cosine, the turn speeding up from each knot and
     slowing into the next), about its ball, at 104 Hz with the detector's default scales (4096
-    LSB/g, 32.8 LSB/dps). The clip sits 20 cm behind the ball and 5 cm above it, so the
+    LSB/g, 32.8 LSB/dps). The clip sits 20 cm behind the ball and 5 cm above it (`lever`), so the
     accelerometer reads gravity and the turn's own acceleration (a second difference of the
     clip's path over a sample); the gyro reads the mean rate over its sample period, so its
     samples add up to the turn exactly (an instant's rate would gain or lose a sample's turn at
@@ -66,10 +66,12 @@ def pitch_samples(knots, eased=False):
         share = (1 - math.cos(math.pi * u)) / 2
         return math.radians(pitches[i] + (pitches[i + 1] - pitches[i]) * share)
 
+    back, up = lever
+
     def clip(t):  # the clip's position about the ball (x forward, z up), metres
         p = pitch(t)
         return np.array(
-            [-0.2 * math.cos(p) + 0.05 * math.sin(p), 0.2 * math.sin(p) + 0.05 * math.cos(p)]
+            [-back * math.cos(p) + up * math.sin(p), back * math.sin(p) + up * math.cos(p)]
         )
 
     out = []
