@@ -25,6 +25,7 @@ so the detector meets the exercise in the state it has after real reps.
 import numpy as np
 
 from . import EXERCISES
+from . import quat as Q
 from .conditions import _set
 from .plan import FootMove, Plan, Still
 from .scenario import _u, random_mount, random_walk
@@ -32,6 +33,7 @@ from .sensor import random_sensor
 
 _Z = (0.0, 0.0, 0.0)
 _UP = (0.0, 0.0, 1.0)
+_Y = (0.0, 1.0, 0.0)
 _SHANK_M = 0.43  # ankle to knee of a 1.75 m adult (~0.25 of the height)
 
 
@@ -104,16 +106,15 @@ def _swung_about_knee(lift, swing, shank=_SHANK_M):
     """Where the ball of a foot held in the air goes when the foot pitches `swing` deg from its
     lifted pose (pitch, dx, dz): nothing holds the ball, so the foot turns with the shank about
     the knee, `shank` m above the ankle (13 cm behind the ball, 8 cm above the sole)."""
-    p0 = np.radians(lift[0])
-    ankle = np.array([lift[1], 0, lift[2]]) + _pitched(p0, (-0.13, 0, 0.08))
+    ball = np.array([lift[1], 0, lift[2]])
+    ankle = ball + _pitched(np.radians(lift[0]), (-0.13, 0, 0.08))
     knee = ankle + (0, 0, shank)
-    return tuple(knee + _pitched(np.radians(swing), np.array([lift[1], 0, lift[2]]) - knee))
+    return tuple(knee + _pitched(np.radians(swing), ball - knee))
 
 
 def _pitched(rad, v):
     """v turned heel-up by `rad` about y (the sense pitch_b turns the foot)."""
-    c, s = np.cos(rad), np.sin(rad)
-    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
+    return Q.apply(Q.about(_Y, rad), v)[:, 0]
 
 
 def _step_out_and_back(k, rng, reach):
