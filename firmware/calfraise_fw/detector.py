@@ -213,7 +213,8 @@ _PROV = const(136)  # 1 while the first rest, learned trembling, may be a held t
 _PU = const(137)  # the ball-pivot test's gravity (see _block)
 _P_SLOW = const(140)  # 1 if the previous block was slow and read ~1 g: its d may pull _PU
 _LEV = const(141)  # the lever the open set's heel raises turned about (_pivots), 1/128 of
-# _LEVER_MM, 0 until measured; then the candidate's own, 0 if too little turn measured it
+# _LEVER_MM, 0 until measured
+_P_LEV = const(142)  # the candidate's own lever, 0 if too little turn measured it
 _TREM = const(143)  # whether the last two blocks trembled, bits 0 and 1 (see _block)
 _FIELDS = const(144)
 _CONFIG = (
@@ -1607,7 +1608,7 @@ class RepDetector:
         self._put(_P_PL, _v(st, _PL))
         self._put(_P_TOE, pivots == 2)
         self._put(_PEND, 1)
-        lev = _v(st, _LEV + 1)
+        lev = _v(st, _P_LEV)
         if lev and pivots == 1 and _v(st, _SET_OPEN):  # the set's lever follows its heel raises
             ref = _v(st, _LEV)
             self._put(_LEV, ref + ((lev - ref) >> 2) if ref else lev)
@@ -1668,7 +1669,7 @@ class RepDetector:
         dd = _v(st, _KDD)
         tr = _v(st, _KTR)
         allowed = _v(st, _KN) * _PIVOT_ABS2 + (dd >> 6) * _PIVOT_REL2
-        self._put(_LEV + 1, 0)
+        self._put(_P_LEV, 0)
         if tr <= 0:  # no turn measured (a FIFO gap's rep is not judged): no lever either
             return 1
         bx = _v(st, _KB)
@@ -1698,7 +1699,7 @@ class RepDetector:
             ref = _v(st, _LEV)
             if _v(st, _SET_OPEN) and ref and 2 * lev > 3 * ref:
                 return 0
-            self._put(_LEV + 1, lev)
+            self._put(_P_LEV, lev)
         up = 0  # the lever along the rest's up direction (1/1024 g units of the rest)
         for i in range(3):
             up += (_v(st, _GX + i) >> 4) * (_v(st, _KB + i) >> k)
