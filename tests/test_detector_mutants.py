@@ -9,7 +9,7 @@ import pytest
 
 import test_detector
 from calfraise.analyze import detect_samples
-from calfraise_fw.detector import RepDetector
+from calfraise_fw.detector import _RI, RepDetector
 from test_detector_knife import a_set_from, first_set, moved_clip, then
 from test_rep_timing import (
     EARLY_MS,
@@ -282,3 +282,50 @@ def test_a_set_whose_first_levers_read_short_keeps_counting():
     split = ramps[2]["end_ms"] + 400
     found = detect([s for s in short if s[0] < split] + [s for s in usual if s[0] >= split])
     assert [(r["set"], r["rep"]) for r in found] == [(1, n) for n in range(1, 16)], found
+
+
+class _TopSpy(RepDetector):
+    """The detector, noting the ring slot of the block in which each way down began."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.tops = []
+
+    def _past_top(self):
+        self.tops.append((self._get(_RI) - 1) & 255)
+        super()._past_top()
+
+
+def _stops_on_the_way_down(lead_s):
+    """Three 20 degree reps (eased, as a foot moves: a steady turn's first blocks would pass
+    for gyro bias) that rise in 2 s, hold 1 s, come down to 16.5 degrees in 0.1 s, stop dead
+    there 0.6 s and then come down in 1 s."""
+    knots = [(0, 0.0)]
+    t = lead_s
+    for _ in range(3):
+        knots += [(t, 0.0), (t + 2, 20.0), (t + 3, 20.0), (t + 3.1, 16.5), (t + 3.7, 16.5)]
+        knots.append((t + 4.7, 0.0))
+        t += 6.2
+    knots.append((t + 3, 0.0))
+    detector = _TopSpy(RATE_HZ, 4096, 32.8)
+    return detect_samples(detector, pitch_samples(knots, eased=True)), detector.tops
+
+
+def test_a_foot_that_stops_dead_on_its_way_down_has_not_landed_wherever_it_falls_in_the_ring():
+    """A foot that lowers a little from the top and stops dead (the gyro reads no turn at all)
+    has not landed: 16.5 degrees is well above the quarter of the rep that landing needs, and
+    the rep ends on the way down that follows. The way down's landing is tracked as a ring
+    slot, "none yet" until the foot stops turning; the same reps started whole blocks later,
+    so that the ring's slot 1 falls in the first rep's hold at the top (10 blocks before its
+    way down), report the same times shifted by those blocks and the same amplitudes. (A
+    "none yet" that read as slot 1 made the top hold the landing: a stance the rise had stood
+    on, and the set was lost.)"""
+    base, tops = _stops_on_the_way_down(3.0)
+    assert len(base) == 3, base
+    blocks = (1 + 10 - tops[0]) % 256
+    shifted, _ = _stops_on_the_way_down(3.0 + blocks * BLOCK_S)
+    assert len(shifted) == 3, (blocks, shifted)
+    for a, b in zip(shifted, base, strict=True):
+        for key in TIMES:
+            assert abs(a[key] - b[key] - 1000 * blocks * BLOCK_S) <= 1, (key, a, b)
+        assert a["amplitude_deg"] == b["amplitude_deg"], (a, b)
