@@ -268,19 +268,38 @@ def test_a_rise_of_150_ms_is_a_calf_raise_one_of_149_is_not():
     assert rise is None and len(found) == 2, found
 
 
+def _levers_session(backs):
+    """15 brisk 40 degree reps, each turning about a lever whose clip sits backs[n] m behind the
+    ball (and 5 cm above it): sessions of each lever spliced in the still pauses between reps,
+    400 ms after each end, where the lever moves nothing."""
+    knots, ramps = ramp_session([(40, 0.35, 0.1, 0.4, 0.8)] * len(backs))
+    per_lever = {b: pitch_samples(knots, eased=True, lever=(b, 0.05)) for b in set(backs)}
+    cuts = [-1] + [r["end_ms"] + 400 for r in ramps[:-1]] + [math.inf]
+    samples = []
+    for n, back in enumerate(backs):
+        samples += [s for s in per_lever[back] if cuts[n] <= s[0] < cuts[n + 1]]
+    return samples
+
+
 def test_a_set_whose_first_levers_read_short_keeps_counting():
     """The set's lever (docs/detector.md, 7) is a running estimate that follows its reps. Its
     first reps turned about a lever 15 % shorter (17 cm, the rest 20 cm: the clip slipped, or a
     poor fit): the estimate, seeded by the third, gives way to the set's own lever within a few
     reps, and all 15 count. An estimate that moved away from each reading instead would fall
-    below two thirds of the set's lever and reject the rest as turns about another point. The
-    two sessions are spliced in the still pause after the third rep, where the lever moves
-    nothing."""
-    knots, ramps = ramp_session([(40, 0.35, 0.1, 0.4, 0.8)] * 15)
-    short = pitch_samples(knots, eased=True, lever=(0.17, 0.05))
-    usual = pitch_samples(knots, eased=True)
-    split = ramps[2]["end_ms"] + 400
-    found = detect([s for s in short if s[0] < split] + [s for s in usual if s[0] >= split])
+    below two thirds of the set's lever and reject the rest as turns about another point."""
+    found = detect(_levers_session([0.17] * 3 + [0.2] * 12))
+    assert [(r["set"], r["rep"]) for r in found] == [(1, n) for n in range(1, 16)], found
+
+
+def test_a_set_whose_lever_grows_in_steps_under_half_again_keeps_counting():
+    """The set's estimate moves a quarter of the way to each heel raise's lever (docs/detector.md,
+    7), so a lever that grows in steps, each under the 1.5x that marks a turn about another
+    point, is followed. The clip slips back twice in a set: from 13 cm from the ball to 18.7
+    (1.44x) for three reps, then to 23 (1.23x). After those three reps the estimate is half
+    way to 18.7 cm, within 1.5x of 23, and all 15 count. An estimate that moved only an eighth
+    of the way (under a third after three reps) rejects the 23 cm reps as turns about another
+    point: 8 of 15 count."""
+    found = detect(_levers_session([0.12] * 3 + [0.18] * 3 + [0.225] * 9))
     assert [(r["set"], r["rep"]) for r in found] == [(1, n) for n in range(1, 16)], found
 
 
