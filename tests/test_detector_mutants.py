@@ -348,3 +348,27 @@ def test_a_foot_that_stops_dead_on_its_way_down_has_not_landed_wherever_it_falls
         for key in TIMES:
             assert abs(a[key] - b[key] - 1000 * blocks * BLOCK_S) <= 1, (key, a, b)
         assert a["amplitude_deg"] == b["amplitude_deg"], (a, b)
+
+
+def test_a_small_rise_with_a_block_exactly_on_its_5_percent_level_starts_at_that_level():
+    """Three eased 8.6 degree reps, the clip turned 4 degrees on the shoe: under 12 degrees
+    the 5 % level is the 0.6 degree floor (docs/detector.md), and each rep starts where its
+    rise (half a cosine over 1.5 s) passes it, in closed form. In the first rep a block's
+    squared chord lands exactly on the level (found by a search over amplitudes and turns):
+    the walk back from the top stops below it, and the start is that block's own time. (A walk
+    that stopped on the block took it for a rest above the level and timed the rise from
+    twice the level: 59 ms late.)"""
+    amp = 8.6
+    knots = [(0, 0.0)]
+    t = 3.0
+    for _ in range(3):
+        knots += [(t, 0.0), (t + 1.5, amp), (t + 1.8, amp), (t + 2.8, 0.0)]
+        t += 4.0
+    knots.append((t + 2.0, 0.0))
+    found = detect(turned(pitch_samples(knots, eased=True), 4))
+    floor_deg = 2 * math.degrees(math.asin(math.sqrt(71 * 71 * 9 // 25) / 8192))
+    rise_s = 1.5 * math.acos(1 - 2 * floor_deg / amp) / math.pi
+    assert len(found) == 3, found
+    for n, rep in enumerate(found):
+        exact = 1000 * (3.0 + 4.0 * n + rise_s)
+        assert exact - EARLY_MS <= rep["start_ms"] <= exact + LATE_MS, (exact, rep)
