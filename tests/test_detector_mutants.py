@@ -9,7 +9,7 @@ import pytest
 
 import test_detector
 from calfraise.analyze import detect_samples
-from calfraise_fw.detector import RepDetector
+from calfraise_fw.detector import _RI, RepDetector
 from test_detector_knife import a_set_from, first_set, moved_clip, then
 from test_rep_timing import (
     EARLY_MS,
@@ -268,17 +268,107 @@ def test_a_rise_of_150_ms_is_a_calf_raise_one_of_149_is_not():
     assert rise is None and len(found) == 2, found
 
 
+def _levers_session(backs):
+    """15 brisk 40 degree reps, each turning about a lever whose clip sits backs[n] m behind the
+    ball (and 5 cm above it): sessions of each lever spliced in the still pauses between reps,
+    400 ms after each end, where the lever moves nothing."""
+    knots, ramps = ramp_session([(40, 0.35, 0.1, 0.4, 0.8)] * len(backs))
+    per_lever = {b: pitch_samples(knots, eased=True, lever=(b, 0.05)) for b in set(backs)}
+    cuts = [-1] + [r["end_ms"] + 400 for r in ramps[:-1]] + [math.inf]
+    samples = []
+    for n, back in enumerate(backs):
+        samples += [s for s in per_lever[back] if cuts[n] <= s[0] < cuts[n + 1]]
+    return samples
+
+
 def test_a_set_whose_first_levers_read_short_keeps_counting():
     """The set's lever (docs/detector.md, 7) is a running estimate that follows its reps. Its
     first reps turned about a lever 15 % shorter (17 cm, the rest 20 cm: the clip slipped, or a
     poor fit): the estimate, seeded by the third, gives way to the set's own lever within a few
     reps, and all 15 count. An estimate that moved away from each reading instead would fall
-    below two thirds of the set's lever and reject the rest as turns about another point. The
-    two sessions are spliced in the still pause after the third rep, where the lever moves
-    nothing."""
-    knots, ramps = ramp_session([(40, 0.35, 0.1, 0.4, 0.8)] * 15)
-    short = pitch_samples(knots, eased=True, lever=(0.17, 0.05))
-    usual = pitch_samples(knots, eased=True)
-    split = ramps[2]["end_ms"] + 400
-    found = detect([s for s in short if s[0] < split] + [s for s in usual if s[0] >= split])
+    below two thirds of the set's lever and reject the rest as turns about another point."""
+    found = detect(_levers_session([0.17] * 3 + [0.2] * 12))
     assert [(r["set"], r["rep"]) for r in found] == [(1, n) for n in range(1, 16)], found
+
+
+def test_a_set_whose_lever_grows_in_steps_under_half_again_keeps_counting():
+    """The set's estimate moves a quarter of the way to each heel raise's lever (docs/detector.md,
+    7), so a lever that grows in steps, each under the 1.5x that marks a turn about another
+    point, is followed. The clip slips back twice in a set: from 13 cm from the ball to 18.7
+    (1.44x) for three reps, then to 23 (1.23x). After those three reps the estimate is half
+    way to 18.7 cm, within 1.5x of 23, and all 15 count. An estimate that moved only an eighth
+    of the way (under a third after three reps) rejects the 23 cm reps as turns about another
+    point: 8 of 15 count."""
+    found = detect(_levers_session([0.12] * 3 + [0.18] * 3 + [0.225] * 9))
+    assert [(r["set"], r["rep"]) for r in found] == [(1, n) for n in range(1, 16)], found
+
+
+class _TopSpy(RepDetector):
+    """The detector, noting the ring slot of the block in which each way down began."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.tops = []
+
+    def _past_top(self):
+        self.tops.append((self._get(_RI) - 1) & 255)
+        super()._past_top()
+
+
+def _stops_on_the_way_down(lead_s):
+    """Three 20 degree reps (eased, as a foot moves: a steady turn's first blocks would pass
+    for gyro bias) that rise in 2 s, hold 1 s, come down to 16.5 degrees in 0.1 s, stop dead
+    there 0.6 s and then come down in 1 s."""
+    knots = [(0, 0.0)]
+    t = lead_s
+    for _ in range(3):
+        knots += [(t, 0.0), (t + 2, 20.0), (t + 3, 20.0), (t + 3.1, 16.5), (t + 3.7, 16.5)]
+        knots.append((t + 4.7, 0.0))
+        t += 6.2
+    knots.append((t + 3, 0.0))
+    detector = _TopSpy(RATE_HZ, 4096, 32.8)
+    return detect_samples(detector, pitch_samples(knots, eased=True)), detector.tops
+
+
+def test_a_foot_that_stops_dead_on_its_way_down_has_not_landed_wherever_it_falls_in_the_ring():
+    """A foot that lowers a little from the top and stops dead (the gyro reads no turn at all)
+    has not landed: 16.5 degrees is well above the quarter of the rep that landing needs, and
+    the rep ends on the way down that follows. The way down's landing is tracked as a ring
+    slot, "none yet" until the foot stops turning; the same reps started whole blocks later,
+    so that the ring's slot 1 falls in the first rep's hold at the top (10 blocks before its
+    way down), report the same times shifted by those blocks and the same amplitudes. (A
+    "none yet" that read as slot 1 made the top hold the landing: a stance the rise had stood
+    on, and the set was lost.)"""
+    base, tops = _stops_on_the_way_down(3.0)
+    assert len(base) == 3, base
+    blocks = (1 + 10 - tops[0]) % 256
+    shifted, _ = _stops_on_the_way_down(3.0 + blocks * BLOCK_S)
+    assert len(shifted) == 3, (blocks, shifted)
+    for a, b in zip(shifted, base, strict=True):
+        for key in TIMES:
+            assert abs(a[key] - b[key] - 1000 * blocks * BLOCK_S) <= 1, (key, a, b)
+        assert a["amplitude_deg"] == b["amplitude_deg"], (a, b)
+
+
+def test_a_small_rise_with_a_block_exactly_on_its_5_percent_level_starts_at_that_level():
+    """Three eased 8.6 degree reps, the clip turned 4 degrees on the shoe: under 12 degrees
+    the 5 % level is the 0.6 degree floor (docs/detector.md), and each rep starts where its
+    rise (half a cosine over 1.5 s) passes it, in closed form. In the first rep a block's
+    squared chord lands exactly on the level (found by a search over amplitudes and turns):
+    the walk back from the top stops below it, and the start is that block's own time. (A walk
+    that stopped on the block took it for a rest above the level and timed the rise from
+    twice the level: 59 ms late.)"""
+    amp = 8.6
+    knots = [(0, 0.0)]
+    t = 3.0
+    for _ in range(3):
+        knots += [(t, 0.0), (t + 1.5, amp), (t + 1.8, amp), (t + 2.8, 0.0)]
+        t += 4.0
+    knots.append((t + 2.0, 0.0))
+    found = detect(turned(pitch_samples(knots, eased=True), 4))
+    floor_deg = 2 * math.degrees(math.asin(math.sqrt(71 * 71 * 9 // 25) / 8192))
+    rise_s = 1.5 * math.acos(1 - 2 * floor_deg / amp) / math.pi
+    assert len(found) == 3, found
+    for n, rep in enumerate(found):
+        exact = 1000 * (3.0 + 4.0 * n + rise_s)
+        assert exact - EARLY_MS <= rep["start_ms"] <= exact + LATE_MS, (exact, rep)

@@ -155,6 +155,7 @@ def test_undated_sessions_are_dated_once_the_clock_is_set_in_their_run(scenario)
     assert got["wall_ms"] == [1700000000000, None] and got["skipped"] == [0, 0]
     # after a power loss nobody here can date them: forgotten, and so after the next reboot
     assert (got["undated"], got["forgotten"], got["e"]) == (closed | undated, closed, [])
+    assert got["forgotten_at_once"] == closed  # forget_undated saved the index itself
     assert got["f"] == closed  # dated with no session open: the index was saved all the same
 
 

@@ -359,6 +359,10 @@ def dating():
     st.recover()
     undated = st.entry(e)[2]
     st.forget_undated()
+    dev = power_cut(dev)  # before anything else saves the index: forget_undated's own save
+    st = SessionStore(ROOT)
+    st.recover()
+    forgotten_at_once = st.entry(e)[2]
     f = st.begin(50000, FW, BOARD, {}, run=(4, 1000, 0))
     st.end("button", 51000)
     st.date_undated(1700000000000)  # no session open: nothing else saves the index after it
@@ -376,6 +380,7 @@ def dating():
         "skipped": [read_a["skipped"], read_b["skipped"]],
         "undated": undated,
         "forgotten": st.entry(e)[2],
+        "forgotten_at_once": forgotten_at_once,
         "rebooted": [st.entry(sid)[2] for sid in (a, b, c, d)],
         "e": read(st, e)["clock_fixes"],
     }
