@@ -100,11 +100,12 @@ _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel:
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 # The accelerometer reads gravity plus the clip's alpha x r. It may correct the pivot test's
-# gravity only while alpha stays under 4.8 rad/s^2 (0.15 g on the longest lever, 0.3 m), a
-# two-block turn difference of 2 x 4.8 x (38.5 ms)^2 rad in 2**-16 rad units: a bounce's turning
-# point reverses at 10-30 rad/s^2. (At the model's 0.05 g floor, 1.6 rad/s^2, long slow sets with
-# no rest rely on the gyro alone, and a 5 deg/s stale bias lost a rep)
-_QUIET_ALPHA = const(933)
+# gravity only while alpha stays under 4.8 rad/s^2 (0.15 g on the longest lever, 0.3 m): a
+# block's own alpha (_block), 4.8 x (38.5 ms)^2 rad in 2**-14 rad units: a bounce's turning
+# point reverses at 10-30 rad/s^2, a foot trembling 0.3 deg at 8 Hz at 14. (At the model's
+# 0.05 g floor, 1.6 rad/s^2, long slow sets with no rest rely on the gyro alone, and a 5 deg/s
+# stale bias lost a rep)
+_QUIET_ALPHA = const(117)
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
@@ -749,6 +750,14 @@ class RepDetector:
         dx = ((ax << 2) - ux) >> 3
         dy = ((ay << 2) - uy) >> 3
         dz = ((az << 2) - uz) >> 3
+        # the previous block's angular acceleration: its mean, the change of rate from the last
+        # sample before it to its own last (the bias cancels), as d is its mean acceleration. (A
+        # central difference of block means kept only sin(wT)/wT of a 5-10 Hz tremor's: 0.41 at
+        # 8.4 Hz, and none of a 12.5 Hz one, whose period is two blocks.)
+        nkg = ((st[_BLOCK] - _OFF) * kg) >> 3  # a 17-bit change of rate times this < 2**29
+        alx = ((st[_GL] - st[_GLL]) * nkg) >> 12
+        aly = ((st[_GL + 1] - st[_GLL + 1]) * nkg) >> 12
+        alz = ((st[_GL + 2] - st[_GLL + 2]) * nkg) >> 12
         anchored = 0
         if state == _UNSETTLED or (
             state != _RISE
@@ -780,14 +789,6 @@ class RepDetector:
             sxy = (px * py) >> 14
             sxz = (px * pz) >> 14
             syz = (py * pz) >> 14
-            # alpha: the block's mean, the change of rate from the last sample before it to its
-            # own last (the bias cancels), as d is the block's mean acceleration. (A central
-            # difference of block means kept only sin(wT)/wT of a 5-10 Hz tremor's: 0.41 at
-            # 8.4 Hz, whose acceleration at the heel then went unexplained.)
-            nkg = ((st[_BLOCK] - _OFF) * kg) >> 3  # a 17-bit change of rate times this < 2**29
-            alx = ((st[_GL] - st[_GLL]) * nkg) >> 12
-            aly = ((st[_GL + 1] - st[_GLL + 1]) * nkg) >> 12
-            alz = ((st[_GL + 2] - st[_GLL + 2]) * nkg) >> 12
             if alx > 2047:  # clamped: beyond 78 rad/s^2 is a jolt, not a heel raise
                 alx = 2047
             elif alx < -2047:
@@ -831,14 +832,14 @@ class RepDetector:
             calm_ms = 0
         st[_CALM_MS] = calm_ms + _OFF
         # moving, the pivot test's gravity is turned by the gyro alone, and pulled towards the
-        # accelerometer only in a block whose turn predicts no acceleration of the clip: slow,
-        # ~1 g, and (central difference, so a block late) under _QUIET_ALPHA
-        tx = wx - (st[_PPW] - _OFF)
-        ty = wy - (st[_PPW + 1] - _OFF)
-        tz = wz - (st[_PPW + 2] - _OFF)
-        if anchored == 0 and st[_P_SLOW] - _OFF and -_QUIET_ALPHA < tx < _QUIET_ALPHA:
-            if -_QUIET_ALPHA < ty < _QUIET_ALPHA and -_QUIET_ALPHA < tz < _QUIET_ALPHA:
-                if tx * tx + ty * ty + tz * tz < _QUIET_ALPHA * _QUIET_ALPHA:
+        # accelerometer only by a block (the previous one, whose d the sums just took) whose
+        # turn predicts no acceleration of the clip: slow, ~1 g, and its own alpha under
+        # _QUIET_ALPHA. (Judged by a central difference over two blocks, the tremor's 1.4 f tone
+        # near 12.5 Hz went unseen, and a trembling hold pulled it towards the tremor's
+        # acceleration: 1-4 deg off, and slow reps failed the test.)
+        if anchored == 0 and st[_P_SLOW] - _OFF and -_QUIET_ALPHA < alx < _QUIET_ALPHA:
+            if -_QUIET_ALPHA < aly < _QUIET_ALPHA and -_QUIET_ALPHA < alz < _QUIET_ALPHA:
+                if alx * alx + aly * aly + alz * alz < _QUIET_ALPHA * _QUIET_ALPHA:
                     st[_PU] += (st[_PD] - _OFF + 1) >> 1  # time constant 16 blocks, as u's
                     st[_PU + 1] += (st[_PD + 1] - _OFF + 1) >> 1
                     st[_PU + 2] += (st[_PD + 2] - _OFF + 1) >> 1
