@@ -155,7 +155,36 @@ def test_a_trembling_foot_rocking_on_its_ball_counts_no_rep_past_the_tenth(
     _rear_foot_squats(k, rng, back, heel, n)
     _step(k, rng, (0, 0, 0), 0, (1.2, 2))
     k.hold(0.3)
-    assert_sets_count_and_the_bout_not(both_interpreters, tmp_path, seed, rng, k)
+    assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 0, 4)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_rest_in_doubt_learned_trembling_counts_once_the_foot_is_calm_there(
+    both_interpreters, tmp_path, seed
+):
+    """The mark that holds a trembling rest's reps must not lock counting out. The foot lands
+    firmly 35-45 deg off its stance (a spoiled excursion) and trembles there past the 1.5 s that
+    make it a rest in doubt, then stands calm (as a foot on a slowly moved clip does once it
+    settles): it stands there, and a tenth rep from it releases the 12 raised there. Without
+    the calm clearing the mark, none count."""
+    rng = np.random.default_rng([seed, 17])
+    heel = _u(rng, 35, 45)
+    k = _Keys()
+    back = (-_u(rng, 0.6, 0.9), 0, 0)
+    _step(k, rng, back, heel, (2.5, 3.0))
+    t0 = k.t
+    k.hold(2.0)
+    k.unsteady(rng, t0, air=False)
+    k.hold(1.0)
+    for _ in range(12):
+        k.to(0.5, heel + 20, 0, 0, back)
+        k.to(0.5, heel, 0, 0, back)
+        k.hold(0.7)
+    _step(k, rng, (0, 0, 0), 0, (1.2, 2))
+    k.hold(0.3)
+    # (the set after it, 4 reps straight after a move of the rest over 20 deg with no 5 s
+    # still, is lost: docs/detector.md, 7, "A rest off the stance is in doubt")
+    assert around_sets(both_interpreters, tmp_path, seed, rng, k)[:2] == (4, 12)
 
 
 def test_a_bout_is_what_its_name_says():
@@ -173,9 +202,9 @@ def _reps(n, first_no=1):
     ]
 
 
-def assert_sets_count_and_the_bout_not(runner, tmp_path, seed, rng, k):
-    """A set of 4, the split-squat bout built in k, a set of 4: both sets count in full, the
-    bout nothing."""
+def around_sets(runner, tmp_path, seed, rng, k):
+    """A set of 4, the split-squat bout built in k, a set of 4: how many reps count before the
+    bout, in it and after it."""
     trace = between_stills(
         seed,
         rng,
@@ -183,9 +212,9 @@ def assert_sets_count_and_the_bout_not(runner, tmp_path, seed, rng, k):
     )
     found = reps_on(runner, trace, tmp_path)
     span = trace.truth["distractors"][0]
-    assert len([r for r in found if r["end_ms"] < span["start_ms"]]) == 4
-    assert len([r for r in found if span["start_ms"] <= r["top_ms"] <= span["end_ms"]]) == 0
-    assert len([r for r in found if r["start_ms"] > span["end_ms"]]) == 4
+    before = len([r for r in found if r["end_ms"] < span["start_ms"]])
+    inside = len([r for r in found if span["start_ms"] <= r["top_ms"] <= span["end_ms"]])
+    return before, inside, len([r for r in found if r["start_ms"] > span["end_ms"]])
 
 
 @settings(PROPERTY, max_examples=8)
@@ -217,7 +246,7 @@ def test_a_foot_lying_sole_up_on_a_bench_counts_no_rep(
     k.hit(1.5)
     k.to(0.1)
     rng = np.random.default_rng([seed, 11])
-    assert_sets_count_and_the_bout_not(both_interpreters, tmp_path, seed, rng, k)
+    assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 0, 4)
 
 
 @pytest.mark.parametrize("still_s, n", [(7.0, 6), (1.2, 12)])
