@@ -217,7 +217,9 @@ _LEV = const(141)  # the lever the open set's heel raises turned about (_pivots)
 # _LEVER_MM, 0 until measured
 _P_LEV = const(142)  # the candidate's own lever, 0 if too little turn measured it
 _TREM = const(143)  # whether the last two blocks trembled, bits 0 and 1 (see _block)
-_FIELDS = const(144)
+_ON_BALL = const(144)  # 1 while the rest in doubt was learned with the foot not calm, and it has
+# not been calm there since (_from_sole_up)
+_FIELDS = const(145)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -831,6 +833,8 @@ class RepDetector:
         else:
             calm_ms = 0
         st[_CALM_MS] = calm_ms + _OFF
+        if calm_ms >= _CALM_FOR_MS:
+            st[_ON_BALL] = _OFF
         # moving, the pivot test's gravity is turned by the gyro alone, and pulled towards the
         # accelerometer only by a block (the previous one, whose d the sums just took) whose
         # turn predicts no acceleration of the clip: slow, ~1 g, and its own alpha under
@@ -1394,6 +1398,10 @@ class RepDetector:
                 self._put(_NBACK, 0)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
+        on_ball = 0  # in doubt, and the foot not calm: on its ball (_from_sole_up)
+        if self._rest_off_stance() and _v(st, _CALM_MS) < _CALM_FOR_MS:
+            on_ball = 1
+        self._put(_ON_BALL, on_ball)
 
     def _provisional(self, s, still_ms, calm_ms):
         """The first rest since power-on was learned trembling: the floor under a foot that
@@ -1760,7 +1768,7 @@ class RepDetector:
         if _v(st, _P_TOE):
             return None
         self._keep()
-        if _v(st, _NBACK) < _BACKLOG:
+        if _v(st, _NBACK) < _BACKLOG or _v(st, _ON_BALL):
             return None
         self._stand_here()
         self._put(_RELEASE, 1)
