@@ -53,6 +53,9 @@ class Alarm:
         self.state = False
 
     def wait(self, ms):
+        # a raise gives its exception a traceback buffer, made wherever the heap's top is: let
+        # the last one go while the task sleeps, so no gc meanwhile finds it splitting the heap
+        self._set.__traceback__ = self._timed_out.__traceback__ = None
         self._until = None if self.state else time.ticks_add(time.ticks_ms(), ms)
         return self
 
@@ -66,9 +69,7 @@ class Alarm:
             self._until = None
             return None
         self._sleeper = None  # woken, or set before the wait
-        done = self._set if self.state else self._timed_out
-        done.__traceback__ = None
-        raise done
+        raise self._set if self.state else self._timed_out
 
 
 class EventBus:
