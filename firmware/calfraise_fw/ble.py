@@ -228,7 +228,7 @@ class BleServer:
             if self._conn_event is not None:
                 self._publish_link()
             while self._inbox:
-                self._command(self._inbox.popleft())
+                self._command()
             if self._status_stale or self._status_due:
                 self._refresh_status()
             if self.app.monitor.battery_pct != self._battery_pct:
@@ -318,7 +318,11 @@ class BleServer:
         return False
 
     # --- commands ----------------------------------------------------------------------------
-    def _command(self, data):
+    def _command(self):
+        """Execute and answer the oldest command waiting. Taken from the inbox here, not in
+        run(): a value passed through run()'s stack stays in its generator after the call, and
+        the last command of a visit would live on there, splitting the heap's free blocks."""
+        data = self._inbox.popleft()
         if not self._trusted():  # the table lets no such write through: a bug, or an attack
             self._close_link()
             return

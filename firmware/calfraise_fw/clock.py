@@ -9,6 +9,7 @@ session begins or ends) persist in clock.json. A session begun without the wall 
 run (offset()), and the host estimates a date for it from known_ms after a power loss.
 """
 
+import gc
 import json
 import time
 
@@ -64,6 +65,10 @@ class Clock:
 
     def remember(self):
         """Save the wall time now as the latest known (a later power loss starts from it)."""
+        # a long int that lives on, made mid-visit (SET_TIME) or at a session's start or end:
+        # made after a collect, it takes the heap's lowest hole instead of splitting its free
+        # blocks
+        gc.collect()
         wall = self.wall_ms()
         if wall is None:
             return

@@ -28,17 +28,18 @@ def print_event(event):
 
 class Alarm:
     """asyncio.Event for the loop's own tasks, with a timeout and nothing allocated per wait:
-    `await alarm.wait(ms)` returns when set() is called or ms have passed (`alarm.state` tells
-    which). Event.wait() builds a generator per wait and wait_for_ms() two tasks, a generator
-    and a queue besides; this waits as asyncio.sleep_ms() does, on one long-lived object, and
-    set() brings the sleeper forward as Event.set() does. One task waits on it at a time; set()
-    only from the asyncio loop (a radio's IRQ uses ThreadSafeFlag)."""
+    `await alarm.wait(ms)` returns True when set() is called, False when ms have passed (also
+    `alarm.state`). Event.wait() builds a generator per wait and wait_for_ms() two tasks, a
+    generator and a queue besides; this waits as asyncio.sleep_ms() does, on one long-lived
+    object, and set() brings the sleeper forward as Event.set() does. One task waits on it at a
+    time; set() only from the asyncio loop (a radio's IRQ uses ThreadSafeFlag)."""
 
     def __init__(self):
         self.state = False
         self._sleeper = None  # the task asleep in wait()
         self._until = None  # the next wait's deadline, until its task sleeps
-        self._done = StopIteration()
+        self._set = StopIteration(True)  # what ends a wait: await's value
+        self._timed_out = StopIteration(False)
 
     def set(self):
         self.state = True
@@ -52,6 +53,9 @@ class Alarm:
         self.state = False
 
     def wait(self, ms):
+        # a raise gives its exception a traceback buffer, made wherever the heap's top is: let
+        # the last one go while the task sleeps, so no gc meanwhile finds it splitting the heap
+        self._set.__traceback__ = self._timed_out.__traceback__ = None
         self._until = None if self.state else time.ticks_add(time.ticks_ms(), ms)
         return self
 
@@ -65,8 +69,7 @@ class Alarm:
             self._until = None
             return None
         self._sleeper = None  # woken, or set before the wait
-        self._done.__traceback__ = None
-        raise self._done
+        raise self._set if self.state else self._timed_out
 
 
 class EventBus:

@@ -121,12 +121,15 @@ class Feedback:
                 pattern = self._background()
             if pattern is None:
                 self._show(_OFF)
-                while not await self._woken(_BEAT_MS):
+                while not await self._woken(_BEAT_MS):  # pyright: ignore[reportGeneralTypeIssues] (events.Alarm)
                     pass
                 continue
             for i in range(0, len(pattern), 2):
                 self._show(pattern[i])
-                if await self._interrupted(pattern[i + 1]):
+                ms = pattern[i + 1]  # in beats: an event ends the step, a new pattern all of it
+                while ms > 0 and not await self._woken(min(ms, _BEAT_MS)):  # pyright: ignore[reportGeneralTypeIssues] (events.Alarm)
+                    ms -= _BEAT_MS
+                if self._pattern is not None:
                     break
 
     def _show(self, rgb):
@@ -144,18 +147,10 @@ class Feedback:
             return (_DIM_UP, s["tempo_up_ms"], _DIM_DOWN, s["tempo_down_ms"])
         return None
 
-    async def _interrupted(self, ms):
-        """Wait ms; True if a new pattern arrived meanwhile."""
-        while ms > 0:
-            step = min(ms, _BEAT_MS)
-            if await self._woken(step):
-                return self._pattern is not None
-            ms -= step
-        return False
-
-    async def _woken(self, ms):
-        """Beat, then wait at most ms for an event: True if one came."""
+    def _woken(self, ms):
+        """Beat, then the wait of at most ms for an event: awaited, True if one came. Not a
+        coroutine: a generator made per beat would be alive at the monitor's gc wherever the
+        heap's top was, splitting its free blocks (events.Alarm is made once)."""
         self.heartbeat_ms = time.ticks_ms()
         self._wake.clear()
-        await self._wake.wait(ms)  # pyright: ignore[reportGeneralTypeIssues] (events.Alarm)
-        return self._wake.state
+        return self._wake.wait(ms)

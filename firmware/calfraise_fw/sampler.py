@@ -68,7 +68,11 @@ class Sampler:
                     await self._wait(RETRY_MS[min(failures, len(RETRY_MS) - 1)])
                     failures += 1
                     continue
-            await self._sleep(PERIOD_MS)
+            # awaited here, not in a helper coroutine: a generator made per drain would be
+            # alive at the monitor's gc wherever the heap's top was, splitting its free blocks
+            due = time.ticks_add(time.ticks_ms(), PERIOD_MS)
+            await asyncio.sleep_ms(PERIOD_MS)
+            self._woke(due)
             try:
                 self.drain()
             except ImuError as err:
@@ -79,13 +83,15 @@ class Sampler:
     async def _wait(self, ms):
         """A long wait, in steps that keep the heartbeat fresh for the watchdog."""
         while ms > 0:
-            await self._sleep(min(ms, 1000))
-            ms -= 1000
+            step = min(ms, 1000)
+            due = time.ticks_add(time.ticks_ms(), step)
+            await asyncio.sleep_ms(step)
+            self._woke(due)
+            ms -= step
 
-    async def _sleep(self, ms):
-        """Sleep, staying alive for the watchdog, and keep the worst wake-up latency."""
-        due = time.ticks_add(time.ticks_ms(), ms)
-        await asyncio.sleep_ms(ms)
+    def _woke(self, due):
+        """After a sleep that was due to end at `due`: stay alive for the watchdog, and keep
+        the worst wake-up latency."""
         now = time.ticks_ms()
         late = time.ticks_diff(now, due)
         if late > self.worst_latency_ms:

@@ -40,11 +40,11 @@ LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minut
 # The firmware heap (32-bit port) in which a soak keeps LARGEST_FREE: above runner.HEAP_32 /
 # HEAP_ROMFS, what the firmware needs without MemoryError, because the heap fragments
 # (docs/benchmark.md, "Soak"). The goal is both within 64K. The least block depends on where the
-# host's visits fall on the board's clock, so on how fast the machine pairs: a loaded or slow
-# machine catches more minutes' reports mid-visit. Each is the least that held on a quiet machine
-# plus 16K, because a slower CI machine kept 7,808 bytes at 160K where a quiet one kept 16,896.
-SOAK_HEAP = "176K"  # the modules as .mpy files (30 min at 160K: 16,896 quiet, 7,808 on CI)
-SOAK_HEAP_ROMFS = "120K"  # from a ROMFS image (30 min at 104K: 18,816 quiet, 10,768 loaded)
+# host's visits fall on the board's clock, so on how fast the machine pairs: a slow CI machine
+# kept 7,808 bytes at 160K where a quiet one kept 16,896, before s11-frag took away what a visit
+# left alive above the free blocks. Each keeps 16K or more on a loaded machine: 8K of headroom.
+SOAK_HEAP = "144K"  # the modules as .mpy files (30 min, loaded: 20,112, 21,872; 160K: 23,936)
+SOAK_HEAP_ROMFS = "104K"  # from a ROMFS image (30 min, loaded: 32,816-35,424; 96K: 15,888)
 
 
 def soak_trace(path, hours, rate_hz=RATE_HZ):

@@ -12,6 +12,7 @@ time() and time_ns() read the board's RTC (machine.RTC sets it): after a power-o
 ("rtc_file") across a reset, so it runs on through the reboot as the real one does.
 """
 
+import gc
 import json
 import sys
 
@@ -88,7 +89,12 @@ def rtc_us():
 
 
 def set_rtc_us(unix_us):
+    """A board's RTC is registers, this a long int that lives on: made after a collect, it takes
+    the heap's lowest hole instead of splitting the firmware's free blocks (a host sets the
+    clock at each sync)."""
     global _rtc_at_start_us
+    _rtc_at_start_us = None
+    gc.collect()
     _rtc_at_start_us = unix_us - sim_us()
 
 
