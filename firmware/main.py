@@ -6,4 +6,7 @@ import gc
 gc.threshold(2048)  # boot collects as it goes: startup.main() says why and turns it off
 from calfraise_fw.startup import main  # noqa: E402
 
-main()
+app = main()
+del main  # startup.py is boot only: it released its module, this was its last reference
+if app is not None:
+    app.main()

@@ -319,3 +319,20 @@ def test_a_full_flash_keeps_counting_blinks_red_and_says_so(tmp_path):
     stored = stored_session(flash, recording["session"])
     assert stored["reps"] == [] and stored["end"]["reps"] == len(live) >= 30
     assert [s["reps"] for s in stored["sets"]] == [s["reps"] for s in result.of_type("set_end")]
+
+
+def test_an_app_that_crashes_shows_red_and_resets(tmp_path):
+    """App.main(): a fault outside every supervised task (App.run() itself raising) is
+    reported as app_crashed, lights the LED red for 3 s and resets the board."""
+    from calfraise.device import ROOT as REPO
+
+    csv = still_trace(tmp_path / "still.csv", 5)
+    crash = REPO / "tests" / "mp" / "app_crash.py"
+    result = run_device(csv, script=crash, after_ms=None, extra={"log_outputs": True})
+    assert result.returncode == 4, result.stderr  # machine.reset(), the sim port's exit code
+    [crash] = [e for e in result.of_type("error") if e["code"] == "app_crashed"]
+    assert crash["message"] == "RuntimeError('injected',)"
+    [reset] = result.of_type("sim.reset")
+    assert reset["cause"] == "machine.reset"
+    red = [e for e in result.of_type("sim.led") if e["rgb"][0] and not any(e["rgb"][1:])]
+    assert red and reset["t_ms"] - red[-1]["t_ms"] >= 3000

@@ -11,7 +11,10 @@ resets the board when one keeps failing or stops beating). Everything hardware-s
 from the board file; everything the athlete chose from the settings file.
 """
 
+import asyncio
 import gc
+import sys
+import time
 
 import machine
 
@@ -137,6 +140,18 @@ class App:
             "battery_mv": monitor.battery_mv,
             "battery_pct": monitor.battery_pct,
         }
+
+    def main(self):
+        """Run the app until the board resets (main.py, once startup.main() built it). If the
+        app crashes: the red light, then a reset."""
+        try:
+            asyncio.run(self.run())
+        except Exception as err:
+            sys.print_exception(err)
+            print_event({"type": "error", "code": "app_crashed", "message": repr(err)})
+            Led(self.board.led).show(255, 0, 0)
+            time.sleep_ms(3000)
+            machine.reset()
 
     async def run(self):
         self.publish(

@@ -93,7 +93,6 @@ class BleServer:
         self._transfer: list | None = None  # [file, offset, end] of a READ_SESSION underway
         self._raw_base = 0  # the sampler's sample count at START_RAW
         self._battery_pct = None  # what the battery level and the advertisement say
-        self._chunk = bytearray(p.PREFERRED_MTU)  # scratch: a file's CRC, raw batches
         # a transfer's data chunk, read just before it is notified (NimBLE copies it out of the
         # heap): no new bytes per chunk, so a sync does not fragment the heap
         self._data_chunk = bytearray(p.PREFERRED_MTU)
@@ -432,14 +431,16 @@ class BleServer:
         refused = self._refuse(sid)
         if refused:
             return refused, ()
-        f = open(self.app.store.path(sid), "rb")
+        store = self.app.store
+        f = open(store.path(sid), "rb")
+        buf = store.read_buf
         size = 0
         crc = 0
         while True:
-            n = f.readinto(self._chunk)
+            n = f.readinto(buf)
             if not n:
                 break
-            crc = crc32(memoryview(self._chunk)[:n], crc)
+            crc = crc32(memoryview(buf)[:n], crc)
             size += n
         if offset > size:
             f.close()
@@ -482,12 +483,13 @@ class BleServer:
             self.raw_skipped += n  # the host sees the gap in the sample indices
             return
         room = p.raw_capacity(self._mtu)
+        buf = self.app.store.read_buf
         done = 0
         while done < n:
             k = min(room, n - done)
             index = first_index - self._raw_base + done
-            used = p.pack_raw(self._chunk, index, memoryview(samples)[6 * done :], k)
-            self._outbox.append((self._raw, bytes(self._chunk[:used])))
+            used = p.pack_raw(buf, index, memoryview(samples)[6 * done :], k)
+            self._outbox.append((self._raw, bytes(buf[:used])))
             done += k
         self._wake.set()
 

@@ -5,16 +5,14 @@ also name the IMU a unit really carries, or another output data rate, than its b
 `"imu": {"kind": "mpu6886", "addr": 104, "rate_hz": 200}` (the simulated board follows a trace's
 rate this way).
 Holding the button at power-on is safe mode: the app does not start and the REPL stays free,
-so a broken build can always be replaced.
+so a broken build can always be replaced. main() builds the app and main.py runs it
+(App.main()): this module is boot only, and leaves the heap once the app is built.
 """
 
-import asyncio
 import gc
 import json
 import sys
 import time
-
-import machine
 
 from calfraise_fw import settings as settings_file
 from calfraise_fw.app import App
@@ -58,7 +56,8 @@ def load_board(path=CONFIG):
 
 def release(*modules):
     """Forget modules only boot needed, so their globals leave the heap: the board file's (the
-    app keeps its BOARD, whose parts keep their classes), boardspec's and the IMU package's."""
+    app keeps its BOARD, whose parts keep their classes), boardspec's, the IMU package's and
+    this one's."""
     for name in modules:
         sys.modules.pop(name, None)
         package, _, leaf = name.rpartition(".")
@@ -78,30 +77,25 @@ def safe_mode_requested(board):
 
 
 def main():
+    """Boot: the app built, or None (no board, or safe mode). Boot only: it releases this
+    module, so main.py runs the app with startup's functions out of the heap."""
     try:
         board = load_board()
     except ConfigError as err:
         print_event({"type": "error", "code": "config", "message": str(err)})
-        return
+        return None
     if safe_mode_requested(board):
         Led(board.led).show(0, 0, 255)
         print_event({"type": "safe_mode", "board": board.name})
-        return
+        return None
     settings, problems = settings_file.load()
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
-    release("calfraise_fw.imu")  # open_imu's: the driver's own modules stay
+    release("calfraise_fw.imu", "calfraise_fw.startup")  # open_imu's: the driver's stay
     # main.py had the imports and App() collect every 2 KB allocated, so their garbage (a
     # module's outgrown dict, a loader's leftovers) was reused at once, not left as holes between
     # long-lived objects; at run time the monitor collects once a second, at a quiet moment
     gc.threshold(-1)
     for problem in problems:
         app.publish({"type": "error", "code": "settings", "message": problem})
-    try:
-        asyncio.run(app.run())
-    except Exception as err:
-        sys.print_exception(err)
-        print_event({"type": "error", "code": "app_crashed", "message": repr(err)})
-        Led(board.led).show(255, 0, 0)
-        time.sleep_ms(3000)
-        machine.reset()
+    return app

@@ -75,7 +75,9 @@ class SessionStore:
         self._buf = bytearray(buffer_size)
         self._mv = memoryview(self._buf)
         self._scratch = bytearray(32)  # one fixed-size frame, outside the pending buffer
-        self.read_buf = bytearray(records.MAX_FRAME)  # for every records.Reader of the store
+        # scratch for work that never awaits: every records.Reader of the store, and the BLE
+        # server's file CRC and raw batches (a buffer of their own would cost the heap 256 bytes)
+        self.read_buf = bytearray(records.MAX_FRAME)
         self._n = 0  # pending bytes in _buf
         self._since = 0  # detector ms of the oldest pending record
         self._file = None

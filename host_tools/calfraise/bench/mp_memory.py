@@ -105,8 +105,8 @@ def boot(run_ms):
     board = load_board()
     settings, _problems = settings_file.load()
     app = app_module.App(board, settings)
-    del imu
-    release("calfraise_fw.imu")
+    release("calfraise_fw.imu", "calfraise_fw.startup")  # as startup.main() does
+    del imu, load_board, release
     built = live() - base
     micropython.qstr_info()
     try:

@@ -33,4 +33,6 @@ def _collect_and_report(self):
 
 
 monitor.Monitor._collect = _collect_and_report
-main()
+app = main()
+del main  # as main.py: startup's module leaves the heap
+app.main()
