@@ -777,9 +777,21 @@ class RepDetector:
             while i < 6:
                 st[_KTR + i] = _OFF
                 i += 1
-            st[_PU] = ux + _OFF  # the rest anchors the pivot test's gravity
-            st[_PU + 1] = uy + _OFF
-            st[_PU + 2] = uz + _OFF
+            if state == _UNSETTLED:
+                st[_PU] = ux + _OFF
+                st[_PU + 1] = uy + _OFF
+                st[_PU + 2] = uz + _OFF
+            elif impact == 0:
+                # the rest anchors the pivot test's gravity: the accelerometer's own mean there
+                # (1/8 a block, ~0.3 s: 1.5-3 periods of a tremor), not the tilt. A foot that
+                # stands does not accelerate on average, tremor or not; the tilt is pulled only
+                # in blocks that read the learned 1 g, and a trembling foot's 1 g, learned where
+                # the gyro reads quiet (the tremor's turning points, where its acceleration
+                # peaks), passes one phase of the tremor: the tilt sat 2-5 deg off at rest, and
+                # slow reps failed the test. (A blow or a fall is no gravity: it waits)
+                st[_PU] += ((ax << 2) - (st[_PU] - _OFF) + 4) >> 3
+                st[_PU + 1] += ((ay << 2) - (st[_PU + 1] - _OFF) + 4) >> 3
+                st[_PU + 2] += ((az << 2) - (st[_PU + 2] - _OFF) + 4) >> 3
             anchored = 1
         elif st[_KN] - _OFF < _PIVOT_BLOCKS:
             px = (st[_PW] - _OFF) >> 2
