@@ -187,6 +187,32 @@ def test_a_rest_in_doubt_learned_trembling_counts_once_the_foot_is_calm_there(
     assert around_sets(both_interpreters, tmp_path, seed, rng, k)[:2] == (4, 12)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lunges_rear_heel_creeping_up_as_the_knee_goes_down_counts_no_rep(
+    both_interpreters, tmp_path, seed
+):
+    """A set; then 8 forward lunges in a row with the clip on the foot that stays behind: its
+    heel snaps up 30-50 deg about the ball as the weight goes onto the front foot, then creeps
+    up 10-20 deg more for 1-1.5 s as the knee goes down, back, and down to the stance (the
+    simulator's rear foot; a creep under ~12 % of the angle still counts, Known limits). Each
+    turns about the ball and comes back to the stance, and they come in a set's rhythm; but
+    no calf raise rises so: a push of the calf covers its rise, a quarter of the way up to
+    the top, in about the time its fastest turn would take (docs/detector.md, 7, "One
+    push"). None counts, both sets do; without the rule all 8 count."""
+    rng = np.random.default_rng([seed, 19])
+    k = _Keys()
+    for _ in range(8):
+        heel = _u(rng, 30, 50)
+        k.to(_u(rng, 0.4, 0.7), heel)
+        t0 = k.t
+        k.to(_u(rng, 1.0, 1.5), heel + _u(rng, 10, 20), 0, _u(rng, -4, 4))
+        k.to(_u(rng, 0.8, 1.2), heel)
+        k.unsteady(rng, t0, air=False)
+        k.to(_u(rng, 0.4, 0.7))
+        k.hold(_u(rng, 0.3, 1.5))
+    assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 0, 4)
+
+
 def test_a_bout_is_what_its_name_says():
     """The distractor span covers the bout, so the benchmark scores false reps inside it."""
     trace = bout_trace("stairs", 1)
