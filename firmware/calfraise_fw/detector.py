@@ -106,8 +106,6 @@ _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums 
 # 0.05 g floor, 1.6 rad/s^2, long slow sets with no rest rely on the gyro alone, and a 5 deg/s
 # stale bias lost a rep)
 _QUIET_ALPHA = const(117)
-_PUSH = const(3)  # a calf raise's rise, a quarter of the way up to 95 %, lasts under 3x what its
-# fastest turn would take to cover it (one push: min-jerk 1.3x, a triangle 1.5x); see _crept
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
@@ -221,8 +219,7 @@ _P_LEV = const(142)  # the candidate's own lever, 0 if too little turn measured 
 _TREM = const(143)  # whether the last two blocks trembled, bits 0 and 1 (see _block)
 _ON_BALL = const(144)  # 1 while the rest in doubt was learned with the foot not calm, and it has
 # not been calm there since (_from_sole_up)
-_P_CREPT = const(145)  # 1 if the pending rep's rise crept on after its push (_crept)
-_FIELDS = const(146)
+_FIELDS = const(145)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -1619,7 +1616,6 @@ class RepDetector:
         self._put(_P_SMAX, s_max)
         self._put(_P_PL, _v(st, _PL))
         self._put(_P_TOE, pivots == 2)
-        self._put(_P_CREPT, self._crept(top, s_max))
         self._put(_PEND, 1)
         lev = _v(st, _P_LEV)
         if lev and pivots == 1 and _v(st, _SET_OPEN):  # the set's lever follows its heel raises
@@ -1627,41 +1623,6 @@ class RepDetector:
             self._put(_LEV, ref + ((lev - ref) >> 2) if ref else lev)
         for i in range(3):
             self._st[_P_DX + i] = self._st[_DX + i]
-
-    def _crept(self, top, s_max):
-        """Did the rise creep on after its push? A calf raise lifts the heel in one push of the
-        calf: from a quarter of the way up to the top it takes about as long as its fastest turn
-        would take to cover that (1.3x for a minimum-jerk push, 1.5x for a triangle). A lunge's
-        rear heel snaps up as the weight leaves it, then creeps on for a second as the knee goes
-        down; a foot swung in the air turns in jerks. Over 3x (_PUSH), the rise was no single
-        push. Measured back from the highest block, where the tilt was 3/4 of the amplitude from
-        it: a stance before the rise, a rest that wandered or the rep before, which may lie
-        within a rep's start, are not its rise. The fastest turn is the largest chord over 3
-        blocks (120 ms: a 5-10 Hz tremor averages out). A hitch that stops 0.4 s and goes on at
-        the same speed reads 1.7x."""
-        st = self._st
-        rt = self._ring_t
-        ru = self._ring_u
-        i = _v(st, _I_MAX)
-        k = 3 * i
-        amp = isqrt(s_max)  # chords in 1/4096 g, as the squared amplitude's; ring_u's units
-        oldest = _v(st, _RI)  # are 1/8192 g: differences halved
-        c2 = 0
-        while i != oldest:
-            dx = (ru[3 * i] - ru[k]) >> 1
-            dy = (ru[3 * i + 1] - ru[k + 1]) >> 1
-            dz = (ru[3 * i + 2] - ru[k + 2]) >> 1
-            if dx * dx + dy * dy + dz * dz >= (s_max >> 4) * 9:
-                break  # 3/4 of the amplitude below the top: a quarter of the way up
-            j = 3 * ((i - 3) & _MASK)
-            dx = (ru[3 * i] - ru[j]) >> 1
-            dy = (ru[3 * i + 1] - ru[j + 1]) >> 1
-            dz = (ru[3 * i + 2] - ru[j + 2]) >> 1
-            c2 = max(c2, dx * dx + dy * dy + dz * dz)
-            i = (i - 1) & _MASK
-        # a quarter to 95 % of the way is 0.7 of the amplitude
-        took = (top - rt[i]) * isqrt(c2)
-        return took > _PUSH * 21 * _v(st, _BLOCK_MS) * amp // 10
 
     def _rise_from(self, r, level95):
         """Into _ROSE: start, top and squared amplitude of the rise measured from the tilt at ring
@@ -1863,8 +1824,6 @@ class RepDetector:
             h = _v(st, _HX + i)
             self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
         self._stand_here()  # where the rep rose from
-        if _v(st, _P_CREPT):  # no push of the calf (_crept): the foot stood there, no rep
-            return None
         return self._emit(
             _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
         )

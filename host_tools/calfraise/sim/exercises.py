@@ -158,19 +158,6 @@ def _rear_foot_squats(k, rng, pos, heel, n):
     k.unsteady(rng, t0, air=False)
 
 
-def rear_heel(k, rng, heel=(30, 60), creep=(5, 20)):
-    """The rear foot of a forward lunge: the heel snaps up `heel` deg about the ball as the
-    weight goes onto the front foot, tilts `creep` deg further as the knee goes down, back, and
-    down to the stance; it balances on its ball all the while."""
-    up = _u(rng, *heel)
-    k.to(_u(rng, 0.4, 0.7), up)
-    t0 = k.t
-    k.to(_u(rng, 1.0, 1.5), up + _u(rng, *creep), 0, _u(rng, -4, 4))
-    k.to(_u(rng, 0.8, 1.2), up)
-    k.unsteady(rng, t0, air=False)
-    k.to(_u(rng, 0.4, 0.7))
-
-
 def _lunges(rng):
     """Forward lunges (this foot steps out and back, or stays behind, heel up about its ball,
     while the other steps out) and reverse lunges (this foot steps back onto its ball, the knee
@@ -181,7 +168,13 @@ def _lunges(rng):
         if way < 0.35:
             _step_out_and_back(k, rng, _u(rng, 0.6, 0.9))
         elif way < 0.7:  # rear foot: heel up about the ball while the other leg steps out
-            rear_heel(k, rng)
+            heel = _u(rng, 30, 60)
+            k.to(_u(rng, 0.4, 0.7), heel)
+            t0 = k.t
+            k.to(_u(rng, 1.0, 1.5), heel + _u(rng, 5, 20), 0, _u(rng, -4, 4))
+            k.to(_u(rng, 0.8, 1.2), heel)
+            k.unsteady(rng, t0, air=False)
+            k.to(_u(rng, 0.4, 0.7))
         else:  # reverse lunge: this foot steps back and lands on its ball
             back, heel = (-_u(rng, 0.6, 0.9), 0, 0), _u(rng, 40, 65)
             _step(k, rng, back, heel, (0.8, 1.5))
