@@ -158,6 +158,27 @@ def test_a_trembling_foot_rocking_on_its_ball_counts_no_rep_past_the_tenth(
     assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 0, 4)
 
 
+def _reps_after_a_firm_landing(rng, heel, amp, lead, trembling_s=0.0):
+    """The foot steps back firmly (2.5-3 g) onto its ball, `heel` deg up, stays there `lead` s
+    (trembling and swaying the first `trembling_s` of them), does 12 reps of `amp` deg (0.5 s
+    up, 0.5 s down, 0.7 s held) and steps back to standing."""
+    k = _Keys()
+    back = (-_u(rng, 0.6, 0.9), 0, 0)
+    _step(k, rng, back, heel, (2.5, 3.0))
+    t0 = k.t
+    if trembling_s:
+        k.hold(trembling_s)
+        k.unsteady(rng, t0, air=False)
+    k.hold(lead - trembling_s)
+    for _ in range(12):
+        k.to(0.5, heel + amp, 0, 0, back)
+        k.to(0.5, heel, 0, 0, back)
+        k.hold(0.7)
+    _step(k, rng, (0, 0, 0), 0, (1.2, 2))
+    k.hold(0.3)
+    return k
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_rest_in_doubt_learned_trembling_counts_once_the_foot_is_calm_there(
     both_interpreters, tmp_path, seed
@@ -168,20 +189,7 @@ def test_a_rest_in_doubt_learned_trembling_counts_once_the_foot_is_calm_there(
     settles): it stands there, and a tenth rep from it releases the 12 raised there. Without
     the calm clearing the mark, none count."""
     rng = np.random.default_rng([seed, 17])
-    heel = _u(rng, 35, 45)
-    k = _Keys()
-    back = (-_u(rng, 0.6, 0.9), 0, 0)
-    _step(k, rng, back, heel, (2.5, 3.0))
-    t0 = k.t
-    k.hold(2.0)
-    k.unsteady(rng, t0, air=False)
-    k.hold(1.0)
-    for _ in range(12):
-        k.to(0.5, heel + 20, 0, 0, back)
-        k.to(0.5, heel, 0, 0, back)
-        k.hold(0.7)
-    _step(k, rng, (0, 0, 0), 0, (1.2, 2))
-    k.hold(0.3)
+    k = _reps_after_a_firm_landing(rng, _u(rng, 35, 45), 20.0, 3.0, trembling_s=2.0)
     # (the set after it, 4 reps straight after a move of the rest over 20 deg with no 5 s
     # still, is lost: docs/detector.md, 7, "A rest off the stance is in doubt")
     assert around_sets(both_interpreters, tmp_path, seed, rng, k)[:2] == (4, 12)
@@ -202,17 +210,7 @@ def test_a_plank_landed_on_firmly_counts_from_its_second_rep_and_the_set_after_i
     trembles and sways on its ball the whole time still counts none: docs/detector.md, "Known
     limits".)"""
     rng = np.random.default_rng([seed, 19])
-    heel = _u(rng, 60, 75)
-    k = _Keys()
-    back = (-_u(rng, 0.6, 0.9), 0, 0)
-    _step(k, rng, back, heel, (2.5, 3.0))
-    k.hold(1.0)
-    for _ in range(12):
-        k.to(0.5, heel + 15, 0, 0, back)
-        k.to(0.5, heel, 0, 0, back)
-        k.hold(0.7)
-    _step(k, rng, (0, 0, 0), 0, (1.2, 2))
-    k.hold(0.3)
+    k = _reps_after_a_firm_landing(rng, _u(rng, 60, 75), 15.0, 1.0)
     assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 11, 4)
 
 
