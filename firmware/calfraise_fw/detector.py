@@ -67,7 +67,6 @@ _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a
 _BOOT_SETTLE_MS = const(400)  # at boot, steady this long and not trembling: the first rest
 _CALM_FOR_MS = const(300)  # ... the last this long without a tremor
 _TREMBLE_MS = const(2000)  # ... steady this long though trembling (on its ball: a plank, a hold)
-_PLANTED_MS = const(2000)  # calm and steady this long off the stance, sole down: it stands there
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
 _PLATEAU_MS = const(300)  # steady this long on the way up: a new stance if it rises again
@@ -942,19 +941,12 @@ class RepDetector:
         if s_top == 0:
             s_top = s_max
         level95 = (s_top >> 8) * 231
-        if state == _REST and (
-            still_ms >= _NEW_REST_MS > still_ms - elapsed
-            and (self._sole_up() or self._rest_off_stance())
-            or calm_ms >= _PLANTED_MS > calm_ms - elapsed
-            and still_ms >= _PLANTED_MS
-            and self._rest_off_stance()
-        ):
-            # still for 5 s on a rest the sole-up or stance test refuses, or calm for 2 s on one
-            # off the stance, sole down: the foot stands there after all (the clip was turned
-            # over or moved without a turn fast enough to forget the stance; or the foot stepped
-            # off its ball, where the stance had moved, back onto the floor). Calm is planted: a
-            # foot on its ball or in the air trembles and sways, one on the floor does neither
-            self._stand_here()
+        if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
+            # still for 5 s on a rest the sole-up or stance test refuses: the foot stands there
+            # after all (the clip was turned over or moved without a turn fast enough to forget
+            # the stance)
+            if self._sole_up() or self._rest_off_stance():
+                self._stand_here()
         if state == _UNSETTLED:
             if rested:
                 if still_ms >= _SETTLE_MS:  # a rest was learned since power-on: this is
