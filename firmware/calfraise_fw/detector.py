@@ -219,7 +219,9 @@ _P_LEV = const(142)  # the candidate's own lever, 0 if too little turn measured 
 _TREM = const(143)  # whether the last two blocks trembled, bits 0 and 1 (see _block)
 _ON_BALL = const(144)  # 1 while the rest in doubt was learned with the foot not calm, and it has
 # not been calm there since (_from_sole_up)
-_FIELDS = const(145)
+_SPOT = const(145)  # 1 while _SPX holds where a spoiled excursion was last steady (_came_back)
+_SPX = const(146)
+_FIELDS = const(149)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -611,6 +613,7 @@ class RepDetector:
             st[_FX + 2] = _OFF
         if fast or impact:
             st[_JOLTED] = t + _OFF
+            st[_SPOT] = _OFF  # (a foot that came back after a step or a blow stepped back)
 
         quiet = 0  # the gyro reads (nearly) only its bias: the time to learn it
         if impact == 0:
@@ -983,9 +986,13 @@ class RepDetector:
             # again, and the reps that rose from that rest were its ball's (a lunge's rear foot)
             self._learn_rest()
         elif (
-            still_ms >= _RESETTLE_MS
-            and state != _REST
+            state != _REST
             and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
+            and (
+                still_ms >= _RESETTLE_MS
+                or (state == _SPOILED and still_ms >= _SETTLE_MS > still_ms - elapsed)
+                and self._came_back()
+            )
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
@@ -1018,6 +1025,7 @@ class RepDetector:
             if s < _S_TRIGGER:
                 st[_STATE] = _REST + _OFF
                 st[_CLEARED] = t + _OFF
+                st[_SPOT] = _OFF
         elif fast or s > _S_MAX_AMP:
             st[_STATE] = _UNSETTLED + _OFF
         elif ri == st[_EX_START] - _OFF:
@@ -1410,10 +1418,36 @@ class RepDetector:
                 self._put(_NBACK, 0)
         self._put(_AMP_REF, 0)
         self._put(_STATE, _REST)
+        self._put(_SPOT, 0)
         on_ball = 0  # in doubt, and the foot not calm: on its ball (_from_sole_up)
         if self._rest_off_stance() and _v(st, _CALM_MS) < _CALM_FOR_MS:
             on_ball = 1
         self._put(_ON_BALL, on_ball)
+
+    def _came_back(self):
+        """The foot, off its rest after a spoiled movement, has been steady for _SETTLE_MS: is
+        this where it was steady the last time, with no blow or fast turn since? A foot that
+        keeps coming back to one tilt between smooth turns has a rest there (a plank entered
+        with a firm step onto the ball, its reps begun at once: rests of 0.5-0.8 s never give
+        the 1.5 s that a single steadiness needs, _RESETTLE_MS). Only while a stance is known:
+        a rest off it is in doubt, its reps judged (_from_sole_up); with none (forgotten by a
+        fast turn) the rest becomes the stance, and a foot rocking on its ball would count.
+        Otherwise it remembers this spot for the next time. A rest found so is a place of its
+        own: reps held from an earlier rest in doubt (a lunge's rear foot, landed elsewhere) are
+        dropped, so that ten returns to one place, not to two, release them."""
+        st = self._st
+        x = _v(st, _ANX)
+        y = _v(st, _ANX + 1)
+        z = _v(st, _ANX + 2)
+        if _v(st, _SPOT) and self._stance_known() and self._near(_SPX, x, y, z):
+            if not _v(st, _RELEASE):
+                self._put(_NBACK, 0)
+            return True
+        self._put(_SPX, x)
+        self._put(_SPX + 1, y)
+        self._put(_SPX + 2, z)
+        self._put(_SPOT, 1)
+        return False
 
     def _provisional(self, s, still_ms, calm_ms):
         """The first rest since power-on was learned trembling: the floor under a foot that
