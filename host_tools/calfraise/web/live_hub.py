@@ -59,11 +59,15 @@ class LiveHub:
         if not self.queues:
             self._disconnect()
 
-    def stop(self):
-        """Disconnect; pages still open get None (the server is going away)."""
+    async def stop(self):
+        """Disconnect, and wait till the link is closed (a simulated sensor's firmware ended);
+        pages still open get None (the server is going away)."""
         for queue in self.queues:
             _offer(queue, None)
+        task = self._task
         self._disconnect()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
 
     def _disconnect(self):
         if self._task is not None:

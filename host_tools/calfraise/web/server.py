@@ -107,4 +107,4 @@ def make_app(db_path, connect_args):
 
 
 async def _stop_hub(app):
-    app[HUB].stop()
+    await app[HUB].stop()
