@@ -327,8 +327,8 @@ def test_an_app_that_crashes_shows_red_and_resets(tmp_path):
     from calfraise.device import ROOT as REPO
 
     csv = still_trace(tmp_path / "still.csv", 5)
-    crash = REPO / "tests" / "mp" / "app_crash.py"
-    result = run_device(csv, script=crash, after_ms=None, extra={"log_outputs": True})
+    script = REPO / "tests" / "mp" / "app_crash.py"
+    result = run_device(csv, script=script, after_ms=None, extra={"log_outputs": True})
     assert result.returncode == 4, result.stderr  # machine.reset(), the sim port's exit code
     [crash] = [e for e in result.of_type("error") if e["code"] == "app_crashed"]
     assert crash["message"] == "RuntimeError('injected',)"

@@ -990,8 +990,11 @@ class RepDetector:
             and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
             and (
                 still_ms >= _RESETTLE_MS
-                or (state == _SPOILED and still_ms >= _SETTLE_MS > still_ms - elapsed)
-                and self._came_back()
+                or (
+                    state == _SPOILED
+                    and still_ms >= _SETTLE_MS > still_ms - elapsed
+                    and self._came_back()
+                )
             )
         ):
             # steady, off the old rest, not at a rep's top: a tilt steeper than any rep was no

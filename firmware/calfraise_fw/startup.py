@@ -91,7 +91,8 @@ def main():
     settings, problems = settings_file.load()
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
-    release("calfraise_fw.imu", "calfraise_fw.startup")  # open_imu's: the driver's stay
+    # open_imu's package (the driver's own modules stay), and this module: boot is over
+    release("calfraise_fw.imu", "calfraise_fw.startup")
     # main.py had the imports and App() collect every 2 KB allocated, so their garbage (a
     # module's outgrown dict, a loader's leftovers) was reused at once, not left as holes between
     # long-lived objects; at run time the monitor collects once a second, at a quiet moment
