@@ -9,6 +9,7 @@ import pytest
 
 import test_detector
 from calfraise.analyze import detect_samples
+from calfraise_fw import detector as fw
 from calfraise_fw.detector import _RI, RepDetector
 from test_detector_knife import a_set_from, first_set, moved_clip, then
 from test_rep_timing import (
@@ -372,3 +373,134 @@ def test_a_small_rise_with_a_block_exactly_on_its_5_percent_level_starts_at_that
     for n, rep in enumerate(found):
         exact = 1000 * (3.0 + 4.0 * n + rise_s)
         assert exact - EARLY_MS <= rep["start_ms"] <= exact + LATE_MS, (exact, rep)
+
+
+def _in_the_ring(run, snippet):
+    """Runs a snippet that sets and reads the detector's state fields by name (I_MAX for
+    _I_MAX: MicroPython compiles its consts away, so their values are given here)."""
+    names = ("I_LAND", "CLEARED", "LOWER", "RI", "EX_START", "I_MAX", "S_MAX", "ROSE")
+    names += ("P_START", "P_SMAX")
+    fields = "".join(f"{name} = {getattr(fw, '_' + name)}\n" for name in names)
+    return run(fields + snippet).split()
+
+
+# A rise from a drifted rest, hand-built in the detector's ring (ring index r = 10, a block
+# every 40 ms): the rest 280 units (1/4096 g) from the old one, 5 blocks up the raise, two
+# blocks held exactly on the rise's 95 % level, then the top, 1409 units from the rest. The
+# held blocks sit 12 and 18 units off the raise's line (a foot is never quite in one plane):
+# their squared chord from the rest, 1338^2 + 12^2 + 18^2 = 1,790,712, is the level itself.
+HELD_ON_95_PERCENT = """
+from calfraise_fw.detector import RepDetector
+d = RepDetector(104, 4096, 32.8)
+rest = 280
+ring = [(0, 0, 0)] + [(f * 1409 // 20, 0, 0) for f in (2, 6, 10, 14, 17)]
+ring += [(1338, 12, 18), (1338, 12, 18), (1409, 0, 0)]
+for n, (a, b, c) in enumerate(ring):
+    k = 10 + n
+    d._ring_t[k] = 1000 + 40 * k
+    d._ring_u[3 * k] = 2 * (rest + a) + 32768  # (v >> 1) + 32768 for v in 1/16384 g
+    d._ring_u[3 * k + 1] = 2 * b + 32768
+    d._ring_u[3 * k + 2] = 2 * c + 32768
+s_max = (rest + 1409) ** 2  # the top's squared chord from the old rest
+d._put(I_MAX, 10 + len(ring) - 1)
+d._put(S_MAX, s_max)
+d._rise_from(10, (s_max >> 8) * 231)
+print(d._get(ROSE + 1), d._get(ROSE + 2))
+"""
+
+
+def test_a_rise_held_exactly_on_its_95_percent_level_topped_out_when_it_reached_it(
+    both_interpreters,
+):
+    """The top of a rise is when it first reaches 95 % of its amplitude: a rise measured from
+    a drifted rest that holds exactly on that level for two blocks reached its top at the
+    first of them, as a rise from the rest itself does (the walk to the top stops at the first
+    block at or above the level), not at the second, where it leaves the hold. Its amplitude
+    is the top's squared chord from that rest, 1409^2."""
+    top, amp = _in_the_ring(both_interpreters, HELD_ON_95_PERCENT)
+    assert (int(top), int(amp)) == (1000 + 40 * 16, 1409 * 1409)
+
+
+# A rep hand-built in the ring from ring index 10 on (a block every 40 ms): XS, the tilt's
+# distance from the old rest along x in 1/4096 g, block by block, ending at the top; the rise
+# crosses the trigger after ring index EX. The rep ends (3000 ms) long after it topped out.
+REP_IN_THE_RING = """
+from calfraise_fw.detector import RepDetector
+
+class Turned(RepDetector):
+    def _pivots(self):
+        return 1  # about the ball: these tests are about the rep's times and amplitude
+
+d = Turned(104, 4096, 32.8)
+for n, x in enumerate(XS):
+    k = 10 + n
+    d._ring_t[k] = 1000 + 40 * k
+    d._ring_u[3 * k] = 2 * x + 32768  # (v >> 1) + 32768 for v in 1/16384 g
+    d._ring_u[3 * k + 1] = 32768
+    d._ring_u[3 * k + 2] = 32768
+    d._ring_s[k] = x * x  # the squared chord from the old rest, (0, 0, 0)
+top = XS[-1] * XS[-1]
+for field, value in ((I_LAND, -1), (CLEARED, 0), (LOWER, 2000), (RI, 10 + len(XS))):
+    d._put(field, value)
+d._put(EX_START, EX)
+d._put(I_MAX, 10 + len(XS) - 1)
+d._put(S_MAX, top)
+d._hold_pending((top >> 8) * 231, top // 400, 3000)  # 95 % and 5 % (over the floor)
+print(d._get(P_START), d._get(P_SMAX))
+"""
+
+
+def _rep_in_the_ring(run, xs, ex):
+    """(start ms, squared amplitude) of the rep REP_IN_THE_RING builds from xs."""
+    start, s_max = _in_the_ring(run, f"XS = {xs}\nEX = {ex}\n" + REP_IN_THE_RING)
+    return int(start), int(s_max)
+
+
+def test_a_rise_from_a_rest_exactly_at_its_5_percent_level_is_measured_from_that_rest(
+    both_interpreters,
+):
+    """A 43 degree rep from a rest exactly at its 5 % level off the old rest: top 3000 units
+    from the old rest, so the level, 1/400 of its squared top, is 150^2; the foot rests at 150
+    for five blocks (ring indices 10-14) and rises in six. The walk back from the top takes a
+    block at or above the level as part of the rise or of a rest the foot drifted to; a rest
+    found there, over 2 degrees off, is the one the rise is measured from. A rest exactly at
+    the level is such a rest, as one a unit above it is: the rep's squared amplitude is its
+    top's from there, 2850^2, and it starts where the squared chord from that rest crosses
+    1/400 of that, interpolated between the rest's last block (0) and the rise's first (150^2):
+    36 ms into the block. (Taken for no rest, it was measured from the old rest, 3000^2, 2.1
+    degrees too large, and started at twice the old rest's level, 13 ms into the block.)"""
+    xs = [150] * 5 + [300, 800, 1400, 2000, 2500, 2850, 3000]
+    start, s_max = _rep_in_the_ring(both_interpreters, xs, 16)
+    assert (start, s_max) == (1000 + 40 * 14 + 40 * (2850**2 // 400) // 150**2, 2850**2)
+
+
+@pytest.mark.parametrize("settling", [(231, 223, 215, 207), (207, 215, 223, 231)])
+def test_a_foot_moving_half_its_5_percent_level_in_3_blocks_is_at_no_rest_either_way(
+    both_interpreters, settling
+):
+    """A rest is where the tilt changed by less than half the rep's 5 % level over the 3
+    blocks before (its squared chord from the old rest, 120 ms at 104 Hz), whichever way it
+    moved. A 41 degree rep (top 2900 units from the old rest: the level is 145^2 = 21,025)
+    whose foot shifted 3 degrees off the old rest and, still moving, rose: from 231 units down
+    to 207 over 3 blocks, or from 207 up to 231, a change of exactly 231^2 - 207^2 = 10,512,
+    half the level. Either way that is no rest: the rep is measured from the old rest (2900^2)
+    and starts at the shift, where it crosses the level between the old rest (ring index 11)
+    and the shift's first block. (A fall of exactly half the level taken for a rest measured
+    the rep from 207, 2693^2, started at the rise.)"""
+    xs = [0, 0, *settling, 500, 1100, 1700, 2300, 2700, 2900]
+    start, s_max = _rep_in_the_ring(both_interpreters, xs, 16)
+    assert (start, s_max) == (1000 + 40 * 11 + 40 * 21025 // settling[0] ** 2, 2900**2)
+
+
+def test_a_rise_from_a_creeping_rest_is_measured_from_where_it_left_it(both_interpreters):
+    """A rest may creep (the tilt estimate settling, a foot easing on its ball): a stretch is
+    a rest while its tilt changes by under half the rep's 5 % level over 3 blocks. A 43 degree
+    rep (top 3000 units from the old rest, level 150^2) from a rest 4 degrees off that creeps
+    by 3 units a block (1 degree a second, a change of at most 5,535 over 3 blocks, under half
+    the level, 11,250) from 294 to 312 (ring index 16), then rises: the rise is measured from
+    where the foot left the rest, 312, its squared amplitude 2688^2, and starts where the
+    squared chord from there crosses 1/400 of that, between 312 and the rise's first block
+    (288^2 further). (Measured from the rest 3 blocks before it left it, 303: 2697^2.)"""
+    xs = [294, 297, 300, 303, 306, 309, 312, 600, 1200, 1800, 2400, 2800, 3000]
+    start, s_max = _rep_in_the_ring(both_interpreters, xs, 18)
+    assert (start, s_max) == (1000 + 40 * 16 + 40 * (2688**2 // 400) // 288**2, 2688**2)
