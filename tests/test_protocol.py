@@ -124,6 +124,8 @@ def test_gatt_layout():
     assert [s[0] for s in gatt] == [0x180A, 0x180F, P.SERVICE_UUID]
     open_ones = [f for service in gatt[:2] for _, f in service[1]]
     assert all(f & encrypted == 0 for f in open_ones)  # Device Information, Battery: open
+    assert {f for _, f in gatt[0][1]} == {0x02}  # Device Information: read
+    assert gatt[1][1] == ((0x2A19, 0x12),)  # Battery Level: read, and notify of a change
 
 
 def test_the_setting_table_covers_the_settings():
