@@ -348,6 +348,26 @@ def test_a_disk_full_mid_write_leaves_no_partial_output(
     assert target.read_bytes() != b"the old one" and list(out_dir.iterdir()) == [target]
 
 
+def test_an_output_folder_the_user_may_not_write_is_named_as_such(capsys, monkeypatch, tmp_path):
+    """-o FILE where no file may be created (the folder is not the user's; root, who runs the
+    tests, may write anywhere, so the refusal is the OS's answer put in open's place): one
+    line that says why, "Permission denied", not the error of tidying up a temporary file that
+    was never made; nothing left beside FILE."""
+    from calfraise.host import export
+
+    def refused(*_args):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    db_path = tmp_path / "c.db"
+    with closing(open_db(db_path)) as conn:
+        import_session(conn, "CF-1", session_file(1, workout()))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.setattr(export, "open", refused, raising=False)
+    err = _error(capsys, "--db", db_path, "export", "1", "-o", out_dir / "s.csv")
+    assert "Permission denied" in err and list(out_dir.iterdir()) == [], err
+
+
 # --- the link ------------------------------------------------------------------------------------
 
 

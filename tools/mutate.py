@@ -63,7 +63,15 @@ TARGETS = {
     ),
     "export": (
         "host_tools/calfraise/host/export.py",
-        ["tests/test_export.py"],
+        [
+            "tests/test_export.py",
+            # write_output and save: -o - reported on stderr; a full disk or a folder not
+            # the user's leaves no partial file and says why
+            "tests/test_cli_tidy.py::test_dash_writes_to_stdout_and_reports_on_stderr",
+            "tests/test_host_errors.py::test_a_full_disk_for_an_output_file_is_one_line",
+            "tests/test_host_errors.py::test_a_disk_full_mid_write_leaves_no_partial_output",
+            "tests/test_host_errors.py::test_an_output_folder_the_user_may_not_write_is_named_as_such",
+        ],
         None,
     ),
     "fitfile": (
