@@ -143,7 +143,7 @@ def test_a_small_quick_phase_is_no_calf_raise(up_s, down_s):
 @pytest.mark.parametrize("phase", [2, 4])
 def test_a_shift_held_over_150_ms_is_a_rest(phase):
     """A 4.5 degree shift held 0.16 s before a 20 degree rise: longer than any stop the block
-    grid may miss as a rest (100-150 ms held: either, docs/testing.md), so the rise is timed
+    grid may miss as a rest (100-150 ms held: either, docs/detector.md), so the rise is timed
     and measured from it, as after the 0.25 s hold of test_rep_timing: not from the old rest,
     0.4 s earlier and 24.3 degrees."""
     knots, _truth, leave = drifted_session(4.5, 0.16, lead_s=3.0 + phase * BLOCK_S / 8)
