@@ -200,9 +200,9 @@ def test_a_plank_set_trembling_on_the_ball_counts_every_rep(
     """A set standing, then a set of 10-15 in a plank whose foot trembles 0.1-0.3 deg at
     5-9 Hz the whole time, rests included (the calf holds the body up on the ball, as a split
     squat's rear foot): every rep counts. A rule that dropped reps from a trembling rest failed
-    this (docs/detector.md, Known limits, "A foot that trembles on its ball"). (Not claimed: no
+    this (docs/detector.md, Known limits, "Trembling feet"). (Not claimed: no
     false rep as the foot settles into the trembling plank, nor brisk or varied plank reps, nor
-    0.25 deg at 10 Hz: the same entry.)"""
+    0.25 deg at 10 Hz: docs/detector-history.md, "Trembling feet".)"""
     reps = [
         Rep(20.0, 1.0, 0.0, 1.0, 1.0, rep_no=r + 1, roll_deg=1.5, yaw_deg=0.5) for r in range(n)
     ]

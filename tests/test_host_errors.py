@@ -289,15 +289,26 @@ def test_a_full_disk_rolls_back_says_so_and_the_next_sync_stores_all(
     assert code == 0 and _stored(db_path) == ALL
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def full_disk(tmp_path):
+    """A path that writes as a full disk does: a link in tmp_path to Linux's /dev/full. Never
+    /dev/full itself: the tests run as root, and a bug (or a planted mutant) that renames a
+    file into place over the output would replace the machine's device with a plain file."""
+    if not Path("/dev/full").is_char_device():
+        pytest.skip("needs Linux's /dev/full")
+    link = tmp_path / "full"
+    link.symlink_to("/dev/full")
+    return link
+
+
 @pytest.mark.parametrize("command", ["export", "plot"])
 def test_a_full_disk_for_an_output_file_is_one_line(capsys, tmp_path, command):
     db_path = tmp_path / "c.db"
     with closing(open_db(db_path)) as conn:
         import_session(conn, "CF-1", session_file(1, workout()))
     fmt = ["--format", "csv" if command == "export" else "png"]
-    err = _error(capsys, "--db", db_path, command, "1", *fmt, "-o", "/dev/full", "--force")
-    assert "No space left" in err
+    out = full_disk(tmp_path)
+    err = _error(capsys, "--db", db_path, command, "1", *fmt, "-o", out, "--force")
+    assert "No space left" in err and out.is_symlink()
 
 
 class FillingDisk:
@@ -423,11 +434,12 @@ def test_relative_paths_work_everywhere(capsys, tmp_path, monkeypatch):
         (["--db", "{still}", "sessions"], "not a database"),
         (["--sim", "missing.csv", "live"], "missing.csv"),
         (["device", "format", "--flash", "{tmp}/no/f.img"], "f.img"),
-        (["--sim", "{still}", "capture", "--seconds", "1", "-o", "/dev/full"], "No space left"),
+        (["--sim", "{still}", "capture", "--seconds", "1", "-o", "{full}"], "No space left"),
     ],
 )
 def test_every_entry_point_answers_bad_input_in_one_line(
     capsys, tmp_path, still_trace, argv, words
 ):
-    argv = [a.format(tmp=tmp_path, still=still_trace) for a in argv]
+    full = full_disk(tmp_path) if "{full}" in argv else None
+    argv = [a.format(tmp=tmp_path, still=still_trace, full=full) for a in argv]
     assert words in _error(capsys, *argv)

@@ -26,6 +26,17 @@ def print_event(event):
     sys.stdout.write("\n")
 
 
+def _raised(err):
+    """err, raised once: a raise gives an exception its traceback buffer, which it keeps (and
+    reuses once `__traceback__ = None` empties it). Raised here, while the app is built, the
+    buffer sits among the boot's objects, not wherever the heap's top is at the first wake,
+    where it would split the free heap for good."""
+    try:
+        raise err
+    except StopIteration:
+        return err
+
+
 class Alarm:
     """asyncio.Event for the loop's own tasks, with a timeout and nothing allocated per wait:
     `await alarm.wait(ms)` returns True when set() is called, False when ms have passed (also
@@ -38,8 +49,8 @@ class Alarm:
         self.state = False
         self._sleeper = None  # the task asleep in wait()
         self._until = None  # the next wait's deadline, until its task sleeps
-        self._set = StopIteration(True)  # what ends a wait: await's value
-        self._timed_out = StopIteration(False)
+        self._set = _raised(StopIteration(True))  # what ends a wait: await's value
+        self._timed_out = _raised(StopIteration(False))
 
     def set(self):
         self.state = True
@@ -53,8 +64,8 @@ class Alarm:
         self.state = False
 
     def wait(self, ms):
-        # a raise gives its exception a traceback buffer, made wherever the heap's top is: let
-        # the last one go while the task sleeps, so no gc meanwhile finds it splitting the heap
+        # a raise adds to its exception's traceback: empty it, so that the buffer made at init
+        # (_raised) serves every wait and never grows
         self._set.__traceback__ = self._timed_out.__traceback__ = None
         self._until = None if self.state else time.ticks_add(time.ticks_ms(), ms)
         return self

@@ -9,6 +9,7 @@ so a broken build can always be replaced. main() builds the app and main.py runs
 (App.main()): this module is boot only, and leaves the heap once the app is built.
 """
 
+import asyncio
 import gc
 import json
 import sys
@@ -76,6 +77,10 @@ def safe_mode_requested(board):
     return True
 
 
+async def _nap():
+    await asyncio.sleep_ms(0)
+
+
 def main():
     """Boot: the app built, or None (no board, or safe mode). Boot only: it releases this
     module, so main.py runs the app with startup's functions out of the heap."""
@@ -89,6 +94,10 @@ def main():
         print_event({"type": "safe_mode", "board": board.name})
         return None
     settings, problems = settings_file.load()
+    # asyncio.sleep_ms() ends every sleep by raising one long-lived StopIteration, whose
+    # traceback buffer the first raise makes: made now, it sits with the boot's objects, not
+    # at the heap's top, where it would split the free heap for good (events._raised)
+    asyncio.run(_nap())
     gc.collect()  # the imports' garbage gone, the app's long-lived buffers pack together
     app = App(board, settings)
     # open_imu's package (the driver's own modules stay), and this module: boot is over

@@ -65,7 +65,7 @@ def device_table():
         [
             f"The firmware (firmware/main.py, sim board) through {d['minutes']:.1f} simulated "
             f"minutes ({d['reps']} reps) with `-X heapsize={d['heap']}` on the unix port "
-            f"(64-bit: objects twice their ESP32 size); it ended by {d['exit']}.",
+            f"(64-bit: objects ~1.45 times their ESP32 size); it ended by {d['exit']}.",
             "",
             "| measure | value |",
             "|---|---|",

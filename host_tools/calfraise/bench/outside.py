@@ -45,6 +45,8 @@ CASES = (
     ("seated, 15-30 deg", SEATED),
     ("brisk, each rest settling by ~1 deg after its landing", replace(BRISK, settle_deg=1.0)),
     ("brisk, 1 deg of sway", replace(BRISK, sway_deg=1.0)),
+    ("tempo, 1.5 deg of sway", replace(TEMPO, sway_deg=1.5)),
+    ("seated, 1.5 deg of sway", replace(SEATED, sway_deg=1.5)),
 )
 PEAK_DPS = (160, 260)
 

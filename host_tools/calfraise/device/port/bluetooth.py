@@ -48,6 +48,7 @@ FLAG_WRITE = 0x0008
 FLAG_NOTIFY = 0x0010
 FLAG_INDICATE = 0x0020
 
+_CONN_SLOTS = 1  # connections at once: the firmware stops advertising while a host is connected
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
@@ -274,6 +275,14 @@ class _Link:
         sys.exit(0)
 
 
+def _emptied(table):
+    """A dict or set with its entries taken out one by one: it keeps its table (clear() would
+    free it), so connections coming and going never make a new one."""
+    while table:
+        table.popitem() if isinstance(table, dict) else table.pop()
+    return table
+
+
 class BLE:
     """The singleton BLE object."""
 
@@ -298,10 +307,13 @@ class BLE:
         self._rxbuf = 1024
         self._addr_mode = _ADDR_RANDOM
         self._security = {"bond": False, "le_secure": False, "mitm": False, "io": 3}
-        self._plain = set()  # connections not encrypted yet
+        # the connections' tables made now, with room for _CONN_SLOTS: a dict or set makes its
+        # table at its first entry, which the first connection would put wherever the heap's
+        # top then is, splitting the firmware's free heap for good (NimBLE's are outside it)
+        self._plain = _emptied(set(range(_CONN_SLOTS)))  # connections not encrypted yet
         self._addr = bytearray(6)  # what IRQ addr memoryviews point into
         self._attrs = {}  # value handle -> _Attr
-        self._conns = {}  # conn handle -> MTU
+        self._conns = _emptied(dict.fromkeys(range(_CONN_SLOTS)))  # conn handle -> MTU
         self._in_flight = 0
         self._adv = _AdvData()
         self._resp = _AdvData()
@@ -318,8 +330,8 @@ class BLE:
                 self._link.close()  # the bridge drops the connections and the advertising
                 self._link = None
             if not active:
-                self._conns = {}
-                self._plain = set()
+                _emptied(self._conns)
+                _emptied(self._plain)
                 self._attrs = {}
                 self._in_flight = 0
             self._active = bool(active)
