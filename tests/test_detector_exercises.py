@@ -241,6 +241,36 @@ def around_sets(runner, tmp_path, seed, rng, k):
     return before, inside, len([r for r in found if r["start_ms"] > span["end_ms"]])
 
 
+@settings(PROPERTY, max_examples=6)
+@given(
+    seed=st.integers(0, 2**31),
+    lifts=st.lists(
+        st.tuples(st.floats(30, 60), st.floats(0.4, 0.7), st.floats(6, 20), st.floats(1.0, 1.5)),
+        min_size=4,
+        max_size=6,
+    ),
+)
+def test_a_lunges_rear_heel_that_tilts_on_after_its_push_counts_no_rep(
+    both_interpreters, tmp_path, seed, lifts
+):
+    """A set, then the rear foot of forward lunges, 1-2.5 s apart (a set's rhythm): its heel
+    snaps up 30-60 deg about the ball in 0.4-0.7 s as the other foot steps out, then tilts
+    6-20 deg further over 1-1.5 s as the knee goes down, and comes back to the stance; then
+    another set. Each lift turns about the ball from the stance and back, as a slow heel raise
+    does, but a heel raise is one push up to its top: the foot that goes on turning past its
+    push by more than a rep's 4 deg is no calf raise (docs/detector.md, 7). Both sets count in
+    full, the lunges nothing."""
+    k = _Keys()
+    for heel, snap, extra, knee in lifts:
+        k.to(snap, heel)
+        k.to(knee, heel + extra, 0, 1.5)
+        k.to(1.0, heel)
+        k.to(0.5)
+        k.hold(1.0)
+    rng = np.random.default_rng([seed, 17])
+    assert around_sets(both_interpreters, tmp_path, seed, rng, k) == (4, 0, 4)
+
+
 @settings(PROPERTY, max_examples=8)
 @given(
     seed=st.integers(0, 2**31),

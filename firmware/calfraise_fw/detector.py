@@ -61,7 +61,7 @@ _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
 _M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
 _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the tilt
 
-_PUSHED_ON = const(286)  # 4 deg (_S_TRIGGER's) in the turn sums' unit, 2**-12 rad
+_PUSHED_ON = const(572)  # 8 deg in the turn sums' unit, 2**-12 rad
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a gap
