@@ -8,8 +8,8 @@ turn about its ball. A foot rocking on its ball far from where its sets showed i
 split stance) never becomes the rest reps rise from (docs/detector.md, 7). Heel lifts that
 come one at a time open no set (docs/detector.md, 10). What the detector cannot yet tell from
 a heel raise (a lunge's rear foot whose knee drop adds under 8 deg past its push; a split
-stance held past the posture rule; single-leg squats with the clip on the free foot; sit-stand lifts that
-come within 6 s of another) is measured in the benchmark, not asserted here (see
+stance held past the posture rule; single-leg squats with the clip on the free foot; sit-stand
+lifts that come within 6 s of another) is measured in the benchmark, not asserted here (see
 docs/detector.md, "Known limits").
 """
 
