@@ -61,6 +61,7 @@ _M2_HIGH = const(4 * _M2_1G)  # > 2 g: an impact (heel strike, bump)
 _M2_LOW = const(_M2_1G // 10)  # < 0.32 g: free fall or a jolt
 _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the tilt
 
+_PUSHED_ON = const(572)  # 8 deg in the turn sums' unit, 2**-12 rad
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a gap
@@ -221,7 +222,12 @@ _ON_BALL = const(144)  # 1 while the rest in doubt was learned with the foot not
 # not been calm there since (_from_sole_up)
 _SPOT = const(145)  # 1 while _SPX holds where a spoiled excursion was last steady (_came_back)
 _SPX = const(146)
-_FIELDS = const(149)
+_R_PEAK = const(149)  # the rise's fastest turn (squared, per block)
+_WX = const(150)  # the gyro's turn summed since the rise began, 2**-16 rad
+_WPX = const(153)  # ... at the last new top reached at over a quarter of its fastest rate
+_WTX = const(156)  # ... at the top
+_P_ON = const(159)  # 1 if the pending rep turned on past its push (_pushed_on)
+_FIELDS = const(160)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -1012,6 +1018,7 @@ class RepDetector:
                     st[_PL] = _OFF
                     st[_S_TOP] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
+                    self._push_from_here()
                     self._new_top(ri, s, ex, ey, ez)
             elif dx * dx + dy * dy + dz * dz < _S_NEAR:
                 # follow slow drift: steady, near the tilt's recent mean, and towards the tilt
@@ -1111,6 +1118,21 @@ class RepDetector:
                 # it stopped higher, where the rise had been flat: a stance the foot stood on
                 # before the raise (a rise that only hitched there comes back below it)
                 self._land(level95, level5)
+        state = st[_STATE] - _OFF
+        if state == _RISE or state == _FALL:  # the turn, and where the push up ended (_pushed)
+            st[_WX] += wx
+            st[_WX + 1] += wy
+            st[_WX + 2] += wz
+            if state == _RISE and w2 > st[_R_PEAK] - _OFF:
+                st[_R_PEAK] = w2 + _OFF
+            if st[_I_MAX] - _OFF == ri:  # a new top
+                st[_WTX] = st[_WX]
+                st[_WTX + 1] = st[_WX + 1]
+                st[_WTX + 2] = st[_WX + 2]
+                if w2 >= (st[_R_PEAK] - _OFF) >> 4:  # reached still pushing
+                    st[_WPX] = st[_WX]
+                    st[_WPX + 1] = st[_WX + 1]
+                    st[_WPX + 2] = st[_WX + 2]
         st[_PREV_T] = t + _OFF
         st[_PREV_S] = s + _OFF
         if st[_SET_OPEN] - _OFF and t - (st[_LAST_REP] - _OFF) > _SET_GAP_MS:
@@ -1188,6 +1210,7 @@ class RepDetector:
             return False
         self._put(_PL, 0)
         self._put(_S_TOP, 0)
+        self._push_from_here()
         self._rebase(i, x, y, z)
         self._put(_EX_START, i)
         self._new_top(
@@ -1198,6 +1221,29 @@ class RepDetector:
             (_v(st, _UX + 2) - z) >> 2,
         )
         return True
+
+    def _push_from_here(self):
+        """A rise begins: the turn is summed from here (_pushed)."""
+        for i in range(7):
+            self._put(_R_PEAK + i, 0)
+
+    def _pushed_on(self):
+        """Did the foot go on turning, past where its push up ended, by more than 8 deg (twice
+        the tilt that opens a rep: a movement of its own, beyond a held top's sway)? A heel
+        raise is one push about the ball up to its top, then a hold; a lunge's rear heel snaps
+        up and then tilts 5-20 deg further, slowly, as the knee goes down. Measured by the gyro
+        along the rise's turn, which the accelerometer's pull does not bend: the turn to the
+        top, less its part along the turn to the last new top reached at over a quarter of the
+        rise's fastest rate."""
+        st = self._st
+        pt = 0
+        tt = 0
+        for i in range(3):
+            p = max(-8191, min(8191, _v(st, _WPX + i) >> 4))
+            q = max(-8191, min(8191, _v(st, _WTX + i) >> 4))
+            pt += p * q
+            tt += q * q
+        return tt - pt > _PUSHED_ON * isqrt(tt)
 
     def _settled_plateau(self):
         """Was the plateau on the way up (ring index _I_PL) steady for _SETTLE_MS?"""
@@ -1665,6 +1711,7 @@ class RepDetector:
         self._put(_P_SMAX, s_max)
         self._put(_P_PL, _v(st, _PL))
         self._put(_P_TOE, pivots == 2)
+        self._put(_P_ON, self._pushed_on())
         self._put(_PEND, 1)
         lev = _v(st, _P_LEV)
         if lev and pivots == 1 and _v(st, _SET_OPEN):  # the set's lever follows its heel raises
@@ -1873,6 +1920,8 @@ class RepDetector:
             h = _v(st, _HX + i)
             self._put(_HX + i, h + (_v(st, _P_DX + i) >> 2) - (h >> 2))
         self._stand_here()  # where the rep rose from
+        if _v(st, _P_ON):
+            return None  # a heel raise of the vote and the stance, but no calf raise
         return self._emit(
             _v(st, _P_START), _v(st, _P_TOP), _v(st, _P_LOWER), _v(st, _P_END), _v(st, _P_SMAX)
         )
