@@ -1119,7 +1119,7 @@ class RepDetector:
                 # before the raise (a rise that only hitched there comes back below it)
                 self._land(level95, level5)
         state = st[_STATE] - _OFF
-        if state == _RISE or state == _FALL:  # the turn, and where the push up ended (_pushed)
+        if state == _RISE or state == _FALL:  # the turn, and where the push up ended (_pushed_on)
             st[_WX] += wx
             st[_WX + 1] += wy
             st[_WX + 2] += wz
@@ -1223,8 +1223,9 @@ class RepDetector:
         return True
 
     def _push_from_here(self):
-        """A rise begins: the turn is summed from here (_pushed)."""
-        for i in range(7):
+        """A rise begins: the turn is summed from here (_pushed_on). The top's sum (_WTX) is
+        written at the rise's first block, a new top, before it is read."""
+        for i in range(_WTX - _R_PEAK):  # _R_PEAK, _WX and _WPX
             self._put(_R_PEAK + i, 0)
 
     def _pushed_on(self):
