@@ -5,7 +5,7 @@ reading gravity and the turn's own acceleration).
 Each rule of docs/detector.md, 2 and 6 ("Switched on"), on its own:
 - the first tilt is taken from a block that may be moving: the accelerometer's 1 g is learned
   at rest, not from that block, or the pull to the accelerometer never starts;
-- a steady gyro is no bias while the tilt moves (the slow start of a smooth turn);
+- a steady gyro is no bias while the tilt moves (the slow start of a smooth turn, a sway);
 - a foot held on its ball trembles, and its top is no rest; a trembling foot held still for
   2 s is a rest all the same (a plank on the toes).
 """
@@ -98,6 +98,21 @@ def test_the_slow_start_of_a_smooth_turn_is_not_learned_as_the_gyro_bias():
     bias = det.gyro_bias
     assert bias is not None
     assert max(abs(b) / 16 / 32.8 for b in bias) < 0.5, bias
+
+
+def test_a_foot_swaying_from_power_on_does_not_teach_its_sway_as_the_gyro_bias():
+    """Switched on swaying, with no still moment (1.5 deg at 0.7 Hz: mid-sway the gyro reads a
+    steady 6.6 deg/s, as a bias does) and a gyro 2 deg/s off on each axis: the sway's turn is
+    in the gyro and in the accelerometer alike, so the bias learned is the gyro's own."""
+    half = 1 / 1.4  # s: from one side of the sway to the other, along half a cosine
+    knots = [(k * half, 1.5 * (-1) ** k) for k in range(8)]
+    off = round(2.0 * 32.8)  # the gyro's bias, raw counts
+    det = RepDetector(104, 4096, 32.8)
+    for t, ax, ay, az, gx, gy, gz in pitch_samples(knots, eased=True):
+        det.update(t, ax, ay, az, gx + off, gy + off, gz + off)
+    bias = det.gyro_bias
+    assert bias is not None
+    assert max(abs(b / 16 - off) for b in bias) / 32.8 < 0.5, bias
 
 
 def test_a_rep_rising_before_the_first_rest_counts_once_the_rest_is_known():

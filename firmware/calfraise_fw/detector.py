@@ -107,6 +107,7 @@ _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums 
 # 0.05 g floor, 1.6 rad/s^2, long slow sets with no rest rely on the gyro alone, and a 5 deg/s
 # stale bias lost a rep)
 _QUIET_ALPHA = const(117)
+_BIAS_BLOCKS = const(25)  # the first bias's window (1 s): the gyro's turn over it less gravity's
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
@@ -227,7 +228,10 @@ _WX = const(150)  # the gyro's turn summed since the rise began, 2**-16 rad
 _WPX = const(153)  # ... at the last new top reached at over a quarter of its fastest rate
 _WTX = const(156)  # ... at the top
 _P_ON = const(159)  # 1 if the pending rep turned on past its push (_pushed_on)
-_FIELDS = const(160)
+_QA = const(160)  # the first bias's window (_bias_window): the accelerometer at its start,
+_QG = const(163)  # the raw gyro summed since, and its blocks (0: no window open)
+_QN = const(166)
+_FIELDS = const(167)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -919,28 +923,27 @@ class RepDetector:
             if still_ms < 60000:
                 still_ms += elapsed
         st[_STILL_MS] = still_ms + _OFF
+        if st[_CAL] - _OFF < 12:
+            ok = quiet and calm and trembles == 0
+            self._bias_window(ok, ax, ay, az, rgx, rgy, rgz, m2)
         if quiet and still_ms > 400:
             # the gyro reads only its bias, the tilt holds: the accelerometer reads gravity
             # alone, this accelerometer's 1 g (its bias and gain errors included)
             st[_M2REST] += (m2 - (st[_M2REST] - _OFF) + 4) >> 3
-            # bias: fast at first while the gyro is quiet; then slowly whenever the tilt is
+            # bias: first from a window (_bias_window); then slowly whenever the tilt is
             # steady at rest, sway and all (it averages out), which also learns the part about
             # gravity that the accelerometer cannot see
-            k = 0
-            if st[_CAL] - _OFF < 12 and self._held_still(ux, uy, uz):
-                k = 2
-            elif w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
-                k = 6
             lim = st[_BIAS_LIM] - _OFF
-            if k and -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (-lim < rgz << 4 < lim):
-                b = st[_BX] - _OFF
-                st[_BX] = b + (((rgx << 4) - b) >> k) + _OFF
-                b = st[_BX + 1] - _OFF
-                st[_BX + 1] = b + (((rgy << 4) - b) >> k) + _OFF
-                b = st[_BX + 2] - _OFF
-                st[_BX + 2] = b + (((rgz << 4) - b) >> k) + _OFF
-                if st[_CAL] - _OFF < 100:
-                    st[_CAL] += 1
+            if w2 < st[_BIAS2] - _OFF and state == _REST and s < _S_SETTLED:
+                if -lim < rgx << 4 < lim and -lim < rgy << 4 < lim and (-lim < rgz << 4 < lim):
+                    b = st[_BX] - _OFF
+                    st[_BX] = b + (((rgx << 4) - b) >> 6) + _OFF
+                    b = st[_BX + 1] - _OFF
+                    st[_BX + 1] = b + (((rgy << 4) - b) >> 6) + _OFF
+                    b = st[_BX + 2] - _OFF
+                    st[_BX + 2] = b + (((rgz << 4) - b) >> 6) + _OFF
+                    if st[_CAL] - _OFF < 100:
+                        st[_CAL] += 1
 
         ri = st[_RI] - _OFF
         ring_t = ptr32(self._ring_t)
@@ -1141,13 +1144,50 @@ class RepDetector:
             return self._after_block(t, impact | fast)
         return None
 
-    def _held_still(self, x, y, z):
-        """Is the tilt (x, y, z) within 1.5 deg of where it was 10 blocks (0.4 s) ago? Before
-        the gyro's bias is known, a quiet gyro is one that reads steadily, and so does the slow
-        start of a smooth turn (a rep's way up or down: 10-20 deg/s, read as a bias); a constant
-        bias tilts the estimate to a standing offset from the accelerometer, a turn moves it."""
-        j = (_v(self._st, _RI) - 10) & _MASK
-        return self._ring_d2(j, x, y, z) < _S_NEAR
+    def _bias_window(self, ok, ax, ay, az, gx, gy, gz, m2):
+        """The first bias, before any is known: over a second of quiet (ok: the gyro reads
+        steadily, the accelerometer ~1 g, no tremor), the gyro's turn less the turn that the
+        accelerometer saw gravity make is the bias times the time. A foot that sways or
+        starts a smooth turn reads a steady gyro too, and its turn is in both (taken alone,
+        the gyro learned a 1 Hz sway's 6 deg/s, or a slow rise's 10-20, as bias)."""
+        st = self._st
+        n = _v(st, _QN)
+        if not ok:
+            st[_QN] = _OFF
+            return
+        if n == 0:
+            self._put(_QA, ax)
+            self._put(_QA + 1, ay)
+            self._put(_QA + 2, az)
+            for i in range(3):
+                self._put(_QG + i, 0)
+        else:
+            st[_QG] += gx
+            st[_QG + 1] += gy
+            st[_QG + 2] += gz
+        n += 1
+        if n > _BIAS_BLOCKS:
+            n = 0
+            qx = _v(st, _QA)
+            qy = _v(st, _QA + 1)
+            qz = _v(st, _QA + 2)
+            d = max(m2 >> 8, 1)  # |a|^2 in (1/4096 g)^2 >> 12
+            kg = _v(st, _KG)
+            lim = _v(st, _BIAS_LIM)
+            # the turn gravity made in the sensor's frame, q x a (1/4096 g)^2 over |a|^2, in
+            # 2**-16 rad as raw gyro sums: the sensor turned the opposite way, so it adds
+            tx = ((qy * az - qz * ay) << 4) // d * 4096 // kg
+            ty = ((qz * ax - qx * az) << 4) // d * 4096 // kg
+            tz = ((qx * ay - qy * ax) << 4) // d * 4096 // kg
+            bx = ((_v(st, _QG) + tx) << 4) // _BIAS_BLOCKS
+            by = ((_v(st, _QG + 1) + ty) << 4) // _BIAS_BLOCKS
+            bz = ((_v(st, _QG + 2) + tz) << 4) // _BIAS_BLOCKS
+            if -lim < bx < lim and -lim < by < lim and -lim < bz < lim:
+                self._put(_BX, bx)
+                self._put(_BX + 1, by)
+                self._put(_BX + 2, bz)
+                self._put(_CAL, 12)
+        self._put(_QN, n)
 
     @micropython.viper
     def _turn(self, i: int, wx: int, wy: int, wz: int):
