@@ -379,7 +379,7 @@ def _in_the_ring(run, snippet):
     """Runs a snippet that sets and reads the detector's state fields by name (I_MAX for
     _I_MAX: MicroPython compiles its consts away, so their values are given here)."""
     names = ("I_LAND", "CLEARED", "LOWER", "RI", "EX_START", "I_MAX", "S_MAX", "ROSE")
-    names += ("P_START", "P_SMAX")
+    names += ("P_START", "P_SMAX", "P_END", "GX", "I_VAL")
     fields = "".join(f"{name} = {getattr(fw, '_' + name)}\n" for name in names)
     return run(fields + snippet).split()
 
@@ -504,3 +504,55 @@ def test_a_rise_from_a_creeping_rest_is_measured_from_where_it_left_it(both_inte
     xs = [294, 297, 300, 303, 306, 309, 312, 600, 1200, 1800, 2400, 2800, 3000]
     start, s_max = _rep_in_the_ring(both_interpreters, xs, 18)
     assert (start, s_max) == (1000 + 40 * 16 + 40 * (2688**2 // 400) // 288**2, 2688**2)
+
+
+# A 20 degree rep (top 1400 units, 1/4096 g, from the old rest) that lands elsewhere, hand-built
+# in the ring from ring index 10 (a block every 40 ms): it rises along x, holds, and comes down
+# in a straight line to LANDING, off the raise's plane (a foot lands a little turned), where it
+# stops turning at ring index 26. Every tilt is on the 1/4096 g grid its chords are taken in.
+LANDING = (300, 40, -60)
+LANDED_ELSEWHERE = """
+from calfraise_fw.detector import RepDetector
+
+class Turned(RepDetector):
+    def _pivots(self):
+        return 1  # about the ball: this test is about where the rep ends and the rest
+
+d = Turned(104, 4096, 32.8)
+top = (1400, 0, 0)
+ring = [(x, 0, 0) for x in (0, 0, 0, 0, 100, 300, 600, 1000, 1340)] + [top] * 3
+for f in (20, 45, 70, 90):  # hundredths of the way down
+    ring.append(tuple(t + (l - t) * f // 100 for t, l in zip(top, LANDING)))
+ring += [LANDING] * 3
+for n, v in enumerate(ring):
+    k = 10 + n
+    d._ring_t[k] = 1000 + 40 * k
+    for c in range(3):
+        d._ring_u[3 * k + c] = 2 * v[c] + 32768  # (v >> 1) + 32768 for v in 1/16384 g
+    d._ring_s[k] = sum(c * c for c in v)  # the squared chord from the old rest, (0, 0, 0)
+s_max = 1400 * 1400
+for field, value in ((CLEARED, 0), (LOWER, 1000 + 40 * 21), (RI, 10 + len(ring))):
+    d._put(field, value)
+d._put(EX_START, 16)
+d._put(I_MAX, 19)
+d._put(S_MAX, s_max)
+d._put(I_VAL, 26)
+d._put(I_LAND, 26)
+d._land((s_max >> 8) * 231, s_max // 400)  # 95 % and 5 % of the rep (over the floor)
+print(d._get(GX), d._get(GX + 1), d._get(GX + 2), d._get(P_END))
+"""
+
+
+def test_a_rep_that_lands_elsewhere_makes_its_landing_the_rest_and_ends_5_percent_above_it(
+    both_interpreters,
+):
+    """A rep that comes down to a rest other than the one it rose from makes that landing the
+    rest the next reps are measured from (docs/detector.md): the tilt where the foot stopped
+    turning, as the ring holds it, in all three components (1/16384 g, four times the ring's
+    1/4096 g units here), not a ring step (1/8192 g) beside it. The rep ends where the way down
+    passes 5 % of the rep above that landing: its squared chord from the landing, 1/10 of the
+    way back up the line, (110, -4, 6)^2 = 12,152, falls to 1400^2 / 400 = 4,900, interpolated
+    between that block (ring index 25) and the landing's."""
+    x, y, z, end = _in_the_ring(both_interpreters, f"LANDING = {LANDING}\n" + LANDED_ELSEWHERE)
+    assert (int(x), int(y), int(z)) == tuple(4 * c for c in LANDING)
+    assert int(end) == 1000 + 40 * 25 + 40 * (12152 - 4900) // 12152
