@@ -1,6 +1,6 @@
 """Small brisk reps (docs/detector.md, 5): seated soleus push-ups done briskly tilt the foot
 10-20 deg in 0.2 s. Their 5-95 % rise takes 120-145 ms, under the 150 ms a 45 deg raise takes
-at least, and they were all dropped as jolts; a calf turns a small tilt quicker (the bound goes
+at least, and they were dropped as jolts; a calf turns a small tilt quicker (the bound goes
 as the square root of the amplitude)."""
 
 import math
