@@ -1202,12 +1202,10 @@ class RepDetector:
         self._put(_GX + 1, y)
         self._put(_GX + 2, z)
         rs = self._ring_s
-        last = (_v(st, _RI) - 1) & _MASK
+        end = _v(st, _RI)  # the next block's index: none yet from `first` if it is `first`
         j = first
-        while True:
+        while j != end:
             rs[j] = self._ring_d2(j, x, y, z)
-            if j == last:
-                return
             j = (j + 1) & _MASK
 
     def _rises_from_plateau(self, ri):
@@ -1333,7 +1331,9 @@ class RepDetector:
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
-        self._rebase(i_max, x, y, z)
+        # measured from the landing after the top only: the top's own 95 % crossing may use
+        # the top's block, and is measured from the rest the rep rose from
+        self._rebase((i_max + 1) & _MASK, x, y, z)
         rt = self._ring_t
         rs = self._ring_s
         j = _v(st, _I_VAL)
