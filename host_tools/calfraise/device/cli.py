@@ -7,7 +7,14 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 import json
 
 from calfraise.device.flash import BAUD
-from calfraise.device.runner import FLASH_BYTES, HEAP, HEAP_32, HEAP_ROMFS, board_names
+from calfraise.device.runner import (
+    FLASH_BYTES,
+    HEAP,
+    HEAP_32,
+    HEAP_FROZEN,
+    HEAP_ROMFS,
+    board_names,
+)
 from calfraise.errors import UserError
 
 
@@ -26,7 +33,7 @@ def add_device_parser(subparsers):
     run.add_argument(
         "--heap",
         help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32}, "
-        f"with --romfs {HEAP_ROMFS})",
+        f"with --romfs {HEAP_ROMFS}, with --frozen {HEAP_FROZEN})",
     )
     run.add_argument(
         "--bits",
@@ -35,11 +42,23 @@ def add_device_parser(subparsers):
         default=64,
         help="the unix port: 64 (PyPI) or 32 (`make mp32`: the heap as an ESP32 lays it out)",
     )
-    run.add_argument(
+    modules = run.add_mutually_exclusive_group()
+    modules.add_argument(
         "--romfs",
-        action="store_true",
+        dest="deployment",
+        action="store_const",
+        const="romfs",
+        default="mpy_files",
         help="with --bits 32: the modules run in place from a ROMFS image, as from a board's "
         "romfs partition",
+    )
+    modules.add_argument(
+        "--frozen",
+        dest="deployment",
+        action="store_const",
+        const="frozen",
+        help="with --bits 32: the modules frozen into the interpreter (`make mp32-frozen`), as "
+        "in a board's MicroPython image built with tools/manifest.py",
     )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
@@ -142,7 +161,7 @@ def run_command(args):
             board=args.board,
             heap=args.heap,
             bits=args.bits,
-            romfs=args.romfs,
+            deployment=args.deployment,
             flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),
