@@ -131,7 +131,7 @@ demo: $(VENV_STAMP)
 	$(BIN)/calfraise $(DEMO_DB) export 1 --format fit -o $(DEMO)/session.fit --force
 	$(BIN)/calfraise $(DEMO_DB) plot 1 -o $(DEMO)/session.png --force
 
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) mp32 mp32-frozen
 	$(BIN)/python -m calfraise.bench
 
 # Mutation testing of the modules where a silent bug costs data or a count (docs/testing.md):

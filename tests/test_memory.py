@@ -3,10 +3,11 @@ their ESP32 size: a long session and the sync of an hour-long session fit the bu
 of sessions, live views, reconnects and syncs neither grows the heap nor fragments it (in the
 soak's heap: fragmentation needs more room than the budget).
 
-Two deployments, each with its own budget: the modules run in place from a ROMFS image, as from
-a board's romfs partition (code and constants in flash: runner.HEAP_ROMFS), and as .mpy files on
-the filesystem, loaded into the heap (runner.HEAP_32). The goal for both is 64K
-(docs/benchmark.md says what is left).
+Three deployments, each with its own budget: the modules run in place from a ROMFS image, as from
+a board's romfs partition (code and constants in flash: runner.HEAP_ROMFS), frozen into the
+interpreter, as into a board's MicroPython image (code, constants and names in its ROM:
+runner.HEAP_FROZEN; its soak at issue 13's 64K), and as .mpy files on the filesystem, loaded into
+the heap (runner.HEAP_32). The goal for all is 64K (docs/benchmark.md says what is left).
 
 The simulated hardware's own heap is measured first and given on top (runner.prepared()), and
 the simulated radio receives outside the budget, as a board's radio does: the budgets are the
