@@ -104,8 +104,9 @@ HEAP_ROMFS = "64K"  # issue 13's budget: every run held since boot collects as i
 # heap is fragmented: docs/benchmark.md, "The 32-bit budget")
 # Frozen into the interpreter's image (prepared(deployment="frozen")): bytecode, constants and the
 # modules' names in ROM, only the objects their imports make in the heap.
-HEAP_FROZEN = "48K"  # s14-mem: 44K held the session and the sync (and 48K, 64K); 40K: no room at
-# boot for the BLE server's GATT tables
+HEAP_FROZEN = "48K"  # s14-mem: 48K held the session and the sync 3 of 3; 44K the session 3 of 3,
+# the sync 2 of 3 (once refused to pair, its window shut: not traced); 40K: no room at boot for the
+# BLE server's GATT tables
 HEAPS = {"romfs": HEAP_ROMFS, "frozen": HEAP_FROZEN}
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 FLASH_BLOCK_SIZE = 4096
