@@ -126,12 +126,13 @@ def micropython():
     return run_micropython
 
 
-def require_mp32():
-    """The 32-bit port is there, or the test fails under CI=true and skips elsewhere, saying how
-    to get it (`make test` builds it first)."""
-    if MICROPYTHON32.exists():
+def require_mp32(interpreter=INTERPRETERS[32]):
+    """The 32-bit port (or runner.FROZEN, the one with the firmware frozen in) is there, or the
+    test fails under CI=true and skips elsewhere, saying how to get it (`make test` builds both
+    first)."""
+    if interpreter.micropython.exists():
         return
-    message = f"{MICROPYTHON32} is missing: make mp32 (needs apt-get install gcc-multilib)"
+    message = f"{interpreter.micropython} is missing: {interpreter.missing}"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)

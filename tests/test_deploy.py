@@ -134,9 +134,22 @@ def test_a_romfs_deploy_writes_the_modules_into_the_romfs_partition(main):
         assert name.encode() in image
 
 
-def test_a_romfs_deploy_removes_the_modules_from_the_filesystem():
-    """The filesystem comes first on sys.path: its calfraise_fw/ would shadow /rom."""
-    plan = build("atom_matrix", romfs=True)
+def test_a_frozen_deploy_copies_only_main_and_the_config(main):
+    """--frozen: the modules are in the board's MicroPython image, nothing goes to /rom."""
+    code, out, _ = main(
+        "device", "deploy", "--board", "atom_matrix", "--port", PORT, "--dry-run", "--frozen"
+    )
+    assert code == 0
+    assert "romfs" not in out
+    assert "fs cp -f build/mpy/xtensawin/firmware/main.py :main.py" in out
+    assert ":config.json" in out and ":calfraise_fw" not in out and ":boards" not in out
+
+
+@pytest.mark.parametrize("deployment", ["romfs", "frozen"])
+def test_a_romfs_or_frozen_deploy_removes_the_modules_from_the_filesystem(deployment):
+    """The filesystem comes first on sys.path: its calfraise_fw/ would shadow /rom and the
+    frozen modules."""
+    plan = build("atom_matrix", deployment)
     old = build("atom_matrix")
     changes = plan_changes(plan.uploads, holding(old.uploads))
     assert {u.remote for u in plan.uploads} == {"main.py", "config.json"}

@@ -3,10 +3,11 @@ their ESP32 size: a long session and the sync of an hour-long session fit the bu
 of sessions, live views, reconnects and syncs neither grows the heap nor fragments it (in the
 soak's heap: fragmentation needs more room than the budget).
 
-Two deployments, each with its own budget: the modules run in place from a ROMFS image, as from
-a board's romfs partition (code and constants in flash: runner.HEAP_ROMFS), and as .mpy files on
-the filesystem, loaded into the heap (runner.HEAP_32). The goal for both is 64K
-(docs/benchmark.md says what is left).
+Three deployments, each with its own budget: the modules run in place from a ROMFS image, as from
+a board's romfs partition (code and constants in flash: runner.HEAP_ROMFS), frozen into the
+interpreter, as into a board's MicroPython image (code, constants and names in its ROM:
+runner.HEAP_FROZEN; its soak at issue 13's 64K), and as .mpy files on the filesystem, loaded into
+the heap (runner.HEAP_32). The goal for all is 64K (docs/benchmark.md says what is left).
 
 The simulated hardware's own heap is measured first and given on top (runner.prepared()), and
 the simulated radio receives outside the budget, as a board's radio does: the budgets are the
@@ -20,9 +21,16 @@ import pytest
 
 from calfraise.bench.ble import session_file, write_flash
 from calfraise.bench.device import long_session
-from calfraise.bench.soak import LARGEST_FREE, SOAK_HEAP, SOAK_HEAP_ROMFS, growth, soak
+from calfraise.bench.soak import (
+    LARGEST_FREE,
+    SOAK_HEAP,
+    SOAK_HEAP_FROZEN,
+    SOAK_HEAP_ROMFS,
+    growth,
+    soak,
+)
 from calfraise.bench.storage import schedule
-from calfraise.device.runner import HEAP_32, HEAP_ROMFS, run_device
+from calfraise.device.runner import FROZEN, HEAP_32, HEAP_FROZEN, HEAP_ROMFS, run_device
 from calfraise.host.db import open_db
 from calfraise.host.discovery import find
 from calfraise.host.radio import virtual_radio
@@ -30,7 +38,11 @@ from calfraise.host.sync import Sync
 from conftest import require_mp32
 
 # deployment -> (the firmware's heap budget, the soak's heap); the goal is 64K for all
-BUDGETS = {"romfs": (HEAP_ROMFS, SOAK_HEAP_ROMFS), "mpy_files": (HEAP_32, SOAK_HEAP)}
+BUDGETS = {
+    "romfs": (HEAP_ROMFS, SOAK_HEAP_ROMFS),
+    "frozen": (HEAP_FROZEN, SOAK_HEAP_FROZEN),
+    "mpy_files": (HEAP_32, SOAK_HEAP),
+}
 SESSION_MIN = 30
 AFTER_MS = 65_000  # the board stays on after the trace
 SOAK_HOURS = 0.5  # of the board's clock; `make bench` soaks for 8 hours (bench.soak)
@@ -57,18 +69,21 @@ def long_trace(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=sorted(BUDGETS))
 def deployment(request):
-    """(romfs, the firmware's heap budget, the soak's heap) of each deployment."""
-    return request.param == "romfs", *BUDGETS[request.param]
+    """(the deployment, the firmware's heap budget, the soak's heap) of each."""
+    if request.param == "frozen":
+        require_mp32(FROZEN)
+    return request.param, *BUDGETS[request.param]
 
 
 @pytest.fixture(scope="module")
 def budget_run(long_trace, hour_image, deployment, tmp_path_factory):
     """30 minutes of sessions recorded in the budget beside the unsynced hour, on a copy of the
     hour's image; (the run, that image as the power-off left it)."""
-    romfs, budget, _ = deployment
+    modules, budget, _ = deployment
     image = tmp_path_factory.mktemp("budget") / "flash.img"
     image.write_bytes(hour_image[0].read_bytes())
-    run = run_device(long_trace, flash=image, heap=budget, bits=32, romfs=romfs, after_ms=AFTER_MS)
+    options = {"heap": budget, "bits": 32, "deployment": modules, "after_ms": AFTER_MS}
+    run = run_device(long_trace, flash=image, **options)
     return run, image
 
 
@@ -92,8 +107,8 @@ def test_a_long_session_fits_the_budget(budget_run, roomy_reps):
 
 
 async def _sync(image, db_path, deployment):
-    romfs, budget, _ = deployment
-    async with virtual_radio(None, flash=image, heap=budget, bits=32, romfs=romfs) as radio:
+    modules, budget, _ = deployment
+    async with virtual_radio(None, flash=image, heap=budget, bits=32, deployment=modules) as radio:
         with closing(open_db(db_path)) as db:
             result = await Sync(radio, await find(radio), db, lambda _d: None, print).run()
         return result, radio.device
@@ -116,8 +131,8 @@ def test_a_soak_neither_grows_nor_fragments_the_heap(deployment):
     heap: after every minute's gc the heap keeps a free block of LARGEST_FREE, and its second
     half peaks no higher than its first."""
     require_mp32()
-    romfs, _, soak_heap = deployment
-    figures = soak(SOAK_HOURS, soak_heap, romfs)
+    modules, _, soak_heap = deployment
+    figures = soak(SOAK_HOURS, soak_heap, modules)
     reports = figures["reports"]
     assert figures["memory_errors"] == 0 and figures["errors"] == []
     assert figures["returncodes"] == []  # no reset, no crash

@@ -131,6 +131,7 @@ TARGETS = {
             "_landed",  # the lower's and the end's crossings (main, ea49055)
             "_land",  # the end of a rep that lands elsewhere
             "_rise_from",  # start, top and amplitude of a rise from a drifted rest
+            "_quickest",  # the quickest rise a rep's amplitude allows
         },
     ),
 }

@@ -77,6 +77,7 @@ _LAND_MS = const(240)  # steady this long low on the way down: the foot has land
 _RESETTLE_MS = const(1500)  # still this long mid-way down: the foot found a new rest
 _GAP_MS = const(1000)  # samples missing for longer than this: orientation lost
 _MIN_PHASE_MS = const(150)  # faster is a step or a jolt: a brisk raise takes 0.3 s up, 0.3 s down
+_QUICK_DEG = const(45)  # ... at this amplitude and over; a smaller rep may rise quicker (_quickest)
 _SET_GAP_MS = const(12000)  # a pause longer than this after a rep, no rep under way: set over
 # The ball-pivot test (_pivots): a heel raise turns the foot about its ball, which stays on the
 # floor, so the clip's linear acceleration is the turn's own, alpha x r + w x (w x r), r the fixed
@@ -344,6 +345,18 @@ def isqrt(n):
         x = y
         y = (x + n // x) >> 1
     return x
+
+
+def _quickest(s):
+    """The quickest 5-95 % rise (ms) of a calf raise of squared chord s. The calf pushes the
+    foot round with a bounded angular acceleration, so a rise takes at least the square root
+    of its amplitude: a minimum-jerk turn of 45 deg in 150 ms peaks at 78 rad/s^2 (the pivot
+    test's jolt clamp; the fastest real reps, 38 deg at 260 deg/s, 51), 10 deg at it in 71 ms.
+    From 45 deg up the 150 ms stay (the turn rate bounds those). (The way down is braked by
+    the calf, no quicker than the rise in real sets: under 150 ms the heel was let drop, as
+    on rising from a chair, docs/detector.md 5)"""
+    c = min(isqrt(s), _QUICK_DEG * _DEG)
+    return isqrt(_MIN_PHASE_MS * _MIN_PHASE_MS * c // (_QUICK_DEG * _DEG))
 
 
 def chord2_to_cdeg(s):
@@ -1229,12 +1242,10 @@ class RepDetector:
         self._put(_GX + 1, y)
         self._put(_GX + 2, z)
         rs = self._ring_s
-        last = (_v(st, _RI) - 1) & _MASK
+        end = _v(st, _RI)  # the next block's index: none yet from `first` if it is `first`
         j = first
-        while True:
+        while j != end:
             rs[j] = self._ring_d2(j, x, y, z)
-            if j == last:
-                return
             j = (j + 1) & _MASK
 
     def _rises_from_plateau(self, ri):
@@ -1360,7 +1371,9 @@ class RepDetector:
         low = self._ring_d2(i_max, x, y, z) // 400
         if low < _S_FLOOR:
             low = _S_FLOOR
-        self._rebase(i_max, x, y, z)
+        # measured from the landing after the top only: the top's own 95 % crossing may use
+        # the top's block, and is measured from the rest the rep rose from
+        self._rebase((i_max + 1) & _MASK, x, y, z)
         rt = self._ring_t
         rs = self._ring_s
         j = _v(st, _I_VAL)
@@ -1618,7 +1631,7 @@ class RepDetector:
         while self._ring_d2(i, x, y, z) < level5:
             i = (i - 1) & _MASK
         end = self._crossing_from(i, level5, x, y, z)
-        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS:
+        if top - start < _quickest(s_max) or end - lower < _MIN_PHASE_MS:
             return
         self._put(_P_START, start)
         self._put(_P_TOP, top)
@@ -1743,7 +1756,7 @@ class RepDetector:
             # any) starts where it came back, so a hop's landing wobble is too quick a phase
             start = _v(st, _CLEARED)
         lower = _v(st, _LOWER)
-        if top - start < _MIN_PHASE_MS or end - lower < _MIN_PHASE_MS or not pivots:
+        if top - start < _quickest(s_max) or end - lower < _MIN_PHASE_MS or not pivots:
             return
         self._put(_P_START, start)
         self._put(_P_TOP, top)

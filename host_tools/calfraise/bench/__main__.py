@@ -14,7 +14,7 @@ from calfraise.bench.device import device_table
 from calfraise.bench.host_cli import host_cli_figures, host_cli_table
 from calfraise.bench.memory import memory_table, module_costs, parts_table
 from calfraise.bench.power import power_figures, power_table
-from calfraise.bench.soak import SOAK_HEAP, SOAK_HEAP_ROMFS, soak, soak_table
+from calfraise.bench.soak import SOAK_HEAP, SOAK_HEAP_FROZEN, SOAK_HEAP_ROMFS, soak, soak_table
 from calfraise.bench.storage import storage_figures, storage_table
 from calfraise.sim import CONDITIONS, EXERCISES
 
@@ -124,12 +124,16 @@ def main():
     print("\n## Firmware memory\n")
     print(memory_table(module_costs()))
     print("\n### Run in place from a ROMFS image\n")
-    romfs_costs = module_costs(romfs=True)
+    romfs_costs = module_costs(deployment="romfs")
     print(memory_table(romfs_costs))
     print()
     print(parts_table(romfs_costs))
+    print("\n### Frozen into the interpreter\n")
+    print(memory_table(module_costs(deployment="frozen")))
     print("\n## Soak\n")
-    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP_ROMFS, romfs=True)))
+    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP_ROMFS, "romfs")))
+    print()
+    print(soak_table(soak(SOAK_HOURS, SOAK_HEAP_FROZEN, "frozen")))
     print()
     print(soak_table(soak(SOAK_HOURS, SOAK_HEAP)))
     print("\n## Storage\n")

@@ -53,20 +53,22 @@ def _imports(module, known):
     return (found & known) - {module}
 
 
-def _run(launch, romfs, *args):
+def _run(launch, deployment, *args):
     """mp_memory.py's JSON result, and its qstr_info() lines as (pools, qstrs, heap bytes): with
-    romfs the names' characters stay in the image (qstr_info counts them all the same)."""
+    romfs the names' characters stay in the image (qstr_info counts them all the same); frozen,
+    the modules' names are in the interpreter's ROM pools, which qstr_info leaves out."""
     argv = launch.command(MP_MEMORY, HEAP, *args)
     proc = subprocess.run(argv, env=launch.env, cwd=launch.cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"mp_memory.py {args[0]} failed:\n{proc.stdout}{proc.stderr}")
     lines = proc.stdout.splitlines()
     found = [tuple(map(int, m.groups())) for m in map(QSTR_INFO.match, lines) if m]
+    romfs = deployment == "romfs"
     qstrs = [(pools, n, total - chars if romfs else total) for pools, n, chars, total in found]
     return json.loads(lines[-1]), qstrs
 
 
-def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
+def module_costs(board="sim", run_ms=RUN_MS, bits=32, deployment="mpy_files"):
     """What the firmware keeps in the heap on `board`'s simulated hardware, in bytes:
 
     modules: [{"module", "bytes", "qstrs": names it interned, "qstr_bytes": of its bytes, those
@@ -76,13 +78,14 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
     builds, bytes it keeps), ...], the objects and buffers of the boot figure; running: the same
     after run_ms simulated ms; qstrs, qstr_bytes, qstr_pools: the names the firmware interned
     by boot, the heap they take and the pools holding all names then; sim: the simulated
-    hardware's own bytes (not in the others); bits: of the unix port; romfs: the modules run in
-    place from a ROMFS image (runner.prepared(romfs=True))."""
-    with runner.prepared(None, board=board, script=MP_MEMORY, bits=bits, romfs=romfs) as launch:
-        booted, (sim_q, boot_q) = _run(launch, romfs, "boot", run_ms)
+    hardware's own bytes (not in the others); bits: of the unix port; deployment: how the modules
+    reach it (runner.DEPLOYMENTS)."""
+    options = {"board": board, "script": MP_MEMORY, "bits": bits, "deployment": deployment}
+    with runner.prepared(None, **options) as launch:
+        booted, (sim_q, boot_q) = _run(launch, deployment, "boot", run_ms)
         loaded = set(booted["loaded"])
         order = TopologicalSorter({m: _imports(m, loaded) for m in sorted(loaded)}).static_order()
-        imported, qstrs = _run(launch, romfs, "imports", *order)
+        imported, qstrs = _run(launch, deployment, "imports", *order)
     modules = [
         {
             "module": name,
@@ -106,7 +109,7 @@ def module_costs(board="sim", run_ms=RUN_MS, bits=32, romfs=False):
         "sim": booted["sim"],
         "parts": booted["parts"],
         "bits": bits,
-        "romfs": romfs,
+        "deployment": deployment,
     }
 
 
@@ -124,11 +127,11 @@ def memory_table(costs):
         f"| the app after {costs['run_ms'] / 1000:g} s running | {costs['running']:,} | | |",
         "",
         f"Bytes on the {costs['bits']}-bit unix port, the simulated hardware left out"
-        + (
-            ", the modules run in place from a ROMFS image (their names' characters too)"
-            if costs["romfs"]
-            else ", the modules as .mpy files on the filesystem"
-        )
+        + {
+            "mpy_files": ", the modules as .mpy files on the filesystem",
+            "romfs": ", the modules run in place from a ROMFS image (their names' characters too)",
+            "frozen": ", the modules frozen into the interpreter (their names in its ROM)",
+        }[costs["deployment"]]
         + f". Names "
         f"(qstrs) sit in {costs['qstr_pools']} pools, the simulated hardware's included; when "
         "the last is full the next one is twice its size, so one name more can cost a new pool "

@@ -47,6 +47,7 @@ CASES = (
     ("brisk, 1 deg of sway", replace(BRISK, sway_deg=1.0)),
     ("tempo, 1.5 deg of sway", replace(TEMPO, sway_deg=1.5)),
     ("seated, 1.5 deg of sway", replace(SEATED, sway_deg=1.5)),
+    ("seated, brisk 10-20 deg", Style((10, 20), (0.2, 0.35), (0.0, 0.2), (0.25, 0.45), (0.5, 0.8))),
 )
 PEAK_DPS = (160, 260)
 

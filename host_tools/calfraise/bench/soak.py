@@ -36,6 +36,11 @@ MAX_FREE = re.compile(r"max free sz: (\d+)")
 LIVE_NOTIFICATIONS = 5  # a live view lasts this many notifications (or LIVE_S)
 LIVE_S = 2.0
 VISIT_MIN = 5  # simulated minutes between the host's visits
+MODULES_ARE = {
+    "mpy_files": "as .mpy files",
+    "romfs": "run from a ROMFS image",
+    "frozen": "frozen into the interpreter",
+}
 LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minute's gc
 # The firmware heap (32-bit port) in which a soak keeps LARGEST_FREE: above runner.HEAP_32 /
 # HEAP_ROMFS, what the firmware needs without MemoryError, because the heap fragments
@@ -47,6 +52,9 @@ LARGEST_FREE = 8192  # bytes the heap keeps in one free block, after every minut
 # boot), a cliff too near for CI's slower machine, so a step above it
 SOAK_HEAP = "160K"  # the modules as .mpy files (30 min, loaded: 23,936)
 SOAK_HEAP_ROMFS = "96K"  # ROMFS image (30 min, loaded: 25,488; 88K: 16,368, 72K: 5,568-8,928)
+# frozen into the interpreter: issue 13's 64K itself (30 min, loaded: 20,320; 52K: 4,400-8,848,
+# 48K: 4,320)
+SOAK_HEAP_FROZEN = "64K"
 
 
 def soak_trace(path, hours, rate_hz=RATE_HZ):
@@ -99,10 +107,10 @@ async def _visit(radio, db):
     return len(result.stored)
 
 
-async def _soak(trace, hours, heap, romfs, tmp):
+async def _soak(trace, hours, heap, deployment, tmp):
     minutes = int(hours * 60)
     visits = synced = quiet = 0
-    options = {"heap": heap, "bits": 32, "romfs": romfs, "script": MP_SOAK}
+    options = {"heap": heap, "bits": 32, "deployment": deployment, "script": MP_SOAK}
     async with virtual_radio(trace, lead_in_s=0, **options) as radio:
         device = radio.device
         with closing(open_db(tmp / "soak.db")) as db:
@@ -138,17 +146,17 @@ def _replayed(device):
     return any(e["type"] == "sim.replayed" for e in device.events)
 
 
-def soak(hours, heap, romfs=False):
+def soak(hours, heap, deployment="mpy_files"):
     """The soak's figures: reports [(used, largest free block)] once a simulated minute (the
     simulated hardware's bytes included in used), visits by the host, sessions synced, reps,
     visits that found the radio quiet, error events, MemoryErrors printed, exit codes of
-    firmware processes that ended (restarts). romfs: the firmware's modules run in place from a
-    ROMFS image (runner.prepared)."""
+    firmware processes that ended (restarts). deployment: how the firmware's modules reach the
+    interpreter (runner.DEPLOYMENTS: .mpy files, a ROMFS image, frozen into its image)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sessions = soak_trace(tmp / "soak.csv", hours)
-        figures = asyncio.run(_soak(tmp / "soak.csv", hours, heap, romfs, tmp))
-    return {"hours": hours, "heap": heap, "romfs": romfs, "sessions": sessions, **figures}
+        figures = asyncio.run(_soak(tmp / "soak.csv", hours, heap, deployment, tmp))
+    return {"hours": hours, "heap": heap, "deployment": deployment, "sessions": sessions, **figures}
 
 
 def growth(reports):
@@ -169,7 +177,7 @@ def soak_table(figures):
         [
             f"{figures['hours']:g} simulated hours on the 32-bit unix port with a "
             f"{figures['heap']} firmware heap (the simulated hardware's own on top), the "
-            f"modules {'run from a ROMFS image' if figures['romfs'] else 'as .mpy files'}: "
+            f"modules {MODULES_ARE[figures['deployment']]}: "
             f"{figures['sessions']} sessions with {REST_S // 60}-minute rests, a host coming back "
             f"{figures['visits']} times (every {VISIT_MIN} minutes) for a live view and a sync "
             f"({figures['quiet']} found it recording with its radio quiet).",

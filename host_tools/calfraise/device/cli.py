@@ -7,7 +7,14 @@ real time. Events print as they happen; --events keeps them as JSON lines.
 import json
 
 from calfraise.device.flash import BAUD
-from calfraise.device.runner import FLASH_BYTES, HEAP, HEAP_32, HEAP_ROMFS, board_names
+from calfraise.device.runner import (
+    FLASH_BYTES,
+    HEAP,
+    HEAP_32,
+    HEAP_FROZEN,
+    HEAP_ROMFS,
+    board_names,
+)
 from calfraise.errors import UserError
 
 
@@ -26,7 +33,7 @@ def add_device_parser(subparsers):
     run.add_argument(
         "--heap",
         help=f"the firmware's MicroPython heap (default {HEAP}, with --bits 32 {HEAP_32}, "
-        f"with --romfs {HEAP_ROMFS})",
+        f"with --romfs {HEAP_ROMFS}, with --frozen {HEAP_FROZEN})",
     )
     run.add_argument(
         "--bits",
@@ -35,11 +42,12 @@ def add_device_parser(subparsers):
         default=64,
         help="the unix port: 64 (PyPI) or 32 (`make mp32`: the heap as an ESP32 lays it out)",
     )
-    run.add_argument(
-        "--romfs",
-        action="store_true",
-        help="with --bits 32: the modules run in place from a ROMFS image, as from a board's "
-        "romfs partition",
+    _deployment_options(
+        run,
+        "with --bits 32: the modules run in place from a ROMFS image, as from a board's romfs "
+        "partition",
+        "with --bits 32: the modules frozen into the interpreter (`make mp32-frozen`), as in a "
+        "board's MicroPython image built with tools/manifest.py",
     )
     run.add_argument("--events", metavar="OUT.jsonl", help="write every event as a JSON line")
     run.add_argument(
@@ -58,12 +66,7 @@ def add_device_parser(subparsers):
 
     dep = sub.add_parser("deploy", help="compile the firmware for a board and copy what changed")
     _board_options(dep)
-    dep.add_argument(
-        "--romfs",
-        action="store_true",
-        help="the modules into the board's romfs partition, run in place from flash "
-        "(needs a MicroPython built with one: docs/deploy.md)",
-    )
+    _board_deployment_options(dep)
     dep.set_defaults(func=deploy_command)
 
     fl = sub.add_parser("flash", help="erase a board, write MicroPython, then deploy")
@@ -72,6 +75,7 @@ def add_device_parser(subparsers):
         "--image", metavar="FILE.bin", help="MicroPython image (default: build/images/, by chip)"
     )
     fl.add_argument("--baud", type=int, default=BAUD, help=f"esptool baud rate (default {BAUD})")
+    _board_deployment_options(fl)
     fl.set_defaults(func=flash_command)
 
     fmt = sub.add_parser(
@@ -90,6 +94,32 @@ def add_device_parser(subparsers):
     repl.set_defaults(func=repl_command)
 
 
+def _deployment_options(parser, romfs_help, frozen_help):
+    """--romfs or --frozen into args.deployment (runner.DEPLOYMENTS; default mpy_files)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--romfs",
+        dest="deployment",
+        action="store_const",
+        const="romfs",
+        default="mpy_files",
+        help=romfs_help,
+    )
+    group.add_argument(
+        "--frozen", dest="deployment", action="store_const", const="frozen", help=frozen_help
+    )
+
+
+def _board_deployment_options(parser):
+    _deployment_options(
+        parser,
+        "the modules into the board's romfs partition, run in place from flash (needs a "
+        "MicroPython built with one: docs/deploy.md)",
+        "the modules are frozen into the board's MicroPython image (built with "
+        "tools/manifest.py: docs/deploy.md): only main.py and config.json are copied",
+    )
+
+
 def _board_options(parser):
     parser.add_argument("--board", required=True, help=f"board file: {', '.join(board_names())}")
     parser.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
@@ -101,14 +131,15 @@ def _board_options(parser):
 def deploy_command(args):
     from calfraise.device.deploy import deploy
 
-    deploy(args.board, args.port, dry_run=args.dry_run, romfs=args.romfs)
+    deploy(args.board, args.port, dry_run=args.dry_run, deployment=args.deployment)
     return 0
 
 
 def flash_command(args):
     from calfraise.device.flash import flash
 
-    flash(args.board, args.port, args.image, baud=args.baud, dry_run=args.dry_run)
+    options = {"baud": args.baud, "dry_run": args.dry_run, "deployment": args.deployment}
+    flash(args.board, args.port, args.image, **options)
     return 0
 
 
@@ -142,7 +173,7 @@ def run_command(args):
             board=args.board,
             heap=args.heap,
             bits=args.bits,
-            romfs=args.romfs,
+            deployment=args.deployment,
             flash=args.flash,
             presses=presses,
             on_event=lambda e: show(console, e, out),

@@ -20,6 +20,10 @@ bytecode and constants then run in place from flash, not copied into the heap (d
 Only main.py and config.json stay on the filesystem, and the filesystem's calfraise_fw/ and
 boards/ are deleted: the filesystem comes first on sys.path and would shadow /rom. It needs a
 MicroPython built with a romfs partition; stock ESP32 images have none.
+
+--frozen: the modules are frozen into the board's MicroPython image (built with
+tools/manifest.py, docs/deploy.md), so only main.py and config.json are copied, and the
+filesystem's calfraise_fw/ and boards/ are deleted, as with --romfs.
 """
 
 import hashlib
@@ -109,16 +113,17 @@ class Plan:
     romfs: Path | None = None  # the ROMFS image of the modules, with --romfs
 
 
-def build(board_name, romfs=False):
+def build(board_name, deployment="mpy_files"):
     """Compiles the firmware for the board's architecture; returns the Plan of what it holds.
-    romfs: the modules packed into a ROMFS image (Plan.romfs), not uploaded as files."""
+    deployment (runner.DEPLOYMENTS): mpy_files uploads the modules as files; romfs packs them
+    into a ROMFS image (Plan.romfs); frozen leaves them to the board's MicroPython image."""
     board = load_board(board_name)
     out = BUILD / board.arch
     modules, _ = compile_firmware(FIRMWARE, BOARDS, out, board.arch)
     firmware = out / "firmware"
     uploads = [Upload(firmware / "main.py", "main.py")]
-    image = build_romfs(out, out / "firmware.romfs") if romfs else None
-    if not romfs:
+    image = build_romfs(out, out / "firmware.romfs") if deployment == "romfs" else None
+    if deployment == "mpy_files":
         uploads += [Upload(m, m.relative_to(firmware).as_posix()) for m in modules]
         board_file = f"boards/{board.name}.mpy"
         uploads.append(Upload(out / "boards" / board_file, board_file))
@@ -191,10 +196,10 @@ def _managed(path):
     return path.split("/")[0] in MANAGED_DIRS
 
 
-def deploy(board_name, port, *, dry_run=False, romfs=False, out=print):
+def deploy(board_name, port, *, dry_run=False, deployment="mpy_files", out=print):
     """Compile, compare with the board, copy what changed, reset. dry_run: no board; every
-    step is printed and every file counts as changed. romfs: the modules as a ROMFS image."""
-    plan = build(board_name, romfs)
+    step is printed and every file counts as changed. deployment: as build()'s."""
+    plan = build(board_name, deployment)
     board = plan.board
     out(
         f"{board.title}: {board.chip}, mpy-cross -march={board.arch} "

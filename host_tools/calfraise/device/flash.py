@@ -106,8 +106,11 @@ def flash_steps(chip, port, image, baud=BAUD):
     ]
 
 
-def flash(board_name, port, image=None, *, baud=BAUD, dry_run=False, out=print):
-    """Checks the image, erases the board, writes MicroPython, then deploys the firmware."""
+def flash(
+    board_name, port, image=None, *, baud=BAUD, dry_run=False, deployment="mpy_files", out=print
+):
+    """Checks the image, erases the board, writes MicroPython, then deploys the firmware
+    (deployment: as deploy()'s)."""
     board = load_board(board_name)
     if board.chip not in DOWNLOADS:
         raise UserError(f"board {board.name} ({board.chip}) is not flashed: it has no ESP chip")
@@ -124,7 +127,7 @@ def flash(board_name, port, image=None, *, baud=BAUD, dry_run=False, out=print):
             step.run()
     if not dry_run:
         wait_for_port(port)
-    return deploy(board_name, port, dry_run=dry_run, out=out)
+    return deploy(board_name, port, dry_run=dry_run, deployment=deployment, out=out)
 
 
 def wait_for_port(port, timeout_s=PORT_WAIT_S):

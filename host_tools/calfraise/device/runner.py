@@ -16,11 +16,12 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sysconfig
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from calfraise.analyze import estimate_rate_hz
@@ -73,6 +74,16 @@ INTERPRETERS = {
         "run `make mp32` (it needs gcc-multilib: apt-get install gcc-multilib)",
     ),
 }
+# How the firmware's modules reach the interpreter, as on a board (docs/deploy.md): .mpy files on
+# the filesystem, loaded into the heap; a ROMFS image run in place from flash (32-bit only: its
+# build maps the image outside the heap); or frozen into the interpreter's own image with the
+# boards (`make mp32-frozen`, tools/manifest.py): bytecode, constants and names in its ROM.
+DEPLOYMENTS = ("mpy_files", "romfs", "frozen")
+FROZEN = replace(
+    INTERPRETERS[32],
+    micropython=MP32 / "micropython-frozen",
+    missing="run `make mp32-frozen` (it needs gcc-multilib: apt-get install gcc-multilib)",
+)
 MICROPYTHON = INTERPRETERS[64].micropython
 BUILD = INTERPRETERS[64].build
 # The firmware's heap here (the simulated hardware's own is added). The target was 100 KB; with
@@ -91,6 +102,12 @@ HEAP_32 = "120K"  # s8-mem2: 116K passed every run since boot collects as it goe
 HEAP_ROMFS = "64K"  # issue 13's budget: every run held since boot collects as it goes; 62K: the
 # session holds 3 runs of 5 and the sync none (no hole for a bond's value or file at pairing: the
 # heap is fragmented: docs/benchmark.md, "The 32-bit budget")
+# Frozen into the interpreter's image (prepared(deployment="frozen")): bytecode, constants and the
+# modules' names in ROM, only the objects their imports make in the heap.
+HEAP_FROZEN = "48K"  # s14-mem: 48K held the session and the sync 3 of 3; 44K the session 3 of 3,
+# the sync 2 of 3 (once refused to pair, its window shut: not traced); 40K: no room at boot for the
+# BLE server's GATT tables
+HEAPS = {"romfs": HEAP_ROMFS, "frozen": HEAP_FROZEN}
 FLASH_BLOCKS = 512  # 2 MiB of 4 KB blocks: a 4 MB ESP32's filesystem partition
 FLASH_BLOCK_SIZE = 4096
 FLASH_BYTES = FLASH_BLOCKS * FLASH_BLOCK_SIZE
@@ -216,7 +233,7 @@ def prepared(
     script=None,
     flash_blocks=FLASH_BLOCKS,
     bits=64,
-    romfs=False,
+    deployment="mpy_files",
 ):
     """The firmware built and its simulated board set up, in a temporary folder that lives as
     long as the context; yields the Launch (run_device runs it to the end, the virtual BLE
@@ -230,10 +247,12 @@ def prepared(
     MicroPython file instead of firmware/main.py. flash_blocks: the flash's size in 4-KB blocks
     (a small one fills up soon). bits: 64 (the PyPI unix port) or 32 (build/mp32, as an ESP32
     lays out its heap). heap: the firmware's (None: HEAP, or HEAP_32 on the 32-bit port;
-    HEAP_ROMFS with romfs). romfs: the firmware's modules run in place from a ROMFS image, as on
-    a board with a romfs partition (32-bit port only: its build maps the image outside the heap)."""
-    if romfs and bits != 32:
-        raise UserError("a ROMFS image runs on the 32-bit port only (--bits 32)")
+    HEAP_ROMFS from ROMFS, HEAP_FROZEN frozen). deployment: one of DEPLOYMENTS, how the
+    firmware's modules reach the interpreter; romfs and frozen on the 32-bit port only."""
+    if deployment not in DEPLOYMENTS:
+        raise UserError(f"no deployment {deployment!r}: {', '.join(DEPLOYMENTS)}")
+    if deployment != "mpy_files" and bits != 32:
+        raise UserError(f"{deployment}: on the 32-bit port only (--bits 32)")
     spec = load_board(board)
     board_config = {"board": board}
     with tempfile.TemporaryDirectory(prefix="calfraise-device-") as tmp:
@@ -261,8 +280,9 @@ def prepared(
         config["files"] = {"config.json": json.dumps(board_config), **(files or {})}
         config["rtc_file"] = str(tmp / "rtc.json")  # the RTC runs on through resets, not power
         env = write_sim_config(tmp / "sim.json", **config)
-        heap = heap or (HEAP_ROMFS if romfs else HEAP_32 if bits == 32 else HEAP)
-        yield _launch(tmp, heap, env, script, INTERPRETERS[bits].check(), romfs)
+        heap = heap or HEAPS.get(deployment, HEAP_32 if bits == 32 else HEAP)
+        interpreter = FROZEN if deployment == "frozen" else INTERPRETERS[bits]
+        yield _launch(tmp, heap, env, script, interpreter.check(), deployment)
 
 
 def flash_image(path, tmp, blocks=FLASH_BLOCKS):
@@ -347,17 +367,33 @@ def read_flash(image, name):
     return bytes.fromhex("".join(proc.stdout.split()))
 
 
-def build(interpreter=INTERPRETERS[64], romfs=False):
+def build(interpreter=INTERPRETERS[64], deployment="mpy_files"):
     """The firmware, the board files and the simulated hardware as .mpy for the interpreter, with
     main.py as source beside them (as on a board); returns the module path for MICROPYPATH.
     romfs: the firmware and boards packed into a ROMFS image instead (simhw.rom mounts it at
-    /rom, first on the path); returns (the path, the image)."""
+    /rom, first on the path); returns (the path, the image). frozen: they are in the
+    interpreter's image, so the path leaves them out."""
     out, arch, mpy_cross = interpreter.build, interpreter.arch, interpreter.mpy_cross
     compile_firmware(FIRMWARE, BOARDS, out, arch, mpy_cross)
     compile_tree(PORT, out / "port", arch, (), mpy_cross)
-    if romfs:
+    if deployment == "romfs":
         return [out / "port", ".frozen"], build_romfs(out, out / "firmware.romfs")
+    if deployment == "frozen":
+        return [out / "port", ".frozen"]
     return [out / "port", out / "firmware", out / "boards", ".frozen"]
+
+
+def main_script(interpreter, deployment):
+    """firmware/main.py as the build has it. Frozen, a copy in a folder of its own: the unix port
+    puts a script's folder first on sys.path, where the firmware's .mpy beside main.py would
+    shadow the frozen modules."""
+    main = interpreter.build / "firmware" / "main.py"
+    if deployment != "frozen":
+        return main
+    alone = interpreter.build / "frozen" / "main.py"
+    alone.parent.mkdir(exist_ok=True)
+    shutil.copy2(main, alone)
+    return alone
 
 
 def parse_heap(text):
@@ -376,17 +412,17 @@ def sim_footprint(env, interpreter=INTERPRETERS[64]):
     return int(proc.stdout)
 
 
-def _launch(cwd, heap, env, script, interpreter, romfs):
+def _launch(cwd, heap, env, script, interpreter, deployment):
     boot = []
-    if romfs:
-        path, image = build(interpreter, romfs=True)
+    if deployment == "romfs":
+        path, image = build(interpreter, deployment)
         boot = ["-m", "simhw.rom", str(image)]
     else:
-        path = build(interpreter)
+        path = build(interpreter, deployment)
     env = {**os.environ, **env, "MICROPYPATH": os.pathsep.join(str(p) for p in path)}
     sim_bytes = sim_footprint(env, interpreter)
     heap_bytes = parse_heap(heap) + sim_bytes
-    main = Path(script).resolve() if script else interpreter.build / "firmware" / "main.py"
+    main = Path(script).resolve() if script else main_script(interpreter, deployment)
     argv = [str(interpreter.micropython), "-X", f"heapsize={heap_bytes}", *boot, str(main)]
     return Launch(argv, env, cwd, heap_bytes, sim_bytes, boot)
 
