@@ -109,6 +109,7 @@ _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums 
 # stale bias lost a rep)
 _QUIET_ALPHA = const(117)
 _BIAS_BLOCKS = const(25)  # the first bias's window (1 s): the gyro's turn over it less gravity's
+_TILT_NOISE = const(572)  # ... unless gravity turned less than 0.5 deg (2**-16 rad)
 _PARTIAL_PCT = const(62)  # amplitude below this % of recent full reps is a partial rep
 _PARTIAL_VOTES = const(2)  # heel raises that confirm the direction before a small rep counts
 _SET_PAUSE_MS = const(3000)  # a longer rest between reps pauses the set's rhythm (real sets rest
@@ -1192,6 +1193,11 @@ class RepDetector:
             tx = ((qy * az - qz * ay) << 4) // d * 4096 // kg
             ty = ((qz * ax - qx * az) << 4) // d * 4096 // kg
             tz = ((qx * ay - qy * ax) << 4) // d * 4096 // kg
+            floor = _TILT_NOISE * 4096 // kg
+            if tx * tx + ty * ty + tz * tz < floor * floor:
+                tx = 0  # a turn the accelerometer's noise hides: the foot held still, and the
+                ty = 0  # gyro's own mean is the bias (each end's tilt is ~0.1 deg noisy)
+                tz = 0
             bx = ((_v(st, _QG) + tx) << 4) // _BIAS_BLOCKS
             by = ((_v(st, _QG + 1) + ty) << 4) // _BIAS_BLOCKS
             bz = ((_v(st, _QG + 2) + tz) << 4) // _BIAS_BLOCKS
@@ -1566,6 +1572,10 @@ class RepDetector:
         )
         if _v(st, _LAST_REP) < 0:
             if not settled:
+                return False
+            if s <= _S_TRIGGER and _v(st, _CAL) < 12 and still_ms < _TREMBLE_MS:
+                # calm here, but before the bias is known a calm gyro is a steady one, and so
+                # is the slow start of the way down from a top: the top holds only 2 s steady
                 return False
             if s > _S_TRIGGER:
                 for i in range(3):
