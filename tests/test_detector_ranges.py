@@ -92,3 +92,14 @@ def test_a_reps_crossings_and_amplitude_stay_within_29_bits(checked_detector):
     chord2_to_cdeg = checked_detector["chord2_to_cdeg"]
     for x in range(0, round(8192 * math.sin(math.radians(65) / 2)) + 1, 7):
         chord2_to_cdeg(x * x)
+
+
+def test_the_first_bias_window_stays_within_29_bits_when_the_foot_turned_far(checked_detector):
+    """Switched on while the foot turns steadily (the gyro reads steadily, as a bias does, and
+    the accelerometer ~1 g) for seconds: the first bias's window measures a turn of tens of
+    degrees, far past its noise floor, whose square would pass 2**29."""
+    from test_rep_timing import pitch_samples
+
+    det = checked_detector["RepDetector"](104, 4096, 32.8)
+    for sample in pitch_samples([(0.0, 0.0), (3.0, 60.0), (5.0, 60.0)]):
+        det.update(*sample)

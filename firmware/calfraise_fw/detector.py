@@ -1193,8 +1193,11 @@ class RepDetector:
             tx = ((qy * az - qz * ay) << 4) // d * 4096 // kg
             ty = ((qz * ax - qx * az) << 4) // d * 4096 // kg
             tz = ((qx * ay - qy * ax) << 4) // d * 4096 // kg
-            floor = _TILT_NOISE * 4096 // kg
-            if tx * tx + ty * ty + tz * tz < floor * floor:
+            # squared only once each is within the floor: a window that turned far would square
+            # past 2**29
+            f = _TILT_NOISE * 4096 // kg
+            near = -f < tx < f and -f < ty < f and -f < tz < f
+            if near and tx * tx + ty * ty + tz * tz < f * f:
                 tx = 0  # a turn the accelerometer's noise hides: the foot held still, and the
                 ty = 0  # gyro's own mean is the bias (each end's tilt is ~0.1 deg noisy)
                 tz = 0
@@ -1248,7 +1251,7 @@ class RepDetector:
         self._put(_GX + 1, y)
         self._put(_GX + 2, z)
         rs = self._ring_s
-        end = _v(st, _RI)  # the next block's index: none yet from `first` if it is `first`
+        end = _v(st, _RI)  # the next block's index: written blocks end before it
         j = first
         while j != end:
             rs[j] = self._ring_d2(j, x, y, z)
