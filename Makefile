@@ -22,10 +22,12 @@ export PYRIGHT_PYTHON_GLOBAL_NODE := 0
 #   esp32    ESP32_GENERIC-20260824-v1.29.0.bin     https://micropython.org/download/ESP32_GENERIC/
 #   esp32s3  ESP32_GENERIC_S3-20260824-v1.29.0.bin  https://micropython.org/download/ESP32_GENERIC_S3/
 #   esp32c3  ESP32_GENERIC_C3-20260824-v1.29.0.bin  https://micropython.org/download/ESP32_GENERIC_C3/
-# The image is checked against the board's chip before anything is erased (docs/deploy.md).
+# The image is checked against the board's chip before anything is erased (docs/deploy.md), and
+# a board holding sessions not synced yet is not erased unless ERASE_SESSIONS=1.
 BOARD ?=
 PORT ?=
 IMAGE ?=
+ERASE_SESSIONS ?=
 DRY_RUN ?=
 BOARDS := $(filter-out sim,$(sort $(basename $(notdir $(wildcard boards/*.py)))))
 DRY := $(if $(filter-out 0,$(DRY_RUN)),--dry-run)
@@ -142,7 +144,7 @@ mutate: $(VENV_STAMP) $(STUBS_STAMP)
 
 flash: $(VENV_STAMP)
 	$(call need,BOARD)$(call need,PORT)
-	$(BIN)/calfraise device flash --board $(BOARD) --port $(PORT) $(if $(IMAGE),--image $(IMAGE)) $(DRY)
+	$(BIN)/calfraise device flash --board $(BOARD) --port $(PORT) $(if $(IMAGE),--image $(IMAGE)) $(if $(ERASE_SESSIONS),--erase-sessions) $(DRY)
 
 deploy: $(VENV_STAMP)
 	$(call need,BOARD)$(call need,PORT)

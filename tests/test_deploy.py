@@ -333,7 +333,8 @@ def test_flash_dry_run_erases_writes_then_deploys(name, offset, main, tmp_path):
     assert code == 0
     erase = f"$ esptool --chip {chip} --port {PORT} erase-flash"
     write = f"$ esptool --chip {chip} --port {PORT} --baud 460800 write-flash {offset} {image}"
-    assert out.index(erase) < out.index(write) < out.index(f"boards/{name}.mpy")
+    query = "<list the sessions not synced: calfraise/device/mp_sessions.py>"
+    assert out.index(query) < out.index(erase) < out.index(write) < out.index(f"boards/{name}.mpy")
     assert "(dry run: nothing was sent)" in out
 
 
@@ -364,6 +365,108 @@ def test_a_missing_image_says_which_one_and_where(main, tmp_path, monkeypatch):
     assert code == 2
     assert "ESP32_GENERIC_S3-20260824-v1.29.0.bin" in err
     assert "https://micropython.org/download/ESP32_GENERIC_S3/" in err
+
+
+# --- the sessions a flash would erase -----------------------------------------------------------
+
+RECORD = """
+from calfraise_fw.storage import SessionStore
+store = SessionStore("sessions")
+for n in range(3):
+    store.begin(n * 60000, "fw", "sim", {})
+    if n < 2:
+        store.end("ended", n * 60000 + 5000)
+store.flush()
+store.mark_synced(2)
+"""
+
+
+def test_the_board_lists_the_sessions_not_synced(micropython, tmp_path):
+    """mp_sessions.py, as flash sends it, on the unix port: session 2 synced, session 3 left
+    open by a power cut (recovery closes it, unsynced), session 1 never synced."""
+    assert fl.parse_unsynced(micropython(fl.UNSYNCED_CODE, cwd=tmp_path)) == []
+    micropython(RECORD, cwd=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "sessions").iterdir() if p.suffix == ".cfs") == [
+        "000001.cfs",
+        "000002.cfs",
+        "000003.cfs",
+    ]
+    assert fl.parse_unsynced(micropython(fl.UNSYNCED_CODE, cwd=tmp_path)) == [1, 3]
+
+
+def test_a_board_whose_firmware_cannot_read_the_index_counts_every_log(micropython, tmp_path):
+    old = tmp_path / "old"  # a calfraise_fw with no storage module shadows firmware/
+    (old / "calfraise_fw").mkdir(parents=True)
+    (old / "calfraise_fw" / "__init__.py").write_text("")
+    board = tmp_path / "board"
+    (board / "sessions").mkdir(parents=True)
+    for name in ("000004.cfs", "000012.cfs", "index", "notes.cfs"):
+        (board / "sessions" / name).write_bytes(b"\xc5")
+    said = micropython(fl.UNSYNCED_CODE, cwd=board, path=[old])
+    assert fl.parse_unsynced(said) == [4, 12]
+
+
+@pytest.fixture
+def board_says(monkeypatch):
+    """Step.run answering the sessions query with `answer` (an exception is raised), every
+    other step recorded; the port's return and the deploy after the flash only recorded."""
+    ran = []
+
+    def install(answer):
+        def run(step, capture=False):
+            if step.what == "list the sessions not synced":
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+            ran.append(step.argv[-1])
+            return ""
+
+        monkeypatch.setattr(Step, "run", run)
+        monkeypatch.setattr(fl, "wait_for_port", lambda port: None)
+        monkeypatch.setattr(fl, "deploy", lambda *args, **kwargs: ran.append("deploy"))
+        return ran
+
+    return install
+
+
+def flash_args(tmp_path):
+    image = make_image(tmp_path / "mp.bin", "esp32")
+    return ("device", "flash", "--board", "atom_matrix", "--port", PORT, "--image", str(image))
+
+
+@pytest.mark.parametrize("extra", [(), ("--erase-sessions",)])
+def test_a_board_with_sessions_not_synced_is_not_erased_unless_told(
+    extra, main, board_says, tmp_path
+):
+    ran = board_says("boot\ncalfraise-unsynced [4, 7]\n")
+    code, out, err = main(*flash_args(tmp_path), *extra)
+    if extra:
+        assert code == 0 and ran[0] == "erase-flash" and ran[-1] == "deploy"
+        return
+    assert code == 2 and ran == []
+    assert "2 session(s) not synced yet (4, 7)" in err and "--erase-sessions" in err
+    assert "\n" not in err.strip() and "erase-flash" not in out
+
+
+def test_a_board_with_every_session_synced_is_flashed(main, board_says, tmp_path):
+    ran = board_says("calfraise-unsynced []\n")
+    assert main(*flash_args(tmp_path))[0] == 0
+    assert ran[0] == "erase-flash" and ran[-1] == "deploy"
+
+
+def test_a_board_without_micropython_holds_nothing_to_keep(main, board_says, tmp_path):
+    ran = board_says(UserError("list the sessions not synced failed: no raw REPL"))
+    code, out, _ = main(*flash_args(tmp_path))
+    assert code == 0 and ran[0] == "erase-flash"
+    assert f"no MicroPython answered on {PORT}" in out
+
+
+def test_a_board_that_answers_something_else_is_not_erased(main, board_says, tmp_path):
+    ran = board_says("Traceback (most recent call last):\nOSError: [Errno 5] EIO\n")
+    code, _, err = main(*flash_args(tmp_path))
+    assert code == 2 and ran == []
+    assert "did not list its sessions" in err and "OSError: [Errno 5] EIO" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 # --- Makefile and package.json ----------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_the_hil_tests_pass_on_the_simulated_board(board, first_deploy):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 passed" in proc.stdout
+    assert "4 passed" in proc.stdout
     assert "| µs per sample, loop + update() |" in proc.stdout
 
 

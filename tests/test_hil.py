@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from calfraise.bench.cost import MP_COST, cost_table, loop_us, mpy_size, write_raw
+from calfraise.device.flash import UNSYNCED_CODE, parse_unsynced
 from calfraise.device.remote import mpremote, repo_path
 from calfraise.device.runner import load_board
 from calfraise_fw.detector import RepDetector
@@ -125,6 +126,16 @@ def test_storage_round_trip(target, capsys):
     assert got["sets"] == [{"set": 1, "reps": 12, "start_ms": 3000, "end_ms": 38100}]
     assert got["skipped"] == 0
     assert max(got["flush_us"]) < 500_000
+
+
+def test_the_board_lists_the_sessions_a_flash_would_erase(target):
+    """What `calfraise device flash` asks before erasing: the unsynced sessions, each a log on
+    the board."""
+    port, _ = target
+    unsynced = parse_unsynced(on_board(port, ("exec", UNSYNCED_CODE)))
+    listing = unsynced and on_board(port, ("exec", "import os\nprint(os.listdir('sessions'))"))
+    for sid in unsynced:
+        assert f"{sid:06d}.cfs" in listing
 
 
 def test_the_modules_run_from_the_romfs_partition(target):

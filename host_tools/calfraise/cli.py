@@ -40,7 +40,7 @@ from calfraise.web.cli import add_serve_parser
 
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's, with every option's default in its help unless the help names it already
-    (or there is none to show)."""
+    (or there is none to show, or it is a flag: --romfs's default is no ROMFS)."""
 
     def _get_help_string(self, action):
         text = action.help or ""
@@ -50,6 +50,7 @@ class HelpFormatter(argparse.HelpFormatter):
             or default in (None, False, argparse.SUPPRESS)
             or default == []
             or not action.option_strings
+            or action.nargs == 0
         ):
             return text
         return f"{text} (default: %(default)s)"

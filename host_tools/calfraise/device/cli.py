@@ -75,6 +75,12 @@ def add_device_parser(subparsers):
         "--image", metavar="FILE.bin", help="MicroPython image (default: build/images/, by chip)"
     )
     fl.add_argument("--baud", type=int, default=BAUD, help=f"esptool baud rate (default {BAUD})")
+    fl.add_argument(
+        "--erase-sessions",
+        action="store_true",
+        help="erase the sessions the host has not synced too (without it, a board holding "
+        "any is left as it is)",
+    )
     _board_deployment_options(fl)
     fl.set_defaults(func=flash_command)
 
@@ -139,7 +145,7 @@ def flash_command(args):
     from calfraise.device.flash import flash
 
     options = {"baud": args.baud, "dry_run": args.dry_run, "deployment": args.deployment}
-    flash(args.board, args.port, args.image, **options)
+    flash(args.board, args.port, args.image, erase_sessions=args.erase_sessions, **options)
     return 0
 
 

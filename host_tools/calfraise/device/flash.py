@@ -6,16 +6,21 @@ chip family. Before anything is erased the image is checked: an ESP image whose 
 board's chip (esptool's own image parser and chip ids) and a whole-flash image (bootloader,
 partition table, app) rather than an app alone. esptool is given the board's chip too, so it
 refuses a board of another family.
+
+Erasing deletes the sessions on the board, so the board is asked first (mp_sessions.py) which it
+holds that the host has not synced: with any, the flash stops before the erase unless told
+--erase-sessions. A board with no MicroPython to answer (a new one) holds none.
 """
 
 import hashlib
+import json
 import struct
 import time
 from pathlib import Path
 
-from calfraise.device import BUILD_ROOT
+from calfraise.device import BUILD_ROOT, mp_sessions
 from calfraise.device.deploy import deploy
-from calfraise.device.remote import Step, repo_path
+from calfraise.device.remote import Step, label, mpremote, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
@@ -28,6 +33,10 @@ PARTITION_TABLE = 0x8000  # flash address of the partition table in MicroPython'
 PARTITION_MAGIC = b"\xaa\x50"  # first bytes of a partition table entry (ESP-IDF esp_partition)
 BAUD = 460800
 PORT_WAIT_S = 15  # for the board's USB port to come back after the reset that ends a flash
+UNSYNCED_CODE = label(
+    Path(mp_sessions.__file__).read_text() + 'report("sessions")\n',
+    "<list the sessions not synced: calfraise/device/mp_sessions.py>",
+)
 
 
 def image_name(chip):
@@ -106,11 +115,46 @@ def flash_steps(chip, port, image, baud=BAUD):
     ]
 
 
+def parse_unsynced(text):
+    """The session ids mp_sessions.py listed; UserError if the board said something else."""
+    for line in text.splitlines():
+        if line.startswith(mp_sessions.MARKER):
+            return json.loads(line[len(mp_sessions.MARKER) :])
+    raise UserError(
+        "the board did not list its sessions, so the flash stopped before erasing them "
+        f"(--erase-sessions erases them unread); it said: {' / '.join(text.strip().splitlines())}"
+    )
+
+
+def unsynced_sessions(port, *, dry_run=False, out=print):
+    """The ids of the sessions on the board the host has not synced ([] on a board without
+    MicroPython, which mpremote cannot reach: a new board holds none)."""
+    query = mpremote("list the sessions not synced", port, ("exec", UNSYNCED_CODE))
+    out(f"$ {query}")
+    if dry_run:
+        return []
+    try:
+        said = query.run(capture=True)
+    except UserError:
+        out(f"no MicroPython answered on {port}: the board holds no sessions to keep")
+        return []
+    return parse_unsynced(said)
+
+
 def flash(
-    board_name, port, image=None, *, baud=BAUD, dry_run=False, deployment="mpy_files", out=print
+    board_name,
+    port,
+    image=None,
+    *,
+    baud=BAUD,
+    dry_run=False,
+    deployment="mpy_files",
+    erase_sessions=False,
+    out=print,
 ):
-    """Checks the image, erases the board, writes MicroPython, then deploys the firmware
-    (deployment: as deploy()'s)."""
+    """Checks the image and the board's unsynced sessions (refused unless erase_sessions),
+    erases the board, writes MicroPython, then deploys the firmware (deployment: as
+    deploy()'s)."""
     board = load_board(board_name)
     if board.chip not in DOWNLOADS:
         raise UserError(f"board {board.name} ({board.chip}) is not flashed: it has no ESP chip")
@@ -120,6 +164,13 @@ def flash(
     check_image(image, board.chip)
     digest = hashlib.sha256(image.read_bytes()).hexdigest()
     out(f"{repo_path(image)}: MicroPython for {board.chip}, sha256 {digest}")
+    unsynced = unsynced_sessions(port, dry_run=dry_run, out=out)
+    if unsynced and not erase_sessions:
+        raise UserError(
+            f"the board holds {len(unsynced)} session(s) not synced yet "
+            f"({', '.join(map(str, unsynced))}), which erasing would lose: sync first "
+            "(`calfraise sync`), or pass --erase-sessions (make flash ERASE_SESSIONS=1)"
+        )
     out("erasing deletes everything on the board: settings and sessions too")
     for step in flash_steps(board.chip, port, image, baud):
         out(f"$ {step}")
