@@ -122,6 +122,7 @@ TARGETS = {
             "amplitude_deg",
             "as_dict",
             "isqrt",
+            "_u",  # the ring's stored tilt, as every per-rep reader decodes it
             "chord2_to_cdeg",
             "crossing",
             "_past_top",

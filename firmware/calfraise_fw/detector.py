@@ -256,10 +256,16 @@ def _v(st, field):
     return st[field] - _OFF
 
 
+def _u(stored):
+    """A ring_u entry back in 1/16384 g: it holds (u >> 1) + 32768, 16 bits at 1/8192 g
+    (update()'s viper code writes it, and reads it once, inline)."""
+    return (stored - 32768) << 1
+
+
 def _sq(stored, v):
     """The squared difference (1/4096 g) of a ring_u entry and v (1/16384 g), capped at 2 g
     (two 1 g vectors are never further apart; an unwritten entry would be)."""
-    d = (((stored - 32768) << 1) - v) >> 2
+    d = (_u(stored) - v) >> 2
     d = min(max(d, -8192), 8192)
     return d * d
 
@@ -1263,9 +1269,9 @@ class RepDetector:
         st = self._st
         i = _v(st, _I_PL)
         ru = self._ring_u
-        x = (ru[3 * i] - 32768) << 1
-        y = (ru[3 * i + 1] - 32768) << 1
-        z = (ru[3 * i + 2] - 32768) << 1
+        x = _u(ru[3 * i])
+        y = _u(ru[3 * i + 1])
+        z = _u(ru[3 * i + 2])
         if self._ring_d2(ri, x, y, z) <= _S_TRIGGER or self._off_stance(x, y, z):
             return False
         self._put(_PL, 0)
@@ -1312,9 +1318,9 @@ class RepDetector:
         rt = self._ring_t
         ru = self._ring_u
         i = _v(st, _I_PL)
-        x = (ru[3 * i] - 32768) << 1
-        y = (ru[3 * i + 1] - 32768) << 1
-        z = (ru[3 * i + 2] - 32768) << 1
+        x = _u(ru[3 * i])
+        y = _u(ru[3 * i + 1])
+        z = _u(ru[3 * i + 2])
         j = i
         while j != _v(st, _EX_START) and self._ring_d2(j, x, y, z) < _S_CONE:
             if rt[i] - rt[j] >= _SETTLE_MS:
@@ -1329,9 +1335,9 @@ class RepDetector:
         rt = self._ring_t
         k = _v(st, _I_LAND)
         ru = self._ring_u
-        x = (ru[3 * k] - 32768) << 1
-        y = (ru[3 * k + 1] - 32768) << 1
-        z = (ru[3 * k + 2] - 32768) << 1
+        x = _u(ru[3 * k])
+        y = _u(ru[3 * k + 1])
+        z = _u(ru[3 * k + 2])
         i = _v(st, _EX_START)
         i_max = _v(st, _I_MAX)
         since = -1
@@ -1368,18 +1374,16 @@ class RepDetector:
         k = _v(st, _I_LAND)
         if k >= 0:  # where it stopped turning, not where it passed closest to the old rest
             ru = self._ring_u
-            x = (ru[3 * k] - 32768) << 1
-            y = (ru[3 * k + 1] - 32768) << 1
-            z = (ru[3 * k + 2] - 32768) << 1
+            x = _u(ru[3 * k])
+            y = _u(ru[3 * k + 1])
+            z = _u(ru[3 * k + 2])
         if self._off_stance(x, y, z) and not (self._rest_off_stance() and self._near(_GX, x, y, z)):
             # a foot that rose and came down on its ball, far from where it stands (the rear
             # foot of a lunge or split squat), made no heel raise; from a rest in doubt, off
             # the stance, one that came back near it is judged as its other reps are
             self._put(_STATE, _SPOILED)
             return
-        low = self._ring_d2(i_max, x, y, z) // 400
-        if low < _S_FLOOR:
-            low = _S_FLOOR
+        low = max(self._ring_d2(i_max, x, y, z) // 400, _S_FLOOR)
         # measured from the landing after the top only: the top's own 95 % crossing may use
         # the top's block, and is measured from the rest the rep rose from
         self._rebase((i_max + 1) & _MASK, x, y, z)
@@ -1480,9 +1484,9 @@ class RepDetector:
         the accelerometer pulls it back, which is no movement of the foot."""
         rt = self._ring_t
         ru = self._ring_u
-        x = (ru[3 * k] - 32768) << 1
-        y = (ru[3 * k + 1] - 32768) << 1
-        z = (ru[3 * k + 2] - 32768) << 1
+        x = _u(ru[3 * k])
+        y = _u(ru[3 * k + 1])
+        z = _u(ru[3 * k + 2])
         j = k
         i_max = _v(self._st, _I_MAX)
         d1 = 0
@@ -1655,7 +1659,7 @@ class RepDetector:
         self._put(_P_TOE, 0)
         ru = self._ring_u
         for k in range(3):
-            self._put(_P_DX + k, (((ru[3 * i_max + k] - 32768) << 1) - _v(st, _GX + k)) >> 2)
+            self._put(_P_DX + k, (_u(ru[3 * i_max + k]) - _v(st, _GX + k)) >> 2)
         self._put(_PEND, 1)
 
     def _crossing_from(self, i, level, x, y, z):
@@ -1764,10 +1768,9 @@ class RepDetector:
                     i = (i - 1) & _MASK
             j = (i + 1) & _MASK
             start = crossing(rt[i], rt[j], rs[i], rs[j], level5)
-        if start < _v(st, _CLEARED):
-            # it rose before the foot was back at rest from a vetoed movement: the raise (if
-            # any) starts where it came back, so a hop's landing wobble is too quick a phase
-            start = _v(st, _CLEARED)
+        # a rise before the foot was back at rest from a vetoed movement starts where it came
+        # back (if it is a raise at all), so a hop's landing wobble is too quick a phase
+        start = max(start, _v(st, _CLEARED))
         lower = _v(st, _LOWER)
         if top - start < _quickest(s_max) or end - lower < _MIN_PHASE_MS or not pivots:
             return
@@ -1797,9 +1800,9 @@ class RepDetector:
         st = self._st
         rt = self._ring_t
         ru = self._ring_u
-        x = (ru[3 * r] - 32768) << 1
-        y = (ru[3 * r + 1] - 32768) << 1
-        z = (ru[3 * r + 2] - 32768) << 1
+        x = _u(ru[3 * r])
+        y = _u(ru[3 * r + 1])
+        z = _u(ru[3 * r + 2])
         i_max = _v(st, _I_MAX)
         amp = self._ring_d2(i_max, x, y, z)
         # 95 % of the top the rise first reached (level95 is of the old rest's s_max)
