@@ -1010,8 +1010,8 @@ class RepDetector:
         ):
             # re-clipped or changed posture without a fuss; but a rep of the set under way
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
-            # to look steady, is still a rep, as is a top its rise reached about the ball: it comes back
-            # down, or outlives the ring
+            # to look steady, is still a rep, as is a top its rise reached about the ball
+            # (_rose_about_ball): it comes back down, or outlives the ring
             self._learn_rest()
         elif s > _S_TRIGGER and still_ms >= _SETTLE_MS and self._back_on_stance(ux, uy, uz):
             # steady back where the foot stands, from a rest in doubt off it: the foot stands
