@@ -233,7 +233,9 @@ _P_ON = const(159)  # 1 if the pending rep turned on past its push (_pushed_on)
 _QA = const(160)  # the first bias's window (_bias_window): the accelerometer at its start,
 _QG = const(163)  # the raw gyro summed since, and its blocks (0: no window open)
 _QN = const(166)
-_FIELDS = const(167)
+_ABOUT_BALL = const(167)  # how surely the candidate's rise turned about the ball (0-2), judged
+# where it stopped (_rose_about_ball)
+_FIELDS = const(168)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -982,6 +984,9 @@ class RepDetector:
         if s_top == 0:
             s_top = s_max
         level95 = (s_top >> 8) * 231
+        if state == _RISE and still_ms >= _TRUST_MS > still_ms - elapsed:
+            # the rise stopped: judged now, before the hold's blocks dilute the pivot sums
+            st[_ABOUT_BALL] = int(self._rose_about_ball()) + _OFF
         if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
             # still for 5 s on a rest the sole-up or stance test refuses: the foot stands there
             # after all (the clip was turned over or moved without a turn fast enough to forget
@@ -1004,11 +1009,15 @@ class RepDetector:
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
-            and not ((state == _RISE or state == _FALL) and self._partial_in_set())
+            and not (
+                (state == _RISE or state == _FALL)
+                and (self._partial_in_set() or (state == _RISE and st[_ABOUT_BALL] != _OFF))
+            )
         ):
             # re-clipped or changed posture without a fuss; but a rep of the set under way
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
-            # to look steady, is still a rep: it comes back down, or outlives the ring
+            # to look steady, is still a rep, as is a top its rise reached about the ball
+            # (_rose_about_ball): it comes back down, or outlives the ring
             self._learn_rest()
         elif s > _S_TRIGGER and still_ms >= _SETTLE_MS and self._back_on_stance(ux, uy, uz):
             # steady back where the foot stands, from a rest in doubt off it: the foot stands
@@ -1017,6 +1026,7 @@ class RepDetector:
         elif (
             state != _REST
             and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
+            and not (state == _RISE and st[_ABOUT_BALL] - _OFF == 2)
             and (
                 still_ms >= _RESETTLE_MS
                 or (
@@ -1040,6 +1050,7 @@ class RepDetector:
                     st[_STATE] = _RISE + _OFF
                     st[_PL] = _OFF
                     st[_S_TOP] = _OFF
+                    st[_ABOUT_BALL] = _OFF
                     st[_EX_START] = ((ri - 1) & _MASK) + _OFF
                     self._push_from_here()
                     self._new_top(ri, s, ex, ey, ez)
@@ -1682,6 +1693,19 @@ class RepDetector:
         self._put(_W_PEAK, 0)
         self._put(_I_LAND, -1)
         self._put(_LANDED, 0)
+
+    def _rose_about_ball(self):
+        """How surely the candidate's rise turned about the ball (7): 0 it did not (moved as a
+        whole, or about the heel), 1 nothing says otherwise, 2 it did, its lever measured.
+        Held still, such a rise is at a heel raise's top (real ones tilt a shoe 38-55 deg,
+        and a pause on the ball is part of many programmes), not in a new posture: it comes
+        back down, or outlives the ring. Past 50 deg only a measured lever says so: a plank
+        (56-60 deg off the stance in the simulator's) is stepped into, the foot moved as a
+        whole or too slowly to measure."""
+        pivots = self._pivots()
+        if pivots != 1:
+            return 0
+        return 2 if _v(self._st, _P_LEV) else 1
 
     def _partial_in_set(self):
         """Is a tilt too small to tell from a weight shift on its own (under 6 deg) a partial rep

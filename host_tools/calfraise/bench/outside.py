@@ -48,6 +48,8 @@ CASES = (
     ("tempo, 1.5 deg of sway", replace(TEMPO, sway_deg=1.5)),
     ("seated, 1.5 deg of sway", replace(SEATED, sway_deg=1.5)),
     ("seated, brisk 10-20 deg", Style((10, 20), (0.2, 0.35), (0.0, 0.2), (0.25, 0.45), (0.5, 0.8))),
+    ("brisk, tops held 1.5-5 s", replace(BRISK, hold=(1.5, 5.0))),
+    ("tempo, tops held 3-6 s", replace(TEMPO, hold=(3.0, 6.0))),
 )
 PEAK_DPS = (160, 260)
 
