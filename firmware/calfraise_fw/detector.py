@@ -63,10 +63,16 @@ _BLEND_GATE = const(_M2_1G // 8)  # accel within ~6 % of 1 g may correct the til
 
 _PUSHED_ON = const(572)  # 8 deg in the turn sums' unit, 2**-12 rad
 _CONFIRM_MS = const(300)  # a rep waits this long for a veto (walking's heel strike)
+_STOOD = const(1)  # _FLOOR: the foot stood calm (on the floor), and has not left its rest since
+_LEFT = const(2)  # _FLOOR: it left such a rest, and has not been calm since
+_MOVED = const(3)  # _FLOOR: ... and its rest moved 6-20 deg from that one (_left_floor)
+_AIR = const(4)  # _FLOOR: ... and it trembled there, not at a rep's top
+_FLIPS_AIR = const(4)  # ... to and fro: two periods of a tremor (5-10 Hz: 0.2-0.4 s)
 _NEW_REST_MS = const(5000)  # still this long away from rest: a new rest (longer than any hold)
 _SETTLE_MS = const(600)  # steadiness needed to learn a rest after handling or a gap
 _BOOT_SETTLE_MS = const(400)  # at boot, steady this long and not trembling: the first rest
 _CALM_FOR_MS = const(300)  # ... the last this long without a tremor
+_STOOD_MS = const(120)  # calm this long (3 blocks): the foot stands (_left_floor)
 _TREMBLE_MS = const(2000)  # ... steady this long though trembling (on its ball: a plank, a hold)
 _TRUST_MS = const(200)  # steady this long: the accelerometer reads gravity alone
 _FOLLOW_LAG = const(16)  # blocks (~0.64 s): the rest follows the tilt of this long ago
@@ -233,9 +239,12 @@ _P_ON = const(159)  # 1 if the pending rep turned on past its push (_pushed_on)
 _QA = const(160)  # the first bias's window (_bias_window): the accelerometer at its start,
 _QG = const(163)  # the raw gyro summed since, and its blocks (0: no window open)
 _QN = const(166)
-_ABOUT_BALL = const(167)  # how surely the candidate's rise turned about the ball (0-2), judged
+_FLOOR = const(167)  # _STOOD, _LEFT, _MOVED, _AIR (_left_floor), 0 if none of them
+_PT = const(168)  # the previous block's turn's second difference, clamped (the tremor, _block)
+_FLIPS = const(171)  # how often it reversed since the foot began trembling off a rep's top
+_ABOUT_BALL = const(172)  # how surely the candidate's rise turned about the ball (0-2), judged
 # where it stopped (_rose_about_ball)
-_FIELDS = const(168)
+_FIELDS = const(173)
 _CONFIG = (
     _BLOCK,
     _BLOCK_MS,
@@ -679,6 +688,27 @@ class RepDetector:
         if -256 < tx < 256 and -256 < ty < 256 and -256 < tz < 256:
             if tx * tx + ty * ty + tz * tz < st[_BIAS2] - _OFF:
                 trembles = 0
+        # a tremor's second difference reverses every half period (50-100 ms, 1-3 blocks); a
+        # turn's keeps its sign through a turning point (a bounce's: the jerk of its stop and
+        # start). Clamped to +-255, so the product stays small
+        if tx > 255:
+            tx = 255
+        elif tx < -255:
+            tx = -255
+        if ty > 255:
+            ty = 255
+        elif ty < -255:
+            ty = -255
+        if tz > 255:
+            tz = 255
+        elif tz < -255:
+            tz = -255
+        flips = 0
+        if tx * (st[_PT] - _OFF) + ty * (st[_PT + 1] - _OFF) + tz * (st[_PT + 2] - _OFF) < 0:
+            flips = 1
+        st[_PT] = tx + _OFF
+        st[_PT + 1] = ty + _OFF
+        st[_PT + 2] = tz + _OFF
 
         # gravity estimate u (1/16384 g): turn it by the gyro (_turn), then pull it towards the
         # accelerometer while that reads ~1 g and the foot turns slowly
@@ -780,6 +810,17 @@ class RepDetector:
         ez = (uz - (st[_GX + 2] - _OFF)) >> 2
         s = ex * ex + ey * ey + ez * ez
         state = st[_STATE] - _OFF
+        flips += st[_FLIPS] - _OFF
+        if trembles == 0 or w2 >= st[_MOVE2] - _OFF or state == _RISE:
+            flips = 0
+        elif flips >= _FLIPS_AIR and st[_FLOOR] - _OFF == _MOVED:
+            # trembling to and fro, neither turning fast nor rising or held at a rep's top (on
+            # its ball): a foot whose rest moved off the floor it stood calm on and trembles
+            # there is in the air (_left_floor)
+            st[_FLOOR] = _AIR + _OFF
+        if flips > _FLIPS_AIR:
+            flips = _FLIPS_AIR
+        st[_FLIPS] = flips + _OFF
 
         # the ball-pivot test's sums (see _pivots), since the foot was last steady at rest, for
         # the previous block, whose angular acceleration needs this block's turn: K (alpha x . +
@@ -882,6 +923,8 @@ class RepDetector:
         st[_CALM_MS] = calm_ms + _OFF
         if calm_ms >= _CALM_FOR_MS:
             st[_ON_BALL] = _OFF
+        if calm_ms >= _STOOD_MS:
+            st[_FLOOR] = _STOOD + _OFF
         # moving, the pivot test's gravity is turned by the gyro alone, and pulled towards the
         # accelerometer only by a block (the previous one, whose d the sums just took) whose
         # turn predicts no acceleration of the clip: slow, ~1 g, and its own alpha under
@@ -987,11 +1030,13 @@ class RepDetector:
         if state == _RISE and still_ms >= _TRUST_MS > still_ms - elapsed:
             # the rise stopped: judged now, before the hold's blocks dilute the pivot sums
             st[_ABOUT_BALL] = int(self._rose_about_ball()) + _OFF
-        if state == _REST and still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
-            # still for 5 s on a rest the sole-up or stance test refuses: the foot stands there
-            # after all (the clip was turned over or moved without a turn fast enough to forget
-            # the stance)
-            if self._sole_up() or self._rest_off_stance():
+        if still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
+            # still for 5 s: the foot stands here, calm or not (a soft floor), whether or not
+            # it came down off a floor it stood calm on (_left_floor); on a rest the sole-up or
+            # stance test refuses, too (the clip was turned over or moved without a turn fast
+            # enough to forget the stance)
+            st[_FLOOR] = _OFF
+            if state == _REST and (self._sole_up() or self._rest_off_stance()):
                 self._stand_here()
         if state == _UNSETTLED:
             if rested:
@@ -1044,6 +1089,8 @@ class RepDetector:
             self._learn_rest(state != _SPOILED or not self._off_stance(ux, uy, uz))
         elif state == _REST:
             if s > _S_TRIGGER:
+                if st[_FLOOR] - _OFF == _STOOD:
+                    st[_FLOOR] = _LEFT + _OFF
                 if fast or impact:
                     st[_STATE] = _SPOILED + _OFF
                 else:
@@ -1264,6 +1311,7 @@ class RepDetector:
     def _rebase(self, first, x, y, z):
         """(x, y, z) becomes the rest; the ring's s from index `first` on is measured from it."""
         st = self._st
+        self._left_floor(self._d2_from(_GX, x, y, z))
         self._put(_GX, x)
         self._put(_GX + 1, y)
         self._put(_GX + 2, z)
@@ -1550,6 +1598,25 @@ class RepDetector:
         if self._rest_off_stance() and _v(st, _CALM_MS) < _CALM_FOR_MS:
             on_ball = 1
         self._put(_ON_BALL, on_ball)
+
+    def _left_floor(self, moved):
+        """The rest moves by the squared chord `moved`. A heel raise turns about the ball of a
+        foot loaded on the floor and comes back down near where it rose: a foot standing on a
+        floor is calm (~0.1 deg/s, no tremor); one held in the air trembles (5-10 Hz). One that
+        left a rest it stood calm on and, not calm since, has a rest further off than rests
+        drift (6 deg) may not have come back to that floor; if it then trembles to and fro,
+        not at a rep's top (_block), it is in the air (a single-leg squat's free foot, swung),
+        and its reps wait till it is calm there (_check_pending). (A bounce's turning point,
+        its only rest, may land as far off, but its jerk keeps its sign there.) Over 20 deg
+        (a re-clip, a plank) is a new posture. 5 s steady anywhere clears the mark
+        (_block): the foot stands there, calm or not (a soft floor). (Every way the rest
+        moves: a landing, a plateau, steadiness.)"""
+        floor = _v(self._st, _FLOOR)
+        if moved > _S_NEW_CLIP:
+            floor = 0
+        elif floor == _LEFT and moved >= _S_DRIFT:
+            floor = _MOVED
+        self._put(_FLOOR, floor)
 
     def _came_back(self):
         """The foot, off its rest after a spoiled movement, has been steady for _SETTLE_MS: is
@@ -1940,6 +2007,12 @@ class RepDetector:
             return None
         if t < _v(st, _P_END) + _CONFIRM_MS and not (back > 0 and tilted):
             return None  # (the next raise already under way confirms this one)
+        if _v(st, _FLOOR) == _AIR:
+            # off the floor the foot stood calm on: a heel raise once the foot is calm there
+            # (_FLOOR turns _STOOD), none if it moves off first (swung in the air)
+            if tilted:
+                self._put(_PEND, 0)
+            return None
         if back < 0 and tilted and _v(st, _STILL_MS) < _TRUST_MS:
             return None  # still turning on through the rest: a landing past it, or no raise
         self._put(_PEND, 0)
