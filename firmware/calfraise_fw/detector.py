@@ -1025,8 +1025,13 @@ class RepDetector:
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
             # _rises_from_plateau.) Far off the stance it is a rest in doubt (a foot on its
-            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending)
-            self._learn_rest(state != _SPOILED or not self._off_stance(ux, uy, uz))
+            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending).
+            # (An int, not `a != b or not f()`: viper passed that native bool as an object,
+            # 1 read as small int 0, and MicroPython never made such a rest the stance)
+            stand = 1
+            if state == _SPOILED and self._off_stance(ux, uy, uz):
+                stand = 0
+            self._learn_rest(stand)
         elif state == _REST:
             if s > _S_TRIGGER:
                 if fast or impact:
@@ -1506,7 +1511,7 @@ class RepDetector:
         self._put(_DX + 1, ey)
         self._put(_DX + 2, ez)
 
-    def _learn_rest(self, stand=True):
+    def _learn_rest(self, stand=1):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
         small movement average out; after handling, where it is now), and the stance unless
         not `stand`; after a big change (a re-clip, a plank) the heel-raise direction has to be
