@@ -228,6 +228,23 @@ def test_micropython_tells_toe_raises_as_the_host_does(micropython, micropython3
         assert [[r["top_ms"], r["rep"]] for r in reps] == on_host
 
 
+def test_both_ports_learn_a_new_posture_as_the_host_does(micropython, micropython32, tmp_path):
+    """The split squat session 7 of the benchmark: a foot stepped softly onto its ball, 53 deg
+    heel-up, is learned by the posture rule (docs/detector.md, 6-7) as rest and stance, and its
+    rocks count. The rule's `stand` was `state != _SPOILED or not self._off_stance(...)` in
+    viper code, which passed the native bool as an object (1: small int 0): both ports kept
+    the old stance and counted 33 reps where the host counted 42."""
+    trace = simulate_session("split_squat", 7)
+    raw = tmp_path / "split.raw"
+    raw_samples(trace).astype("<i4").tofile(raw)
+    on_host = [[r["top_ms"], r["set"], r["rep"]] for r in detect(trace, trace.rate_hz)]
+    assert len(on_host) == 42
+    for port in (micropython, micropython32):
+        out = port(script=MP_SCRIPT, args=(str(raw), str(trace.rate_hz)), heapsize="8M")
+        reps = [json.loads(line) for line in out.strip().splitlines()[:-1]]
+        assert [[r["top_ms"], r["set"], r["rep"]] for r in reps] == on_host
+
+
 @pytest.mark.parametrize("hours_in", [4, (1 << 26) / 3_600_000])
 def test_hours_into_the_clock_both_ports_give_the_host_reps(
     micropython, micropython32, varied_session, tmp_path, hours_in

@@ -104,7 +104,8 @@ _PIVOT_REL2 = const(16)  # plus 16/64 of the rep's own acceleration power (0.5 o
 _UNDER_COS20 = const(18)  # a pivot within 25 deg (cos 0.9) of straight below the clip ...
 _UNDER_MM = const(120)  # ... and nearer than 12 cm: the heel (brisk reps fit up to 1.7x long)
 _LEVER_MM = const(300)  # the longest lever from the ball to a clip on the heel: a big foot's
-# ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m)
+# ball is ~22 cm in front of its heel, the clip up to 7 cm above and 3 cm behind it (0.26 m;
+# heel raises fit at most 0.27 m, a foot sliding back as its heel lifts up to 0.5 m)
 _PIVOT_CLAMP = const(4095)  # linear acceleration is clamped at 2 g (alpha at 78 rad/s^2) ...
 _PIVOT_BLOCKS = const(400)  # ... and at most this many summed (16 s): the sums stay < 2**28
 # The accelerometer reads gravity plus the clip's alpha x r. It may correct the pivot test's
@@ -1085,8 +1086,13 @@ class RepDetector:
             # rep. (A rep that came down elsewhere has landed, see _land; a small tilt that
             # stays may be a stance or the top of a small rep: what follows tells, see
             # _rises_from_plateau.) Far off the stance it is a rest in doubt (a foot on its
-            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending)
-            self._learn_rest(state != _SPOILED or not self._off_stance(ux, uy, uz))
+            # ball, or a clip moved slowly): the stance stays, and its reps wait (_check_pending).
+            # (An int, not `a != b or not f()`: viper passed that native bool as an object,
+            # 1 read as small int 0, and MicroPython never made such a rest the stance)
+            stand = 1
+            if state == _SPOILED and self._off_stance(ux, uy, uz):
+                stand = 0
+            self._learn_rest(stand)
         elif state == _REST:
             if s > _S_TRIGGER:
                 if st[_FLOOR] - _OFF == _STOOD:
@@ -1568,7 +1574,7 @@ class RepDetector:
         self._put(_DX + 1, ey)
         self._put(_DX + 2, ez)
 
-    def _learn_rest(self, stand=True):
+    def _learn_rest(self, stand=1):
         """Where the foot has been steady becomes its rest (the steadiness anchor: sway and a
         small movement average out; after handling, where it is now), and the stance unless
         not `stand`; after a big change (a re-clip, a plank) the heel-raise direction has to be
@@ -1958,12 +1964,14 @@ class RepDetector:
             return 0
         if 2 * b * b > ((_v(st, _KN) * _PIVOT_ABS2) >> k) * max(tr, 1):
             # the turn's acceleration at the fitted lever is over the model's error floor, so
-            # the lever's length is measured, not noise: the clip sits on the shoe at a fixed
-            # lever from the ball, the same in every heel raise of a set, and a turn whose
-            # lever is half as long again turned about some other point (a knee, a hip)
+            # the lever's length is measured, not noise: no foot's is longer than _LEVER_MM
+            # (128), so a longer one is a foot moving as it turned (slid back under a chair:
+            # the slide reads as a longer lever); and the clip sits on the shoe at a fixed
+            # lever from the ball, the same in every heel raise of a set, so a turn whose lever
+            # is half as long again turned about some other point (a knee, a hip)
             lev = min(b * 16384 // max(lever * tr, 1), 1024)  # (8 x _LEVER_MM: small ints)
             ref = _v(st, _LEV)
-            if _v(st, _SET_OPEN) and ref and 2 * lev > 3 * ref:
+            if lev > 128 or (_v(st, _SET_OPEN) and ref and 2 * lev > 3 * ref):
                 return 0
             self._put(_P_LEV, lev)
         up = 0  # the lever along the rest's up direction (1/1024 g units of the rest)
