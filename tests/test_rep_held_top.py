@@ -3,29 +3,13 @@ many calf-raise programmes, and real heel raises tilt a shoe 38-55 deg (facts.md
 still past 50 deg was taken for a new posture (a plank) after 1.5 s: the rest moved to the top
 and every later rep of the set was read upside down, from its top."""
 
-from test_detector_knife import run, started_later
-from test_rep_small_brisk import EASED_5
-from test_rep_timing import pitch_samples
+from test_rep_small_brisk import counted_on_time, eased_reps
 
 
-def held_set(amplitudes, up=0.35, hold=2.5, down=0.45, rest=0.7, lead_s=3.0):
+def held_set(amplitudes, up=0.35, hold=2.5, down=0.45, rest=0.7):
     """A rep of each amplitude (deg) along half cosines, each held `hold` s at its top, and
     their exact 5 % and 95 % crossings."""
-    knots, truth, t = [(0.0, 0.0), (lead_s, 0.0)], [], lead_s
-    for amp in amplitudes:
-        knots += [(t + up, amp), (t + up + hold, amp), (t + up + hold + down, 0.0)]
-        truth.append(
-            {
-                "start_ms": 1000 * (t + EASED_5 * up),
-                "top_ms": 1000 * (t + (1 - EASED_5) * up),
-                "lower_ms": 1000 * (t + up + hold + EASED_5 * down),
-                "end_ms": 1000 * (t + up + hold + (1 - EASED_5) * down),
-            }
-        )
-        t += up + hold + down + rest
-        knots.append((t, 0.0))
-    knots.append((t + 3.0, 0.0))
-    return knots, truth
+    return eased_reps([(amp, up, hold, down, rest) for amp in amplitudes])
 
 
 def test_brisk_reps_held_on_the_ball_past_50_degrees_all_count(both_interpreters, tmp_path):
@@ -34,14 +18,7 @@ def test_brisk_reps_held_on_the_ball_past_50_degrees_all_count(both_interpreters
     (main 4c8aa4d: the first two, at 48 and 50 deg; the third became the rest, and 7 were
     read upside down from their tops)."""
     knots, truth = held_set([48 + 2 * (k % 5) for k in range(10)])
-    samples = pitch_samples(knots, eased=True)
-    for k in (0, 2):
-        found = run(both_interpreters, started_later(samples, k), tmp_path)
-        assert len(found) == len(truth), (k, [r["top_ms"] for r in found])
-        shift = 1000 * k / 104
-        for f, t in zip(found, truth, strict=True):
-            for key, exact in t.items():
-                assert abs(f[key] - shift - exact) <= 60, (k, key, f, t)
+    counted_on_time(both_interpreters, knots, truth, (0, 2), tmp_path)
 
 
 def test_slow_reps_held_on_the_ball_past_5_seconds_all_count(both_interpreters, tmp_path):
@@ -50,8 +27,4 @@ def test_slow_reps_held_on_the_ball_past_5_seconds_all_count(both_interpreters, 
     MicroPython, each time within 60 ms of its exact crossing (main 4c8aa4d: 4 of 6, a top
     held 5 s became the rest)."""
     knots, truth = held_set([36, 40, 38, 42, 36, 40], up=1.0, hold=5.5, down=2.0, rest=1.0)
-    found = run(both_interpreters, pitch_samples(knots, eased=True), tmp_path)
-    assert len(found) == len(truth), [r["top_ms"] for r in found]
-    for f, t in zip(found, truth, strict=True):
-        for key, exact in t.items():
-            assert abs(f[key] - exact) <= 60, (key, f, t)
+    counted_on_time(both_interpreters, knots, truth, (0,), tmp_path)

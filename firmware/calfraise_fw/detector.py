@@ -241,7 +241,7 @@ _QA = const(160)  # the first bias's window (_bias_window): the accelerometer at
 _QG = const(163)  # the raw gyro summed since, and its blocks (0: no window open)
 _QN = const(166)
 _FLOOR = const(167)  # _STOOD, _LEFT, _MOVED, _AIR (_left_floor), 0 if none of them
-_PT = const(168)  # the previous block's turn's second difference, clamped (the tremor, _block)
+_PT = const(168)  # the previous block's turn's second difference, scaled (the tremor, _block)
 _FLIPS = const(171)  # how often it reversed since the foot began trembling off a rep's top
 _ABOUT_BALL = const(172)  # how surely the candidate's rise turned about the ball (0-2), judged
 # where it stopped (_rose_about_ball)
@@ -691,19 +691,11 @@ class RepDetector:
                 trembles = 0
         # a tremor's second difference reverses every half period (50-100 ms, 1-3 blocks); a
         # turn's keeps its sign through a turning point (a bounce's: the jerk of its stop and
-        # start). Clamped to +-255, so the product stays small
-        if tx > 255:
-            tx = 255
-        elif tx < -255:
-            tx = -255
-        if ty > 255:
-            ty = 255
-        elif ty < -255:
-            ty = -255
-        if tz > 255:
-            tz = 255
-        elif tz < -255:
-            tz = -255
+        # start). Halved till within +-255, its direction kept, so the product stays small
+        while tx > 255 or tx < -255 or ty > 255 or ty < -255 or tz > 255 or tz < -255:
+            tx >>= 1
+            ty >>= 1
+            tz >>= 1
         flips = 0
         if tx * (st[_PT] - _OFF) + ty * (st[_PT + 1] - _OFF) + tz * (st[_PT + 2] - _OFF) < 0:
             flips = 1
