@@ -243,7 +243,7 @@ _QN = const(166)
 _FLOOR = const(167)  # _STOOD, _LEFT, _MOVED, _AIR (_left_floor), 0 if none of them
 _PT = const(168)  # the previous block's turn's second difference, scaled (the tremor, _block)
 _FLIPS = const(171)  # how often it reversed since the foot began trembling off a rep's top
-_ABOUT_BALL = const(172)  # how surely the candidate's rise turned about the ball (0-2), judged
+_ABOUT_BALL = const(172)  # 1 if the candidate's rise turned about the ball, measurably, judged
 # where it stopped (_rose_about_ball)
 _FIELDS = const(173)
 _CONFIG = (
@@ -1022,7 +1022,9 @@ class RepDetector:
         level95 = (s_top >> 8) * 231
         if state == _RISE and still_ms >= _TRUST_MS > still_ms - elapsed:
             # the rise stopped: judged now, before the hold's blocks dilute the pivot sums
-            st[_ABOUT_BALL] = int(self._rose_about_ball()) + _OFF
+            st[_ABOUT_BALL] = _OFF
+            if self._rose_about_ball():
+                st[_ABOUT_BALL] = 1 + _OFF
         if still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
             # still for 5 s: the foot stands here, calm or not (a soft floor), whether or not
             # it came down off a floor it stood calm on (_left_floor); on a rest the sole-up or
@@ -1064,7 +1066,7 @@ class RepDetector:
         elif (
             state != _REST
             and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
-            and not (state == _RISE and st[_ABOUT_BALL] - _OFF == 2)
+            and not (state == _RISE and st[_ABOUT_BALL] != _OFF)
             and (
                 still_ms >= _RESETTLE_MS
                 or (
@@ -1760,17 +1762,14 @@ class RepDetector:
         self._put(_LANDED, 0)
 
     def _rose_about_ball(self):
-        """How surely the candidate's rise turned about the ball (7): 0 it did not (moved as a
-        whole, or about the heel), 1 nothing says otherwise, 2 it did, its lever measured.
-        Held still, such a rise is at a heel raise's top (real ones tilt a shoe 38-55 deg,
-        and a pause on the ball is part of many programmes), not in a new posture: it comes
-        back down, or outlives the ring. Past 50 deg only a measured lever says so: a plank
-        (56-60 deg off the stance in the simulator's) is stepped into, the foot moved as a
-        whole or too slowly to measure."""
-        pivots = self._pivots()
-        if pivots != 1:
-            return 0
-        return 2 if _v(self._st, _P_LEV) else 1
+        """Did the candidate's rise turn about the ball, measurably (it pivots, and its lever
+        was measured: 7)? Held still, such a rise is at a heel raise's top (real ones tilt a
+        shoe 38-55 deg, and a pause on the ball is part of many programmes), not in a new
+        posture: it comes back down, or outlives the ring. A plank (56-60 deg off the stance
+        in the simulator's) is stepped into, the foot moved as a whole or too slowly to
+        measure; a free foot lifted and held in the air (a single-leg squat) turned too
+        slowly too."""
+        return self._pivots() == 1 and _v(self._st, _P_LEV) != 0
 
     def _partial_in_set(self):
         """Is a tilt too small to tell from a weight shift on its own (under 6 deg) a partial rep
