@@ -34,17 +34,14 @@ from pathlib import Path
 
 from calfraise.device import BOARDS, BUILD_ROOT, FIRMWARE, mp_files
 from calfraise.device.mpy import build_romfs, compile_firmware
-from calfraise.device.remote import label, mpremote, repo_path
+from calfraise.device.remote import board_script, marked_json, mpremote, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
 BUILD = BUILD_ROOT / "mpy"  # build/mpy/<arch>/{firmware, boards/boards, config}
 MANAGED_DIRS = ("calfraise_fw", "boards")
 MANAGED = ("main.py", "config.json", *MANAGED_DIRS)
-FILES_CODE = label(
-    Path(mp_files.__file__).read_text() + f"report({MANAGED!r})\n",
-    "<list the files: calfraise/device/mp_files.py>",
-)
+FILES_CODE = board_script(mp_files, f"report({MANAGED!r})", "list the files")
 # native architectures in .mpy headers and sys.implementation._mpy (py/persistentcode.h)
 MPY_ARCHES = (
     "none",
@@ -144,13 +141,10 @@ def _native_abi(modules):
 
 
 def parse_files(text):
-    for line in text.splitlines():
-        if line.startswith(mp_files.MARKER):
-            state = json.loads(line[len(mp_files.MARKER) :])
-            return BoardFiles(
-                state["files"], set(state["dirs"]), state["mpy"], tuple(state["version"])
-            )
-    raise UserError(f"the board did not list its files; it said:\n{text.strip()}")
+    state = marked_json(text, mp_files.MARKER)
+    if state is None:
+        raise UserError(f"the board did not list its files; it said:\n{text.strip()}")
+    return BoardFiles(state["files"], set(state["dirs"]), state["mpy"], tuple(state["version"]))
 
 
 def check_abi(abi, found):

@@ -13,14 +13,13 @@ holds that the host has not synced: with any, the flash stops before the erase u
 """
 
 import hashlib
-import json
 import struct
 import time
 from pathlib import Path
 
 from calfraise.device import BUILD_ROOT, mp_sessions
 from calfraise.device.deploy import deploy
-from calfraise.device.remote import Step, label, mpremote, repo_path
+from calfraise.device.remote import Step, board_script, marked_json, mpremote, repo_path
 from calfraise.device.runner import load_board
 from calfraise.errors import UserError
 
@@ -33,10 +32,7 @@ PARTITION_TABLE = 0x8000  # flash address of the partition table in MicroPython'
 PARTITION_MAGIC = b"\xaa\x50"  # first bytes of a partition table entry (ESP-IDF esp_partition)
 BAUD = 460800
 PORT_WAIT_S = 15  # for the board's USB port to come back after the reset that ends a flash
-UNSYNCED_CODE = label(
-    Path(mp_sessions.__file__).read_text() + 'report("sessions")\n',
-    "<list the sessions not synced: calfraise/device/mp_sessions.py>",
-)
+UNSYNCED_CODE = board_script(mp_sessions, 'report("sessions")', "list the sessions not synced")
 
 
 def image_name(chip):
@@ -117,9 +113,9 @@ def flash_steps(chip, port, image, baud=BAUD):
 
 def parse_unsynced(text):
     """The session ids mp_sessions.py listed; UserError if the board said something else."""
-    for line in text.splitlines():
-        if line.startswith(mp_sessions.MARKER):
-            return json.loads(line[len(mp_sessions.MARKER) :])
+    unsynced = marked_json(text, mp_sessions.MARKER)
+    if unsynced is not None:
+        return unsynced
     raise UserError(
         "the board did not list its sessions, so the flash stopped before erasing them "
         f"(--erase-sessions erases them unread); it said: {' / '.join(text.strip().splitlines())}"

@@ -7,6 +7,7 @@ the next reset (mpremote's soft reset at connection stops the app and the timers
 watchdog). A deploy ends with a hard reset, which clears both.
 """
 
+import json
 import shlex
 import subprocess
 import sysconfig
@@ -91,3 +92,19 @@ def repo_path(path):
     """A path as commands take it: relative to the repository when inside it, else absolute."""
     path = Path(path).resolve()
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def board_script(module, call, what):
+    """Code for `mpremote exec`: a module written to run on the board (mp_files.py,
+    mp_sessions.py) and then `call` of it; printed plans show `what` and the module's name."""
+    path = Path(module.__file__)
+    return label(path.read_text() + call + "\n", f"<{what}: calfraise/device/{path.name}>")
+
+
+def marked_json(text, marker):
+    """The JSON a board script printed after `marker` at the start of a line, or None if no
+    line starts so (the board said something else: a traceback, a banner)."""
+    for line in text.splitlines():
+        if line.startswith(marker):
+            return json.loads(line[len(marker) :])
+    return None
