@@ -394,10 +394,21 @@ def test_the_board_lists_the_sessions_not_synced(micropython, tmp_path):
     assert fl.parse_unsynced(micropython(fl.UNSYNCED_CODE, cwd=tmp_path)) == [1, 3]
 
 
-def test_a_board_whose_firmware_cannot_read_the_index_counts_every_log(micropython, tmp_path):
-    old = tmp_path / "old"  # a calfraise_fw with no storage module shadows firmware/
+@pytest.mark.parametrize(
+    "storage",
+    [
+        None,  # firmware with no store
+        "class SessionStore:\n    def __init__(self, root):\n        raise OSError(5)\n",
+    ],
+)
+def test_a_board_whose_firmware_cannot_read_the_index_counts_every_log(
+    storage, micropython, tmp_path
+):
+    old = tmp_path / "old"  # a calfraise_fw without a working store shadows firmware/
     (old / "calfraise_fw").mkdir(parents=True)
     (old / "calfraise_fw" / "__init__.py").write_text("")
+    if storage is not None:
+        (old / "calfraise_fw" / "storage.py").write_text(storage)
     board = tmp_path / "board"
     (board / "sessions").mkdir(parents=True)
     for name in ("000004.cfs", "000012.cfs", "index", "notes.cfs"):
