@@ -1020,11 +1020,15 @@ class RepDetector:
         if s_top == 0:
             s_top = s_max
         level95 = (s_top >> 8) * 231
-        if state == _RISE and still_ms >= _TRUST_MS > still_ms - elapsed:
-            # the rise stopped: judged now, before the hold's blocks dilute the pivot sums
-            st[_ABOUT_BALL] = _OFF
-            if self._rose_about_ball():
-                st[_ABOUT_BALL] = 1 + _OFF
+        held_top = 0  # at a top its rise reached about the ball: no new rest (_rose_about_ball)
+        if state == _RISE:
+            if still_ms >= _TRUST_MS > still_ms - elapsed:
+                # the rise stopped: judged now, before the hold's blocks dilute the pivot sums
+                st[_ABOUT_BALL] = _OFF
+                if self._rose_about_ball():
+                    st[_ABOUT_BALL] = 1 + _OFF
+            if st[_ABOUT_BALL] != _OFF:
+                held_top = 1
         if still_ms >= _NEW_REST_MS and still_ms - elapsed < _NEW_REST_MS:
             # still for 5 s: the foot stands here, calm or not (a soft floor), whether or not
             # it came down off a floor it stood calm on (_left_floor); on a rest the sole-up or
@@ -1049,10 +1053,7 @@ class RepDetector:
         elif (
             still_ms >= _NEW_REST_MS
             and s > _S_TRIGGER
-            and not (
-                (state == _RISE or state == _FALL)
-                and (self._partial_in_set() or (state == _RISE and st[_ABOUT_BALL] != _OFF))
-            )
+            and not ((state == _RISE or state == _FALL) and (held_top or self._partial_in_set()))
         ):
             # re-clipped or changed posture without a fuss; but a rep of the set under way
             # (its direction, its rhythm) held at its top, or rising and lowered slowly enough
@@ -1066,7 +1067,7 @@ class RepDetector:
         elif (
             state != _REST
             and (s > _S_POSTURE or state == _SPOILED)  # (over 50 deg: a new posture, a plank)
-            and not (state == _RISE and st[_ABOUT_BALL] != _OFF)
+            and not held_top
             and (
                 still_ms >= _RESETTLE_MS
                 or (
